@@ -1,0 +1,58 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { HashRequest, HashResponse } from './hash-worker.js';
+
+/** The cost vantage6 uses (bcrypt.gensalt() default). */
+export const DEFAULT_BCRYPT_COST = 12;
+
+// The worker is a sibling module: .ts when running from source (tests), .js when built.
+const WORKER_URL = new URL(`./hash-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+export function hashWorkerCount(jobs: number): number {
+  return Math.max(1, Math.min(os.availableParallelism(), jobs));
+}
+
+/**
+ * bcrypt-hash secrets (`$2b$`, as Python's bcrypt writes and verifies) on
+ * all cores: bcrypt dominates apply time, one worker thread per core.
+ */
+export async function hashSecrets(
+  secrets: readonly string[],
+  cost: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<string[]> {
+  if (secrets.length === 0) return [];
+  const hashes = new Array<string>(secrets.length);
+  const workers = Array.from({ length: hashWorkerCount(secrets.length) }, () => new Worker(WORKER_URL));
+  let next = 0;
+  let done = 0;
+  try {
+    await Promise.all(workers.map((worker) => new Promise<void>((resolve, reject) => {
+      const feed = (): void => {
+        if (next >= secrets.length) {
+          resolve();
+          return;
+        }
+        const index = next++;
+        const request: HashRequest = { index, secret: secrets[index] as string, cost };
+        worker.postMessage(request);
+      };
+      worker.on('message', (response: HashResponse) => {
+        hashes[response.index] = response.hash;
+        done++;
+        onProgress?.(done, secrets.length);
+        feed();
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`bcrypt worker stopped with exit code ${code}`));
+      });
+      feed();
+    })));
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+  return hashes;
+}

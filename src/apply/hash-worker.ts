@@ -1,0 +1,19 @@
+import { parentPort } from 'node:worker_threads';
+import bcrypt from 'bcryptjs';
+
+/** One bcrypt job; each worker thread hashes one secret at a time, synchronously. */
+export interface HashRequest {
+  readonly index: number;
+  readonly secret: string;
+  readonly cost: number;
+}
+
+export interface HashResponse {
+  readonly index: number;
+  readonly hash: string;
+}
+
+parentPort?.on('message', (request: HashRequest) => {
+  const response: HashResponse = { index: request.index, hash: bcrypt.hashSync(request.secret, request.cost) };
+  parentPort?.postMessage(response);
+});

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+
+/** Scopes as the database stores them (the Python enum member names). */
+export const SCOPES = ['OWN', 'ORGANIZATION', 'COLLABORATION', 'GLOBAL'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Operations as the database stores them. */
+export const OPERATIONS = ['VIEW', 'EDIT', 'CREATE', 'DELETE', 'SEND', 'RECEIVE'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** A rule's identity; rule ids differ between servers, triples do not. */
+export interface RuleTriple {
+  readonly resource: string;
+  readonly scope: Scope;
+  readonly operation: Operation;
+}
+
+/** `resource:SCOPE:OPERATION`, e.g. `node:ORGANIZATION:VIEW`: a rule triple as one comparable string. */
+export type RuleKey = string;
+
+export function ruleKey(rule: RuleTriple): RuleKey {
+  return `${rule.resource}:${rule.scope}:${rule.operation}`;
+}
+
+export function parseRuleKey(key: RuleKey): RuleTriple {
+  const [resource = '', scope, operation] = key.split(':');
+  return { resource, scope: scope as Scope, operation: operation as Operation };
+}
+
+/** Config spellings of scopes, readable and as the API's short values. */
+export const SCOPE_SPELLINGS: Readonly<Record<string, Scope>> = {
+  own: 'OWN',
+  organization: 'ORGANIZATION',
+  org: 'ORGANIZATION',
+  collaboration: 'COLLABORATION',
+  col: 'COLLABORATION',
+  global: 'GLOBAL',
+  glo: 'GLOBAL',
+};
+
+export const OPERATION_SPELLINGS: Readonly<Record<string, Operation>> = {
+  view: 'VIEW', v: 'VIEW',
+  edit: 'EDIT', e: 'EDIT',
+  create: 'CREATE', c: 'CREATE',
+  delete: 'DELETE', d: 'DELETE',
+  send: 'SEND', s: 'SEND',
+  receive: 'RECEIVE', r: 'RECEIVE',
+};
+
+/** The readable config spelling of a stored scope or operation (`ORGANIZATION` → `organization`). */
+export function readableSpelling(value: Scope | Operation): string {
+  return value.toLowerCase();
+}
+
+export interface CatalogRule extends RuleTriple {
+  readonly id: number;
+  readonly description: string;
+}
+
+export interface DefaultRole {
+  readonly id: number;
+  readonly name: string;
+  readonly description: string;
+  /** Distinct rules of the role. */
+  readonly rules: readonly RuleKey[];
+  /** Rules in the order and multiplicity the server writes its association rows (duplicates included). */
+  readonly associationRows: readonly RuleKey[];
+}
+
+const REFERENCE_DIR = new URL('../../reference/vantage6-4.14/', import.meta.url);
+
+function readReference<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(name, REFERENCE_DIR), 'utf8')) as T;
+}
+
+interface ReferenceRule { id: number; name: string; scope: Scope; operation: Operation; description: string }
+interface ReferenceRole {
+  id: number;
+  name: string;
+  description: string;
+  rules: { name: string; scope: Scope; operation: Operation }[];
+  duplicate_association_rows: { name: string; scope: Scope; operation: Operation; count: number }[];
+}
+
+/** The 86 rules vantage6 4.14 registers at startup, in registration (id) order. */
+export const RULE_CATALOG: readonly CatalogRule[] = readReference<ReferenceRule[]>('rules.json').map((rule) => ({
+  id: rule.id,
+  resource: rule.name,
+  scope: rule.scope,
+  operation: rule.operation,
+  description: rule.description,
+}));
+
+/** The 7 built-in roles vantage6 4.14 creates; fedctl references them and never changes them. */
+export const DEFAULT_ROLES: readonly DefaultRole[] = readReference<ReferenceRole[]>('default_roles.json').map((role) => {
+  const rules = role.rules.map((r) => ruleKey({ resource: r.name, scope: r.scope, operation: r.operation }));
+  const extra = role.duplicate_association_rows.flatMap((d) =>
+    Array.from({ length: d.count - 1 }, () => ruleKey({ resource: d.name, scope: d.scope, operation: d.operation })));
+  return { id: role.id, name: role.name, description: role.description, rules, associationRows: [...rules, ...extra] };
+});
+
+export const DEFAULT_ROLE_NAMES: ReadonlySet<string> = new Set(DEFAULT_ROLES.map((role) => role.name));
+
+/** Roles the server finds by name alone; a custom role with one of these names would hijack server permissions. */
+export const RESERVED_ROLE_NAMES: ReadonlySet<string> = new Set(['Root', 'node', 'container']);
+
+export const RESOURCES: readonly string[] = [...new Set(RULE_CATALOG.map((rule) => rule.resource))];

@@ -1,0 +1,5 @@
+/** Exit codes, as terraform's -detailed-exitcode has them. */
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+/** Only with --detailed-exitcode: the plan has changes. */
+export const EXIT_CHANGES = 2;

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { isFedctlError, messageOf } from '../errors.js';
+import { DEFAULT_BCRYPT_COST } from '../apply/hash-pool.js';
+import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
+import { EXIT_ERROR } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function cost(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 4 || parsed > 31) throw new Error(`bcrypt cost must be an integer from 4 to 31, not ${value}`);
+  return parsed;
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('fedctl')
+    .description('Manage a vantage6 federation as code: validate, plan and apply a YAML description against the server database.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  program.command('validate')
+    .description('check config files against the schema and their references; never opens a database')
+    .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
+    .action(async (paths: string[]) => {
+      const { validateCommand } = await import('./commands/validate-command.js');
+      setExit(await validateCommand(paths, io));
+    });
+
+  addDatabaseOptions(program.command('init')
+    .description('create the vantage6 4.14 schema, rule catalogue and built-in roles in an empty database'))
+    .action(async (flags: DatabaseFlags) => {
+      const { initCommand } = await import('./commands/init-command.js');
+      setExit(await initCommand(flags, io));
+    });
+
+  const planOptions = (command: Command): Command => addDatabaseOptions(command
+    .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
+    .option('--show-unmanaged', 'list the objects in the database that the config does not mention')
+    .option('--no-color', 'plain output (also under NO_COLOR, or when output is not a terminal)'));
+
+  planOptions(program.command('plan')
+    .description('show what apply would change; read-only, never creates or writes anything'))
+    .action(async (paths: string[], flags) => {
+      const { planCommand } = await import('./commands/plan-command.js');
+      setExit(await planCommand(paths, flags, io));
+    });
+
+  planOptions(program.command('apply')
+    .description('show the plan, ask for confirmation, and make the database match in one transaction'))
+    .option('--auto-approve', 'apply without asking (required without a terminal)')
+    .option('--secrets-file <file>', 'where new node API keys and generated passwords go (default: fedctl-secrets.yaml beside the config)')
+    .addOption(new Option('--bcrypt-cost <n>', 'bcrypt cost for new keys and passwords').default(DEFAULT_BCRYPT_COST).argParser(cost))
+    .action(async (paths: string[], flags) => {
+      const { applyCommand } = await import('./commands/apply-command.js');
+      setExit(await applyCommand(paths, flags, io));
+    });
+
+  return program;
+}
+
+/** Run fedctl with `argv` (without node and script); returns the exit code. The only place errors are printed. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => { exitCode = code; });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_ERROR;
+    if (isFedctlError(error)) {
+      io.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+      return EXIT_ERROR;
+    }
+    io.stderr.write(`Error: ${messageOf(error)}\n  this is a bug in fedctl; please report it with the command you ran\n`);
+    if (io.env.FEDCTL_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return EXIT_ERROR;
+  }
+}

@@ -1,0 +1,140 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
+import { FedctlError, messageOf } from '../errors.js';
+import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
+
+/** The file name fedctl writes secrets to; never read as config when a directory is loaded. */
+export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
+
+/** Aliases beyond this count make a document an error (a billion-laughs guard). */
+const MAX_ALIAS_COUNT = 100;
+
+/** One parsed config file: its plain value, and a way back from a path to a position. */
+export interface ConfigDocument {
+  readonly file: string;
+  readonly value: unknown;
+  /** Position of the value at `path`, or of the nearest ancestor that exists; `key` points at the mapping key. */
+  locate(path: DocumentPath, options?: { key?: boolean }): SourceLocation;
+}
+
+export interface LoadedConfig {
+  readonly documents: readonly ConfigDocument[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** The YAML files named by the inputs: files as given, directories as their *.yaml/*.yml in name order. */
+export async function listConfigFiles(inputs: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch (error) {
+      throw new FedctlError('CONFIG_UNREADABLE', `cannot read config ${input}: ${messageOf(error)}`,
+        'give a YAML file or a directory of *.yaml files');
+    }
+    if (info.isDirectory()) {
+      const names = (await readdir(input))
+        .filter((name) => /\.ya?ml$/i.test(name) && name !== DEFAULT_SECRETS_FILE_NAME)
+        .sort();
+      if (names.length === 0) {
+        throw new FedctlError('CONFIG_UNREADABLE', `no *.yaml or *.yml files in directory ${input}`);
+      }
+      files.push(...names.map((name) => path.join(input, name)));
+    } else {
+      files.push(input);
+    }
+  }
+  return files;
+}
+
+export async function loadConfig(inputs: readonly string[]): Promise<LoadedConfig> {
+  const files = await listConfigFiles(inputs);
+  const documents: ConfigDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new FedctlError('CONFIG_UNREADABLE', `cannot read config ${file}: ${messageOf(error)}`);
+    }
+    const parsed = parseConfigText(file, text);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.document) documents.push(parsed.document);
+  }
+  return { documents, diagnostics };
+}
+
+/** Parse one file's text; a document is returned only when the YAML itself is sound. */
+export function parseConfigText(
+  file: string,
+  text: string,
+): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  const yamlProblem = (error: YAMLError): Diagnostic => ({
+    severity: 'error',
+    location: at(error.pos[0]),
+    path: [],
+    message: `invalid YAML: ${error.message.split('\n')[0]}`,
+  });
+  if (doc.errors.length > 0) {
+    return { document: null, diagnostics: doc.errors.map(yamlProblem) };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    return {
+      document: null,
+      diagnostics: [{
+        severity: 'error',
+        location: at(0),
+        path: [],
+        message: `invalid YAML: ${messageOf(error)}`,
+        hint: 'aliases are limited to protect against alias bombs; write the values out',
+      }],
+    };
+  }
+  const document: ConfigDocument = {
+    file,
+    value: value ?? {},
+    locate: (docPath, options) => at(offsetOf(doc, docPath, options?.key ?? false)),
+  };
+  return { document, diagnostics: doc.warnings.map((w) => ({ ...yamlProblem(w), severity: 'warning' })) };
+}
+
+function offsetOf(doc: Document, docPath: DocumentPath, wantKey: boolean): number {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (let i = 0; i < docPath.length; i++) {
+    const segment = docPath[i];
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (isScalar(item.key) ? String(item.key.value) : item.key) === String(segment));
+      if (!pair) break;
+      if (wantKey && i === docPath.length - 1) return rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+    } else {
+      break;
+    }
+    offset = rangeStart(node) ?? offset;
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  if (node && typeof node === 'object' && 'range' in node) {
+    const range = (node as { range?: [number, number, number] | null }).range;
+    return range?.[0];
+  }
+  return undefined;
+}

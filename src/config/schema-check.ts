@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import formatsPlugin from 'ajv-formats';
+import type { Diagnostic, DocumentPath } from './diagnostic.js';
+import { didYouMean } from './suggest.js';
+import type { ConfigDocument } from './load-config.js';
+
+const SCHEMA_URL = new URL('../../schemas/federation.schema.json', import.meta.url);
+
+/** Friendlier words for the schema's patterns than the regular expressions themselves. */
+const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
+  '^[^\\s](?:[^\\r\\n]*[^\\s])?$': 'must not be empty, start or end with whitespace, or contain a line break',
+  '^[a-zA-Z][a-zA-Z0-9._-]+$': "must start with a letter and contain only letters, digits, '.', '_' and '-'",
+};
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+    // ajv-formats is CommonJS; under NodeNext its default import is the module object.
+    formatsPlugin.default(ajv, ['email']);
+    compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
+  }
+  return compiled;
+}
+
+/** Check one document against schemas/federation.schema.json; every violation becomes a located diagnostic. */
+export function checkSchema(document: ConfigDocument, value: unknown): Diagnostic[] {
+  const validate = validator();
+  if (validate(value)) return [];
+  return simplifyErrors(validate.errors ?? []).map((error) => toDiagnostic(document, error));
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((raw) => {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    return /^\d+$/.test(segment) ? Number(segment) : segment;
+  });
+}
+
+const depth = (error: ErrorObject): number => (error.instancePath === '' ? 0 : error.instancePath.split('/').length);
+
+/**
+ * ajv reports every failed alternative of an `anyOf`; keep only the branch that
+ * got furthest into the value (deepest errors, and not a mere type mismatch),
+ * so `scope: orgnization` says "must be one of …" rather than three errors.
+ */
+function simplifyErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const dropped = new Set<ErrorObject>();
+  for (const alternative of errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')) {
+    dropped.add(alternative);
+    const prefix = `${alternative.schemaPath}/`;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const error of errors) {
+      if (!error.schemaPath.startsWith(prefix)) continue;
+      const branch = error.schemaPath.slice(prefix.length).split('/')[0] ?? '';
+      branches.set(branch, [...(branches.get(branch) ?? []), error]);
+    }
+    const score = (list: ErrorObject[]): number =>
+      Math.max(...list.map(depth)) * 2 + (list.some((e) => e.keyword !== 'type') ? 1 : 0);
+    const best = Math.max(...[...branches.values()].map(score));
+    for (const list of branches.values()) {
+      if (score(list) < best) list.forEach((error) => dropped.add(error));
+    }
+  }
+  return mergeAlternatives(errors.filter((error) => !dropped.has(error)));
+}
+
+/** Equally good alternatives at one path become one error: "must be boolean or object", "must be one of …". */
+function mergeAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
+  const out: ErrorObject[] = [];
+  const typeAt = new Map<string, ErrorObject>();
+  const enumAt = new Map<string, ErrorObject>();
+  for (const error of errors) {
+    if (error.keyword === 'type') {
+      const seen = typeAt.get(error.instancePath);
+      const types = [(error.params as { type: string | string[] }).type].flat();
+      if (seen) {
+        const merged = [(seen.params as { type: string | string[] }).type, types].flat();
+        seen.params = { type: [...new Set(merged)] };
+        continue;
+      }
+      const copy = { ...error, params: { type: types } };
+      typeAt.set(error.instancePath, copy);
+      out.push(copy);
+    } else if (error.keyword === 'enum' || error.keyword === 'const') {
+      const values = error.keyword === 'enum'
+        ? (error.params as { allowedValues: unknown[] }).allowedValues
+        : [(error.params as { allowedValue: unknown }).allowedValue];
+      const seen = enumAt.get(error.instancePath);
+      if (seen) {
+        const merged = [...(seen.params as { allowedValues: unknown[] }).allowedValues, ...values];
+        seen.params = { allowedValues: [...new Set(merged)] };
+        continue;
+      }
+      const copy: ErrorObject = { ...error, keyword: 'enum', params: { allowedValues: values } };
+      enumAt.set(error.instancePath, copy);
+      out.push(copy);
+    } else {
+      out.push(error);
+    }
+  }
+  return out;
+}
+
+/** One diagnostic per (path, kind of problem): alternatives of one value are merged into one message. */
+function toDiagnostic(document: ConfigDocument, error: ErrorObject): Diagnostic {
+  const path: DocumentPath = pointerToPath(error.instancePath);
+  const at = (p: DocumentPath, key = false): Diagnostic['location'] => document.locate(p, { key });
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const field = String((error.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return {
+        severity: 'error',
+        location: at([...path, field], true),
+        path: [...path, field],
+        message: `unknown field ${JSON.stringify(field)}`,
+        hint: didYouMean(field, allowed) ?? `allowed fields: ${allowed.join(', ')}`,
+      };
+    }
+    case 'required': {
+      const field = String((error.params as { missingProperty: string }).missingProperty);
+      return { severity: 'error', location: at(path), path, message: `missing required field ${JSON.stringify(field)}` };
+    }
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      const text = allowed.map((v) => JSON.stringify(v));
+      const suggestion = typeof error.data === 'string'
+        ? didYouMean(error.data, allowed.filter((v): v is string => typeof v === 'string'))
+        : undefined;
+      return {
+        severity: 'error',
+        location: at(path),
+        path,
+        message: text.length === 1 ? `must be ${text[0]}` : `must be one of ${text.join(', ')}`,
+        hint: suggestion,
+      };
+    }
+    case 'type': {
+      const expected = (error.params as { type: string | string[] }).type;
+      return {
+        severity: 'error',
+        location: at(path),
+        path,
+        message: `must be ${[expected].flat().join(' or ')}, not ${describe(error.data)}`,
+      };
+    }
+    case 'pattern': {
+      const pattern = (error.params as { pattern: string }).pattern;
+      return { severity: 'error', location: at(path), path, message: PATTERN_MESSAGES[pattern] ?? `must match ${pattern}` };
+    }
+    case 'format':
+      return {
+        severity: 'error',
+        location: at(path),
+        path,
+        message: `must be a valid ${(error.params as { format: string }).format} address`,
+      };
+    default:
+      return { severity: 'error', location: at(path), path, message: error.message ?? 'is invalid' };
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

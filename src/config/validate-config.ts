@@ -1,0 +1,365 @@
+import {
+  DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, RESERVED_ROLE_NAMES, RULE_CATALOG, SCOPES, SCOPE_SPELLINGS,
+  readableSpelling, ruleKey, type Operation, type RuleKey, type Scope,
+} from '../catalog/rule-catalog.js';
+import {
+  defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
+  type Collaboration, type DesiredState, type DesiredUser, type Node, type Organization, type PasswordSource,
+  type Role, type RoleRef, type Study,
+} from '../federation.js';
+import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
+import { hasErrors } from './diagnostic.js';
+import { interpolateValue, referencedVariable, type Environment, type InterpolationProblem } from './interpolate.js';
+import type { ConfigDocument, LoadedConfig } from './load-config.js';
+import { checkSchema } from './schema-check.js';
+import { didYouMean } from './suggest.js';
+
+export interface ValidationResult {
+  /** The desired state, present only when there are no errors. */
+  readonly desired: DesiredState | null;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies'] as const;
+type ListKind = (typeof KINDS)[number];
+
+/** One list item of the merged config, and where it came from. */
+interface Entry {
+  readonly document: ConfigDocument;
+  readonly path: DocumentPath;
+  readonly value: Readonly<Record<string, unknown>>;
+}
+
+const isPasswordPath = (path: DocumentPath): boolean =>
+  path.length === 3 && path[0] === 'users' && typeof path[1] === 'number' && path[2] === 'password';
+
+/**
+ * Turn loaded documents into the desired state: interpolate `${VAR}`, check
+ * each document against the JSON Schema, then check what a schema cannot
+ * (references, uniqueness, the rule catalogue). Problems are collected, never
+ * thrown, so one run reports them all; entries with schema errors are still
+ * checked as far as their well-formed fields allow.
+ */
+export function validateConfig(loaded: LoadedConfig, env: Environment): ValidationResult {
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [] };
+
+  for (const document of loaded.documents) {
+    const problems: InterpolationProblem[] = [];
+    const value = interpolateValue(document.value, env, isPasswordPath, problems);
+    for (const problem of problems) {
+      diagnostics.push({ severity: 'error', location: document.locate(problem.path), path: problem.path, message: problem.message, hint: problem.hint });
+    }
+    diagnostics.push(...checkSchema(document, value));
+    if (!isRecord(value)) continue;
+    for (const kind of KINDS) {
+      const list = value[kind];
+      if (!Array.isArray(list)) continue;
+      list.forEach((item, index) => {
+        if (isRecord(item)) entries[kind].push({ document, path: [kind, index], value: item });
+      });
+    }
+  }
+
+  const checker = new SemanticChecker(diagnostics, env);
+  const desired = checker.check(entries);
+  return { desired: hasErrors(diagnostics) ? null : desired, diagnostics: sortByLocation(diagnostics) };
+}
+
+/** In file order, as an editor lists problems; unlocated ones first. */
+function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const rank = (d: Diagnostic): [string, number, number] => [d.location?.file ?? '', d.location?.line ?? 0, d.location?.column ?? 0];
+  return [...diagnostics].sort((a, b) => {
+    const [fa, la, ca] = rank(a);
+    const [fb, lb, cb] = rank(b);
+    return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+class SemanticChecker {
+  constructor(
+    private readonly diagnostics: Diagnostic[],
+    private readonly env: Environment,
+  ) {}
+
+  private error(entry: Entry, sub: DocumentPath, message: string, hint?: string): void {
+    const path = [...entry.path, ...sub];
+    this.diagnostics.push({ severity: 'error', location: entry.document.locate(path), path, message, hint });
+  }
+
+  private warning(entry: Entry, sub: DocumentPath, message: string, hint?: string): void {
+    const path = [...entry.path, ...sub];
+    this.diagnostics.push({ severity: 'warning', location: entry.document.locate(path), path, message, hint });
+  }
+
+  private where(entry: Entry, sub: DocumentPath = []): string {
+    const location: SourceLocation = entry.document.locate([...entry.path, ...sub]);
+    return `${location.file}:${location.line}:${location.column}`;
+  }
+
+  /** Registers identities, reporting the second of two equal ones with the place of the first. */
+  private unique<K>(what: string, identity: (entry: Entry) => K | null, keyOf: (k: K) => string, entries: Entry[], field: string, describe: (k: K) => string): Map<string, Entry> {
+    const seen = new Map<string, Entry>();
+    for (const entry of entries) {
+      const id = identity(entry);
+      if (id === null) continue;
+      const key = keyOf(id);
+      const first = seen.get(key);
+      if (first) {
+        this.error(entry, [field], `duplicate ${what} ${describe(id)}`, `already declared at ${this.where(first, [field])}`);
+      } else {
+        seen.set(key, entry);
+      }
+    }
+    return seen;
+  }
+
+  check(entries: Record<ListKind, Entry[]>): DesiredState {
+    const organizations = this.checkOrganizations(entries.organizations);
+    const orgNames = new Set(organizations.map((o) => o.name));
+    const { collaborations, nodes } = this.checkCollaborations(entries.collaborations, orgNames);
+    const studies = this.checkStudies(entries.studies, collaborations, orgNames);
+    const roles = this.checkRoles(entries.roles, orgNames);
+    const users = this.checkUsers(entries.users, orgNames, roles);
+    return { organizations, collaborations, nodes, studies, roles, users };
+  }
+
+  private reference(entry: Entry, sub: DocumentPath, kind: string, name: string, known: ReadonlySet<string>): boolean {
+    if (known.has(name)) return true;
+    this.error(entry, sub, `unknown ${kind} ${JSON.stringify(name)}`, didYouMean(name, known) ?? `declare it under ${kind === 'organization' ? 'organizations' : `${kind}s`}`);
+    return false;
+  }
+
+  private checkOrganizations(entries: Entry[]): Organization[] {
+    const byName = this.unique('organization', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
+    return [...byName.values()].map(({ value }) => ({
+      name: value.name as string,
+      domain: text(value.domain),
+      address1: text(value.address1),
+      address2: text(value.address2),
+      zipcode: text(value.zipcode),
+      country: text(value.country),
+    }));
+  }
+
+  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>): { collaborations: Collaboration[]; nodes: Node[] } {
+    const byName = this.unique('collaboration', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
+    const collaborations: Collaboration[] = [];
+    const nodes: Node[] = [];
+    const nodeNames = new Map<string, { entry: Entry; sub: DocumentPath }>();
+    for (const entry of byName.values()) {
+      const name = entry.value.name as string;
+      const members = new Map<string, number>();
+      list(entry.value.members).forEach((member, index) => {
+        if (!isRecord(member)) return;
+        const organization = text(member.organization);
+        if (organization === null) return;
+        const sub = ['members', index, 'organization'];
+        if (members.has(organization)) {
+          this.error(entry, sub, `organization ${JSON.stringify(organization)} is listed twice as a member`, `first at ${this.where(entry, ['members', members.get(organization) ?? 0])}`);
+          return;
+        }
+        members.set(organization, index);
+        if (!this.reference(entry, sub, 'organization', organization, orgNames)) return;
+        if (member.node === false) return;
+        const nodeName = isRecord(member.node) ? text(member.node.name) ?? defaultNodeName(organization, name) : defaultNodeName(organization, name);
+        const nodeSub = ['members', index, ...(isRecord(member.node) && typeof member.node.name === 'string' ? ['node', 'name'] : ['organization'])];
+        const clash = nodeNames.get(nodeName);
+        if (clash) {
+          this.error(entry, nodeSub, `node name ${JSON.stringify(nodeName)} is already used`, `by the node at ${this.where(clash.entry, clash.sub)}; node names are unique on the server, set node.name`);
+          return;
+        }
+        nodeNames.set(nodeName, { entry, sub: nodeSub });
+        nodes.push({ organization, collaboration: name, name: nodeName });
+      });
+      collaborations.push({
+        name,
+        encrypted: typeof entry.value.encrypted === 'boolean' ? entry.value.encrypted : true,
+        members: sortedUnique(members.keys()),
+      });
+    }
+    return { collaborations, nodes };
+  }
+
+  private checkStudies(entries: Entry[], collaborations: readonly Collaboration[], orgNames: ReadonlySet<string>): Study[] {
+    const byName = this.unique('study', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
+    const collabByName = new Map(collaborations.map((c) => [c.name, c]));
+    const studies: Study[] = [];
+    for (const entry of byName.values()) {
+      const collaborationName = text(entry.value.collaboration);
+      if (collaborationName === null) continue;
+      const collaboration = collabByName.get(collaborationName);
+      if (!collaboration) {
+        this.error(entry, ['collaboration'], `unknown collaboration ${JSON.stringify(collaborationName)}`, didYouMean(collaborationName, collabByName.keys()) ?? 'declare it under collaborations');
+        continue;
+      }
+      const organizations: string[] = [];
+      list(entry.value.organizations).forEach((item, index) => {
+        const organization = text(item);
+        if (organization === null) return;
+        if (organizations.includes(organization)) {
+          this.error(entry, ['organizations', index], `organization ${JSON.stringify(organization)} is listed twice`);
+          return;
+        }
+        if (!this.reference(entry, ['organizations', index], 'organization', organization, orgNames)) return;
+        if (!collaboration.members.includes(organization)) {
+          this.error(entry, ['organizations', index], `organization ${JSON.stringify(organization)} is not a member of collaboration ${JSON.stringify(collaborationName)}`, 'a study can only include members of its collaboration; add it to the collaboration\'s members');
+          return;
+        }
+        organizations.push(organization);
+      });
+      studies.push({ name: entry.value.name as string, collaboration: collaborationName, organizations: sortedUnique(organizations) });
+    }
+    return studies;
+  }
+
+  private checkRoles(entries: Entry[], orgNames: ReadonlySet<string>): Role[] {
+    const identity = (e: Entry): RoleRef | null => {
+      const name = text(e.value.name);
+      if (name === null) return null;
+      const organization = e.value.organization === undefined ? null : text(e.value.organization);
+      return { name, organization };
+    };
+    const describe = (r: RoleRef): string => `${JSON.stringify(r.name)}${r.organization === null ? '' : ` of organization ${JSON.stringify(r.organization)}`}`;
+    const byKey = this.unique('role', identity, roleRefKey, entries, 'name', describe);
+    const roles: Role[] = [];
+    for (const entry of byKey.values()) {
+      const ref = identity(entry) as RoleRef;
+      if (RESERVED_ROLE_NAMES.has(ref.name)) {
+        this.error(entry, ['name'], `a custom role cannot be named ${JSON.stringify(ref.name)}`, 'the server finds this built-in role by name alone; choose another name');
+        continue;
+      }
+      if (DEFAULT_ROLE_NAMES.has(ref.name)) {
+        this.error(entry, ['name'], `${JSON.stringify(ref.name)} is a built-in role`, 'give it to users without declaring it, or choose another name for a custom role');
+        continue;
+      }
+      if (ref.organization !== null && !this.reference(entry, ['organization'], 'organization', ref.organization, orgNames)) continue;
+      roles.push({ ...ref, description: text(entry.value.description), rules: this.expandRules(entry, ['rules'], entry.value.rules) });
+    }
+    return roles;
+  }
+
+  private checkUsers(entries: Entry[], orgNames: ReadonlySet<string>, roles: readonly Role[]): DesiredUser[] {
+    const byName = this.unique('username', (e) => text(e.value.username), String, entries, 'username', (n) => JSON.stringify(n));
+    this.unique('email', (e) => text(e.value.email), String, entries, 'email', (n) => JSON.stringify(n));
+    const roleKeys = new Set(roles.map(roleRefKey));
+    const roleNames = new Set([...roles.map((r) => r.name), ...DEFAULT_ROLE_NAMES]);
+    const users: DesiredUser[] = [];
+    for (const entry of byName.values()) {
+      const organization = text(entry.value.organization);
+      if (organization === null || !this.reference(entry, ['organization'], 'organization', organization, orgNames)) continue;
+      const userRoles: RoleRef[] = [];
+      list(entry.value.roles).forEach((item, index) => {
+        const resolved = this.resolveRole(entry, ['roles', index], item, organization, roleKeys, roleNames);
+        if (resolved) userRoles.push(resolved);
+      });
+      users.push({
+        username: entry.value.username as string,
+        organization,
+        firstname: text(entry.value.firstname),
+        lastname: text(entry.value.lastname),
+        email: text(entry.value.email),
+        roles: sortRoleRefs(userRoles),
+        rules: this.expandRules(entry, ['rules'], entry.value.rules),
+        password: this.passwordSource(entry),
+      });
+    }
+    return users;
+  }
+
+  /** A bare name means: the user's organization's role, else a role without organization, else a built-in role. */
+  private resolveRole(entry: Entry, sub: DocumentPath, item: unknown, userOrganization: string, roleKeys: ReadonlySet<string>, roleNames: ReadonlySet<string>): RoleRef | null {
+    const candidates: RoleRef[] = [];
+    let name: string | null = null;
+    if (typeof item === 'string') {
+      name = item;
+      candidates.push({ name, organization: userOrganization }, { name, organization: null });
+    } else if (isRecord(item) && typeof item.name === 'string') {
+      name = item.name;
+      candidates.push({ name, organization: typeof item.organization === 'string' ? item.organization : null });
+    }
+    if (name === null) return null;
+    for (const candidate of candidates) {
+      if (roleKeys.has(roleRefKey(candidate))) return candidate;
+      if (candidate.organization === null && DEFAULT_ROLE_NAMES.has(candidate.name)) return candidate;
+    }
+    this.error(entry, sub, `unknown role ${JSON.stringify(name)}`, didYouMean(name, roleNames) ?? 'declare it under roles, or use a built-in role');
+    return null;
+  }
+
+  private passwordSource(entry: Entry): PasswordSource {
+    const raw = entry.value.password;
+    if (typeof raw !== 'string') return null;
+    if (raw === 'generate') return { from: 'generate' };
+    const variable = referencedVariable(raw);
+    if (variable === null) {
+      this.error(entry, ['password'], 'a password must not be written in the config', 'write ${ENV_VAR} to read it from the environment at apply time, or generate');
+      return null;
+    }
+    if (this.env[variable] === undefined) {
+      this.warning(entry, ['password'], `environment variable ${variable} is not set`, 'it must be set when apply creates this user');
+    }
+    return { from: 'env', variable };
+  }
+
+  private expandRules(entry: Entry, sub: DocumentPath, value: unknown): RuleKey[] {
+    const keys: RuleKey[] = [];
+    list(value).forEach((item, index) => {
+      if (!isRecord(item) || typeof item.resource !== 'string') return;
+      const at = [...sub, index];
+      const resource = item.resource;
+      const available = RULE_CATALOG.filter((rule) => rule.resource === resource);
+      if (available.length === 0) return;
+      const scopes = spellings(item.scope, SCOPE_SPELLINGS, SCOPES);
+      const operations = spellings(item.operation, OPERATION_SPELLINGS, OPERATIONS);
+      if (scopes === null || operations === null) return;
+      const exists = new Set(available.map(ruleKey));
+      const explicit = item.scope !== 'all' && item.operation !== 'all';
+      let found = 0;
+      for (const scope of scopes) {
+        for (const operation of operations) {
+          const key = ruleKey({ resource, scope, operation });
+          if (exists.has(key)) {
+            keys.push(key);
+            found++;
+          } else if (explicit) {
+            this.error(entry, at, `there is no rule to ${readableSpelling(operation)} ${resource} with scope ${readableSpelling(scope)}`,
+              `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`);
+          }
+        }
+      }
+      if (!explicit && found === 0) {
+        this.error(entry, at, `no rule of ${resource} matches these scopes and operations`,
+          `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`);
+      }
+    });
+    return sortedUnique(keys);
+  }
+}
+
+/** A scope or operation field as stored values; null when malformed (the schema has reported it). */
+function spellings<T extends Scope | Operation>(value: unknown, map: Readonly<Record<string, T>>, all: readonly T[]): T[] | null {
+  if (value === 'all') return [...all];
+  const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
+  if (items === null) return null;
+  const out: T[] = [];
+  for (const item of items) {
+    const mapped = typeof item === 'string' ? map[item] : undefined;
+    if (mapped === undefined) return null;
+    out.push(mapped);
+  }
+  return out;
+}
+

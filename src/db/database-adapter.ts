@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseTarget, Engine } from './database-url.js';
+import type { IdTable, Vantage6Database } from './vantage6-tables.js';
+
+export type Vantage6Db = Kysely<Vantage6Database>;
+
+export interface TransactionOptions {
+  /** How long to wait for another fedctl run's lock before giving up. */
+  readonly lockTimeoutMs: number;
+}
+
+/**
+ * What differs between PostgreSQL and SQLite, in one place. Everything else
+ * (reading state, writing changes) is engine-neutral Kysely code.
+ */
+export interface DatabaseAdapter {
+  readonly engine: Engine;
+  readonly target: DatabaseTarget;
+  readonly db: Vantage6Db;
+  /** Every table and its columns, as the database's catalog has them (read through `db` when given). */
+  listColumns(db?: Vantage6Db): Promise<Map<string, Set<string>>>;
+  /** Run `work` in one consistent read-only snapshot. */
+  readSnapshot<T>(work: (db: Vantage6Db) => Promise<T>): Promise<T>;
+  /**
+   * Run `work` in one read-write transaction, serialized against other fedctl
+   * runs; committed when `work` resolves, rolled back when it throws.
+   */
+  writeTransaction<T>(work: (trx: Vantage6Db) => Promise<T>, options: TransactionOptions): Promise<T>;
+  /** Reserve `count` new ids of a table inside a write transaction. */
+  allocateIds(trx: Vantage6Db, table: IdTable, count: number): Promise<number[]>;
+  /** Run raw statements (the reference DDL and seed) inside a write transaction. */
+  executeStatements(trx: Vantage6Db, statements: readonly string[]): Promise<void>;
+  /** A boolean as the engine stores it. */
+  toBoolean(value: boolean): boolean | number;
+  close(): Promise<void>;
+}
+
+/** `fedctl` in ASCII: the advisory lock every fedctl run on PostgreSQL takes. */
+export const FEDCTL_LOCK_KEY = 0x66656463746cn;

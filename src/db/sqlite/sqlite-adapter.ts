@@ -1,0 +1,104 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { FedctlError, messageOf } from '../../errors.js';
+import type { DatabaseAdapter, TransactionOptions, Vantage6Db } from '../database-adapter.js';
+import type { DatabaseTarget } from '../database-url.js';
+import type { IdTable, Vantage6Database } from '../vantage6-tables.js';
+
+type SqliteTarget = Extract<DatabaseTarget, { engine: 'sqlite' }>;
+
+export class SqliteAdapter implements DatabaseAdapter {
+  readonly engine = 'sqlite' as const;
+  readonly db: Vantage6Db;
+
+  private constructor(readonly target: SqliteTarget, private readonly connection: Database.Database) {
+    this.db = new Kysely<Vantage6Database>({ dialect: new SqliteDialect({ database: connection }) });
+  }
+
+  /**
+   * Open the file; `readonly` never creates it nor anything beside it. The
+   * busy timeout is how long a write waits for another fedctl run.
+   */
+  static open(target: SqliteTarget, options: { readonly: boolean; busyTimeoutMs?: number }): SqliteAdapter {
+    let connection: Database.Database;
+    try {
+      connection = new Database(target.file, {
+        readonly: options.readonly,
+        fileMustExist: options.readonly,
+        timeout: options.busyTimeoutMs ?? 5_000,
+      });
+      // vantage6 never turns foreign keys on for SQLite; neither do we, so both see the same database.
+      connection.pragma('foreign_keys = OFF');
+    } catch (error) {
+      throw new FedctlError('DATABASE_UNREACHABLE', `cannot open ${target.display}: ${messageOf(error)}`,
+        'check that the file exists, is a SQLite database and can be read');
+    }
+    return new SqliteAdapter(target, connection);
+  }
+
+  async listColumns(db: Vantage6Db = this.db): Promise<Map<string, Set<string>>> {
+    const rows = await sql<{ table_name: string; column_name: string }>`
+      select m.name as table_name, p.name as column_name
+      from sqlite_master m join pragma_table_info(m.name) p
+      where m.type = 'table' and m.name not like 'sqlite_%'`.execute(db);
+    const tables = new Map<string, Set<string>>();
+    for (const row of rows.rows) {
+      const columns = tables.get(row.table_name) ?? new Set<string>();
+      columns.add(row.column_name);
+      tables.set(row.table_name, columns);
+    }
+    return tables;
+  }
+
+  async readSnapshot<T>(work: (db: Vantage6Db) => Promise<T>): Promise<T> {
+    return this.run('begin deferred', work);
+  }
+
+  async writeTransaction<T>(work: (trx: Vantage6Db) => Promise<T>, options: TransactionOptions): Promise<T> {
+    this.connection.pragma(`busy_timeout = ${Math.max(0, Math.round(options.lockTimeoutMs))}`);
+    return this.run('begin immediate', work);
+  }
+
+  /** The dialect has one connection, so `connection()` holds it for the whole transaction. */
+  private async run<T>(begin: string, work: (db: Vantage6Db) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (connection) => {
+      try {
+        await sql.raw(begin).execute(connection);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+          throw new FedctlError('APPLY_FAILED', `another process holds the lock on ${this.target.display}`,
+            'wait for it to finish, or raise --lock-timeout');
+        }
+        throw error;
+      }
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        if (this.connection.inTransaction) await sql`rollback`.execute(connection);
+        throw error;
+      }
+    });
+  }
+
+  async allocateIds(trx: Vantage6Db, table: IdTable, count: number): Promise<number[]> {
+    if (count === 0) return [];
+    // The write lock of BEGIN IMMEDIATE is held, so nobody else can take these ids.
+    const row = await trx.selectFrom(table).select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+    const start = Number(row?.max ?? 0) + 1;
+    return Array.from({ length: count }, (_, index) => start + index);
+  }
+
+  async executeStatements(trx: Vantage6Db, statements: readonly string[]): Promise<void> {
+    for (const statement of statements) await sql.raw(statement).execute(trx);
+  }
+
+  toBoolean(value: boolean): number {
+    return value ? 1 : 0;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,176 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Kysely types for the vantage6 4.14 server schema (reference/vantage6-4.14).
+ * Every column but `id` is nullable there, so every column is `| null` here.
+ * `user` and `node` share their id with `authenticatable` (joined-table
+ * inheritance), so their ids are never generated.
+ */
+
+/** Booleans as each engine returns them: PostgreSQL `boolean`, SQLite 0/1. */
+export type DbBoolean = boolean | number;
+
+type Nullable<T> = T | null;
+
+export interface AuthenticatableTable {
+  id: Generated<number>;
+  type: Nullable<string>;
+  ip: Nullable<string>;
+  last_seen: Nullable<string | Date>;
+  status: Nullable<string>;
+}
+
+export interface UserTable {
+  id: number;
+  username: Nullable<string>;
+  password: Nullable<string>;
+  firstname: Nullable<string>;
+  lastname: Nullable<string>;
+  email: Nullable<string>;
+  organization_id: Nullable<number>;
+  failed_login_attempts: Nullable<number>;
+  last_login_attempt: Nullable<string | Date>;
+  otp_secret: Nullable<string>;
+  last_email_failed_login_sent: Nullable<string | Date>;
+  last_email_recover_password_sent: Nullable<string | Date>;
+}
+
+export interface NodeTable {
+  id: number;
+  name: Nullable<string>;
+  api_key: Nullable<string>;
+  collaboration_id: Nullable<number>;
+  organization_id: Nullable<number>;
+}
+
+export interface OrganizationTable {
+  id: Generated<number>;
+  name: Nullable<string>;
+  domain: Nullable<string>;
+  address1: Nullable<string>;
+  address2: Nullable<string>;
+  zipcode: Nullable<string>;
+  country: Nullable<string>;
+  _public_key: Nullable<Uint8Array>;
+}
+
+export interface CollaborationTable {
+  id: Generated<number>;
+  name: Nullable<string>;
+  encrypted: Nullable<DbBoolean>;
+}
+
+export interface MemberTable {
+  organization_id: Nullable<number>;
+  collaboration_id: Nullable<number>;
+}
+
+export interface StudyTable {
+  id: Generated<number>;
+  name: Nullable<string>;
+  collaboration_id: Nullable<number>;
+}
+
+export interface StudyMemberTable {
+  organization_id: Nullable<number>;
+  study_id: Nullable<number>;
+}
+
+export interface RoleTable {
+  id: Generated<number>;
+  name: Nullable<string>;
+  description: Nullable<string>;
+  organization_id: Nullable<number>;
+  is_default_role: Nullable<DbBoolean>;
+}
+
+export interface RuleTable {
+  id: Generated<number>;
+  name: Nullable<string>;
+  /** Enum member NAME: VIEW, EDIT, CREATE, DELETE, SEND, RECEIVE. */
+  operation: Nullable<string>;
+  /** Enum member NAME: OWN, ORGANIZATION, COLLABORATION, GLOBAL. */
+  scope: Nullable<string>;
+  description: Nullable<string>;
+}
+
+export interface RoleRuleAssociationTable {
+  role_id: Nullable<number>;
+  rule_id: Nullable<number>;
+}
+
+export interface PermissionTable {
+  role_id: Nullable<number>;
+  user_id: Nullable<number>;
+}
+
+export interface UserPermissionTable {
+  rule_id: Nullable<number>;
+  user_id: Nullable<number>;
+}
+
+export interface TaskTable {
+  id: Generated<number>;
+  collaboration_id: Nullable<number>;
+  study_id: Nullable<number>;
+  init_org_id: Nullable<number>;
+  init_user_id: Nullable<number>;
+}
+
+export interface RunTable {
+  id: Generated<number>;
+  task_id: Nullable<number>;
+  organization_id: Nullable<number>;
+}
+
+/** The tables fedctl reads or writes, by their names in the database. */
+export interface Vantage6Database {
+  authenticatable: AuthenticatableTable;
+  user: UserTable;
+  node: NodeTable;
+  organization: OrganizationTable;
+  collaboration: CollaborationTable;
+  Member: MemberTable;
+  study: StudyTable;
+  StudyMember: StudyMemberTable;
+  role: RoleTable;
+  rule: RuleTable;
+  role_rule_association: RoleRuleAssociationTable;
+  Permission: PermissionTable;
+  UserPermission: UserPermissionTable;
+  task: TaskTable;
+  run: RunTable;
+}
+
+/** Tables whose ids fedctl allocates when it inserts rows. */
+export type IdTable = 'authenticatable' | 'organization' | 'collaboration' | 'study' | 'role';
+
+/**
+ * Every table and column of the vantage6 4.14 schema; a database is
+ * recognised as vantage6 when it has all of them (extra ones are allowed, as
+ * later server versions add columns).
+ */
+export const VANTAGE6_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  authenticatable: ['id', 'type', 'ip', 'last_seen', 'status'],
+  user: ['id', 'username', 'password', 'firstname', 'lastname', 'email', 'organization_id', 'failed_login_attempts',
+    'last_login_attempt', 'otp_secret', 'last_email_failed_login_sent', 'last_email_recover_password_sent'],
+  node: ['id', 'name', 'api_key', 'collaboration_id', 'organization_id'],
+  organization: ['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country', '_public_key'],
+  collaboration: ['id', 'name', 'encrypted'],
+  Member: ['organization_id', 'collaboration_id'],
+  study: ['id', 'name', 'collaboration_id'],
+  StudyMember: ['organization_id', 'study_id'],
+  role: ['id', 'name', 'description', 'organization_id', 'is_default_role'],
+  rule: ['id', 'name', 'operation', 'scope', 'description'],
+  role_rule_association: ['role_id', 'rule_id'],
+  Permission: ['role_id', 'user_id'],
+  UserPermission: ['rule_id', 'user_id'],
+  algorithmstore: ['id', 'name', 'url', 'collaboration_id'],
+  task: ['id', 'name', 'description', 'image', 'collaboration_id', 'study_id', 'job_id', 'parent_id', 'init_org_id',
+    'init_user_id', 'created_at', 'algorithm_store_id'],
+  run: ['id', 'input', 'task_id', 'organization_id', 'result', 'assigned_at', 'started_at', 'finished_at', 'status',
+    'log', 'cleanup_at', 'blob_storage_used'],
+  taskdatabase: ['id', 'task_id', 'database', 'parameters'],
+  algorithmport: ['id', 'port', 'run_id', 'label'],
+  nodeconfig: ['id', 'node_id', 'key', 'value'],
+};

@@ -1,0 +1,42 @@
+/** Stable codes for failures that are not config diagnostics; scripts may match on them. */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_UNREADABLE'
+  | 'DATABASE_URL_INVALID'
+  | 'DATABASE_UNREACHABLE'
+  | 'DATABASE_NOT_VANTAGE6'
+  | 'DATABASE_SCHEMA_INCOMPLETE'
+  | 'DATABASE_MISSING'
+  | 'DATABASE_STATE_INVALID'
+  | 'SERVER_CONFIG_INVALID'
+  | 'SECRETS_FILE'
+  | 'APPLY_FAILED'
+  | 'APPLY_ABORTED'
+  | 'PLAN_CHANGED'
+  | 'NOT_INTERACTIVE';
+
+/**
+ * A failure the user can act on: `message` says what went wrong in one line,
+ * `hint` what to do next. The CLI prints these without a stack trace.
+ */
+export class FedctlError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'FedctlError';
+  }
+}
+
+export function isFedctlError(error: unknown): error is FedctlError {
+  return error instanceof FedctlError;
+}
+
+/** The message of anything thrown, for wrapping driver errors into one line. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,116 @@
+import type { RuleKey } from './catalog/rule-catalog.js';
+
+/**
+ * The domain model both the config and the database are turned into, so that
+ * diffing compares like with like. Everything refers to other entities by
+ * identity (names), never by database id. Lists that are sets are kept sorted
+ * and without duplicates.
+ */
+
+export interface Organization {
+  readonly name: string;
+  readonly domain: string | null;
+  readonly address1: string | null;
+  readonly address2: string | null;
+  readonly zipcode: string | null;
+  readonly country: string | null;
+}
+
+export interface Collaboration {
+  readonly name: string;
+  readonly encrypted: boolean;
+  /** Names of member organizations, sorted. */
+  readonly members: readonly string[];
+}
+
+/** A node is identified by its (organization, collaboration); its name is an attribute. */
+export interface Node {
+  readonly organization: string;
+  readonly collaboration: string;
+  readonly name: string;
+}
+
+export interface Study {
+  readonly name: string;
+  readonly collaboration: string;
+  /** Names of the organizations in the study, sorted. */
+  readonly organizations: readonly string[];
+}
+
+/** A role's identity: its name and owning organization (null for none, as the built-in roles). */
+export interface RoleRef {
+  readonly name: string;
+  readonly organization: string | null;
+}
+
+export interface Role extends RoleRef {
+  readonly description: string | null;
+  /** Rules, sorted. */
+  readonly rules: readonly RuleKey[];
+}
+
+/** Where a new user's initial password comes from; never the password itself. */
+export type PasswordSource =
+  | { readonly from: 'env'; readonly variable: string }
+  | { readonly from: 'generate' }
+  | null;
+
+export interface User {
+  readonly username: string;
+  /** Null only in a database, where the column is nullable. */
+  readonly organization: string | null;
+  readonly firstname: string | null;
+  readonly lastname: string | null;
+  readonly email: string | null;
+  /** Roles, sorted by `roleRefKey`. */
+  readonly roles: readonly RoleRef[];
+  /** Extra rules, sorted. */
+  readonly rules: readonly RuleKey[];
+}
+
+export interface DesiredUser extends User {
+  readonly password: PasswordSource;
+}
+
+/** What the config asks for. */
+export interface DesiredState {
+  readonly organizations: readonly Organization[];
+  readonly collaborations: readonly Collaboration[];
+  readonly nodes: readonly Node[];
+  readonly studies: readonly Study[];
+  readonly roles: readonly Role[];
+  readonly users: readonly DesiredUser[];
+}
+
+export type EntityKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user';
+
+export const ENTITY_KINDS: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user'];
+
+/** One comparable string per role identity. */
+export function roleRefKey(ref: RoleRef): string {
+  return JSON.stringify([ref.organization, ref.name]);
+}
+
+export function nodeKey(node: Pick<Node, 'organization' | 'collaboration'>): string {
+  return JSON.stringify([node.organization, node.collaboration]);
+}
+
+/** The name vantage6's own import gives a node. */
+export function defaultNodeName(organization: string, collaboration: string): string {
+  return `${organization} - ${collaboration} Node`;
+}
+
+export function sortedUnique<T extends string>(values: Iterable<T>): T[] {
+  return [...new Set(values)].sort(compareStrings);
+}
+
+/** Locale-independent ordering, so plans are the same on every machine. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function sortRoleRefs(refs: Iterable<RoleRef>): RoleRef[] {
+  const byKey = new Map<string, RoleRef>();
+  for (const ref of refs) byKey.set(roleRefKey(ref), { name: ref.name, organization: ref.organization });
+  return [...byKey.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, ref]) => ref);
+}

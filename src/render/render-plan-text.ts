@@ -1,0 +1,132 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import { parseRuleKey, readableSpelling } from '../catalog/rule-catalog.js';
+import type { EntityKind, PasswordSource, RoleRef } from '../federation.js';
+import { roleLabel } from '../plan/compute-plan.js';
+import type { Change, FieldChange, Plan, ScalarValue } from '../plan/plan.js';
+
+export interface TextRenderOptions {
+  readonly color: boolean;
+  /** List unmanaged entities one by one instead of counting them. */
+  readonly showUnmanaged: boolean;
+}
+
+/** `node: view (organization)`: a rule key as a reader says it. */
+export function ruleLabel(key: string): string {
+  const rule = parseRuleKey(key);
+  return `${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
+}
+
+const SET_FIELDS: Readonly<Record<string, (value: string) => string>> = {
+  rules: ruleLabel,
+};
+
+function passwordText(source: PasswordSource): string {
+  if (source === null) return 'none';
+  return source.from === 'generate' ? '(sensitive, generated into the secrets file)' : `(sensitive, from $${source.variable})`;
+}
+
+function formatValue(value: ScalarValue): string {
+  return value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** The attributes shown for a new entity, in a fixed order, secrets replaced by where they come from. */
+function createAttributes(change: Extract<Change, { action: 'create' }>): [string, string | string[]][] {
+  const rows: [string, string | string[]][] = [];
+  const push = (field: string, value: ScalarValue): void => {
+    if (value !== null) rows.push([field, formatValue(value)]);
+  };
+  switch (change.kind) {
+    case 'organization': {
+      const o = change.after;
+      push('domain', o.domain); push('address1', o.address1); push('address2', o.address2);
+      push('zipcode', o.zipcode); push('country', o.country);
+      break;
+    }
+    case 'collaboration':
+      push('encrypted', change.after.encrypted);
+      rows.push(['members', change.after.members.map((m) => JSON.stringify(m))]);
+      break;
+    case 'node':
+      push('organization', change.after.organization);
+      push('collaboration', change.after.collaboration);
+      rows.push(['api_key', '(sensitive, generated into the secrets file)']);
+      break;
+    case 'study':
+      push('collaboration', change.after.collaboration);
+      rows.push(['organizations', change.after.organizations.map((o) => JSON.stringify(o))]);
+      break;
+    case 'role':
+      push('organization', change.after.organization);
+      push('description', change.after.description);
+      rows.push(['rules', change.after.rules.map(ruleLabel)]);
+      break;
+    case 'user': {
+      const u = change.after;
+      push('organization', u.organization); push('firstname', u.firstname); push('lastname', u.lastname); push('email', u.email);
+      rows.push(['roles', u.roles.map((r: RoleRef) => roleLabel(r))]);
+      if (u.rules.length > 0) rows.push(['rules', u.rules.map(ruleLabel)]);
+      rows.push(['password', passwordText(u.password)]);
+      break;
+    }
+  }
+  return rows.filter(([, value]) => !Array.isArray(value) || value.length > 0);
+}
+
+function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string[] {
+  const name = `${field.field}:`.padEnd(width + 1);
+  if ('added' in field) {
+    const label = SET_FIELDS[field.field] ?? ((v: string) => JSON.stringify(v));
+    return [
+      `      ${name}`,
+      ...field.added.map((item) => `        ${c.green('+')} ${label(item)}`),
+      ...field.removed.map((item) => `        ${c.red('-')} ${label(item)}`),
+    ];
+  }
+  return [`      ${name} ${formatValue(field.before)} ${c.yellow('->')} ${formatValue(field.after)}`];
+}
+
+const KIND_TITLES: Readonly<Record<EntityKind, string>> = {
+  organization: 'organization', collaboration: 'collaboration', node: 'node', study: 'study', role: 'role', user: 'user',
+};
+
+function changeLines(change: Change, c: ChalkInstance): string[] {
+  const title = `${KIND_TITLES[change.kind]} ${c.bold(JSON.stringify(change.address))}`;
+  if (change.action === 'create') {
+    const rows = createAttributes(change);
+    const width = Math.max(0, ...rows.map(([field]) => field.length));
+    return [
+      `  ${c.green('+')} ${title}`,
+      ...rows.flatMap(([field, value]) => Array.isArray(value)
+        ? [`      ${`${field}:`.padEnd(width + 1)}`, ...value.map((v) => `        ${v}`)]
+        : [`      ${`${field}:`.padEnd(width + 1)} ${value}`]),
+    ];
+  }
+  const width = Math.max(0, ...change.fields.map((f) => f.field.length));
+  return [`  ${c.yellow('~')} ${title}`, ...change.fields.flatMap((field) => fieldLines(field, width, c))];
+}
+
+/** Terraform-like text: `+` create, `~` update with `field: old -> new`, and a summary line. */
+export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const lines: string[] = [];
+  if (plan.database.initialize) {
+    lines.push(`${c.green('+')} ${plan.database.display} is empty: the vantage6 4.14 schema, rule catalogue and built-in roles will be created first.`, '');
+  }
+  if (plan.changes.length === 0) {
+    lines.push(c.green.bold('No changes.') + ` The database ${plan.database.display} matches the config.`);
+  } else {
+    lines.push(`fedctl will make these changes to ${plan.database.display}:`, '');
+    for (const change of plan.changes) lines.push(...changeLines(change, c), '');
+    const { add, change, destroy } = plan.summary;
+    lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
+  }
+  if (plan.unmanaged.length > 0) {
+    if (options.showUnmanaged) {
+      lines.push('', 'Not in the config, left alone:');
+      for (const entity of plan.unmanaged) lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}`);
+    } else {
+      lines.push(c.dim(`${plan.unmanaged.length} object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).`));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

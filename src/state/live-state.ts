@@ -1,0 +1,35 @@
+import type { RuleKey } from '../catalog/rule-catalog.js';
+import type { Collaboration, Node, Organization, Role, Study, User } from '../federation.js';
+
+/**
+ * The database as the same model the config produces, plus row ids. Plain
+ * JSON-serializable data. Rows without an identity (a NULL name) are left
+ * out: nothing can refer to them and fedctl never touches them.
+ */
+export interface LiveState {
+  readonly rules: readonly { readonly id: number; readonly key: RuleKey }[];
+  readonly organizations: readonly (Organization & { readonly id: number })[];
+  readonly collaborations: readonly (Collaboration & { readonly id: number })[];
+  readonly nodes: readonly LiveNode[];
+  readonly studies: readonly (Study & { readonly id: number })[];
+  readonly roles: readonly LiveRole[];
+  readonly users: readonly (User & { readonly id: number })[];
+}
+
+/** A node row; its organization or collaboration can be missing in a hand-edited database. */
+export interface LiveNode extends Omit<Node, 'organization' | 'collaboration'> {
+  readonly id: number;
+  readonly organization: string | null;
+  readonly collaboration: string | null;
+}
+
+export interface LiveRole extends Role {
+  readonly id: number;
+  /** A built-in role: referenced, never changed. */
+  readonly isDefault: boolean;
+}
+
+export type LiveUser = LiveState['users'][number];
+export type LiveOrganization = LiveState['organizations'][number];
+export type LiveCollaboration = LiveState['collaborations'][number];
+export type LiveStudy = LiveState['studies'][number];

@@ -1,0 +1,113 @@
+import { ruleKey, type Operation, type Scope } from '../catalog/rule-catalog.js';
+import type { Vantage6Db } from '../db/database-adapter.js';
+import { sortRoleRefs, sortedUnique, type RoleRef } from '../federation.js';
+import type { LiveRole, LiveState } from './live-state.js';
+
+/** Group link-table rows by their first column; duplicates collapse, as links are sets. */
+function groupLinks(rows: readonly { owner: number | null; target: number | null }[]): Map<number, Set<number>> {
+  const groups = new Map<number, Set<number>>();
+  for (const { owner, target } of rows) {
+    if (owner === null || target === null) continue;
+    const set = groups.get(owner) ?? new Set<number>();
+    set.add(target);
+    groups.set(owner, set);
+  }
+  return groups;
+}
+
+function present<T>(value: T | undefined | null): value is T {
+  return value !== undefined && value !== null;
+}
+
+/**
+ * Read the whole administrative state in a fixed number of queries (one per
+ * table), whatever the size of the federation, and join in memory.
+ */
+export async function readState(db: Vantage6Db): Promise<LiveState> {
+  const [rules, organizations, collaborations, members, nodes, studies, studyMembers, roles, roleRules, users, permissions, userRules] =
+    await Promise.all([
+      db.selectFrom('rule').select(['id', 'name', 'scope', 'operation']).orderBy('id').execute(),
+      db.selectFrom('organization').select(['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country']).orderBy('id').execute(),
+      db.selectFrom('collaboration').select(['id', 'name', 'encrypted']).orderBy('id').execute(),
+      db.selectFrom('Member').select(['collaboration_id as owner', 'organization_id as target']).execute(),
+      db.selectFrom('node').select(['id', 'name', 'organization_id', 'collaboration_id']).orderBy('id').execute(),
+      db.selectFrom('study').select(['id', 'name', 'collaboration_id']).orderBy('id').execute(),
+      db.selectFrom('StudyMember').select(['study_id as owner', 'organization_id as target']).execute(),
+      db.selectFrom('role').select(['id', 'name', 'description', 'organization_id', 'is_default_role']).orderBy('id').execute(),
+      db.selectFrom('role_rule_association').select(['role_id as owner', 'rule_id as target']).execute(),
+      db.selectFrom('user').select(['id', 'username', 'firstname', 'lastname', 'email', 'organization_id']).orderBy('id').execute(),
+      db.selectFrom('Permission').select(['user_id as owner', 'role_id as target']).execute(),
+      db.selectFrom('UserPermission').select(['user_id as owner', 'rule_id as target']).execute(),
+    ]);
+
+  const ruleKeyById = new Map<number, string>();
+  for (const rule of rules) {
+    if (rule.name === null || rule.scope === null || rule.operation === null) continue;
+    ruleKeyById.set(rule.id, ruleKey({ resource: rule.name, scope: rule.scope as Scope, operation: rule.operation as Operation }));
+  }
+  const orgName = new Map<number, string>();
+  for (const org of organizations) if (org.name !== null) orgName.set(org.id, org.name);
+  const collabName = new Map<number, string>();
+  for (const collab of collaborations) if (collab.name !== null) collabName.set(collab.id, collab.name);
+  const nameOf = (map: Map<number, string>, id: number | null): string | null => (id === null ? null : map.get(id) ?? null);
+  const namesOf = (map: Map<number, string>, ids: Iterable<number> | undefined): string[] =>
+    sortedUnique([...(ids ?? [])].map((id) => map.get(id)).filter(present));
+
+  const memberLinks = groupLinks(members);
+  const studyLinks = groupLinks(studyMembers);
+  const roleRuleLinks = groupLinks(roleRules);
+  const permissionLinks = groupLinks(permissions);
+  const userRuleLinks = groupLinks(userRules);
+
+  const liveRoles: LiveRole[] = roles.flatMap((role) => (role.name === null ? [] : [{
+    id: role.id,
+    name: role.name,
+    organization: nameOf(orgName, role.organization_id),
+    description: role.description,
+    rules: namesOf(ruleKeyById, roleRuleLinks.get(role.id)),
+    isDefault: Boolean(role.is_default_role),
+  }]));
+  const roleRefById = new Map<number, RoleRef>(liveRoles.map((role) => [role.id, { name: role.name, organization: role.organization }]));
+
+  return {
+    rules: [...ruleKeyById].map(([id, key]) => ({ id, key })),
+    organizations: organizations.flatMap((org) => (org.name === null ? [] : [{
+      id: org.id,
+      name: org.name,
+      domain: org.domain,
+      address1: org.address1,
+      address2: org.address2,
+      zipcode: org.zipcode,
+      country: org.country,
+    }])),
+    collaborations: collaborations.flatMap((collab) => (collab.name === null ? [] : [{
+      id: collab.id,
+      name: collab.name,
+      // NULL is what the server's model default (true) would have written had it been there.
+      encrypted: collab.encrypted === null ? true : Boolean(collab.encrypted),
+      members: namesOf(orgName, memberLinks.get(collab.id)),
+    }])),
+    nodes: nodes.flatMap((node) => (node.name === null ? [] : [{
+      id: node.id,
+      name: node.name,
+      organization: nameOf(orgName, node.organization_id),
+      collaboration: nameOf(collabName, node.collaboration_id),
+    }])),
+    studies: studies.flatMap((study) => {
+      const collaboration = nameOf(collabName, study.collaboration_id);
+      if (study.name === null || collaboration === null) return [];
+      return [{ id: study.id, name: study.name, collaboration, organizations: namesOf(orgName, studyLinks.get(study.id)) }];
+    }),
+    roles: liveRoles,
+    users: users.flatMap((user) => (user.username === null ? [] : [{
+      id: user.id,
+      username: user.username,
+      organization: nameOf(orgName, user.organization_id),
+      firstname: user.firstname,
+      lastname: user.lastname,
+      email: user.email,
+      roles: sortRoleRefs([...(permissionLinks.get(user.id) ?? [])].map((id) => roleRefById.get(id)).filter(present)),
+      rules: namesOf(ruleKeyById, userRuleLinks.get(user.id)),
+    }])),
+  };
+}
