@@ -7,8 +7,16 @@ import type { HashRequest, HashResponse } from './hash-worker.js';
 /** The cost vantage6 uses (bcrypt.gensalt() default). */
 export const DEFAULT_BCRYPT_COST = 12;
 
-// The worker is a sibling module: .ts when running from source (tests), .js when built.
-const WORKER_URL = new URL(`./hash-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+// The worker is a sibling module: .ts when running from source (tests, through tsx), .js when built.
+const SOURCE_EXTENSION = path.extname(fileURLToPath(import.meta.url));
+const WORKER_URL = new URL(`./hash-worker${SOURCE_EXTENSION}`, import.meta.url);
+
+function startWorker(): Worker {
+  if (SOURCE_EXTENSION !== '.ts') return new Worker(WORKER_URL);
+  // Node 20 does not apply --import hooks to a worker's entry module: register tsx, then load the worker.
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true });
+}
 
 export function hashWorkerCount(jobs: number): number {
   return Math.max(1, Math.min(os.availableParallelism(), jobs));
@@ -25,7 +33,7 @@ export async function hashSecrets(
 ): Promise<string[]> {
   if (secrets.length === 0) return [];
   const hashes = new Array<string>(secrets.length);
-  const workers = Array.from({ length: hashWorkerCount(secrets.length) }, () => new Worker(WORKER_URL));
+  const workers = Array.from({ length: hashWorkerCount(secrets.length) }, startWorker);
   let next = 0;
   let done = 0;
   try {

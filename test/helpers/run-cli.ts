@@ -1,0 +1,24 @@
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run fedctl in-process, as the bin does, with captured output and no terminal. */
+export async function runCli(argv: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = new PassThrough();
+  stdin.end();
+  const code = await main(argv, {
+    stdout: { write: (text: string) => { stdout += text; return true; }, isTTY: false },
+    stderr: { write: (text: string) => { stderr += text; return true; }, isTTY: false },
+    stdin,
+    env: { ...(options.env ?? {}) },
+    cwd: options.cwd,
+  });
+  return { code, stdout, stderr };
+}

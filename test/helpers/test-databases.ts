@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { DatabaseAdapter } from '../../src/db/database-adapter.js';
+import { parseDatabaseUrl, type DatabaseTarget, type Engine } from '../../src/db/database-url.js';
+import { openDatabase } from '../../src/db/open-database.js';
+
+const run = promisify(execFile);
+
+/** Where the PostgreSQL tests create their databases; CI sets FEDCTL_REQUIRE_POSTGRES=1 so they cannot skip. */
+export const POSTGRES_ADMIN_URL = process.env.FEDCTL_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+async function postgresProblem(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const problem = await postgresProblem();
+if (problem !== null) {
+  if (process.env.FEDCTL_REQUIRE_POSTGRES) {
+    throw new Error(`PostgreSQL is required (FEDCTL_REQUIRE_POSTGRES) but not reachable at ${POSTGRES_ADMIN_URL}: ${problem}`);
+  }
+  process.stderr.write(`\n*** PostgreSQL not reachable at ${POSTGRES_ADMIN_URL} (${problem}): PostgreSQL tests are SKIPPED. Set FEDCTL_TEST_POSTGRES_URL to run them. ***\n\n`);
+}
+
+/** Engines to run the shared integration test bodies against, with a reason for any that is skipped. */
+export const ENGINES: readonly { engine: Engine; skip: string | false }[] = [
+  { engine: 'sqlite', skip: false },
+  { engine: 'postgres', skip: problem === null ? false : `PostgreSQL not reachable at ${POSTGRES_ADMIN_URL}: ${problem}` },
+];
+
+/** A database of its own for one test: a SQLite file in a new folder, or a new PostgreSQL database. */
+export interface TestDatabase {
+  readonly engine: Engine;
+  /** As a user passes it to --database. */
+  readonly url: string;
+  readonly target: DatabaseTarget;
+  /** A folder of the test's own (config, secrets). */
+  readonly dir: string;
+  open(): Promise<DatabaseAdapter>;
+  /** Run SQL as a server or an admin would, outside fedctl. */
+  sql(statement: string): Promise<Record<string, unknown>[]>;
+  /** Load a reference SQL file the way the server's own tools would (psql for PostgreSQL). */
+  loadFile(file: string): Promise<void>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-test-'));
+  if (engine === 'sqlite') {
+    const file = path.join(dir, 'vantage6.sqlite');
+    const url = `sqlite:///${file}`;
+    const { default: Database } = await import('better-sqlite3');
+    return {
+      engine, url, dir,
+      target: parseDatabaseUrl(url, dir),
+      open: () => openDatabase(parseDatabaseUrl(url, dir), { readonly: false }),
+      async sql(statement) {
+        const db = new Database(file);
+        try {
+          const prepared = db.prepare(statement);
+          if (prepared.reader) return prepared.all() as Record<string, unknown>[];
+          prepared.run();
+          return [];
+        } finally {
+          db.close();
+        }
+      },
+      async loadFile(reference) {
+        const db = new Database(file);
+        try {
+          db.exec(reference);
+        } finally {
+          db.close();
+        }
+      },
+      async drop() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `fedctl_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    engine, url, dir,
+    target: parseDatabaseUrl(url, dir),
+    open: () => openDatabase(parseDatabaseUrl(url, dir), { readonly: false }),
+    async sql(statement) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return (await client.query(statement)).rows as Record<string, unknown>[];
+      } finally {
+        await client.end();
+      }
+    },
+    async loadFile(file) {
+      await run('psql', ['--no-psqlrc', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file]);
+    },
+    async drop() {
+      rmSync(dir, { recursive: true, force: true });
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export const REFERENCE_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../reference/vantage6-4.14');

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { parse } from 'yaml';
+import { runCli } from '../helpers/run-cli.js';
+import { ENGINES, REFERENCE_DIR, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
+
+const FAST = ['--bcrypt-cost', '4'];
+
+async function apply(db: TestDatabase, config: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return runCli(['apply', config, '--database', db.url, '--auto-approve', ...FAST, ...extra], { cwd: db.dir, env });
+}
+
+async function plan(db: TestDatabase, config: string, extra: string[] = []) {
+  return runCli(['plan', config, '--database', db.url, '--detailed-exitcode', ...extra], { cwd: db.dir });
+}
+
+async function withDatabase(engine: TestDatabase['engine'], body: (db: TestDatabase) => Promise<void>, init = true): Promise<void> {
+  const db = await createTestDatabase(engine);
+  try {
+    if (init) assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
+    await body(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+function pythonBcrypt(): string | null {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import bcrypt'], { stdio: 'ignore' });
+    return '/usr/bin/python3';
+  } catch {
+    return null;
+  }
+}
+
+for (const { engine, skip } of ENGINES) {
+  describe(`apply on ${engine}`, { skip }, () => {
+    it('creates the example federation; a second plan and apply change nothing', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText());
+        const first = await plan(db, config);
+        assert.equal(first.code, 2);
+        assert.match(first.stdout, /Plan: 19 to add, 0 to change, 0 to destroy\./);
+
+        const applied = await apply(db, config);
+        assert.equal(applied.code, 0, applied.stderr);
+        assert.match(applied.stdout, /Apply complete: 19 added, 0 changed, 0 destroyed\./);
+        assert.match(applied.stdout, /Wrote 5 node API key\(s\) and 1 generated password\(s\) to /);
+
+        const again = await plan(db, config);
+        assert.equal(again.code, 0, again.stdout);
+        assert.match(again.stdout, /^No changes\. The database .* matches the config\./);
+        const second = await apply(db, config);
+        assert.equal(second.code, 0);
+        assert.match(second.stdout, /No changes\./);
+        assert.doesNotMatch(second.stdout, /Apply complete/);
+      });
+    });
+
+    it('writes rows as the vantage6 server writes them', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText());
+        assert.equal((await apply(db, config)).code, 0);
+        const auth = await db.sql('select a.type, a.status, n.name from authenticatable a join node n on n.id = a.id');
+        assert.equal(auth.length, 5);
+        assert.ok(auth.every((row) => row.type === 'node' && row.status === 'offline'));
+        const users = await db.sql('select a.type, a.status, u.failed_login_attempts, u.username from authenticatable a join "user" u on u.id = a.id');
+        assert.equal(users.length, 5);
+        assert.ok(users.every((row) => row.type === 'user' && row.status === null && Number(row.failed_login_attempts) === 0));
+        const roles = await db.sql(`select r.name, r.is_default_role, o.name as org from role r left join organization o on o.id = r.organization_id where r.name in ('Data Steward', 'Auditor') order by r.name`);
+        assert.deepEqual(roles.map((r) => [r.name, Boolean(r.is_default_role), r.org]), [['Auditor', false, null], ['Data Steward', false, 'IKNL']]);
+        const collabs = await db.sql('select name, encrypted from collaboration order by name');
+        assert.deepEqual(collabs.map((c) => [c.name, Boolean(c.encrypted)]), [['Colorectal Cancer Survival', true], ['Rare Tumours Registry', false]]);
+        // Every node's organization is a member of its collaboration.
+        const orphans = await db.sql('select n.name from node n where not exists (select 1 from "Member" m where m.organization_id = n.organization_id and m.collaboration_id = n.collaboration_id)');
+        assert.deepEqual(orphans, []);
+        const steward = await db.sql(`select count(*) as n from role_rule_association rr join role r on r.id = rr.role_id where r.name = 'Data Steward'`);
+        // node view+edit, study's 4 collaboration-scoped rules (all operations), task view, run view.
+        assert.equal(Number(steward[0]?.n), 2 + 4 + 1 + 1);
+      });
+    });
+
+    it('stores node keys and passwords only as bcrypt hashes that verify against the secrets file', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText().replace('roles: [Organization Admin]', 'roles: [Organization Admin]\n    password: ${LOTTE_PW}'));
+        const applied = await apply(db, config, [], { LOTTE_PW: 'Lotte-Secret-42!' });
+        assert.equal(applied.code, 0, applied.stderr);
+        const secretsFile = path.join(db.dir, 'fedctl-secrets.yaml');
+        assert.equal(statSync(secretsFile).mode & 0o777, 0o600);
+        const secrets = parse(readFileSync(secretsFile, 'utf8')) as { nodes: Record<string, { api_key: string }>; users: Record<string, { password: string }> };
+        const nodes = await db.sql('select name, api_key from node order by name');
+        assert.deepEqual(nodes.map((n) => n.name), Object.keys(secrets.nodes).sort());
+        const pairs: [string, string][] = nodes.map((n) => [secrets.nodes[String(n.name)]?.api_key ?? '', String(n.api_key)]);
+        const users = await db.sql('select username, password from "user" order by username');
+        const anna = users.find((u) => u.username === 'anna.devries');
+        const lotte = users.find((u) => u.username === 'lotte.peeters');
+        pairs.push([secrets.users['anna.devries']?.password ?? '', String(anna?.password)], ['Lotte-Secret-42!', String(lotte?.password)]);
+        assert.equal(users.find((u) => u.username === 'ingrid.hansen')?.password, null);
+        assert.deepEqual(Object.keys(secrets.users), ['anna.devries']);
+        for (const [plain, hash] of pairs) {
+          assert.match(hash, /^\$2b\$04\$.{53}$/);
+          assert.ok(bcrypt.compareSync(plain, hash));
+          assert.match(plain, /./);
+        }
+        assert.ok(nodes.every((n) => /^[0-9a-f-]{36}$/.test(secrets.nodes[String(n.name)]?.api_key ?? '')));
+        const python = pythonBcrypt();
+        if (python === null) {
+          if (process.env.FEDCTL_REQUIRE_PYTHON_BCRYPT) assert.fail('Python bcrypt is required (FEDCTL_REQUIRE_PYTHON_BCRYPT) but not importable');
+          process.stderr.write('*** Python bcrypt not importable: the check with the bcrypt vantage6 uses is SKIPPED ***\n');
+          return;
+        }
+        const script = 'import bcrypt, json, sys\nfor p, h in json.load(sys.stdin): assert bcrypt.checkpw(p.encode(), h.encode()), h\nprint("ok")';
+        assert.equal(execFileSync(python, ['-c', script], { input: JSON.stringify(pairs) }).toString().trim(), 'ok');
+        for (const output of [applied.stdout, applied.stderr]) {
+          for (const [plain] of pairs) assert.ok(!output.includes(plain), 'a secret was printed');
+        }
+      });
+    });
+
+    it('changes one user\'s roles and one collaboration\'s members, and nothing else', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText());
+        assert.equal((await apply(db, config)).code, 0);
+        writeConfig(db, exampleText()
+          .replace('roles: [Researcher, Auditor]', 'roles: [Viewer, Auditor]')
+          .replace('      - organization: Oslo University Hospital\n', ''));
+        const planned = await plan(db, config);
+        assert.equal(planned.code, 2);
+        const body = planned.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+        assert.match(body, /~ collaboration "Rare Tumours Registry"\n\s+members:\n\s+- "Oslo University Hospital"\n/);
+        assert.match(body, /~ user "felix\.wagner"\n\s+roles:\n\s+\+ "Viewer"\n\s+- "Researcher"\n/);
+        assert.match(body, /Plan: 0 to add, 2 to change, 0 to destroy\./);
+        // The removed member's node is no longer in the config: left alone, reported as unmanaged.
+        assert.match(body, /1 object\(s\) in the database are not in the config/);
+        assert.equal((await apply(db, config)).code, 0);
+        assert.equal((await plan(db, config)).code, 0);
+        const members = await db.sql(`select o.name from "Member" m join organization o on o.id = m.organization_id join collaboration c on c.id = m.collaboration_id where c.name = 'Rare Tumours Registry' order by 1`);
+        assert.deepEqual(members.map((m) => m.name), ['Charité Berlin', 'IKNL']);
+      });
+    });
+
+    it('updates every kind of entity in place, keeping ids', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText());
+        assert.equal((await apply(db, config)).code, 0);
+        const idsBefore = await db.sql('select id, name from organization union all select id, name from node union all select id, username from "user" order by 1, 2');
+        writeConfig(db, exampleText()
+          .replace('zipcode: 3511 DT', 'zipcode: 3511 DX')
+          .replace('encrypted: false', 'encrypted: true')
+          .replace('          name: charite-crc-node', '          name: charite-colorectal')
+          .replace('organizations: [IKNL, Maastricht UMC+]', 'organizations: [IKNL, Charité Berlin]')
+          .replace('description: Read-only view of collaborations, their organizations and nodes', 'description: Sees collaborations')
+          .replace('        scope: organization\n        operation: [view, edit]', '        scope: organization\n        operation: view')
+          .replace('email: l.peeters@mumc.nl', 'email: lotte.peeters@mumc.nl')
+          .replace('        scope: collaboration\n        operation: receive', '        scope: organization\n        operation: receive'));
+        const planned = await plan(db, config);
+        assert.match(planned.stdout, /Plan: 0 to add, 8 to change, 0 to destroy\./);
+        assert.match(planned.stdout, /zipcode: "3511 DT" -> "3511 DX"/);
+        assert.match(planned.stdout, /name: "charite-crc-node" -> "charite-colorectal"/);
+        assert.match(planned.stdout, /\+ event: receive \(organization\)\n\s+- event: receive \(collaboration\)/);
+        assert.equal((await apply(db, config)).code, 0);
+        assert.equal((await plan(db, config)).code, 0);
+        const idsAfter = await db.sql('select id, name from organization union all select id, name from node union all select id, username from "user" order by 1, 2');
+        assert.deepEqual(idsAfter.map((r) => r.id), idsBefore.map((r) => r.id));
+      });
+    });
+
+    it('leaves the database and the secrets file as they were when apply fails midway', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText().replace(/\nstudies:[\s\S]*$/, '\n'));
+        await db.sql(engine === 'sqlite'
+          ? `create trigger fail_users before insert on "user" begin select raise(abort, 'forced failure'); end`
+          : `create function fail_users() returns trigger language plpgsql as $$ begin raise exception 'forced failure'; end $$`);
+        if (engine === 'postgres') await db.sql('create trigger fail_users before insert on "user" for each row execute function fail_users()');
+        const secretsFile = path.join(db.dir, 'fedctl-secrets.yaml');
+        const previous = '# kept\nnodes:\n  old-node:\n    organization: X\n    collaboration: Y\n    api_key: 00000000-0000-4000-8000-000000000000\n    created_at: then\nusers: {}\n';
+        writeConfig(db, previous, 'fedctl-secrets.yaml');
+        const before = await snapshot(db);
+        const failed = await apply(db, config);
+        assert.equal(failed.code, 1);
+        assert.match(failed.stderr, /forced failure/);
+        assert.deepEqual(await snapshot(db), before);
+        assert.equal(readFileSync(secretsFile, 'utf8'), previous);
+      });
+    });
+
+    it('commits nothing when the secrets file cannot be written', async () => {
+      await withDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText());
+        const before = await snapshot(db);
+        const secretsFile = path.join(db.dir, 'secrets', 'fedctl-secrets.yaml');
+        mkdirSync(path.dirname(secretsFile));
+        // The file turns into a folder once hashing has started: after the up-front check, before the write.
+        const { applyFederation } = await import('../../src/apply/apply-federation.js');
+        const { loadConfig } = await import('../../src/config/load-config.js');
+        const { validateConfig } = await import('../../src/config/validate-config.js');
+        const { planAgainst } = await import('../../src/cli/commands/plan-command.js');
+        const desired = validateConfig(await loadConfig([config]), {}).desired;
+        assert.ok(desired);
+        const reviewed = await planAgainst(db.target, desired, 1000);
+        const adapter = await db.open();
+        try {
+          await assert.rejects(applyFederation(adapter, desired, reviewed, {
+            secretsFile, bcryptCost: 4, lockTimeoutMs: 1000, acceptChangedPlan: false, env: {},
+            onHashProgress: () => { if (!existsSync(secretsFile)) mkdirSync(secretsFile); },
+          }), /secrets file/);
+        } finally {
+          await adapter.close();
+        }
+        assert.deepEqual(await snapshot(db), before);
+        assert.ok(statSync(secretsFile).isDirectory());
+        rmSync(secretsFile, { recursive: true });
+      });
+    });
+
+    it('handles a database loaded from the reference schema and seed like one made by init', async () => {
+      const reference = await createTestDatabase(engine);
+      try {
+        if (engine === 'sqlite') {
+          await reference.loadFile(readFileSync(path.join(REFERENCE_DIR, 'schema.sqlite.sql'), 'utf8'));
+          const inserts = readFileSync(path.join(REFERENCE_DIR, 'seed.postgres.sql'), 'utf8').split('\n')
+            .filter((line) => line.startsWith('INSERT INTO public.')).map((line) => line.replace('INSERT INTO public.', 'INSERT INTO '));
+          await reference.loadFile(inserts.join('\n'));
+        } else {
+          await reference.loadFile(path.join(REFERENCE_DIR, 'schema.postgres.sql'));
+          await reference.loadFile(path.join(REFERENCE_DIR, 'seed.postgres.sql'));
+        }
+        const config = writeConfig(reference, exampleText());
+        const planned = await plan(reference, config);
+        assert.equal(planned.code, 2);
+        assert.match(planned.stdout, /Plan: 19 to add/);
+        assert.equal((await apply(reference, config)).code, 0);
+        assert.equal((await plan(reference, config)).code, 0);
+        await withDatabase(engine, async (made) => {
+          const madeConfig = writeConfig(made, exampleText());
+          assert.equal((await apply(made, madeConfig)).code, 0);
+          const names = async (db: TestDatabase) => db.sql(`select 'org' as k, name from organization union all select 'node', name from node
+            union all select 'user', username from "user" union all select 'role', name from role union all select 'study', name from study order by 1, 2`);
+          assert.deepEqual(await names(reference), await names(made));
+        });
+      } finally {
+        await reference.drop();
+      }
+    });
+  });
+}
