@@ -40,32 +40,21 @@ function pointerToPath(pointer: string): (string | number)[] {
   });
 }
 
-const depth = (error: ErrorObject): number => (error.instancePath === '' ? 0 : error.instancePath.split('/').length);
-
 /**
- * ajv reports every failed alternative of an `anyOf`; keep only the branch that
- * got furthest into the value (deepest errors, and not a mere type mismatch),
- * so `scope: orgnization` says "must be one of …" rather than three errors.
+ * ajv reports every failed alternative of an `anyOf`. Keep the alternative
+ * that got furthest into the value: errors below the value win over errors at
+ * it, and at one place a wrong value wins over a wrong type. So `scope:
+ * orgnization` says "must be one of …" once, not three different things.
  */
 function simplifyErrors(errors: readonly ErrorObject[]): ErrorObject[] {
-  const dropped = new Set<ErrorObject>();
-  for (const alternative of errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')) {
-    dropped.add(alternative);
-    const prefix = `${alternative.schemaPath}/`;
-    const branches = new Map<string, ErrorObject[]>();
-    for (const error of errors) {
-      if (!error.schemaPath.startsWith(prefix)) continue;
-      const branch = error.schemaPath.slice(prefix.length).split('/')[0] ?? '';
-      branches.set(branch, [...(branches.get(branch) ?? []), error]);
-    }
-    const score = (list: ErrorObject[]): number =>
-      Math.max(...list.map(depth)) * 2 + (list.some((e) => e.keyword !== 'type') ? 1 : 0);
-    const best = Math.max(...[...branches.values()].map(score));
-    for (const list of branches.values()) {
-      if (score(list) < best) list.forEach((error) => dropped.add(error));
-    }
-  }
-  return mergeAlternatives(errors.filter((error) => !dropped.has(error)));
+  const alternatives = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  const kept = errors.filter((error) => {
+    if (error.keyword === 'anyOf' || error.keyword === 'oneOf') return false;
+    if (!alternatives.has(error.instancePath)) return true;
+    return !errors.some((other) => other.instancePath.startsWith(`${error.instancePath}/`));
+  });
+  const wrongValueAt = new Set(kept.filter((e) => e.keyword !== 'type').map((e) => e.instancePath));
+  return mergeAlternatives(kept.filter((e) => e.keyword !== 'type' || !wrongValueAt.has(e.instancePath)));
 }
 
 /** Equally good alternatives at one path become one error: "must be boolean or object", "must be one of …". */

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { formatDiagnostic, type Diagnostic } from '../../src/config/diagnostic.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { validateConfig } from '../../src/config/validate-config.js';
+import { EXAMPLE_CONFIG } from '../helpers/fixtures.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-validate-'));
+let counter = 0;
+
+/** Validate YAML text written to a file; returns the one-line messages. */
+async function check(text: string, env: Record<string, string> = {}): Promise<{ lines: string[]; diagnostics: readonly Diagnostic[]; file: string; valid: boolean }> {
+  const file = path.join(dir, `case-${++counter}.yaml`);
+  writeFileSync(file, text);
+  const result = validateConfig(await loadConfig([file]), env);
+  return { lines: result.diagnostics.map(formatDiagnostic), diagnostics: result.diagnostics, file, valid: result.desired !== null };
+}
+
+const BASE = `version: 1
+organizations:
+  - name: IKNL
+  - name: MUMC
+collaborations:
+  - name: Trial
+    members:
+      - organization: IKNL
+      - organization: MUMC
+`;
+
+describe('validate', () => {
+  it('accepts the example federation', async () => {
+    const result = validateConfig(await loadConfig([EXAMPLE_CONFIG]), {});
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
+    assert.ok(result.desired);
+    assert.equal(result.desired.nodes.length, 5);
+    assert.ok(result.desired.nodes.some((n) => n.name === 'IKNL - Colorectal Cancer Survival Node'));
+    assert.ok(result.desired.nodes.some((n) => n.name === 'charite-crc-node'));
+  });
+
+  it('reports an unknown field at its key, with did-you-mean', async () => {
+    const { lines, file } = await check(`organizations:\n  - name: IKNL\n    contry: NL\n`);
+    assert.deepEqual(lines, [`${file}:3:5 organizations[0].contry: unknown field "contry" (did you mean "country"?)`]);
+  });
+
+  it('reports a wrong type at the value', async () => {
+    const { lines, file } = await check(`${BASE}    encrypted: "yes"\n`);
+    assert.deepEqual(lines, [`${file}:10:16 collaborations[0].encrypted: must be boolean, not string "yes"`]);
+  });
+
+  it('reports a misspelt scope with the allowed values and a suggestion', async () => {
+    const { lines, file } = await check(`roles:\n  - name: R\n    rules:\n      - resource: node\n        scope: orgnization\n        operation: view\n`);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', new RegExp(`^${file}:5:16 roles\\[0\\]\\.rules\\[0\\]\\.scope: must be one of "own", .*"all" \\(did you mean "organization"\\?\\)$`));
+  });
+
+  it('reports a bad item in a list of scopes, not the list', async () => {
+    const { lines } = await check(`roles:\n  - name: R\n    rules:\n      - resource: node\n        scope: [organization, everywhere]\n        operation: view\n`);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /:5:31 roles\[0\]\.rules\[0\]\.scope\[1\]: must be one of/);
+  });
+
+  it('reports a missing required field at its object', async () => {
+    const { lines, file } = await check(`users:\n  - username: anna\n`);
+    assert.deepEqual(lines, [`${file}:2:5 users[0]: missing required field "organization"`]);
+  });
+
+  it('checks usernames as the vantage6 API does', async () => {
+    const { lines } = await check(`${BASE}users:\n  - username: 1anna\n    organization: IKNL\n  - username: ab\n    organization: IKNL\n`);
+    assert.equal(lines.length, 2);
+    assert.match(lines[0] ?? '', /users\[0\]\.username: must start with a letter/);
+    assert.match(lines[1] ?? '', /users\[1\]\.username: must NOT have fewer than 3 characters/);
+  });
+
+  it('reports invalid YAML with its position', async () => {
+    const { lines, file, valid } = await check(`organizations:\n  - name: [unclosed\n`);
+    assert.equal(valid, false);
+    assert.match(lines[0] ?? '', new RegExp(`^${file}:\\d+:\\d+ \\(document\\): invalid YAML: `));
+  });
+
+  it('reports duplicate mapping keys', async () => {
+    const { lines, file } = await check(`organizations:\n  - name: IKNL\n    name: Other\n`);
+    assert.match(lines[0] ?? '', new RegExp(`^${file}:3:5 \\(document\\): invalid YAML: Map keys must be unique`));
+  });
+
+  it('refuses alias bombs', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const { lines, valid } = await check(`${bomb.join('\n')}\n`);
+    assert.equal(valid, false);
+    assert.match(lines[0] ?? '', /invalid YAML: .*alias/i);
+  });
+
+  it('interpolates ${VAR} and reports an unset variable at its place', async () => {
+    const ok = await check(`organizations:\n  - name: \${ORG}\n    domain: x.\${TLD}\n`, { ORG: 'IKNL', TLD: 'nl' });
+    assert.ok(ok.valid);
+    const { lines, file } = await check(`organizations:\n  - name: IKNL\n    domain: \${DOMAIN}\n`);
+    assert.deepEqual(lines, [`${file}:3:13 organizations[0].domain: environment variable DOMAIN is not set (set DOMAIN, or write $\${DOMAIN} for a literal)`]);
+    const literal = await check(`organizations:\n  - name: "cost $\${X}"\n`);
+    assert.ok(literal.valid);
+  });
+
+  it('reports duplicates with the place of the first', async () => {
+    const { lines, file } = await check(`organizations:\n  - name: IKNL\n  - name: IKNL\n`);
+    assert.deepEqual(lines, [`${file}:3:11 organizations[1].name: duplicate organization "IKNL" (already declared at ${file}:2:11)`]);
+  });
+
+  it('resolves references and suggests the closest name', async () => {
+    const { lines, file } = await check(`${BASE}users:\n  - username: anna\n    organization: IKNL2\n`);
+    assert.deepEqual(lines, [`${file}:12:19 users[0].organization: unknown organization "IKNL2" (did you mean "IKNL"?)`]);
+  });
+
+  it('requires a study\'s organizations to be members of its collaboration', async () => {
+    const { lines } = await check(`${BASE}  - name: Other\n    members:\n      - organization: IKNL\nstudies:\n  - name: S\n    collaboration: Other\n    organizations: [IKNL, MUMC]\n`);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /studies\[0\]\.organizations\[1\]: organization "MUMC" is not a member of collaboration "Other"/);
+  });
+
+  it('keeps node names unique', async () => {
+    const { lines } = await check(`${BASE}  - name: Other\n    members:\n      - organization: IKNL\n        node: { name: "IKNL - Trial Node" }\n`);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /collaborations\[1\]\.members\[0\]\.node\.name: node name "IKNL - Trial Node" is already used/);
+  });
+
+  it('refuses custom roles with built-in names and unknown role references', async () => {
+    const { lines } = await check(`${BASE}roles:\n  - name: node\n  - name: Researcher\n    organization: IKNL\nusers:\n  - username: anna\n    organization: IKNL\n    roles: [Reseacher]\n`);
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] ?? '', /roles\[0\]\.name: a custom role cannot be named "node"/);
+    assert.match(lines[1] ?? '', /roles\[1\]\.name: "Researcher" is a built-in role/);
+    assert.match(lines[2] ?? '', /users\[0\]\.roles\[0\]: unknown role "Reseacher" \(did you mean "Researcher"\?\)/);
+  });
+
+  it('resolves a bare role name to the user\'s organization first', async () => {
+    const text = `${BASE}roles:\n  - name: Steward\n    organization: MUMC\n  - name: Steward\nusers:\n  - username: anna\n    organization: MUMC\n    roles: [Steward]\n  - username: bram\n    organization: IKNL\n    roles: [Steward, {name: Steward, organization: MUMC}]\n`;
+    const file = path.join(dir, 'roles.yaml');
+    writeFileSync(file, text);
+    const { desired } = validateConfig(await loadConfig([file]), {});
+    assert.ok(desired);
+    assert.deepEqual(desired.users.map((u) => u.roles), [
+      [{ name: 'Steward', organization: 'MUMC' }],
+      [{ name: 'Steward', organization: 'MUMC' }, { name: 'Steward', organization: null }],
+    ]);
+  });
+
+  it('never accepts a password written in the config', async () => {
+    const { lines } = await check(`${BASE}users:\n  - username: anna\n    organization: IKNL\n    password: hunter2hunter2\n`);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /users\[0\]\.password: a password must not be written in the config/);
+    assert.ok(!lines[0]?.includes('hunter2'));
+    const fromEnv = await check(`${BASE}users:\n  - username: anna\n    organization: IKNL\n    password: \${ANNA_PW}\n`);
+    assert.equal(fromEnv.valid, true);
+    assert.match(fromEnv.lines[0] ?? '', /warning: users\[0\]\.password: environment variable ANNA_PW is not set/);
+  });
+
+  it('checks rules against the catalogue, and expands all', async () => {
+    const { lines } = await check(`roles:\n  - name: R\n    rules:\n      - resource: collaboration\n        scope: collaboration\n        operation: view\n`);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /there is no rule to view collaboration with scope collaboration \(collaboration has: view\/global, view\/organization/);
+    const file = path.join(dir, 'all.yaml');
+    writeFileSync(file, `roles:\n  - name: R\n    rules:\n      - resource: event\n        scope: all\n        operation: [send, r]\n`);
+    const { desired } = validateConfig(await loadConfig([file]), {});
+    assert.deepEqual(desired?.roles[0]?.rules, [
+      'event:COLLABORATION:RECEIVE', 'event:COLLABORATION:SEND', 'event:GLOBAL:RECEIVE', 'event:GLOBAL:SEND',
+      'event:ORGANIZATION:RECEIVE', 'event:ORGANIZATION:SEND',
+    ]);
+  });
+
+  it('reports every error of a file in one run, in file order', async () => {
+    const { lines } = await check(`${BASE}    encrypted: 1\nusers:\n  - username: anna\n    organization: IKNL2\n    email: a@x.org\n  - username: anna\n    organization: IKNL\n    email: a@x.org\n`);
+    assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+):\d+ /, '$1 ')), [
+      '10 collaborations[0].encrypted: must be boolean, not number 1',
+      '13 users[0].organization: unknown organization "IKNL2" (did you mean "IKNL"?)',
+      `15 users[1].username: duplicate username "anna" (already declared at ${dir}/case-${counter}.yaml:12:15)`,
+      `17 users[1].email: duplicate email "a@x.org" (already declared at ${dir}/case-${counter}.yaml:14:12)`,
+    ]);
+  });
+
+  it('merges a directory of files, skips the secrets file, and names both places of a duplicate', async () => {
+    const folder = path.join(dir, 'federation.d');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, '10-orgs.yaml'), 'organizations:\n  - name: IKNL\n');
+    writeFileSync(path.join(folder, '20-collabs.yml'), 'collaborations:\n  - name: Trial\n    members: [{organization: IKNL}]\n');
+    writeFileSync(path.join(folder, 'fedctl-secrets.yaml'), 'nodes: {}\n');
+    writeFileSync(path.join(folder, 'README.md'), '# not config\n');
+    const merged = validateConfig(await loadConfig([folder]), {});
+    assert.deepEqual(merged.diagnostics, []);
+    assert.equal(merged.desired?.nodes[0]?.name, 'IKNL - Trial Node');
+    writeFileSync(path.join(folder, '30-more.yaml'), 'organizations:\n  - name: IKNL\n');
+    const duplicate = validateConfig(await loadConfig([folder]), {});
+    assert.deepEqual(duplicate.diagnostics.map(formatDiagnostic), [
+      `${folder}/30-more.yaml:2:11 organizations[0].name: duplicate organization "IKNL" (already declared at ${folder}/10-orgs.yaml:2:11)`,
+    ]);
+  });
+});
