@@ -13,7 +13,8 @@ export const DEFAULT_DATABASE_URL = 'sqlite:///federation.sqlite';
 
 /** Replace any password in a URL-like string, also when it is too malformed to parse. */
 export function maskPassword(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  // Up to the last @ of the authority, as URL parsers read it.
+  return url.replace(/^([a-z0-9+.-]+:\/\/[^:/@]*):[^/]*@/i, '$1:***@');
 }
 
 /**

@@ -73,16 +73,15 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
 }
 
 function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string[] {
-  const name = `${field.field}:`.padEnd(width + 1);
   if ('added' in field) {
     const label = SET_FIELDS[field.field] ?? ((v: string) => JSON.stringify(v));
     return [
-      `      ${name}`,
+      `      ${field.field}:`,
       ...field.added.map((item) => `        ${c.green('+')} ${label(item)}`),
       ...field.removed.map((item) => `        ${c.red('-')} ${label(item)}`),
     ];
   }
-  return [`      ${name} ${formatValue(field.before)} ${c.yellow('->')} ${formatValue(field.after)}`];
+  return [`      ${`${field.field}:`.padEnd(width + 1)} ${formatValue(field.before)} ${c.yellow('->')} ${formatValue(field.after)}`];
 }
 
 const KIND_TITLES: Readonly<Record<EntityKind, string>> = {
@@ -97,7 +96,7 @@ function changeLines(change: Change, c: ChalkInstance): string[] {
     return [
       `  ${c.green('+')} ${title}`,
       ...rows.flatMap(([field, value]) => Array.isArray(value)
-        ? [`      ${`${field}:`.padEnd(width + 1)}`, ...value.map((v) => `        ${v}`)]
+        ? [`      ${field}:`, ...value.map((v) => `        ${v}`)]
         : [`      ${`${field}:`.padEnd(width + 1)} ${value}`]),
     ];
   }

@@ -7,14 +7,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Run fedctl in-process, as the bin does, with captured output and no terminal. */
-export async function runCli(argv: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+/** Run fedctl in-process, as the bin does, with captured output; stdout is a terminal only when `tty` says so. */
+export async function runCli(argv: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; tty?: boolean }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const stdin = new PassThrough();
   stdin.end();
   const code = await main(argv, {
-    stdout: { write: (text: string) => { stdout += text; return true; }, isTTY: false },
+    stdout: { write: (text: string) => { stdout += text; return true; }, isTTY: options.tty ?? false },
     stderr: { write: (text: string) => { stderr += text; return true; }, isTTY: false },
     stdin,
     env: { ...(options.env ?? {}) },

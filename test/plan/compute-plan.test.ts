@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DesiredState } from '../../src/federation.js';
+import { computePlan } from '../../src/plan/compute-plan.js';
+import { freshState } from '../../src/state/fresh-state.js';
+import type { LiveState } from '../../src/state/live-state.js';
+import type { Plan } from '../../src/plan/plan.js';
+
+const DATABASE: Plan['database'] = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
+
+const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [] };
+
+const org = (name: string) => ({ name, domain: null, address1: null, address2: null, zipcode: null, country: null });
+
+/** A live state: the fresh catalogue plus the given rows. */
+function live(extra: Partial<LiveState>): LiveState {
+  const base = freshState();
+  return { ...base, ...extra, roles: [...base.roles, ...(extra.roles ?? [])] };
+}
+
+describe('computePlan', () => {
+  it('is empty when the database matches, and lists what it does not manage', () => {
+    const desired: DesiredState = { ...EMPTY, organizations: [org('A')] };
+    const plan = computePlan(desired, live({ organizations: [{ ...org('A'), id: 1 }, { ...org('root'), id: 2 }] }), DATABASE);
+    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.summary, { add: 0, change: 0, destroy: 0 });
+    assert.deepEqual(plan.unmanaged, [{ kind: 'organization', address: 'root' }]);
+  });
+
+  it('creates what is missing, in dependency order', () => {
+    const desired: DesiredState = {
+      organizations: [org('B'), org('A')],
+      collaborations: [{ name: 'C', encrypted: true, members: ['A', 'B'] }],
+      nodes: [{ organization: 'A', collaboration: 'C', name: 'A - C Node' }],
+      studies: [{ name: 'S', collaboration: 'C', organizations: ['A'] }],
+      roles: [{ name: 'R', organization: 'A', description: null, rules: ['node:ORGANIZATION:VIEW'] }],
+      users: [{ username: 'u1', organization: 'A', firstname: null, lastname: null, email: null, roles: [{ name: 'Viewer', organization: null }], rules: [], password: { from: 'generate' } }],
+    };
+    const plan = computePlan(desired, freshState(), DATABASE);
+    assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), [
+      'create organization A', 'create organization B', 'create collaboration C', 'create node A - C Node',
+      'create study S', 'create role R (A)', 'create user u1',
+    ]);
+    assert.deepEqual(plan.summary, { add: 7, change: 0, destroy: 0 });
+    assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+  });
+
+  it('compares links as sets and reports field-level changes', () => {
+    const desired: DesiredState = {
+      ...EMPTY,
+      organizations: [{ ...org('A'), country: 'NL' }, org('B'), org('C')],
+      collaborations: [{ name: 'X', encrypted: false, members: ['A', 'C'] }],
+      users: [{ username: 'u', organization: 'A', firstname: 'Ann', lastname: null, email: 'a@x', roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: null }],
+    };
+    const state = live({
+      organizations: [{ ...org('A'), id: 1, country: 'BE' }, { ...org('B'), id: 2 }, { ...org('C'), id: 3 }],
+      collaborations: [{ id: 1, name: 'X', encrypted: true, members: ['A', 'B'] }],
+      users: [{ id: 9, username: 'u', organization: 'A', firstname: 'Ann', lastname: null, email: 'a@x', roles: [{ name: 'Viewer', organization: null }], rules: ['event:GLOBAL:SEND'] }],
+    });
+    const plan = computePlan(desired, state, DATABASE);
+    assert.deepEqual(plan.changes.map((c) => c.action === 'update' ? [c.kind, c.id, c.fields] : []), [
+      ['organization', 1, [{ field: 'country', before: 'BE', after: 'NL' }]],
+      ['collaboration', 1, [{ field: 'encrypted', before: true, after: false }, { field: 'members', added: ['C'], removed: ['B'] }]],
+      ['user', 9, [{ field: 'roles', added: ['Researcher'], removed: ['Viewer'] }]],
+    ]);
+    assert.deepEqual(plan.summary, { add: 0, change: 3, destroy: 0 });
+  });
+
+  it('never compares passwords and never touches built-in roles', () => {
+    const desired: DesiredState = {
+      ...EMPTY,
+      organizations: [org('A')],
+      users: [{ username: 'u', organization: 'A', firstname: null, lastname: null, email: null, roles: [{ name: 'Root', organization: null }], rules: [], password: { from: 'env', variable: 'PW' } }],
+    };
+    const base = freshState();
+    // A server that rewrote a built-in role's rules: not fedctl's business.
+    const state: LiveState = {
+      ...base,
+      roles: base.roles.map((r) => (r.name === 'Viewer' ? { ...r, rules: [] } : r)),
+      organizations: [{ ...org('A'), id: 1 }],
+      users: [{ id: 2, username: 'u', organization: 'A', firstname: null, lastname: null, email: null, roles: [{ name: 'Root', organization: null }], rules: [] }],
+    };
+    const plan = computePlan(desired, state, DATABASE);
+    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.unmanaged, []);
+  });
+
+  it('manages the oldest of duplicate nodes and reports the others as unmanaged', () => {
+    const desired: DesiredState = {
+      ...EMPTY,
+      organizations: [org('A')],
+      collaborations: [{ name: 'C', encrypted: true, members: ['A'] }],
+      nodes: [{ organization: 'A', collaboration: 'C', name: 'n' }],
+    };
+    const state = live({
+      organizations: [{ ...org('A'), id: 1 }],
+      collaborations: [{ id: 1, name: 'C', encrypted: true, members: ['A'] }],
+      nodes: [{ id: 7, name: 'n-copy', organization: 'A', collaboration: 'C' }, { id: 5, name: 'n', organization: 'A', collaboration: 'C' }],
+    });
+    const plan = computePlan(desired, state, DATABASE);
+    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.unmanaged, [{ kind: 'node', address: 'n-copy' }]);
+  });
+
+  it('refuses a config that needs rules the database lacks, or a node name taken by another node', () => {
+    const base = freshState();
+    const desired: DesiredState = { ...EMPTY, roles: [{ name: 'R', organization: null, description: null, rules: ['node:GLOBAL:VIEW'] }] };
+    assert.throws(() => computePlan(desired, { ...base, rules: base.rules.filter((r) => r.key !== 'node:GLOBAL:VIEW') }, DATABASE),
+      /rule node:GLOBAL:VIEW is not in the database's rule catalogue/);
+    const nodes: DesiredState = {
+      ...EMPTY,
+      organizations: [org('A')],
+      collaborations: [{ name: 'C', encrypted: true, members: ['A'] }],
+      nodes: [{ organization: 'A', collaboration: 'C', name: 'taken' }],
+    };
+    assert.throws(() => computePlan(nodes, live({ nodes: [{ id: 3, name: 'taken', organization: 'B', collaboration: 'D' }] }), DATABASE),
+      /node name "taken" is taken by another node \(id 3\)/);
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DesiredState } from '../../src/federation.js';
+import { computePlan } from '../../src/plan/compute-plan.js';
+import { renderPlanText } from '../../src/render/render-plan-text.js';
+import { freshState } from '../../src/state/fresh-state.js';
+
+const desired: DesiredState = {
+  organizations: [{ name: 'IKNL', domain: 'iknl.nl', address1: null, address2: null, zipcode: null, country: 'NL' }],
+  collaborations: [{ name: 'Trial', encrypted: true, members: ['IKNL'] }],
+  nodes: [{ organization: 'IKNL', collaboration: 'Trial', name: 'IKNL - Trial Node' }],
+  studies: [],
+  roles: [],
+  users: [{ username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null,
+    roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: { from: 'env', variable: 'ANNA_PW' } }],
+};
+
+describe('renderPlanText', () => {
+  it('renders creates terraform-like, secrets as their source', () => {
+    const plan = computePlan(desired, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: true });
+    assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), `\
++ sqlite:///f.sqlite is empty: the vantage6 4.14 schema, rule catalogue and built-in roles will be created first.
+
+fedctl will make these changes to sqlite:///f.sqlite:
+
+  + organization "IKNL"
+      domain:  "iknl.nl"
+      country: "NL"
+
+  + collaboration "Trial"
+      encrypted: true
+      members:
+        "IKNL"
+
+  + node "IKNL - Trial Node"
+      organization:  "IKNL"
+      collaboration: "Trial"
+      api_key:       (sensitive, generated into the secrets file)
+
+  + user "anna"
+      organization: "IKNL"
+      firstname:    "Anna"
+      roles:
+        Researcher
+      rules:
+        event: send (global)
+      password:     (sensitive, from $ANNA_PW)
+
+Plan: 4 to add, 0 to change, 0 to destroy.
+`);
+  });
+
+  it('renders updates field by field, and counts or lists unmanaged objects', () => {
+    const live = freshState();
+    const state = {
+      ...live,
+      organizations: [{ id: 1, name: 'IKNL', domain: 'old.nl', address1: null, address2: null, zipcode: null, country: 'NL' }, { id: 2, name: 'root', domain: null, address1: null, address2: null, zipcode: null, country: null }],
+      collaborations: [{ id: 1, name: 'Trial', encrypted: false, members: [] }],
+      nodes: [{ id: 3, name: 'IKNL - Trial Node', organization: 'IKNL', collaboration: 'Trial' }],
+      users: [{ id: 4, username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null, roles: [], rules: ['event:GLOBAL:SEND'] }],
+    };
+    const plan = computePlan(desired, state, { engine: 'postgres', display: 'postgresql://u:***@h/db', initialize: false });
+    const text = renderPlanText(plan, { color: false, showUnmanaged: false });
+    assert.equal(text, `\
+fedctl will make these changes to postgresql://u:***@h/db:
+
+  ~ organization "IKNL"
+      domain: "old.nl" -> "iknl.nl"
+
+  ~ collaboration "Trial"
+      encrypted: false -> true
+      members:
+        + "IKNL"
+
+  ~ user "anna"
+      roles:
+        + "Researcher"
+
+Plan: 0 to add, 3 to change, 0 to destroy.
+1 object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).
+`);
+    assert.match(renderPlanText(plan, { color: false, showUnmanaged: true }), /Not in the config, left alone:\n {2}\? organization "root"\n$/);
+    assert.match(renderPlanText(plan, { color: true, showUnmanaged: false }), /\x1b\[/);
+  });
+
+  it('says so when nothing changes', () => {
+    const plan = computePlan({ organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
+    assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite matches the config.\n');
+  });
+});
