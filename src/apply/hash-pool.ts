@@ -2,10 +2,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import bcrypt from 'bcryptjs';
 import type { HashRequest, HashResponse } from './hash-worker.js';
 
 /** The cost vantage6 uses (bcrypt.gensalt() default). */
 export const DEFAULT_BCRYPT_COST = 12;
+
+/** Below this cost a hash takes about a millisecond: not worth a thread. */
+const INLINE_BELOW_COST = 8;
 
 // The worker is a sibling module: .ts when running from source (tests, through tsx), .js when built.
 const SOURCE_EXTENSION = path.extname(fileURLToPath(import.meta.url));
@@ -32,6 +36,14 @@ export async function hashSecrets(
   onProgress?: (done: number, total: number) => void,
 ): Promise<string[]> {
   if (secrets.length === 0) return [];
+  if (secrets.length === 1 || cost < INLINE_BELOW_COST) {
+    // Starting threads costs more than it saves for one hash or cheap hashes.
+    return secrets.map((secret, index) => {
+      const hash = bcrypt.hashSync(secret, cost);
+      onProgress?.(index + 1, secrets.length);
+      return hash;
+    });
+  }
   const hashes = new Array<string>(secrets.length);
   const workers = Array.from({ length: hashWorkerCount(secrets.length) }, startWorker);
   let next = 0;
