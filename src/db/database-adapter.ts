@@ -4,6 +4,12 @@ import type { IdTable, Vantage6Database } from './vantage6-tables.js';
 
 export type Vantage6Db = Kysely<Vantage6Database>;
 
+/** One column of one table in the database's catalog. */
+export interface CatalogColumn {
+  readonly table_name: string;
+  readonly column_name: string;
+}
+
 export interface TransactionOptions {
   /** How long to wait for another fedctl run's lock before giving up. */
   readonly lockTimeoutMs: number;
@@ -17,8 +23,8 @@ export interface DatabaseAdapter {
   readonly engine: Engine;
   readonly target: DatabaseTarget;
   readonly db: Vantage6Db;
-  /** Every table and its columns, as the database's catalog has them (read through `db` when given). */
-  listColumns(db?: Vantage6Db): Promise<Map<string, Set<string>>>;
+  /** Every column of every table, as the database's catalog has them (read through `db` when given). */
+  listColumns(db?: Vantage6Db): Promise<CatalogColumn[]>;
   /** Run `work` in one consistent read-only snapshot. */
   readSnapshot<T>(work: (db: Vantage6Db) => Promise<T>): Promise<T>;
   /**

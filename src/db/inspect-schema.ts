@@ -31,7 +31,11 @@ export function classifySchema(columns: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 export async function inspectSchema(adapter: DatabaseAdapter, db?: Vantage6Db): Promise<SchemaStatus> {
-  return classifySchema(await adapter.listColumns(db));
+  const tables = new Map<string, Set<string>>();
+  for (const { table_name: table, column_name: column } of await adapter.listColumns(db)) {
+    tables.set(table, (tables.get(table) ?? new Set()).add(column));
+  }
+  return classifySchema(tables);
 }
 
 /** The error for a database that is not a complete vantage6 database. */

@@ -194,3 +194,32 @@ describe('validate', () => {
     ]);
   });
 });
+
+describe('the published schema', () => {
+  it('documents every field, so that editors can show it', async () => {
+    const { readFileSync } = await import('node:fs');
+    const schema = JSON.parse(readFileSync(new URL('../../schemas/federation.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const defs = schema.$defs as Record<string, Record<string, unknown>>;
+    const undocumented: string[] = [];
+    const described = (node: Record<string, unknown>): boolean =>
+      typeof node.description === 'string' || (typeof node.$ref === 'string' && typeof defs[node.$ref.replace('#/$defs/', '')]?.description === 'string');
+    const walk = (node: unknown, where: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const record = node as Record<string, unknown>;
+      for (const [key, value] of Object.entries((record.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        if (!described(value)) undocumented.push(`${where}.${key}`);
+        walk(value, `${where}.${key}`);
+      }
+      for (const key of ['items', 'anyOf', '$defs']) {
+        const child = record[key];
+        if (Array.isArray(child)) child.forEach((c, i) => walk(c, `${where}.${key}[${i}]`));
+        else if (child && typeof child === 'object') {
+          if (key === '$defs') for (const [name, def] of Object.entries(child)) walk(def, `$defs.${name}`);
+          else walk(child, `${where}.${key}`);
+        }
+      }
+    };
+    walk(schema, '');
+    assert.deepEqual(undocumented, []);
+  });
+});

@@ -1,7 +1,7 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import { FedctlError, messageOf } from '../../errors.js';
-import { FEDCTL_LOCK_KEY, type DatabaseAdapter, type TransactionOptions, type Vantage6Db } from '../database-adapter.js';
+import { FEDCTL_LOCK_KEY, type CatalogColumn, type DatabaseAdapter, type TransactionOptions, type Vantage6Db } from '../database-adapter.js';
 import type { DatabaseTarget } from '../database-url.js';
 import type { IdTable, Vantage6Database } from '../vantage6-tables.js';
 
@@ -31,48 +31,39 @@ export class PostgresAdapter implements DatabaseAdapter {
     return new PostgresAdapter(target, pool);
   }
 
-  async listColumns(db: Vantage6Db = this.db): Promise<Map<string, Set<string>>> {
-    const rows = await sql<{ table_name: string; column_name: string }>`
+  async listColumns(db: Vantage6Db = this.db): Promise<CatalogColumn[]> {
+    const result = await sql<CatalogColumn>`
       select table_name, column_name from information_schema.columns
       where table_schema = current_schema()`.execute(db);
-    const tables = new Map<string, Set<string>>();
-    for (const row of rows.rows) {
-      const columns = tables.get(row.table_name) ?? new Set<string>();
-      columns.add(row.column_name);
-      tables.set(row.table_name, columns);
-    }
-    return tables;
+    return result.rows;
   }
 
   async readSnapshot<T>(work: (db: Vantage6Db) => Promise<T>): Promise<T> {
-    return this.db.connection().execute(async (connection) => {
-      await sql`begin isolation level repeatable read read only`.execute(connection);
-      try {
-        const result = await work(connection);
-        await sql`commit`.execute(connection);
-        return result;
-      } catch (error) {
-        await sql`rollback`.execute(connection).catch(() => undefined);
-        throw error;
-      }
-    });
+    return this.inTransaction(sql`begin isolation level repeatable read read only`, work);
   }
 
   async writeTransaction<T>(work: (trx: Vantage6Db) => Promise<T>, options: TransactionOptions): Promise<T> {
-    return this.db.connection().execute(async (connection) => {
-      await sql`begin`.execute(connection);
+    return this.inTransaction(sql`begin`, async (connection) => {
+      await sql.raw(`set local lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}`).execute(connection);
       try {
-        await sql.raw(`set local lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}`).execute(connection);
-        try {
-          await sql`select pg_advisory_xact_lock(${FEDCTL_LOCK_KEY.toString()}::bigint)`.execute(connection);
-        } catch (error) {
-          if ((error as { code?: string }).code === '55P03') {
-            throw new FedctlError('APPLY_FAILED', `another fedctl run holds the lock on ${this.target.display}`,
-              'wait for it to finish, or raise --lock-timeout');
-          }
-          throw error;
+        await sql`select pg_advisory_xact_lock(${FEDCTL_LOCK_KEY.toString()}::bigint)`.execute(connection);
+      } catch (error) {
+        if ((error as { code?: string }).code === '55P03') {
+          throw new FedctlError('APPLY_FAILED', `another fedctl run holds the lock on ${this.target.display}`,
+            'wait for it to finish, or raise --lock-timeout');
         }
-        await sql`set local lock_timeout = 0`.execute(connection);
+        throw error;
+      }
+      await sql`set local lock_timeout = 0`.execute(connection);
+      return work(connection);
+    });
+  }
+
+  /** One pooled connection for the whole transaction; committed when `work` resolves. */
+  private async inTransaction<T>(begin: RawBuilder<unknown>, work: (db: Vantage6Db) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (connection) => {
+      await begin.execute(connection);
+      try {
         const result = await work(connection);
         await sql`commit`.execute(connection);
         return result;

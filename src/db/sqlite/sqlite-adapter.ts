@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { FedctlError, messageOf } from '../../errors.js';
-import type { DatabaseAdapter, TransactionOptions, Vantage6Db } from '../database-adapter.js';
+import type { CatalogColumn, DatabaseAdapter, TransactionOptions, Vantage6Db } from '../database-adapter.js';
 import type { DatabaseTarget } from '../database-url.js';
 import type { IdTable, Vantage6Database } from '../vantage6-tables.js';
 
@@ -36,18 +36,12 @@ export class SqliteAdapter implements DatabaseAdapter {
     return new SqliteAdapter(target, connection);
   }
 
-  async listColumns(db: Vantage6Db = this.db): Promise<Map<string, Set<string>>> {
-    const rows = await sql<{ table_name: string; column_name: string }>`
+  async listColumns(db: Vantage6Db = this.db): Promise<CatalogColumn[]> {
+    const result = await sql<CatalogColumn>`
       select m.name as table_name, p.name as column_name
       from sqlite_master m join pragma_table_info(m.name) p
       where m.type = 'table' and m.name not like 'sqlite_%'`.execute(db);
-    const tables = new Map<string, Set<string>>();
-    for (const row of rows.rows) {
-      const columns = tables.get(row.table_name) ?? new Set<string>();
-      columns.add(row.column_name);
-      tables.set(row.table_name, columns);
-    }
-    return tables;
+    return result.rows;
   }
 
   async readSnapshot<T>(work: (db: Vantage6Db) => Promise<T>): Promise<T> {
