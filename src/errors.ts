@@ -1,3 +1,5 @@
+import type { Diagnostic } from './config/diagnostic.js';
+
 /** Stable codes for failures that are not config diagnostics; scripts may match on them. */
 export type ErrorCode =
   | 'CONFIG_INVALID'
@@ -24,11 +26,15 @@ export class FedctlError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; diagnostics?: readonly Diagnostic[] },
   ) {
     super(message, options);
     this.name = 'FedctlError';
+    this.diagnostics = options?.diagnostics ?? [];
   }
+
+  /** The config problems behind a CONFIG_INVALID error, for --json output. */
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 export function isFedctlError(error: unknown): error is FedctlError {

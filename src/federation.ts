@@ -72,6 +72,20 @@ export interface DesiredUser extends User {
   readonly password: PasswordSource;
 }
 
+export type EntityKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user';
+
+export const ENTITY_KINDS: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user'];
+
+/** For each kind, whether objects in the database but not in the config are deleted. */
+export type PruneSettings = Readonly<Record<EntityKind, boolean>>;
+
+export const NO_PRUNING: PruneSettings = {
+  organization: false, collaboration: false, node: false, study: false, role: false, user: false,
+};
+
+/** Kinds that can be renamed, with the names they had, by the identity key of the entity now. */
+export type PreviousNames = Readonly<Partial<Record<Exclude<EntityKind, 'node'>, Readonly<Record<string, readonly string[]>>>>>;
+
 /** What the config asks for. */
 export interface DesiredState {
   readonly organizations: readonly Organization[];
@@ -80,11 +94,9 @@ export interface DesiredState {
   readonly studies: readonly Study[];
   readonly roles: readonly Role[];
   readonly users: readonly DesiredUser[];
+  readonly previousNames: PreviousNames;
+  readonly prune: PruneSettings;
 }
-
-export type EntityKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user';
-
-export const ENTITY_KINDS: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user'];
 
 /** One comparable string per role identity. */
 export function roleRefKey(ref: RoleRef): string {

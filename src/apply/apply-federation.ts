@@ -3,9 +3,8 @@ import type { DatabaseAdapter } from '../db/database-adapter.js';
 import { inspectSchema, schemaProblem } from '../db/inspect-schema.js';
 import { initializeSchema } from '../db/init-database.js';
 import { FedctlError } from '../errors.js';
-import type { DesiredState } from '../federation.js';
-import { computePlan } from '../plan/compute-plan.js';
-import type { Change, Plan } from '../plan/plan.js';
+import type { Plan } from '../plan/plan.js';
+import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
 import { prepareSecrets, type PreparedSecrets } from './prepare-secrets.js';
 import { checkSecretsFileWritable, mergeSecrets, readSecretsFile, writeSecretsFile } from './secrets-file.js';
@@ -15,38 +14,51 @@ export interface ApplyOptions {
   readonly secretsFile: string;
   readonly bcryptCost: number;
   readonly lockTimeoutMs: number;
-  /**
-   * When the database changed between review and apply: true applies the
-   * fresh plan (nobody reviewed the old one), false refuses.
-   */
-  readonly acceptChangedPlan: boolean;
+  /** Deletes are applied only when allowed (a guard for CI). */
+  readonly allowDestroy: boolean;
   readonly env: Environment;
   readonly onHashProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * The plan to apply, given the live state read under the lock: the reviewed
+ * plan when nothing changed since; otherwise a fresh one, or an error when
+ * a plan made for another state must not be applied.
+ */
+export type ResolvePlan = (live: LiveState) => Plan;
+
 export interface ApplyResult {
-  /** The plan that was applied (the reviewed one, or a fresh one if it changed and that was allowed). */
   readonly plan: Plan;
   readonly initialized: boolean;
   /** Entries added to the secrets file. */
   readonly secrets: { readonly nodes: number; readonly users: number };
 }
 
-const sameChanges = (a: readonly Change[], b: readonly Change[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Refuse plans that must not be applied, whoever made them. */
+export function checkApplicable(plan: Plan, allowDestroy: boolean): void {
+  if (plan.blocked.length > 0) {
+    throw new FedctlError('APPLY_ABORTED', `the plan has ${plan.blocked.length} refused delete(s): ${plan.blocked.map((b) => `${b.kind} "${b.address}" (${b.reason})`).join('; ')}`,
+      'turn pruning off for that kind, or remove what refers to them first; nothing was changed');
+  }
+  if (plan.summary.destroy > 0 && !allowDestroy) {
+    throw new FedctlError('APPLY_ABORTED', `the plan deletes ${plan.summary.destroy} object(s); nothing was changed`, 'review the deletes and pass --allow-destroy');
+  }
+}
 
 /**
- * Make the database match the desired state in one transaction, serialized
- * against other fedctl runs. Secrets are hashed before the transaction (bcrypt
- * is slow and needs no lock); the secrets file is written after every row and
- * before COMMIT, so a key is never lost: if the file cannot be written,
- * nothing is committed.
+ * Make the database match a plan in one transaction, serialized against
+ * other fedctl runs. Secrets are hashed before the transaction (bcrypt is slow
+ * and needs no lock); the secrets file is written after every row and before
+ * COMMIT, so a key is never lost: if the file cannot be written, nothing is
+ * committed.
  */
 export async function applyFederation(
   adapter: DatabaseAdapter,
-  desired: DesiredState,
   reviewed: Plan,
+  resolve: ResolvePlan,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
+  checkApplicable(reviewed, options.allowDestroy);
   await checkSecretsFileWritable(options.secretsFile);
   let secrets = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, options.onHashProgress);
 
@@ -59,12 +71,9 @@ export async function applyFederation(
       if (problem) throw problem;
     }
     const live = await readState(trx);
-    const plan = computePlan(desired, live, reviewed.database);
-    if (!sameChanges(plan.changes, reviewed.changes)) {
-      if (!options.acceptChangedPlan) {
-        throw new FedctlError('PLAN_CHANGED', 'the database changed since the plan was shown; nothing was applied',
-          'run fedctl apply again to review the new plan');
-      }
+    const plan = resolve(live);
+    if (plan !== reviewed) {
+      checkApplicable(plan, options.allowDestroy);
       secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, options.onHashProgress);
     }
     await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes);

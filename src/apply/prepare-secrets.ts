@@ -1,16 +1,17 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Environment } from '../config/interpolate.js';
 import { FedctlError } from '../errors.js';
-import { nodeKey } from '../federation.js';
+import { nodeKey, type PasswordSource } from '../federation.js';
 import type { Change } from '../plan/plan.js';
 import { hashSecrets } from './hash-pool.js';
 import type { SecretsContent } from './secrets-file.js';
+import { setOwn } from '../own-property.js';
 
 /** Hashes for the rows apply inserts, and the plaintexts that go into the secrets file. */
 export interface PreparedSecrets {
-  /** bcrypt hash of each new node's API key, by `nodeKey`. */
+  /** bcrypt hash of each new or rotated node's API key, by `nodeKey`. */
   readonly nodeKeyHashes: ReadonlyMap<string, string>;
-  /** bcrypt hash of each new user's password, by username; users without password are absent. */
+  /** bcrypt hash of each new or reset user's password, by username; users without password are absent. */
   readonly passwordHashes: ReadonlyMap<string, string>;
   /** What the secrets file gains. */
   readonly fileEntries: SecretsContent;
@@ -37,9 +38,9 @@ export function generatePassword(): string {
 }
 
 /**
- * Make the secrets of the entities a plan creates: a uuid4 API key per new
- * node (as vantage6's generate_apikey), the initial password of each new
- * user, all bcrypt-hashed in parallel.
+ * Make the secrets a plan needs: a uuid4 API key per new or rotated node (as
+ * vantage6's generate_apikey), the password of each new or reset user, all
+ * bcrypt-hashed in parallel.
  */
 export async function prepareSecrets(
   changes: readonly Change[],
@@ -53,26 +54,31 @@ export async function prepareSecrets(
   const fileNodes: Record<string, SecretsContent['nodes'][string]> = {};
   const fileUsers: Record<string, SecretsContent['users'][string]> = {};
   const missing: string[] = [];
-  for (const change of changes) {
-    if (change.action !== 'create') continue;
-    if (change.kind === 'node') {
-      const apiKey = randomUUID();
-      nodes.push({ key: nodeKey(change.after), plaintext: apiKey });
-      fileNodes[change.after.name] = {
-        organization: change.after.organization, collaboration: change.after.collaboration, api_key: apiKey, created_at: createdAt,
-      };
-    } else if (change.kind === 'user' && change.after.password !== null) {
-      const source = change.after.password;
-      if (source.from === 'generate') {
-        const password = generatePassword();
-        users.push({ username: change.after.username, plaintext: password });
-        fileUsers[change.after.username] = { password, created_at: createdAt };
-      } else {
-        const value = env[source.variable];
-        if (value === undefined || value === '') missing.push(`${source.variable} (password of ${change.after.username})`);
-        else users.push({ username: change.after.username, plaintext: value });
-      }
+  const addNode = (node: { name: string; organization: string; collaboration: string }): void => {
+    const apiKey = randomUUID();
+    nodes.push({ key: nodeKey(node), plaintext: apiKey });
+    setOwn(fileNodes, node.name, { organization: node.organization, collaboration: node.collaboration, api_key: apiKey, created_at: createdAt });
+  };
+  const addUser = (username: string, source: PasswordSource): void => {
+    if (source === null) return;
+    if (source.from === 'generate') {
+      const password = generatePassword();
+      users.push({ username, plaintext: password });
+      setOwn(fileUsers, username, { password, created_at: createdAt });
+      return;
     }
+    const value = env[source.variable];
+    if (value === undefined || value === '') missing.push(`${source.variable} (password of ${username})`);
+    else users.push({ username, plaintext: value });
+  };
+  for (const change of changes) {
+    if (change.action === 'create' && change.kind === 'node') addNode(change.after);
+    if (change.action === 'create' && change.kind === 'user') addUser(change.after.username, change.after.password);
+    if (change.action !== 'update') continue;
+    const requested = change.fields.some((field) => 'secret' in field);
+    if (requested && change.kind === 'node') addNode(change.after);
+    // A reset without a password source in the config generates one.
+    if (requested && change.kind === 'user') addUser(change.after.username, change.after.password ?? { from: 'generate' });
   }
   if (missing.length > 0) {
     throw new FedctlError('APPLY_FAILED', `environment variables not set: ${missing.join(', ')}`,

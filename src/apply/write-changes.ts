@@ -1,9 +1,9 @@
 import type { Insertable } from 'kysely';
 import { FedctlError } from '../errors.js';
-import { nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../federation.js';
+import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../federation.js';
 import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Database } from '../db/vantage6-tables.js';
-import type { Change, CreateChange, UpdateChange } from '../plan/plan.js';
+import type { Change, CreateChange, DeleteChange, UpdateChange } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import type { PreparedSecrets } from './prepare-secrets.js';
 
@@ -74,12 +74,58 @@ export class ChangeWriter {
   }
 
   async write(changes: readonly Change[]): Promise<void> {
-    const kinds: EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user'];
-    for (const kind of kinds) {
+    for (const kind of ENTITY_KINDS) {
       const creates = changes.filter((c): c is CreateChange => c.action === 'create' && c.kind === kind);
       const updates = changes.filter((c): c is UpdateChange => c.action === 'update' && c.kind === kind);
       await this.createAll(kind, creates);
       for (const update of updates) await this.update(update);
+    }
+    // Deletes last, dependants first: users and roles before the organizations they belong to.
+    for (const kind of [...ENTITY_KINDS].reverse()) {
+      const ids = changes.filter((c): c is DeleteChange => c.action === 'delete' && c.kind === kind).map((c) => c.id);
+      if (ids.length > 0) await this.deleteAll(kind, ids);
+    }
+  }
+
+  /** Set-based deletes of the rows and their links; exhaustive over kinds. */
+  private async deleteAll(kind: EntityKind, ids: readonly number[]): Promise<void> {
+    const trx = this.trx;
+    for (let i = 0; i < ids.length; i += BATCH_SIZE) {
+      const batch = ids.slice(i, i + BATCH_SIZE);
+      switch (kind) {
+        case 'user':
+          await trx.deleteFrom('Permission').where('user_id', 'in', batch).execute();
+          await trx.deleteFrom('UserPermission').where('user_id', 'in', batch).execute();
+          await trx.deleteFrom('user').where('id', 'in', batch).execute();
+          await trx.deleteFrom('authenticatable').where('id', 'in', batch).execute();
+          break;
+        case 'role':
+          await trx.deleteFrom('role_rule_association').where('role_id', 'in', batch).execute();
+          await trx.deleteFrom('Permission').where('role_id', 'in', batch).execute();
+          await trx.deleteFrom('role').where('id', 'in', batch).execute();
+          break;
+        case 'study':
+          await trx.deleteFrom('StudyMember').where('study_id', 'in', batch).execute();
+          await trx.deleteFrom('study').where('id', 'in', batch).execute();
+          break;
+        case 'node':
+          // What the node reported about itself goes with it.
+          await trx.deleteFrom('nodeconfig').where('node_id', 'in', batch).execute();
+          await trx.deleteFrom('node').where('id', 'in', batch).execute();
+          await trx.deleteFrom('authenticatable').where('id', 'in', batch).execute();
+          break;
+        case 'collaboration':
+          await trx.deleteFrom('Member').where('collaboration_id', 'in', batch).execute();
+          await trx.deleteFrom('collaboration').where('id', 'in', batch).execute();
+          break;
+        case 'organization':
+          await trx.deleteFrom('Member').where('organization_id', 'in', batch).execute();
+          await trx.deleteFrom('StudyMember').where('organization_id', 'in', batch).execute();
+          await trx.deleteFrom('organization').where('id', 'in', batch).execute();
+          break;
+        default:
+          unreachable(kind);
+      }
     }
   }
 
@@ -125,9 +171,10 @@ export class ChangeWriter {
   }
 
   private async updateOrganization({ id, before, after }: UpdateOf<'organization'>): Promise<void> {
-    const fields = { domain: after.domain, address1: after.address1, address2: after.address2, zipcode: after.zipcode, country: after.country };
-    const changed = Object.fromEntries(Object.entries(fields).filter(([field, value]) => before[field as keyof typeof fields] !== value));
+    const changed = changedFields(before, after, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']);
     if (Object.keys(changed).length > 0) await this.trx.updateTable('organization').set(changed).where('id', '=', id).execute();
+    // Later lookups (members, users, roles) use the new name.
+    this.ids.organization.set(after.name, id);
   }
 
   private async createCollaborations(creates: CreateOf<'collaboration'>[]): Promise<void> {
@@ -142,9 +189,10 @@ export class ChangeWriter {
   }
 
   private async updateCollaboration({ id, before, after }: UpdateOf<'collaboration'>): Promise<void> {
-    if (before.encrypted !== after.encrypted) {
-      await this.trx.updateTable('collaboration').set({ encrypted: this.adapter.toBoolean(after.encrypted) }).where('id', '=', id).execute();
-    }
+    const changed: { name?: string; encrypted?: boolean | number } = changedFields(before, after, ['name']);
+    if (before.encrypted !== after.encrypted) changed.encrypted = this.adapter.toBoolean(after.encrypted);
+    if (Object.keys(changed).length > 0) await this.trx.updateTable('collaboration').set(changed).where('id', '=', id).execute();
+    this.ids.collaboration.set(after.name, id);
     const gone = removed(before.members, after.members).map((org) => this.ids.get('organization', org));
     if (gone.length > 0) {
       await this.trx.deleteFrom('Member').where('collaboration_id', '=', id).where('organization_id', 'in', gone).execute();
@@ -159,20 +207,26 @@ export class ChangeWriter {
     // Joined-table inheritance: the authenticatable row first, then the node row with the same id.
     await this.insert('authenticatable', ids.map((id) => ({ id, type: 'node', status: 'offline' })));
     await this.insert('node', creates.map(({ after }, i) => {
-      const hash = this.secrets.nodeKeyHashes.get(nodeKey(after));
-      if (hash === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no API key prepared for node ${after.name}`);
       return {
         id: ids[i] as number,
         name: after.name,
-        api_key: hash,
+        api_key: this.secretHash(this.secrets.nodeKeyHashes, nodeKey(after), `node ${after.name}`),
         collaboration_id: this.ids.get('collaboration', after.collaboration),
         organization_id: this.ids.get('organization', after.organization),
       };
     }));
   }
 
-  private async updateNode({ id, after }: UpdateOf<'node'>): Promise<void> {
-    await this.trx.updateTable('node').set({ name: after.name }).where('id', '=', id).execute();
+  private async updateNode({ id, before, after, fields }: UpdateOf<'node'>): Promise<void> {
+    const changed: { name?: string; api_key?: string } = changedFields(before, after, ['name']);
+    if (fields.some((field) => 'secret' in field)) changed.api_key = this.secretHash(this.secrets.nodeKeyHashes, nodeKey(after), `node ${after.name}`);
+    if (Object.keys(changed).length > 0) await this.trx.updateTable('node').set(changed).where('id', '=', id).execute();
+  }
+
+  private secretHash(hashes: ReadonlyMap<string, string>, key: string, what: string): string {
+    const hash = hashes.get(key);
+    if (hash === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no secret prepared for ${what}`);
+    return hash;
   }
 
   private async createStudies(creates: CreateOf<'study'>[]): Promise<void> {
@@ -187,9 +241,9 @@ export class ChangeWriter {
   }
 
   private async updateStudy({ id, before, after }: UpdateOf<'study'>): Promise<void> {
-    if (before.collaboration !== after.collaboration) {
-      await this.trx.updateTable('study').set({ collaboration_id: this.ids.get('collaboration', after.collaboration) }).where('id', '=', id).execute();
-    }
+    const changed: { name?: string; collaboration_id?: number } = changedFields(before, after, ['name']);
+    if (before.collaboration !== after.collaboration) changed.collaboration_id = this.ids.get('collaboration', after.collaboration);
+    if (Object.keys(changed).length > 0) await this.trx.updateTable('study').set(changed).where('id', '=', id).execute();
     const gone = removed(before.organizations, after.organizations).map((org) => this.ids.get('organization', org));
     if (gone.length > 0) {
       await this.trx.deleteFrom('StudyMember').where('study_id', '=', id).where('organization_id', 'in', gone).execute();
@@ -216,9 +270,9 @@ export class ChangeWriter {
   }
 
   private async updateRole({ id, before, after }: UpdateOf<'role'>): Promise<void> {
-    if (before.description !== after.description) {
-      await this.trx.updateTable('role').set({ description: after.description }).where('id', '=', id).execute();
-    }
+    const changed = changedFields(before, after, ['name', 'description']);
+    if (Object.keys(changed).length > 0) await this.trx.updateTable('role').set(changed).where('id', '=', id).execute();
+    this.ids.role.set(roleRefKey(after), id);
     const gone = this.ids.ruleIds(removed(before.rules, after.rules));
     if (gone.length > 0) {
       await this.trx.deleteFrom('role_rule_association').where('role_id', '=', id).where('rule_id', 'in', gone).execute();
@@ -245,13 +299,13 @@ export class ChangeWriter {
       this.ids.ruleIds(after.rules).map((ruleId) => ({ rule_id: ruleId, user_id: ids[i] as number }))));
   }
 
-  private async updateUser({ id, before, after }: UpdateOf<'user'>): Promise<void> {
-    const fields = { firstname: after.firstname, lastname: after.lastname, email: after.email };
-    const changed: Record<string, string | number | null> = Object.fromEntries(
-      Object.entries(fields).filter(([field, value]) => before[field as keyof typeof fields] !== value));
+  private async updateUser({ id, before, after, fields }: UpdateOf<'user'>): Promise<void> {
+    const changed: { username?: string; firstname?: string | null; lastname?: string | null; email?: string | null; organization_id?: number | null; password?: string } =
+      changedFields(before, after, ['username', 'firstname', 'lastname', 'email']);
     if (before.organization !== after.organization) {
       changed.organization_id = after.organization === null ? null : this.ids.get('organization', after.organization);
     }
+    if (fields.some((field) => 'secret' in field)) changed.password = this.secretHash(this.secrets.passwordHashes, after.username, `user ${after.username}`);
     if (Object.keys(changed).length > 0) await this.trx.updateTable('user').set(changed).where('id', '=', id).execute();
 
     const beforeRoles = before.roles.map(roleRefKey);
@@ -268,6 +322,13 @@ export class ChangeWriter {
     }
     await this.insert('UserPermission', this.ids.ruleIds(added(before.rules, after.rules)).map((ruleId) => ({ rule_id: ruleId, user_id: id })));
   }
+}
+
+/** The named fields whose value differs between before and after, as a partial row. */
+function changedFields<T extends object, F extends keyof T & string>(before: T, after: T, fields: readonly F[]): Partial<Pick<T, F>> {
+  const changed: Partial<Pick<T, F>> = {};
+  for (const field of fields) if (before[field] !== after[field]) changed[field] = after[field];
+  return changed;
 }
 
 function unreachable(value: never): never {

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { isFedctlError, messageOf } from '../errors.js';
+import { formatPath } from '../config/diagnostic.js';
+import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/hash-pool.js';
 import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
+import { addPlanOptions } from './plan-flags.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
@@ -37,30 +39,51 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await initCommand(flags, io));
     });
 
-  const planOptions = (command: Command): Command => addDatabaseOptions(command
+  addPlanOptions(addDatabaseOptions(program.command('plan')
+    .description('show what apply would change; read-only, never creates or writes anything but the -o file')
     .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
-    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
-    .option('--show-unmanaged', 'list the objects in the database that the config does not mention')
-    .option('--no-color', 'plain output (also under NO_COLOR, or when output is not a terminal)'));
-
-  planOptions(program.command('plan')
-    .description('show what apply would change; read-only, never creates or writes anything'))
+    .option('-o, --out <file>', 'save the plan, with a fingerprint of the database, for fedctl apply FILE')))
     .action(async (paths: string[], flags) => {
       const { planCommand } = await import('./commands/plan-command.js');
       setExit(await planCommand(paths, flags, io));
     });
 
-  planOptions(program.command('apply')
-    .description('show the plan, ask for confirmation, and make the database match in one transaction'))
+  addPlanOptions(addDatabaseOptions(program.command('apply')
+    .description('show the plan, ask for confirmation, and make the database match in one transaction')
+    .argument('<config...>', 'YAML files or directories, or one plan saved with fedctl plan -o FILE.json')
     .option('--auto-approve', 'apply without asking (required without a terminal)')
     .option('--secrets-file <file>', 'where new node API keys and generated passwords go (default: fedctl-secrets.yaml beside the config)')
-    .addOption(new Option('--bcrypt-cost <n>', 'bcrypt cost for new keys and passwords').default(DEFAULT_BCRYPT_COST).argParser(cost))
+    .addOption(new Option('--bcrypt-cost <n>', 'bcrypt cost for new keys and passwords').default(DEFAULT_BCRYPT_COST).argParser(cost))))
     .action(async (paths: string[], flags) => {
       const { applyCommand } = await import('./commands/apply-command.js');
       setExit(await applyCommand(paths, flags, io));
     });
 
+  addDatabaseOptions(program.command('export')
+    .description('write the live federation as config YAML (no secrets), to adopt an existing server')
+    .option('-o, --out <file>', 'write to a file instead of stdout'))
+    .action(async (flags) => {
+      const { exportCommand } = await import('./commands/export-command.js');
+      setExit(await exportCommand(flags, io));
+    });
+
   return program;
+}
+
+/** An error as --json prints it: its code, message, hint, and the located config problems. */
+function errorJson(error: FedctlError): Record<string, unknown> {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    diagnostics: error.diagnostics.map((d) => ({
+      severity: d.severity,
+      ...(d.location ?? {}),
+      path: formatPath(d.path),
+      message: d.message,
+      ...(d.hint ? { hint: d.hint } : {}),
+    })),
+  };
 }
 
 /** Run fedctl with `argv` (without node and script); returns the exit code. The only place errors are printed. */
@@ -73,7 +96,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_ERROR;
     if (isFedctlError(error)) {
-      io.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+      if (argv.includes('--json')) {
+        io.stdout.write(`${JSON.stringify({ formatVersion: 1, error: errorJson(error) }, null, 2)}\n`);
+      } else {
+        io.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+      }
       return EXIT_ERROR;
     }
     io.stderr.write(`Error: ${messageOf(error)}\n  this is a bug in fedctl; please report it with the command you ran\n`);

@@ -1,4 +1,5 @@
 import type { DocumentPath } from './diagnostic.js';
+import { setOwn } from '../own-property.js';
 
 /** `${NAME}` references; `$${` stands for a literal `${`. */
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
@@ -65,7 +66,7 @@ export function interpolateValue(
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = interpolateValue(item, env, keep, problems, [...at, key]);
+      setOwn(out, key, interpolateValue(item, env, keep, problems, [...at, key]));
     }
     return out;
   }

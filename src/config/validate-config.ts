@@ -3,9 +3,9 @@ import {
   readableSpelling, ruleKey, type Operation, type RuleKey, type Scope,
 } from '../catalog/rule-catalog.js';
 import {
-  defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
-  type Collaboration, type DesiredState, type DesiredUser, type Node, type Organization, type PasswordSource,
-  type Role, type RoleRef, type Study,
+  ENTITY_KINDS, NO_PRUNING, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
+  type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
+  type PreviousNames, type PruneSettings, type Role, type RoleRef, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
 import { hasErrors } from './diagnostic.js';
@@ -13,6 +13,7 @@ import { interpolateValue, referencedVariable, type Environment, type Interpolat
 import type { ConfigDocument, LoadedConfig } from './load-config.js';
 import { checkSchema } from './schema-check.js';
 import { didYouMean } from './suggest.js';
+import { ownValue } from '../own-property.js';
 
 export interface ValidationResult {
   /** The desired state, present only when there are no errors. */
@@ -62,7 +63,7 @@ export function validateConfig(loaded: LoadedConfig, env: Environment): Validati
   }
 
   const checker = new SemanticChecker(diagnostics, env);
-  const desired = checker.check(entries);
+  const desired = checker.check(entries, pruneSettings(loaded.documents));
   return { desired: hasErrors(diagnostics) ? null : desired, diagnostics: sortByLocation(diagnostics) };
 }
 
@@ -74,6 +75,23 @@ function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[] {
     const [fb, lb, cb] = rank(b);
     return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
   });
+}
+
+const PRUNE_KINDS: Readonly<Record<string, EntityKind>> = {
+  organizations: 'organization', collaborations: 'collaboration', nodes: 'node', studies: 'study', roles: 'role', users: 'user',
+};
+
+/** `prune:` of every document: a kind is pruned when any document asks for it. */
+function pruneSettings(documents: readonly ConfigDocument[]): PruneSettings {
+  const prune: Record<EntityKind, boolean> = { ...NO_PRUNING };
+  for (const { value } of documents) {
+    if (!isRecord(value)) continue;
+    if (value.prune === true) for (const kind of ENTITY_KINDS) prune[kind] = true;
+    if (isRecord(value.prune)) {
+      for (const [plural, kind] of Object.entries(PRUNE_KINDS)) if (value.prune[plural] === true) prune[kind] = true;
+    }
+  }
+  return prune;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -126,14 +144,59 @@ class SemanticChecker {
     return seen;
   }
 
-  check(entries: Record<ListKind, Entry[]>): DesiredState {
+  check(entries: Record<ListKind, Entry[]>, prune: PruneSettings): DesiredState {
     const organizations = this.checkOrganizations(entries.organizations);
     const orgNames = new Set(organizations.map((o) => o.name));
     const { collaborations, nodes } = this.checkCollaborations(entries.collaborations, orgNames);
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles);
-    return { organizations, collaborations, nodes, studies, roles, users };
+    const byName = (field: string) => (entry: Entry): string | null => text(entry.value[field]);
+    const roleKey = (entry: Entry, name: string): string =>
+      roleRefKey({ name, organization: text(entry.value.organization) });
+    const previousNames: PreviousNames = {
+      organization: this.previousNames('organization', entries.organizations, 'previous_names', byName('name'), (_, n) => n),
+      collaboration: this.previousNames('collaboration', entries.collaborations, 'previous_names', byName('name'), (_, n) => n),
+      study: this.previousNames('study', entries.studies, 'previous_names', byName('name'), (_, n) => n),
+      role: this.previousNames('role', entries.roles, 'previous_names', byName('name'), roleKey),
+      user: this.previousNames('user', entries.users, 'previous_usernames', byName('username'), (_, n) => n),
+    };
+    return { organizations, collaborations, nodes, studies, roles, users, previousNames, prune };
+  }
+
+  /**
+   * Previous names of renamed entities, by the identity key of the entity now.
+   * A previous name must not be another entity's name, nor claimed twice.
+   */
+  private previousNames(kind: string, entries: Entry[], field: string, nameOf: (entry: Entry) => string | null,
+    keyOf: (entry: Entry, name: string) => string): Record<string, string[]> {
+    const current = new Set(entries.flatMap((entry) => {
+      const name = nameOf(entry);
+      return name === null ? [] : [keyOf(entry, name)];
+    }));
+    const claimed = new Map<string, Entry>();
+    const out = new Map<string, string[]>();
+    for (const entry of entries) {
+      const name = nameOf(entry);
+      if (name === null) continue;
+      list(entry.value[field]).forEach((item, index) => {
+        if (typeof item !== 'string') return;
+        const key = keyOf(entry, item);
+        if (item === name) {
+          this.error(entry, [field, index], `a previous name cannot be the current name ${JSON.stringify(name)}`);
+        } else if (current.has(key)) {
+          this.error(entry, [field, index], `${JSON.stringify(item)} is the name of another ${kind} in the config`, 'a rename needs the old name to be free');
+        } else if (claimed.has(key)) {
+          this.error(entry, [field, index], `${JSON.stringify(item)} is also a previous name of another ${kind}`,
+            `at ${this.where(claimed.get(key) as Entry, [field])}; only one can take over the old ${kind}`);
+        } else {
+          claimed.set(key, entry);
+          const now = keyOf(entry, name);
+          out.set(now, [...(out.get(now) ?? []), item]);
+        }
+      });
+    }
+    return Object.fromEntries(out);
   }
 
   private reference(entry: Entry, sub: DocumentPath, kind: string, name: string, known: ReadonlySet<string>): boolean {
@@ -356,7 +419,7 @@ function spellings<T extends Scope | Operation>(value: unknown, map: Readonly<Re
   if (items === null) return null;
   const out: T[] = [];
   for (const item of items) {
-    const mapped = typeof item === 'string' ? map[item] : undefined;
+    const mapped = typeof item === 'string' ? ownValue(map, item) : undefined;
     if (mapped === undefined) return null;
     out.push(mapped);
   }

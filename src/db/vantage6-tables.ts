@@ -117,6 +117,18 @@ export interface TaskTable {
   init_user_id: Nullable<number>;
 }
 
+export interface NodeConfigTable {
+  id: Generated<number>;
+  node_id: Nullable<number>;
+  key: Nullable<string>;
+  value: Nullable<string>;
+}
+
+export interface AlgorithmStoreTable {
+  id: Generated<number>;
+  collaboration_id: Nullable<number>;
+}
+
 export interface RunTable {
   id: Generated<number>;
   task_id: Nullable<number>;
@@ -140,6 +152,8 @@ export interface Vantage6Database {
   UserPermission: UserPermissionTable;
   task: TaskTable;
   run: RunTable;
+  nodeconfig: NodeConfigTable;
+  algorithmstore: AlgorithmStoreTable;
 }
 
 /** Tables whose ids fedctl allocates when it inserts rows. */

@@ -1,16 +1,24 @@
 import { FedctlError } from '../errors.js';
 import {
-  compareStrings, nodeKey, roleRefKey,
+  ENTITY_KINDS, compareStrings, nodeKey, roleRefKey,
   type DesiredState, type EntityKind, type RoleRef,
 } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
-import type { Change, CreateChange, FieldChange, Plan, ScalarValue, UnmanagedEntity, UpdateChange } from './plan.js';
+import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from './plan-options.js';
+import type {
+  BlockedDelete, Change, DeleteChange, FieldChange, Plan, ScalarValue, UnmanagedEntity, UpdateChange,
+} from './plan.js';
 import { PLAN_FORMAT_VERSION } from './plan.js';
+import { selectTargets } from './select-targets.js';
+import { ownValue } from '../own-property.js';
 
 /** How a role is shown: its name, and its organization when it has one. */
 export function roleLabel(ref: RoleRef): string {
   return ref.organization === null ? ref.name : `${ref.name} (${ref.organization})`;
 }
+
+/** The server's own organization and user, created at its first start: never pruned. */
+const SERVER_OWNED: Readonly<Partial<Record<EntityKind, string>>> = { organization: 'root', user: 'root' };
 
 function scalarChanges<F extends string>(
   before: Readonly<Record<F, ScalarValue>>,
@@ -34,12 +42,16 @@ function setChange(field: string, before: readonly string[], after: readonly str
   return added.length === 0 && removed.length === 0 ? [] : [{ field, added, removed }];
 }
 
-/** Match desired entities to live ones by identity; the rest of the live ones are unmanaged. */
+/**
+ * Match desired entities to live ones by identity, then by a previous
+ * identity (a declared rename); the live ones left over are unmanaged.
+ */
 function match<D, L extends { id: number }>(
   desired: readonly D[],
   live: readonly L[],
   desiredKey: (d: D) => string,
   liveKey: (l: L) => string,
+  previousKeys: (d: D) => readonly string[] = () => [],
 ): { pairs: [D, L | undefined][]; unmatched: L[] } {
   const byKey = new Map<string, L>();
   const unmatched: L[] = [];
@@ -55,90 +67,182 @@ function match<D, L extends { id: number }>(
     byKey.delete(key);
     return [d, row];
   });
+  for (const pair of pairs) {
+    if (pair[1] !== undefined) continue;
+    for (const previous of previousKeys(pair[0])) {
+      const row = byKey.get(previous);
+      if (row === undefined) continue;
+      byKey.delete(previous);
+      pair[1] = row;
+      break;
+    }
+  }
   return { pairs, unmatched: [...unmatched, ...byKey.values()] };
 }
 
-const KIND_ORDER: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user'];
+const KIND_ORDER: readonly EntityKind[] = ENTITY_KINDS;
+
+/** Does `--rotate-node-key` name this node (by name, or organization/collaboration)? */
+function selectsNode(selector: string, node: { name: string; organization: string; collaboration: string }): boolean {
+  return selector === node.name || selector === `${node.organization}/${node.collaboration}`;
+}
 
 /**
  * Compare the desired state with the live one: pure and synchronous. Links
  * (members, rules, roles) compare as sets. Built-in roles are only ever
- * referenced. Passwords are never compared.
+ * referenced. Passwords are never compared; secrets change only on request.
  */
-export function computePlan(desired: DesiredState, live: LiveState, database: Plan['database']): Plan {
+export function computePlan(desired: DesiredState, live: LiveState, database: Plan['database'], options: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
   checkReferences(desired, live);
   const changes: Change[] = [];
-  const unmanaged: UnmanagedEntity[] = [];
+  const leftOver: { kind: EntityKind; address: string; id: number; before: DeleteChange['before'] }[] = [];
   const update = (change: UpdateChange): void => {
     if (change.fields.length > 0) changes.push(change);
   };
+  const previous = (kind: Exclude<EntityKind, 'node'>, key: string): readonly string[] => ownValue(desired.previousNames[kind], key) ?? [];
 
-  const orgs = match(desired.organizations, live.organizations, (o) => o.name, (o) => o.name);
+  const orgs = match(desired.organizations, live.organizations, (o) => o.name, (o) => o.name, (o) => previous('organization', o.name));
   for (const [want, have] of orgs.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'organization', address: want.name, after: want });
     else update({ action: 'update', kind: 'organization', address: want.name, id: have.id, before: strip(have), after: want,
-      fields: scalarChanges(have, want, ['domain', 'address1', 'address2', 'zipcode', 'country']) });
+      fields: scalarChanges(have, want, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']) });
   }
-  unmanaged.push(...orgs.unmatched.map((o) => ({ kind: 'organization' as const, address: o.name })));
+  leftOver.push(...orgs.unmatched.map((o) => ({ kind: 'organization' as const, address: o.name, id: o.id, before: strip(o) })));
 
-  const collabs = match(desired.collaborations, live.collaborations, (c) => c.name, (c) => c.name);
+  const collabs = match(desired.collaborations, live.collaborations, (c) => c.name, (c) => c.name, (c) => previous('collaboration', c.name));
   for (const [want, have] of collabs.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'collaboration', address: want.name, after: want });
     else update({ action: 'update', kind: 'collaboration', address: want.name, id: have.id, before: strip(have), after: want,
-      fields: [...scalarChanges(have, want, ['encrypted']), ...setChange('members', have.members, want.members)] });
+      fields: [...scalarChanges(have, want, ['name', 'encrypted']), ...setChange('members', have.members, want.members)] });
   }
-  unmanaged.push(...collabs.unmatched.map((c) => ({ kind: 'collaboration' as const, address: c.name })));
+  leftOver.push(...collabs.unmatched.map((c) => ({ kind: 'collaboration' as const, address: c.name, id: c.id, before: strip(c) })));
 
-  const nodes = match(desired.nodes, live.nodes, nodeKey, (n) => nodeKey({ organization: n.organization ?? '', collaboration: n.collaboration ?? '' }));
+  // A renamed organization or collaboration keeps its nodes: match them under the live names.
+  const liveOrgName = new Map(orgs.pairs.flatMap(([want, have]) => (have ? [[want.name, have.name] as const] : [])));
+  const liveCollabName = new Map(collabs.pairs.flatMap(([want, have]) => (have ? [[want.name, have.name] as const] : [])));
+  const rotations = new Set<string>();
+  const nodes = match(desired.nodes, live.nodes,
+    (n) => nodeKey({ organization: liveOrgName.get(n.organization) ?? n.organization, collaboration: liveCollabName.get(n.collaboration) ?? n.collaboration }),
+    (n) => nodeKey({ organization: n.organization ?? '', collaboration: n.collaboration ?? '' }));
   for (const [want, have] of nodes.pairs) {
-    if (!have) changes.push({ action: 'create', kind: 'node', address: want.name, after: want });
-    else update({ action: 'update', kind: 'node', address: want.name, id: have.id,
-      before: { name: have.name, organization: want.organization, collaboration: want.collaboration }, after: want,
-      fields: scalarChanges(have, want, ['name']) });
+    if (!have) {
+      changes.push({ action: 'create', kind: 'node', address: want.name, after: want });
+      continue;
+    }
+    const rotate = options.rotateNodeKeys.filter((selector) => selectsNode(selector, want));
+    rotate.forEach((selector) => rotations.add(selector));
+    update({ action: 'update', kind: 'node', address: want.name, id: have.id,
+      before: { name: have.name, organization: have.organization ?? '', collaboration: have.collaboration ?? '' }, after: want,
+      fields: [...scalarChanges(have, want, ['name']), ...(rotate.length > 0 ? [{ field: 'api_key' as const, secret: 'rotate' as const }] : [])] });
   }
-  unmanaged.push(...nodes.unmatched.map((n) => ({ kind: 'node' as const, address: n.name })));
+  leftOver.push(...nodes.unmatched.map((n) => ({ kind: 'node' as const, address: n.name, id: n.id,
+    before: { name: n.name, organization: n.organization ?? '', collaboration: n.collaboration ?? '' } })));
+  const unknownNodes = options.rotateNodeKeys.filter((selector) => !rotations.has(selector));
+  if (unknownNodes.length > 0) {
+    throw new FedctlError('DATABASE_STATE_INVALID', `--rotate-node-key: no existing node in the config named ${unknownNodes.map((s) => JSON.stringify(s)).join(', ')}`,
+      'give a node name, or organization/collaboration, of a node that exists');
+  }
 
-  const studies = match(desired.studies, live.studies, (s) => s.name, (s) => s.name);
+  const studies = match(desired.studies, live.studies, (s) => s.name, (s) => s.name, (s) => previous('study', s.name));
   for (const [want, have] of studies.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'study', address: want.name, after: want });
     else update({ action: 'update', kind: 'study', address: want.name, id: have.id, before: strip(have), after: want,
-      fields: [...scalarChanges(have, want, ['collaboration']), ...setChange('organizations', have.organizations, want.organizations)] });
+      fields: [...scalarChanges(have, want, ['name', 'collaboration']), ...setChange('organizations', have.organizations, want.organizations)] });
   }
-  unmanaged.push(...studies.unmatched.map((s) => ({ kind: 'study' as const, address: s.name })));
+  leftOver.push(...studies.unmatched.map((s) => ({ kind: 'study' as const, address: s.name, id: s.id, before: strip(s) })));
 
   const customRoles = live.roles.filter((r) => !r.isDefault);
-  const roles = match(desired.roles, customRoles, roleRefKey, roleRefKey);
+  const roles = match(desired.roles, customRoles, roleRefKey, roleRefKey, (r) =>
+    previous('role', roleRefKey(r)).map((name) => roleRefKey({ name, organization: liveOrgName.get(r.organization ?? '') ?? r.organization })));
   for (const [want, have] of roles.pairs) {
     const address = roleLabel(want);
     if (!have) changes.push({ action: 'create', kind: 'role', address, after: want });
     else update({ action: 'update', kind: 'role', address, id: have.id, before: stripRole(have), after: want,
-      fields: [...scalarChanges(have, want, ['description']), ...setChange('rules', have.rules, want.rules)] });
+      fields: [...scalarChanges(have, want, ['name', 'description']), ...setChange('rules', have.rules, want.rules)] });
   }
-  unmanaged.push(...roles.unmatched.map((r) => ({ kind: 'role' as const, address: roleLabel(r) })));
+  leftOver.push(...roles.unmatched.map((r) => ({ kind: 'role' as const, address: roleLabel(r), id: r.id, before: stripRole(r) })));
 
-  const users = match(desired.users, live.users, (u) => u.username, (u) => u.username);
+  const resets = new Set<string>();
+  const users = match(desired.users, live.users, (u) => u.username, (u) => u.username, (u) => previous('user', u.username));
   for (const [want, have] of users.pairs) {
-    if (!have) changes.push({ action: 'create', kind: 'user', address: want.username, after: want });
-    else update({ action: 'update', kind: 'user', address: want.username, id: have.id, before: strip(have), after: want,
+    if (!have) {
+      changes.push({ action: 'create', kind: 'user', address: want.username, after: want });
+      continue;
+    }
+    const reset = options.resetPasswords.includes(want.username);
+    if (reset) resets.add(want.username);
+    update({ action: 'update', kind: 'user', address: want.username, id: have.id, before: strip(have), after: want,
       fields: [
-        ...scalarChanges(have, want, ['organization', 'firstname', 'lastname', 'email']),
+        ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email']),
         ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
         ...setChange('rules', have.rules, want.rules),
+        ...(reset ? [{ field: 'password' as const, secret: 'reset' as const }] : []),
       ] });
   }
-  unmanaged.push(...users.unmatched.map((u) => ({ kind: 'user' as const, address: u.username })));
+  leftOver.push(...users.unmatched.map((u) => ({ kind: 'user' as const, address: u.username, id: u.id, before: strip(u) })));
+  const unknownUsers = options.resetPasswords.filter((username) => !resets.has(username));
+  if (unknownUsers.length > 0) {
+    throw new FedctlError('DATABASE_STATE_INVALID', `--reset-password: no existing user in the config named ${unknownUsers.map((u) => JSON.stringify(u)).join(', ')}`,
+      'a password is set when a user is created; reset it only for users that exist');
+  }
 
-  const order = (kind: EntityKind): number => KIND_ORDER.indexOf(kind);
-  changes.sort((a, b) => order(a.kind) - order(b.kind) || compareStrings(a.address, b.address));
-  unmanaged.sort((a, b) => order(a.kind) - order(b.kind) || compareStrings(a.address, b.address));
-  const add = changes.filter((c): c is CreateChange => c.action === 'create').length;
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    database,
-    changes,
-    unmanaged,
-    summary: { add, change: changes.length - add, destroy: 0 },
-  };
+  const unmanaged: UnmanagedEntity[] = [];
+  const deletes: DeleteChange[] = [];
+  for (const row of leftOver) {
+    if (SERVER_OWNED[row.kind] === row.address) unmanaged.push({ kind: row.kind, address: row.address, serverOwned: true });
+    else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
+    else unmanaged.push({ kind: row.kind, address: row.address });
+  }
+  const blocked = blockedDeletes(deletes, live);
+  const blockedKeys = new Set(blocked.map((b) => `${b.kind}\u0000${b.address}`));
+  changes.push(...deletes.filter((d) => !blockedKeys.has(`${d.kind}\u0000${d.address}`)));
+
+  const order = (change: Change): number =>
+    change.action === 'delete' ? 2 * KIND_ORDER.length - KIND_ORDER.indexOf(change.kind) : KIND_ORDER.indexOf(change.kind);
+  changes.sort((a, b) => order(a) - order(b) || compareStrings(a.address, b.address));
+  unmanaged.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareStrings(a.address, b.address));
+
+  const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes, unmanaged, blocked, summary: summarize(changes) };
+  if (options.targets === null) return full;
+  const targeted = selectTargets(full, desired, options.targets);
+  return { ...targeted, summary: summarize(targeted.changes) };
+}
+
+function summarize(changes: readonly Change[]): Plan['summary'] {
+  const count = (action: Change['action']): number => changes.filter((c) => c.action === action).length;
+  return { add: count('create'), change: count('update'), destroy: count('delete') };
+}
+
+/**
+ * Deletes that would orphan or destroy what fedctl does not manage: runtime
+ * data (tasks, runs) that refers to the object, or objects that refer to it
+ * and are kept.
+ */
+function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): BlockedDelete[] {
+  const inUse = new Set(live.inUse.map((u) => `${u.kind}\u0000${u.id}`));
+  const deleted = (kind: EntityKind, id: number): boolean => deletes.some((d) => d.kind === kind && d.id === id);
+  const blocked: BlockedDelete[] = [];
+  for (const change of deletes) {
+    const reasons: string[] = [];
+    if (inUse.has(`${change.kind}\u0000${change.id}`)) {
+      reasons.push(change.kind === 'node' ? 'its organization has runs in its collaboration' : 'tasks, runs or algorithm stores refer to it');
+    }
+    if (change.kind === 'organization') {
+      const name = change.before.name;
+      const keptUsers = live.users.filter((u) => u.organization === name && !deleted('user', u.id)).length;
+      const keptNodes = live.nodes.filter((n) => n.organization === name && !deleted('node', n.id)).length;
+      const keptRoles = live.roles.filter((r) => r.organization === name && !deleted('role', r.id)).length;
+      if (keptUsers + keptNodes + keptRoles > 0) reasons.push(`it still has ${keptUsers} user(s), ${keptNodes} node(s) and ${keptRoles} role(s) that are kept`);
+    }
+    if (change.kind === 'collaboration') {
+      const name = change.before.name;
+      const keptNodes = live.nodes.filter((n) => n.collaboration === name && !deleted('node', n.id)).length;
+      const keptStudies = live.studies.filter((s) => s.collaboration === name && !deleted('study', s.id)).length;
+      if (keptNodes + keptStudies > 0) reasons.push(`it still has ${keptNodes} node(s) and ${keptStudies} study(ies) that are kept`);
+    }
+    if (reasons.length > 0) blocked.push({ kind: change.kind, address: change.address, reason: reasons.join('; ') });
+  }
+  return blocked;
 }
 
 /** A live row without its id, as the `before` of an update. */
@@ -174,17 +278,22 @@ function checkReferences(desired: DesiredState, live: LiveState): void {
   }
 
   const desiredNodes = new Map(desired.nodes.map((n) => [n.name, nodeKey(n)]));
+  // A node of a renamed organization or collaboration is the same node under its new names.
+  const newName = (kind: 'organization' | 'collaboration', name: string | null): string => {
+    const renamed = Object.entries(desired.previousNames[kind] ?? {}).find(([, old]) => old.includes(name ?? ''));
+    return renamed?.[0] ?? name ?? '';
+  };
   for (const node of live.nodes) {
     const want = desiredNodes.get(node.name);
-    if (want !== undefined && want !== nodeKey({ organization: node.organization ?? '', collaboration: node.collaboration ?? '' })) {
+    if (want !== undefined && want !== nodeKey({ organization: newName('organization', node.organization), collaboration: newName('collaboration', node.collaboration) })) {
       problems.push(`node name ${JSON.stringify(node.name)} is taken by another node (id ${node.id}); node names are unique`);
     }
   }
   const desiredEmails = new Map(desired.users.flatMap((u) => (u.email === null ? [] : [[u.email, u.username] as const])));
-  const desiredUsernames = new Set(desired.users.map((u) => u.username));
+  const claimedUsernames = new Set(desired.users.flatMap((u) => [u.username, ...(ownValue(desired.previousNames.user, u.username) ?? [])]));
   for (const user of live.users) {
     const owner = user.email === null ? undefined : desiredEmails.get(user.email);
-    if (owner !== undefined && owner !== user.username && !desiredUsernames.has(user.username)) {
+    if (owner !== undefined && owner !== user.username && !claimedUsernames.has(user.username)) {
       problems.push(`email ${JSON.stringify(user.email)} of user ${JSON.stringify(owner)} belongs to user ${JSON.stringify(user.username)}, which is not in the config`);
     }
   }
@@ -193,3 +302,4 @@ function checkReferences(desired: DesiredState, live: LiveState): void {
       'change the config, or fix the database');
   }
 }
+

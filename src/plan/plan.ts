@@ -28,10 +28,15 @@ export interface CurrentEntity {
 
 export type ScalarValue = string | boolean | null;
 
-/** One changed attribute: a scalar replaced, or members of a set added and removed. */
+/**
+ * One changed attribute: a scalar replaced (a rename is a change of `name` or
+ * `username`), members of a set added and removed, or a secret replaced on
+ * request (a node's API key rotated, a user's password reset).
+ */
 export type FieldChange =
   | { readonly field: string; readonly before: ScalarValue; readonly after: ScalarValue }
-  | { readonly field: string; readonly added: readonly string[]; readonly removed: readonly string[] };
+  | { readonly field: string; readonly added: readonly string[]; readonly removed: readonly string[] }
+  | { readonly field: 'api_key' | 'password'; readonly secret: 'rotate' | 'reset' };
 
 export type CreateChange = {
   [K in EntityKind]: { readonly action: 'create'; readonly kind: K; readonly address: string; readonly after: DesiredEntity[K] };
@@ -50,16 +55,35 @@ export type UpdateChange = {
   };
 }[EntityKind];
 
+export type DeleteChange = {
+  [K in EntityKind]: {
+    readonly action: 'delete';
+    readonly kind: K;
+    readonly address: string;
+    readonly id: number;
+    readonly before: CurrentEntity[K];
+  };
+}[EntityKind];
+
 /**
  * One change to one entity, tagged by action and kind. Secrets are never in
  * a change: a new node's key and a generated password are made at apply
  * time; a password from the environment is named by its variable only.
  */
-export type Change = CreateChange | UpdateChange;
+export type Change = CreateChange | UpdateChange | DeleteChange;
+
+/** A delete that pruning asks for but that would orphan or destroy runtime data; it makes the plan unappliable. */
+export interface BlockedDelete {
+  readonly kind: EntityKind;
+  readonly address: string;
+  readonly reason: string;
+}
 
 export interface UnmanagedEntity {
   readonly kind: EntityKind;
   readonly address: string;
+  /** Owned by the server (its root organization and user): never pruned. */
+  readonly serverOwned?: true;
 }
 
 /**
@@ -75,10 +99,15 @@ export interface Plan {
     /** The database does not exist or is empty: apply creates the vantage6 schema first. */
     readonly initialize: boolean;
   };
-  /** In apply order: by kind (organization, collaboration, node, study, role, user), then by address. */
+  /**
+   * Creates and updates by kind (organization, collaboration, node, study,
+   * role, user), then deletes in the reverse order; by address within a kind.
+   */
   readonly changes: readonly Change[];
-  /** Entities in the database that the config does not mention; left alone. */
+  /** Entities in the database that the config does not mention and that are not pruned; left alone. */
   readonly unmanaged: readonly UnmanagedEntity[];
+  /** Deletes refused because of runtime data or dependants; apply refuses a plan that has any. */
+  readonly blocked: readonly BlockedDelete[];
   readonly summary: { readonly add: number; readonly change: number; readonly destroy: number };
 }
 

@@ -72,7 +72,14 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
   return rows.filter(([, value]) => !Array.isArray(value) || value.length > 0);
 }
 
+const SECRET_TEXT: Readonly<Record<'rotate' | 'reset', string>> = {
+  rotate: '(sensitive) -> (new key, into the secrets file)',
+  reset: '(sensitive) -> (new password, from the config)',
+};
+
 function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string[] {
+  const name = `${field.field}:`.padEnd(width + 1);
+  if ('secret' in field) return [`      ${name} ${c.yellow(SECRET_TEXT[field.secret])}`];
   if ('added' in field) {
     const label = SET_FIELDS[field.field] ?? ((v: string) => JSON.stringify(v));
     return [
@@ -81,30 +88,43 @@ function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string
       ...field.removed.map((item) => `        ${c.red('-')} ${label(item)}`),
     ];
   }
-  return [`      ${`${field.field}:`.padEnd(width + 1)} ${formatValue(field.before)} ${c.yellow('->')} ${formatValue(field.after)}`];
+  return [`      ${name} ${formatValue(field.before)} ${c.yellow('->')} ${formatValue(field.after)}`];
 }
 
-const KIND_TITLES: Readonly<Record<EntityKind, string>> = {
-  organization: 'organization', collaboration: 'collaboration', node: 'node', study: 'study', role: 'role', user: 'user',
+/** The field whose change renames an entity: shown in the heading, `"Old" -> "New"`. */
+const NAME_FIELD: Readonly<Record<EntityKind, string | null>> = {
+  organization: 'name', collaboration: 'name', node: null, study: 'name', role: 'name', user: 'username',
 };
 
-function changeLines(change: Change, c: ChalkInstance): string[] {
-  const title = `${KIND_TITLES[change.kind]} ${c.bold(JSON.stringify(change.address))}`;
-  if (change.action === 'create') {
-    const rows = createAttributes(change);
-    const width = Math.max(0, ...rows.map(([field]) => field.length));
-    return [
-      `  ${c.green('+')} ${title}`,
-      ...rows.flatMap(([field, value]) => Array.isArray(value)
-        ? [`      ${field}:`, ...value.map((v) => `        ${v}`)]
-        : [`      ${`${field}:`.padEnd(width + 1)} ${value}`]),
-    ];
+/** The lines of one change, as the text plan shows them. */
+export function changeLines(change: Change, c: ChalkInstance): string[] {
+  const title = `${change.kind} ${c.bold(JSON.stringify(change.address))}`;
+  switch (change.action) {
+    case 'create': {
+      const rows = createAttributes(change);
+      const width = Math.max(0, ...rows.map(([field]) => field.length));
+      return [
+        `  ${c.green('+')} ${title}`,
+        ...rows.flatMap(([field, value]) => Array.isArray(value)
+          ? [`      ${field}:`, ...value.map((v) => `        ${v}`)]
+          : [`      ${`${field}:`.padEnd(width + 1)} ${value}`]),
+      ];
+    }
+    case 'update': {
+      const rename = change.fields.find((f) => f.field === NAME_FIELD[change.kind] && 'before' in f);
+      const heading = rename && 'before' in rename
+        ? `${change.kind} ${c.bold(JSON.stringify(rename.before))} ${c.yellow('->')} ${c.bold(JSON.stringify(rename.after))}`
+        : title;
+      const fields = change.fields.filter((f) => f !== rename);
+      const width = Math.max(0, ...fields.map((f) => f.field.length));
+      return [`  ${c.yellow('~')} ${heading}`, ...fields.flatMap((field) => fieldLines(field, width, c))];
+    }
+    case 'delete':
+      return [`  ${c.red('-')} ${title}`];
   }
-  const width = Math.max(0, ...change.fields.map((f) => f.field.length));
-  return [`  ${c.yellow('~')} ${title}`, ...change.fields.flatMap((field) => fieldLines(field, width, c))];
 }
 
-/** Terraform-like text: `+` create, `~` update with `field: old -> new`, and a summary line. */
+/** Terraform-like text: `+` create, `~` update with `field: old -> new`, `-` delete, and a summary line. */
 export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const lines: string[] = [];
@@ -119,10 +139,16 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     const { add, change, destroy } = plan.summary;
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
   }
+  if (plan.blocked.length > 0) {
+    lines.push('', c.red.bold(`Refused: ${plan.blocked.length} delete(s) that pruning asks for would orphan data:`));
+    for (const entity of plan.blocked) lines.push(`  ${c.red('!')} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
+  }
   if (plan.unmanaged.length > 0) {
     if (options.showUnmanaged) {
       lines.push('', 'Not in the config, left alone:');
-      for (const entity of plan.unmanaged) lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}`);
+      for (const entity of plan.unmanaged) {
+        lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}${entity.serverOwned ? c.dim(' (the server\'s own, never pruned)') : ''}`);
+      }
     } else {
       lines.push(c.dim(`${plan.unmanaged.length} object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).`));
     }

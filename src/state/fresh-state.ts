@@ -23,5 +23,6 @@ export function freshState(): LiveState {
       isDefault: true,
     })),
     users: [],
+    inUse: [],
   };
 }

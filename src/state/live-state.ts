@@ -1,5 +1,5 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
-import type { Collaboration, Node, Organization, Role, Study, User } from '../federation.js';
+import type { Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
 
 /**
  * The database as the same model the config produces, plus row ids. Plain
@@ -14,6 +14,8 @@ export interface LiveState {
   readonly studies: readonly (Study & { readonly id: number })[];
   readonly roles: readonly LiveRole[];
   readonly users: readonly (User & { readonly id: number })[];
+  /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
+  readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
 }
 
 /** A node row; its organization or collaboration can be missing in a hand-edited database. */

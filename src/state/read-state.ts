@@ -1,6 +1,7 @@
 import { ruleKey, type Operation, type Scope } from '../catalog/rule-catalog.js';
 import type { Vantage6Db } from '../db/database-adapter.js';
-import { sortRoleRefs, sortedUnique, type RoleRef } from '../federation.js';
+import { sql } from 'kysely';
+import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../federation.js';
 import type { LiveRole, LiveState } from './live-state.js';
 
 /** Group link-table rows by their first column; duplicates collapse, as links are sets. */
@@ -21,10 +22,11 @@ function present<T>(value: T | undefined | null): value is T {
 
 /**
  * Read the whole administrative state in a fixed number of queries (one per
- * table), whatever the size of the federation, and join in memory.
+ * table, one for runtime references), whatever the size of the federation,
+ * and join in memory.
  */
 export async function readState(db: Vantage6Db): Promise<LiveState> {
-  const [rules, organizations, collaborations, members, nodes, studies, studyMembers, roles, roleRules, users, permissions, userRules] =
+  const [rules, organizations, collaborations, members, nodes, studies, studyMembers, roles, roleRules, users, permissions, userRules, inUse] =
     await Promise.all([
       db.selectFrom('rule').select(['id', 'name', 'scope', 'operation']).orderBy('id').execute(),
       db.selectFrom('organization').select(['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country']).orderBy('id').execute(),
@@ -38,6 +40,17 @@ export async function readState(db: Vantage6Db): Promise<LiveState> {
       db.selectFrom('user').select(['id', 'username', 'firstname', 'lastname', 'email', 'organization_id']).orderBy('id').execute(),
       db.selectFrom('Permission').select(['user_id as owner', 'role_id as target']).execute(),
       db.selectFrom('UserPermission').select(['user_id as owner', 'rule_id as target']).execute(),
+      // What tasks, runs and algorithm stores refer to, so that a prune never orphans them.
+      sql<{ kind: EntityKind; id: number }>`
+        select 'collaboration' as kind, collaboration_id as id from task where collaboration_id is not null
+        union select 'study', study_id from task where study_id is not null
+        union select 'organization', init_org_id from task where init_org_id is not null
+        union select 'organization', organization_id from run where organization_id is not null
+        union select 'user', init_user_id from task where init_user_id is not null
+        union select 'collaboration', collaboration_id from algorithmstore where collaboration_id is not null
+        union select 'node', n.id from node n
+          join run r on r.organization_id = n.organization_id
+          join task t on t.id = r.task_id and t.collaboration_id = n.collaboration_id`.execute(db),
     ]);
 
   const ruleKeyById = new Map<number, string>();
@@ -109,5 +122,7 @@ export async function readState(db: Vantage6Db): Promise<LiveState> {
       roles: sortRoleRefs([...(permissionLinks.get(user.id) ?? [])].map((id) => roleRefById.get(id)).filter(present)),
       rules: namesOf(ruleKeyById, userRuleLinks.get(user.id)),
     }])),
+    inUse: inUse.rows.map((row) => ({ kind: row.kind, id: Number(row.id) }))
+      .sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id),
   };
 }

@@ -200,13 +200,14 @@ for (const { engine, skip } of ENGINES) {
         const { loadConfig } = await import('../../src/config/load-config.js');
         const { validateConfig } = await import('../../src/config/validate-config.js');
         const { planAgainst } = await import('../../src/cli/commands/plan-command.js');
+        const { DEFAULT_PLAN_OPTIONS } = await import('../../src/plan/plan-options.js');
         const desired = validateConfig(await loadConfig([config]), {}).desired;
         assert.ok(desired);
-        const reviewed = await planAgainst(db.target, desired, 1000);
+        const { plan: reviewed } = await planAgainst(db.target, desired, DEFAULT_PLAN_OPTIONS, 1000);
         const adapter = await db.open();
         try {
-          await assert.rejects(applyFederation(adapter, desired, reviewed, {
-            secretsFile, bcryptCost: 4, lockTimeoutMs: 1000, acceptChangedPlan: false, env: {},
+          await assert.rejects(applyFederation(adapter, reviewed, () => reviewed, {
+            secretsFile, bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
             onHashProgress: () => { if (!existsSync(secretsFile)) mkdirSync(secretsFile); },
           }), /secrets file/);
         } finally {

@@ -10,8 +10,10 @@ import { ENGINES, createTestDatabase } from '../helpers/test-databases.js';
 import { writeConfig } from '../helpers/fixtures.js';
 
 /** Names as people write them: unicode, quotes, semicolons, SQL, but no surrounding whitespace. */
-const name = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 })
-  .map((s) => s.replace(/[\r\n\u2028\u2029\u0085]/g, '').trim())
+const name = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }) },
+  fc.constantFrom('__proto__', 'constructor', 'valueOf', "Robert'); DROP TABLE organization;--", 'Zürich 🏥', '"quoted"', 'x'.repeat(300)),
+).map((s) => s.replace(/[\r\n\u2028\u2029\u0085]/g, '').replaceAll('${', '$').trim())
   .filter((s) => /^[^\s](?:[^\r\n]*[^\s])?$/u.test(s) && !['Root', 'node', 'container'].includes(s));
 const username = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9._-]{2,12}$/);
 const ruleEntry = fc.constantFrom(...RULE_CATALOG).map((rule) => ({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DesiredState } from '../../src/federation.js';
+import { NO_PRUNING, type DesiredState } from '../../src/federation.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
@@ -8,7 +8,7 @@ import type { Plan } from '../../src/plan/plan.js';
 
 const DATABASE: Plan['database'] = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
-const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [] };
+const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], previousNames: {}, prune: NO_PRUNING };
 
 const org = (name: string) => ({ name, domain: null, address1: null, address2: null, zipcode: null, country: null });
 
@@ -24,11 +24,12 @@ describe('computePlan', () => {
     const plan = computePlan(desired, live({ organizations: [{ ...org('A'), id: 1 }, { ...org('root'), id: 2 }] }), DATABASE);
     assert.deepEqual(plan.changes, []);
     assert.deepEqual(plan.summary, { add: 0, change: 0, destroy: 0 });
-    assert.deepEqual(plan.unmanaged, [{ kind: 'organization', address: 'root' }]);
+    assert.deepEqual(plan.unmanaged, [{ kind: 'organization', address: 'root', serverOwned: true }]);
   });
 
   it('creates what is missing, in dependency order', () => {
     const desired: DesiredState = {
+      ...EMPTY,
       organizations: [org('B'), org('A')],
       collaborations: [{ name: 'C', encrypted: true, members: ['A', 'B'] }],
       nodes: [{ organization: 'A', collaboration: 'C', name: 'A - C Node' }],

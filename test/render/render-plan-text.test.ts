@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DesiredState } from '../../src/federation.js';
+import { NO_PRUNING, type DesiredState } from '../../src/federation.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { renderPlanText } from '../../src/render/render-plan-text.js';
 import { freshState } from '../../src/state/fresh-state.js';
@@ -13,6 +13,8 @@ const desired: DesiredState = {
   roles: [],
   users: [{ username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null,
     roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: { from: 'env', variable: 'ANNA_PW' } }],
+  previousNames: {},
+  prune: NO_PRUNING,
 };
 
 describe('renderPlanText', () => {
@@ -79,12 +81,12 @@ fedctl will make these changes to postgresql://u:***@h/db:
 Plan: 0 to add, 3 to change, 0 to destroy.
 1 object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).
 `);
-    assert.match(renderPlanText(plan, { color: false, showUnmanaged: true }), /Not in the config, left alone:\n {2}\? organization "root"\n$/);
+    assert.match(renderPlanText(plan, { color: false, showUnmanaged: true }), /Not in the config, left alone:\n {2}\? organization "root" \(the server's own, never pruned\)\n$/);
     assert.match(renderPlanText(plan, { color: true, showUnmanaged: false }), /\x1b\[/);
   });
 
   it('says so when nothing changes', () => {
-    const plan = computePlan({ organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
+    const plan = computePlan({ ...desired, organizations: [], collaborations: [], nodes: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
     assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite matches the config.\n');
   });
 });

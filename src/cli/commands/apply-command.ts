@@ -1,18 +1,20 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { applyFederation } from '../../apply/apply-federation.js';
+import { applyFederation, type ResolvePlan } from '../../apply/apply-federation.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
 import { DEFAULT_SECRETS_FILE_NAME, listConfigFiles } from '../../config/load-config.js';
 import { openDatabase } from '../../db/open-database.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
 import { FedctlError } from '../../errors.js';
-import { planHasChanges } from '../../plan/plan.js';
-import { renderPlanText } from '../../render/render-plan-text.js';
-import type { PlanFlags } from './plan-command.js';
-import { planAgainst } from './plan-command.js';
-import { EXIT_OK } from '../exit-codes.js';
-import { useColor, type CliIo } from '../io.js';
+import { computePlan } from '../../plan/compute-plan.js';
+import { fingerprintState } from '../../plan/fingerprint.js';
+import { planHasChanges, type Plan } from '../../plan/plan.js';
+import { isSavedPlanFile, readSavedPlan } from '../../plan/saved-plan.js';
+import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
 import { loadDesiredState } from '../load-desired.js';
+import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
+import { planAgainst, planRefusals, showPlan } from './plan-command.js';
 
 export interface ApplyFlags extends PlanFlags {
   readonly autoApprove?: boolean;
@@ -20,7 +22,7 @@ export interface ApplyFlags extends PlanFlags {
   readonly bcryptCost: number;
 }
 
-/** Default secrets file: beside the config file, or inside the config directory. */
+/** Default secrets file: beside the config file (or saved plan), or inside the config directory. */
 async function defaultSecretsFile(paths: readonly string[]): Promise<string> {
   const first = (await listConfigFiles(paths.slice(0, 1)))[0] ?? paths[0] ?? '.';
   return path.join(path.dirname(first), DEFAULT_SECRETS_FILE_NAME);
@@ -36,15 +38,59 @@ async function confirm(io: CliIo): Promise<boolean> {
   }
 }
 
+const sameChanges = (a: Plan, b: Plan): boolean => JSON.stringify(a.changes) === JSON.stringify(b.changes);
+
+/**
+ * What to apply, and how to re-check it under the lock: a saved plan must
+ * still match the live state it was made from; a plan from the config is
+ * recomputed and, if the database changed meanwhile, applied fresh only
+ * without a human reviewer (--auto-approve).
+ */
+async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<{ plan: Plan; resolve: ResolvePlan }> {
+  const { target } = resolveDatabase(flags, io.env, io.cwd);
+  if (paths.length === 1 && isSavedPlanFile(paths[0] as string)) {
+    const saved = await readSavedPlan(paths[0] as string);
+    if (saved.plan.database.display !== target.display) {
+      throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${target.display}`,
+        'apply it to the database it was made for (--database)');
+    }
+    return {
+      plan: saved.plan,
+      resolve: (live) => {
+        if (fingerprintState(live) !== saved.stateFingerprint) {
+          throw new FedctlError('PLAN_CHANGED', 'the database changed since this plan was made; run fedctl plan again', 'nothing was changed');
+        }
+        return saved.plan;
+      },
+    };
+  }
+  const desired = await loadDesiredState(paths, io, { quiet: flags.json ?? false });
+  const options = planOptionsFrom(flags, desired);
+  const { plan } = await planAgainst(target, desired, options, flags.lockTimeout * 1000);
+  return {
+    plan,
+    resolve: (live) => {
+      const fresh = computePlan(desired, live, plan.database, options);
+      if (sameChanges(fresh, plan)) return plan;
+      if (!flags.autoApprove) {
+        throw new FedctlError('PLAN_CHANGED', 'the database changed since the plan was shown; nothing was applied',
+          'run fedctl apply again to review the new plan');
+      }
+      return fresh;
+    },
+  };
+}
+
 /** `fedctl apply`: show the plan, ask, then make the database match in one transaction. */
 export async function applyCommand(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<number> {
-  const desired = await loadDesiredState(paths, io);
   const { target } = resolveDatabase(flags, io.env, io.cwd);
+  const { plan, resolve } = await preparePlan(paths, flags, io);
   const secretsFile = flags.secretsFile ? path.resolve(io.cwd, flags.secretsFile) : await defaultSecretsFile(paths);
   const lockTimeoutMs = flags.lockTimeout * 1000;
-  const color = useColor(io.stdout, io.env, flags.color);
-  const plan = await planAgainst(target, desired, lockTimeoutMs);
-  io.stdout.write(renderPlanText(plan, { color, showUnmanaged: flags.showUnmanaged ?? false }));
+  showPlan(plan, flags, io);
+  const refusals = planRefusals(plan, flags.allowDestroy ?? false);
+  for (const refusal of refusals) io.stderr.write(`Error: ${refusal}\n`);
+  if (refusals.length > 0) return EXIT_ERROR;
   if (!planHasChanges(plan)) return EXIT_OK;
 
   if (!flags.autoApprove) {
@@ -65,23 +111,25 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     : undefined;
   const adapter = await openDatabase(target, { readonly: false, lockTimeoutMs });
   try {
-    const result = await applyFederation(adapter, desired, plan, {
+    const result = await applyFederation(adapter, plan, resolve, {
       secretsFile,
       bcryptCost: flags.bcryptCost,
       lockTimeoutMs,
-      acceptChangedPlan: flags.autoApprove ?? false,
+      allowDestroy: flags.allowDestroy ?? false,
       env: io.env,
       onHashProgress: progress,
     });
-    if (result.initialized) io.stdout.write(`Initialised ${target.display} with the vantage6 4.14 schema.\n`);
+    // Under --json stdout holds the plan document only.
+    const report = flags.json ? io.stderr : io.stdout;
+    if (result.plan !== plan) report.write('The database changed while waiting for the lock; applied the plan computed afresh.\n');
+    if (result.initialized) report.write(`Initialised ${target.display} with the vantage6 4.14 schema.\n`);
     const { add, change, destroy } = result.plan.summary;
-    io.stdout.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.\n`);
+    report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.\n`);
     if (result.secrets.nodes + result.secrets.users > 0) {
-      io.stdout.write(`Wrote ${result.secrets.nodes} node API key(s) and ${result.secrets.users} generated password(s) to ${secretsFile}.\n`);
+      report.write(`Wrote ${result.secrets.nodes} node API key(s) and ${result.secrets.users} generated password(s) to ${secretsFile}.\n`);
     }
     return EXIT_OK;
   } finally {
     await adapter.close();
   }
 }
-

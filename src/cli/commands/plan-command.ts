@@ -1,42 +1,82 @@
+import { writeFile } from 'node:fs/promises';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
+import type { DatabaseTarget } from '../../db/database-url.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
+import { FedctlError, messageOf } from '../../errors.js';
+import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
+import { fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
+import type { PlanOptions } from '../../plan/plan-options.js';
 import { planHasChanges, type Plan } from '../../plan/plan.js';
+import type { SavedPlan } from '../../plan/saved-plan.js';
+import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
 import { absentLiveState, loadLiveState } from '../../state/load-live-state.js';
-import type { DesiredState } from '../../federation.js';
-import type { DatabaseTarget } from '../../db/database-url.js';
-import type { DatabaseFlags } from '../database-options.js';
-import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
+import type { LiveState } from '../../state/live-state.js';
+import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
 import { loadDesiredState } from '../load-desired.js';
+import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
 
-export interface PlanFlags extends DatabaseFlags {
-  readonly detailedExitcode?: boolean;
-  readonly showUnmanaged?: boolean;
-  readonly color: boolean;
+export interface PlanCommandFlags extends PlanFlags {
+  /** `-o FILE`: save the plan for a later `fedctl apply FILE`. */
+  readonly out?: string;
 }
 
 /** Plan against the live database, read-only: a missing SQLite file is not created. */
-export async function planAgainst(target: DatabaseTarget, desired: DesiredState, lockTimeoutMs: number): Promise<Plan> {
+export async function planAgainst(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, lockTimeoutMs: number): Promise<{ plan: Plan; live: LiveState }> {
+  const database = (initialize: boolean): Plan['database'] => ({ engine: target.engine, display: target.display, initialize });
   if (databaseIsAbsent(target)) {
     const { live, initialize } = absentLiveState();
-    return computePlan(desired, live, { engine: target.engine, display: target.display, initialize });
+    return { plan: computePlan(desired, live, database(initialize), options), live };
   }
   const adapter = await openDatabase(target, { readonly: true, lockTimeoutMs });
   try {
     const { live, initialize } = await loadLiveState(adapter);
-    return computePlan(desired, live, { engine: target.engine, display: target.display, initialize });
+    return { plan: computePlan(desired, live, database(initialize), options), live };
   } finally {
     await adapter.close();
   }
 }
 
-/** `fedctl plan`: what apply would change; writes nothing, anywhere. */
-export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CliIo): Promise<number> {
-  const desired = await loadDesiredState(paths, io);
+/** Show a plan as the flags ask: JSON, Markdown or text. */
+export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
+  if (flags.json) io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  else if (flags.markdown) io.stdout.write(renderPlanMarkdown(plan));
+  else io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false }));
+}
+
+/** Problems that make a plan unappliable, as one message each; empty when it can be applied. */
+export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
+  const refusals: string[] = [];
+  if (plan.blocked.length > 0) refusals.push(`the plan has ${plan.blocked.length} refused delete(s); turn pruning off for that kind, or remove what refers to them first`);
+  if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
+  return refusals;
+}
+
+/** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */
+export async function planCommand(paths: readonly string[], flags: PlanCommandFlags, io: CliIo): Promise<number> {
+  const desired = await loadDesiredState(paths, io, { quiet: flags.json ?? false });
   const { target } = resolveDatabase(flags, io.env, io.cwd);
-  const plan = await planAgainst(target, desired, flags.lockTimeout * 1000);
-  io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false }));
+  const { plan, live } = await planAgainst(target, desired, planOptionsFrom(flags, desired), flags.lockTimeout * 1000);
+  showPlan(plan, flags, io);
+  if (flags.out) {
+    const saved: SavedPlan = {
+      fedctlSavedPlan: 1,
+      createdAt: new Date().toISOString(),
+      stateFingerprint: fingerprintState(live),
+      configFingerprint: fingerprintConfig(desired),
+      plan,
+    };
+    try {
+      await writeFile(flags.out, `${JSON.stringify(saved, null, 2)}\n`);
+    } catch (error) {
+      throw new FedctlError('CONFIG_UNREADABLE', `cannot write the plan to ${flags.out}: ${messageOf(error)}`);
+    }
+    if (!flags.json) io.stderr.write(`Saved the plan to ${flags.out}; apply it with: fedctl apply ${flags.out}\n`);
+  }
+  const refusals = planRefusals(plan, flags.allowDestroy ?? false);
+  for (const refusal of refusals) io.stderr.write(`Error: ${refusal}\n`);
+  if (refusals.length > 0) return EXIT_ERROR;
   return flags.detailedExitcode && planHasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
 }

@@ -1,0 +1,49 @@
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
+import { resolveDatabase } from '../../db/resolve-database.js';
+import { FedctlError, messageOf } from '../../errors.js';
+import { exportConfig } from '../../export/export-config.js';
+import { loadLiveState } from '../../state/load-live-state.js';
+import type { DatabaseFlags } from '../database-options.js';
+import { EXIT_OK } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+
+export interface ExportFlags extends DatabaseFlags {
+  readonly out?: string;
+}
+
+/** `fedctl export`: the live federation as a config, to adopt an existing server. */
+export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<number> {
+  const { target } = resolveDatabase(flags, io.env, io.cwd);
+  if (databaseIsAbsent(target)) {
+    throw new FedctlError('DATABASE_MISSING', `${target.display} does not exist`, 'point --database at the server\'s database');
+  }
+  const adapter = await openDatabase(target, { readonly: true });
+  let result;
+  try {
+    const { live, initialize } = await loadLiveState(adapter);
+    if (initialize) throw new FedctlError('DATABASE_NOT_VANTAGE6', `no vantage6 tables in ${target.display}`, 'nothing to export');
+    result = exportConfig(live);
+  } finally {
+    await adapter.close();
+  }
+  const header = [
+    `# Exported by fedctl from ${target.display} on ${new Date().toISOString()}.`,
+    '# Built-in roles and the server\'s root user are the server\'s own and left out; no secrets are exported.',
+    ...result.skipped.map((skip) => `# Left out: ${skip.what}: ${skip.reason}.`),
+  ];
+  const text = `${header.join('\n')}\n${stringify(result.config, { lineWidth: 0 })}`;
+  if (flags.out) {
+    try {
+      await writeFile(flags.out, text);
+    } catch (error) {
+      throw new FedctlError('CONFIG_UNREADABLE', `cannot write ${flags.out}: ${messageOf(error)}`);
+    }
+    io.stderr.write(`Exported the federation of ${target.display} to ${flags.out}.\n`);
+  } else {
+    io.stdout.write(text);
+  }
+  for (const skip of result.skipped) io.stderr.write(`warning: left out ${skip.what}: ${skip.reason}\n`);
+  return EXIT_OK;
+}

@@ -1,0 +1,75 @@
+import { Option, type Command } from 'commander';
+import { ENTITY_KINDS, type DesiredState, type EntityKind, type PruneSettings } from '../federation.js';
+import { FedctlError } from '../errors.js';
+import type { EntitySelector, PlanOptions } from '../plan/plan-options.js';
+import type { DatabaseFlags } from './database-options.js';
+import { ownValue } from '../own-property.js';
+
+export interface PlanFlags extends DatabaseFlags {
+  readonly detailedExitcode?: boolean;
+  readonly showUnmanaged?: boolean;
+  readonly color: boolean;
+  readonly json?: boolean;
+  readonly markdown?: boolean;
+  readonly prune: string[];
+  readonly allowDestroy?: boolean;
+  readonly rotateNodeKey: string[];
+  readonly resetPassword: string[];
+  readonly target: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const PLURALS: Readonly<Record<string, EntityKind>> = {
+  organizations: 'organization', collaborations: 'collaboration', nodes: 'node', studies: 'study', roles: 'role', users: 'user',
+};
+
+function kindOf(word: string): EntityKind | undefined {
+  return (ENTITY_KINDS as readonly string[]).includes(word) ? word as EntityKind : ownValue(PLURALS, word);
+}
+
+/** The options plan and apply share. */
+export function addPlanOptions(command: Command): Command {
+  return command
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
+    .option('--show-unmanaged', 'list the objects in the database that the config does not mention')
+    .option('--no-color', 'plain output (also under NO_COLOR, or when output is not a terminal)')
+    .option('--json', 'the plan as JSON on stdout (format: schemas/plan.schema.json); errors as JSON too')
+    .option('--markdown', 'the plan as Markdown, for a pull-request comment')
+    .addOption(new Option('--prune <kind>', 'delete objects of this kind that are not in the config (organizations, collaborations, nodes, studies, roles, users or all); repeatable').default([]).argParser(collect))
+    .option('--allow-destroy', 'allow a plan that deletes objects (without it such a plan fails)')
+    .addOption(new Option('--rotate-node-key <node>', 'give a node a new API key: its name, or organization/collaboration; repeatable').default([]).argParser(collect))
+    .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated; repeatable').default([]).argParser(collect))
+    .addOption(new Option('--target <kind/name>', 'limit the plan to this entity and what it needs, e.g. user/anna; repeatable').default([]).argParser(collect));
+}
+
+/** Merge the flags with the config's own `prune:` into plan options. */
+export function planOptionsFrom(flags: PlanFlags, desired: DesiredState): PlanOptions {
+  const prune: Record<EntityKind, boolean> = { ...desired.prune } as PruneSettings & Record<EntityKind, boolean>;
+  for (const word of flags.prune) {
+    if (word === 'all') {
+      for (const kind of ENTITY_KINDS) prune[kind] = true;
+      continue;
+    }
+    const kind = kindOf(word);
+    if (kind === undefined) {
+      throw new FedctlError('CONFIG_INVALID', `--prune ${word}: unknown kind`, 'use organizations, collaborations, nodes, studies, roles, users or all');
+    }
+    prune[kind] = true;
+  }
+  return {
+    prune,
+    rotateNodeKeys: flags.rotateNodeKey,
+    resetPasswords: flags.resetPassword,
+    targets: flags.target.length === 0 ? null : flags.target.map(parseTarget),
+  };
+}
+
+function parseTarget(value: string): EntitySelector {
+  const slash = value.indexOf('/');
+  const kind = slash > 0 ? kindOf(value.slice(0, slash)) : undefined;
+  if (kind === undefined || slash === value.length - 1) {
+    throw new FedctlError('CONFIG_INVALID', `--target ${value}: expected KIND/NAME`, 'e.g. --target user/anna, --target collaboration/Trial');
+  }
+  return { kind, name: value.slice(slash + 1) };
+}

@@ -1,0 +1,137 @@
+import { parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
+import { DEFAULT_ROLE_NAMES } from '../catalog/rule-catalog.js';
+import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
+import type { LiveState } from '../state/live-state.js';
+
+/** Objects export leaves out, each with the reason. */
+export interface ExportSkip {
+  readonly what: string;
+  readonly reason: string;
+}
+
+export interface ExportResult {
+  /** A config in the format of schemas/federation.schema.json. */
+  readonly config: Record<string, unknown>;
+  readonly skipped: readonly ExportSkip[];
+}
+
+/** Strings are interpolated on load: a literal `${` is written `$${`. */
+function literal(value: string): string {
+  return value.replaceAll('${', '$${');
+}
+
+/** Set only the fields that have a value: an omitted field is NULL on load. */
+function present(fields: Record<string, string | null>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).flatMap(([key, value]) => (value === null ? [] : [[key, literal(value)]])));
+}
+
+/** Rules grouped by resource and scope, with readable spellings. */
+function exportRules(keys: readonly RuleKey[]): Record<string, unknown>[] {
+  const groups = new Map<string, { resource: string; scope: string; operations: string[] }>();
+  for (const key of keys) {
+    const rule = parseRuleKey(key);
+    const group = `${rule.resource}:${rule.scope}`;
+    const entry = groups.get(group) ?? { resource: rule.resource, scope: readableSpelling(rule.scope), operations: [] };
+    entry.operations.push(readableSpelling(rule.operation));
+    groups.set(group, entry);
+  }
+  return [...groups.values()].map(({ resource, scope, operations }) => ({
+    resource, scope, operation: operations.length === 1 ? operations[0] : operations,
+  }));
+}
+
+/**
+ * The live federation as a config, such that planning it against the same
+ * database shows no changes. No secrets; the server's own root user and the
+ * built-in roles are left out (the root organization too, unless something
+ * exported belongs to it).
+ */
+export function exportConfig(live: LiveState): ExportResult {
+  const skipped: ExportSkip[] = [];
+  const nodesByKey = new Map<string, LiveState['nodes'][number]>();
+  for (const node of [...live.nodes].sort((a, b) => a.id - b.id)) {
+    if (node.organization === null || node.collaboration === null) {
+      skipped.push({ what: `node "${node.name}"`, reason: 'it has no organization or collaboration' });
+      continue;
+    }
+    const key = nodeKey({ organization: node.organization, collaboration: node.collaboration });
+    if (nodesByKey.has(key)) skipped.push({ what: `node "${node.name}"`, reason: 'its organization already has a node in this collaboration' });
+    else nodesByKey.set(key, node);
+  }
+  const collaborations = live.collaborations.map((collab) => ({
+    name: literal(collab.name),
+    encrypted: collab.encrypted,
+    members: collab.members.map((organization) => {
+      const node = nodesByKey.get(nodeKey({ organization, collaboration: collab.name }));
+      nodesByKey.delete(nodeKey({ organization, collaboration: collab.name }));
+      if (!node) return { organization: literal(organization), node: false };
+      if (node.name === defaultNodeName(organization, collab.name)) return { organization: literal(organization) };
+      return { organization: literal(organization), node: { name: literal(node.name) } };
+    }),
+  }));
+  for (const node of nodesByKey.values()) {
+    skipped.push({ what: `node "${node.name}"`, reason: `organization "${node.organization}" is not a member of collaboration "${node.collaboration}"` });
+  }
+
+  const memberSets = new Map(live.collaborations.map((c) => [c.name, new Set(c.members)]));
+  const studies = live.studies.map((study) => {
+    const members = memberSets.get(study.collaboration) ?? new Set<string>();
+    const outside = study.organizations.filter((o) => !members.has(o));
+    if (outside.length > 0) skipped.push({ what: `study "${study.name}" organizations ${outside.map((o) => `"${o}"`).join(', ')}`, reason: 'they are not members of its collaboration' });
+    return {
+      name: literal(study.name),
+      collaboration: literal(study.collaboration),
+      organizations: study.organizations.filter((o) => members.has(o)).map(literal),
+    };
+  });
+
+  const customRoles = live.roles.filter((role) => {
+    if (role.isDefault) return false;
+    if (DEFAULT_ROLE_NAMES.has(role.name)) {
+      skipped.push({ what: `role "${role.name}"`, reason: 'a custom role with a built-in role\'s name cannot be managed' });
+      return false;
+    }
+    return true;
+  });
+  const customKeys = new Set(customRoles.map(roleRefKey));
+  const roles = customRoles.map((role) => ({
+    name: literal(role.name),
+    ...(role.organization === null ? {} : { organization: literal(role.organization) }),
+    ...present({ description: role.description }),
+    rules: exportRules(role.rules),
+  }));
+
+  /** A reference that resolves back to the same role from a user of `organization`. */
+  const roleReference = (ref: RoleRef, organization: string): unknown => {
+    if (ref.organization === organization) return literal(ref.name);
+    if (ref.organization === null && !customKeys.has(roleRefKey({ name: ref.name, organization }))) return literal(ref.name);
+    return ref.organization === null ? { name: literal(ref.name) } : { name: literal(ref.name), organization: literal(ref.organization) };
+  };
+  const users = live.users.flatMap((user) => {
+    if (user.username === 'root') return [];
+    if (user.organization === null) {
+      skipped.push({ what: `user "${user.username}"`, reason: 'it has no organization' });
+      return [];
+    }
+    const organization = user.organization;
+    return [{
+      username: literal(user.username),
+      organization: literal(organization),
+      ...present({ firstname: user.firstname, lastname: user.lastname, email: user.email }),
+      roles: user.roles.filter((ref) => ref.organization !== null || customKeys.has(roleRefKey(ref)) || DEFAULT_ROLE_NAMES.has(ref.name))
+        .map((ref) => roleReference(ref, organization)),
+      ...(user.rules.length > 0 ? { rules: exportRules(user.rules) } : {}),
+    }];
+  });
+
+  const referenced = new Set<string>([
+    ...users.map((u) => u.organization),
+    ...roles.flatMap((r) => ('organization' in r ? [r.organization as string] : [])),
+    ...collaborations.flatMap((c) => c.members.map((m) => m.organization)),
+  ]);
+  const organizations = live.organizations
+    .filter((org) => org.name !== 'root' || referenced.has('root'))
+    .map((org) => ({ name: literal(org.name), ...present({ domain: org.domain, address1: org.address1, address2: org.address2, zipcode: org.zipcode, country: org.country }) }));
+
+  return { config: { version: 1, organizations, roles, users, collaborations, studies }, skipped };
+}

@@ -1,0 +1,47 @@
+import { Chalk } from 'chalk';
+import { ENTITY_KINDS, type EntityKind } from '../federation.js';
+import type { Change, Plan } from '../plan/plan.js';
+import { changeLines } from './render-plan-text.js';
+
+const PLURAL: Readonly<Record<EntityKind, string>> = {
+  organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
+};
+
+const SYMBOL: Readonly<Record<Change['action'], string>> = { create: '+', update: '~', delete: '-' };
+
+/** Backticks in names must not end the code span they are shown in. */
+function code(text: string): string {
+  const fence = text.includes('`') ? '``' : '`';
+  return `${fence}${text}${fence}`;
+}
+
+/**
+ * A compact plan for a pull-request comment: the summary first, then one
+ * collapsible section per kind with the same lines as the text plan.
+ */
+export function renderPlanMarkdown(plan: Plan): string {
+  const plain = new Chalk({ level: 0 });
+  const { add, change, destroy } = plan.summary;
+  const out: string[] = [];
+  out.push(plan.changes.length === 0
+    ? `### fedctl plan: no changes`
+    : `### fedctl plan: ${add} to add, ${change} to change, ${destroy} to destroy`);
+  out.push('', `Database: ${code(plan.database.display)}${plan.database.initialize ? ' (empty: the vantage6 schema will be created first)' : ''}`);
+  for (const kind of ENTITY_KINDS) {
+    const changes = plan.changes.filter((c) => c.kind === kind);
+    if (changes.length === 0) continue;
+    const counts = (['create', 'update', 'delete'] as const)
+      .map((action) => [action, changes.filter((c) => c.action === action).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([action, n]) => `${SYMBOL[action]}${n}`)
+      .join(' ');
+    out.push('', `<details><summary><b>${PLURAL[kind]}</b> (${counts}): ${changes.map((c) => code(`${SYMBOL[c.action]} ${c.address}`)).slice(0, 5).join(', ')}${changes.length > 5 ? ', …' : ''}</summary>`, '');
+    out.push('```diff', ...changes.flatMap((c) => changeLines(c, plain).map((line) => line.replace(/^ {2}/, ''))), '```', '', '</details>');
+  }
+  if (plan.blocked.length > 0) {
+    out.push('', `**Refused deletes** (the plan cannot be applied):`, '');
+    for (const b of plan.blocked) out.push(`- ${b.kind} ${code(b.address)}: ${b.reason}`);
+  }
+  if (plan.unmanaged.length > 0) out.push('', `${plan.unmanaged.length} object(s) in the database are not in the config and are left alone.`);
+  return `${out.join('\n')}\n`;
+}
