@@ -17,7 +17,7 @@ export interface ExportResult {
 
 /** Strings are interpolated on load: a literal `${` is written `$${`. */
 function literal(value: string): string {
-  return value.replaceAll('${', '$${');
+  return value.replaceAll('${', () => '$${');
 }
 
 /** Set only the fields that have a value: an omitted field is NULL on load. */

@@ -1,6 +1,6 @@
 import { FedctlError } from '../errors.js';
 import {
-  ENTITY_KINDS, compareStrings, nodeKey, roleRefKey,
+  ENTITY_KINDS, compareStrings, nodeKey, roleRefKey, sortRoleRefs, sortedUnique,
   type DesiredState, type EntityKind, type RoleRef,
 } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
@@ -82,6 +82,11 @@ function match<D, L extends { id: number }>(
 
 const KIND_ORDER: readonly EntityKind[] = ENTITY_KINDS;
 
+/** Live name → config name of the matched entities whose name changes (declared renames). */
+function renames<D, L>(pairs: readonly [D, L | undefined][], nameOf: (entity: D | L) => string): Map<string, string> {
+  return new Map(pairs.flatMap(([want, have]) => (have !== undefined && nameOf(have) !== nameOf(want) ? [[nameOf(have), nameOf(want)] as const] : [])));
+}
+
 /** Does `--rotate-node-key` name this node (by name, or organization/collaboration)? */
 function selectsNode(selector: string, node: { name: string; organization: string; collaboration: string }): boolean {
   return selector === node.name || selector === `${node.organization}/${node.collaboration}`;
@@ -109,21 +114,25 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
   }
   leftOver.push(...orgs.unmatched.map((o) => ({ kind: 'organization' as const, address: o.name, id: o.id, before: strip(o) })));
 
-  const collabs = match(desired.collaborations, live.collaborations, (c) => c.name, (c) => c.name, (c) => previous('collaboration', c.name));
+  // Live rows are compared in the config's names: a renamed organization is the same organization.
+  const renamedOrgs = renames(orgs.pairs, (o) => o.name);
+  const org = (name: string | null): string | null => (name === null ? null : renamedOrgs.get(name) ?? name);
+  const orgs_ = (names: readonly string[]): string[] => sortedUnique(names.map((n) => org(n) ?? n));
+
+  const liveCollabs = live.collaborations.map((c) => ({ ...c, members: orgs_(c.members) }));
+  const collabs = match(desired.collaborations, liveCollabs, (c) => c.name, (c) => c.name, (c) => previous('collaboration', c.name));
   for (const [want, have] of collabs.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'collaboration', address: want.name, after: want });
     else update({ action: 'update', kind: 'collaboration', address: want.name, id: have.id, before: strip(have), after: want,
       fields: [...scalarChanges(have, want, ['name', 'encrypted']), ...setChange('members', have.members, want.members)] });
   }
   leftOver.push(...collabs.unmatched.map((c) => ({ kind: 'collaboration' as const, address: c.name, id: c.id, before: strip(c) })));
+  const renamedCollabs = renames(collabs.pairs, (c) => c.name);
+  const collab = (name: string | null): string | null => (name === null ? null : renamedCollabs.get(name) ?? name);
 
-  // A renamed organization or collaboration keeps its nodes: match them under the live names.
-  const liveOrgName = new Map(orgs.pairs.flatMap(([want, have]) => (have ? [[want.name, have.name] as const] : [])));
-  const liveCollabName = new Map(collabs.pairs.flatMap(([want, have]) => (have ? [[want.name, have.name] as const] : [])));
   const rotations = new Set<string>();
-  const nodes = match(desired.nodes, live.nodes,
-    (n) => nodeKey({ organization: liveOrgName.get(n.organization) ?? n.organization, collaboration: liveCollabName.get(n.collaboration) ?? n.collaboration }),
-    (n) => nodeKey({ organization: n.organization ?? '', collaboration: n.collaboration ?? '' }));
+  const liveNodes = live.nodes.map((n) => ({ ...n, organization: org(n.organization), collaboration: collab(n.collaboration) }));
+  const nodes = match(desired.nodes, liveNodes, nodeKey, (n) => nodeKey({ organization: n.organization ?? '', collaboration: n.collaboration ?? '' }));
   for (const [want, have] of nodes.pairs) {
     if (!have) {
       changes.push({ action: 'create', kind: 'node', address: want.name, after: want });
@@ -132,7 +141,7 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
     const rotate = options.rotateNodeKeys.filter((selector) => selectsNode(selector, want));
     rotate.forEach((selector) => rotations.add(selector));
     update({ action: 'update', kind: 'node', address: want.name, id: have.id,
-      before: { name: have.name, organization: have.organization ?? '', collaboration: have.collaboration ?? '' }, after: want,
+      before: { name: have.name, organization: want.organization, collaboration: want.collaboration }, after: want,
       fields: [...scalarChanges(have, want, ['name']), ...(rotate.length > 0 ? [{ field: 'api_key' as const, secret: 'rotate' as const }] : [])] });
   }
   leftOver.push(...nodes.unmatched.map((n) => ({ kind: 'node' as const, address: n.name, id: n.id,
@@ -143,17 +152,18 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
       'give a node name, or organization/collaboration, of a node that exists');
   }
 
-  const studies = match(desired.studies, live.studies, (s) => s.name, (s) => s.name, (s) => previous('study', s.name));
+  const liveStudies = live.studies.map((st) => ({ ...st, collaboration: collab(st.collaboration) ?? st.collaboration, organizations: orgs_(st.organizations) }));
+  const studies = match(desired.studies, liveStudies, (st) => st.name, (st) => st.name, (st) => previous('study', st.name));
   for (const [want, have] of studies.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'study', address: want.name, after: want });
     else update({ action: 'update', kind: 'study', address: want.name, id: have.id, before: strip(have), after: want,
       fields: [...scalarChanges(have, want, ['name', 'collaboration']), ...setChange('organizations', have.organizations, want.organizations)] });
   }
-  leftOver.push(...studies.unmatched.map((s) => ({ kind: 'study' as const, address: s.name, id: s.id, before: strip(s) })));
+  leftOver.push(...studies.unmatched.map((st) => ({ kind: 'study' as const, address: st.name, id: st.id, before: strip(st) })));
 
-  const customRoles = live.roles.filter((r) => !r.isDefault);
+  const customRoles = live.roles.filter((r) => !r.isDefault).map((r) => ({ ...r, organization: org(r.organization) }));
   const roles = match(desired.roles, customRoles, roleRefKey, roleRefKey, (r) =>
-    previous('role', roleRefKey(r)).map((name) => roleRefKey({ name, organization: liveOrgName.get(r.organization ?? '') ?? r.organization })));
+    previous('role', roleRefKey(r)).map((name) => roleRefKey({ name, organization: r.organization })));
   for (const [want, have] of roles.pairs) {
     const address = roleLabel(want);
     if (!have) changes.push({ action: 'create', kind: 'role', address, after: want });
@@ -161,9 +171,15 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
       fields: [...scalarChanges(have, want, ['name', 'description']), ...setChange('rules', have.rules, want.rules)] });
   }
   leftOver.push(...roles.unmatched.map((r) => ({ kind: 'role' as const, address: roleLabel(r), id: r.id, before: stripRole(r) })));
+  const renamedRoles = new Map(roles.pairs.flatMap(([want, have]) => (have ? [[roleRefKey(have), { name: want.name, organization: want.organization }] as const] : [])));
+  const role = (ref: RoleRef): RoleRef => {
+    const translated = { name: ref.name, organization: org(ref.organization) };
+    return renamedRoles.get(roleRefKey(translated)) ?? translated;
+  };
 
   const resets = new Set<string>();
-  const users = match(desired.users, live.users, (u) => u.username, (u) => u.username, (u) => previous('user', u.username));
+  const liveUsers = live.users.map((u) => ({ ...u, organization: org(u.organization), roles: sortRoleRefs(u.roles.map(role)) }));
+  const users = match(desired.users, liveUsers, (u) => u.username, (u) => u.username, (u) => previous('user', u.username));
   for (const [want, have] of users.pairs) {
     if (!have) {
       changes.push({ action: 'create', kind: 'user', address: want.username, after: want });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
@@ -83,7 +84,7 @@ describe('properties', () => {
 
 for (const { engine, skip } of ENGINES) {
   describe(`properties on ${engine}`, { skip }, () => {
-    it('apply then plan shows no changes, from empty and from another federation', async () => {
+    it('apply then plan, and export then plan, show no changes, from empty and from another federation', async () => {
       await fc.assert(fc.asyncProperty(federation, federation, async (first, second) => {
         const db = await createTestDatabase(engine);
         try {
@@ -94,6 +95,11 @@ for (const { engine, skip } of ENGINES) {
             assert.equal(applied.code, 0, applied.stderr);
             const planned = await runCli(['plan', file, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
             assert.equal(planned.code, 0, planned.stdout + planned.stderr);
+            // Adopting this database: its export plans as no changes.
+            const exported = path.join(db.dir, 'exported.yaml');
+            assert.equal((await runCli(['export', '--database', db.url, '-o', exported], { cwd: db.dir })).code, 0);
+            const adopted = await runCli(['plan', exported, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
+            assert.equal(adopted.code, 0, adopted.stdout + adopted.stderr);
           }
         } finally {
           await db.drop();
