@@ -34,6 +34,7 @@ export async function hashSecrets(
   secrets: readonly string[],
   cost: number,
   onProgress?: (done: number, total: number) => void,
+  workerCount = hashWorkerCount(secrets.length),
 ): Promise<string[]> {
   if (secrets.length === 0) return [];
   if (secrets.length === 1 || cost < INLINE_BELOW_COST) {
@@ -45,7 +46,7 @@ export async function hashSecrets(
     });
   }
   const hashes = new Array<string>(secrets.length);
-  const workers = Array.from({ length: hashWorkerCount(secrets.length) }, startWorker);
+  const workers = Array.from({ length: workerCount }, startWorker);
   let next = 0;
   let done = 0;
   try {

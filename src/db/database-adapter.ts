@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, LogConfig } from 'kysely';
 import type { DatabaseTarget, Engine } from './database-url.js';
 import type { IdTable, Vantage6Database } from './vantage6-tables.js';
 
@@ -39,6 +39,13 @@ export interface DatabaseAdapter {
   /** A boolean as the engine stores it. */
   toBoolean(value: boolean): boolean | number;
   close(): Promise<void>;
+}
+
+/** Kysely's log hook, counting statements for whoever asks. */
+export function queryCounter(onQuery: (() => void) | undefined): LogConfig | undefined {
+  return onQuery === undefined ? undefined : (event) => {
+    if (event.level === 'query') onQuery();
+  };
 }
 
 /** `fedctl` in ASCII: the advisory lock every fedctl run on PostgreSQL takes. */

@@ -6,6 +6,8 @@ export interface OpenOptions {
   /** Never write, never create a file. */
   readonly readonly: boolean;
   readonly lockTimeoutMs?: number;
+  /** Called for every SQL statement run (the benchmark counts them). */
+  readonly onQuery?: () => void;
 }
 
 /** Whether the target certainly has no database yet (a SQLite file that does not exist). */
@@ -17,8 +19,8 @@ export function databaseIsAbsent(target: DatabaseTarget): boolean {
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<DatabaseAdapter> {
   if (target.engine === 'postgres') {
     const { PostgresAdapter } = await import('./postgres/postgres-adapter.js');
-    return PostgresAdapter.open(target);
+    return PostgresAdapter.open(target, options.onQuery);
   }
   const { SqliteAdapter } = await import('./sqlite/sqlite-adapter.js');
-  return SqliteAdapter.open(target, { readonly: options.readonly, busyTimeoutMs: options.lockTimeoutMs });
+  return SqliteAdapter.open(target, { readonly: options.readonly, busyTimeoutMs: options.lockTimeoutMs, onQuery: options.onQuery });
 }

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import { FedctlError, messageOf } from '../../errors.js';
-import { FEDCTL_LOCK_KEY, type CatalogColumn, type DatabaseAdapter, type TransactionOptions, type Vantage6Db } from '../database-adapter.js';
+import { FEDCTL_LOCK_KEY, queryCounter, type CatalogColumn, type DatabaseAdapter, type TransactionOptions, type Vantage6Db } from '../database-adapter.js';
 import type { DatabaseTarget } from '../database-url.js';
 import type { IdTable, Vantage6Database } from '../vantage6-tables.js';
 
@@ -11,12 +11,12 @@ export class PostgresAdapter implements DatabaseAdapter {
   readonly engine = 'postgres' as const;
   readonly db: Vantage6Db;
 
-  private constructor(readonly target: PostgresTarget, private readonly pool: pg.Pool) {
-    this.db = new Kysely<Vantage6Database>({ dialect: new PostgresDialect({ pool }) });
+  private constructor(readonly target: PostgresTarget, pool: pg.Pool, onQuery?: () => void) {
+    this.db = new Kysely<Vantage6Database>({ dialect: new PostgresDialect({ pool }), log: queryCounter(onQuery) });
   }
 
   /** Connect, turning driver errors into one line without the password. */
-  static async open(target: PostgresTarget): Promise<PostgresAdapter> {
+  static async open(target: PostgresTarget, onQuery?: () => void): Promise<PostgresAdapter> {
     const pool = new pg.Pool({ connectionString: target.connectionString, max: 1, connectionTimeoutMillis: 10_000 });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => undefined);
@@ -28,7 +28,7 @@ export class PostgresAdapter implements DatabaseAdapter {
       throw new FedctlError('DATABASE_UNREACHABLE', `cannot connect to ${target.display}: ${connectionProblem(error)}`,
         'check the URL, that the server runs and accepts connections, and the credentials');
     }
-    return new PostgresAdapter(target, pool);
+    return new PostgresAdapter(target, pool, onQuery);
   }
 
   async listColumns(db: Vantage6Db = this.db): Promise<CatalogColumn[]> {

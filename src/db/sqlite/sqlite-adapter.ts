@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { FedctlError, messageOf } from '../../errors.js';
-import type { CatalogColumn, DatabaseAdapter, TransactionOptions, Vantage6Db } from '../database-adapter.js';
+import { queryCounter, type CatalogColumn, type DatabaseAdapter, type TransactionOptions, type Vantage6Db } from '../database-adapter.js';
 import type { DatabaseTarget } from '../database-url.js';
 import type { IdTable, Vantage6Database } from '../vantage6-tables.js';
 
@@ -11,15 +11,15 @@ export class SqliteAdapter implements DatabaseAdapter {
   readonly engine = 'sqlite' as const;
   readonly db: Vantage6Db;
 
-  private constructor(readonly target: SqliteTarget, private readonly connection: Database.Database) {
-    this.db = new Kysely<Vantage6Database>({ dialect: new SqliteDialect({ database: connection }) });
+  private constructor(readonly target: SqliteTarget, private readonly connection: Database.Database, onQuery?: () => void) {
+    this.db = new Kysely<Vantage6Database>({ dialect: new SqliteDialect({ database: connection }), log: queryCounter(onQuery) });
   }
 
   /**
    * Open the file; `readonly` never creates it nor anything beside it. The
    * busy timeout is how long a write waits for another fedctl run.
    */
-  static open(target: SqliteTarget, options: { readonly: boolean; busyTimeoutMs?: number }): SqliteAdapter {
+  static open(target: SqliteTarget, options: { readonly: boolean; busyTimeoutMs?: number; onQuery?: () => void }): SqliteAdapter {
     let connection: Database.Database;
     try {
       connection = new Database(target.file, {
@@ -33,7 +33,7 @@ export class SqliteAdapter implements DatabaseAdapter {
       throw new FedctlError('DATABASE_UNREACHABLE', `cannot open ${target.display}: ${messageOf(error)}`,
         'check that the file exists, is a SQLite database and can be read');
     }
-    return new SqliteAdapter(target, connection);
+    return new SqliteAdapter(target, connection, options.onQuery);
   }
 
   async listColumns(db: Vantage6Db = this.db): Promise<CatalogColumn[]> {
