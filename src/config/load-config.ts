@@ -1,11 +1,19 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
+import { CORE_SCHEMA, load as loadFast } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
 
 /** The file name fedctl writes secrets to; never read as config when a directory is loaded. */
 export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
+
+/**
+ * Where the two parsers read YAML differently (explicit tags, directives,
+ * tabs), the precise one decides; test/config/yaml-semantics.test.ts holds
+ * both to one reading everywhere else.
+ */
+const NOT_FOR_FAST_PATH = /!|\t|^%/m;
 
 /** Aliases beyond this count make a document an error (a billion-laughs guard). */
 const MAX_ALIAS_COUNT = 100;
@@ -67,8 +75,39 @@ export async function loadConfig(inputs: readonly string[]): Promise<LoadedConfi
   return { documents, diagnostics };
 }
 
-/** Parse one file's text; a document is returned only when the YAML itself is sound. */
-export function parseConfigText(
+/**
+ * Parse one file's text; a document is returned only when the YAML itself is
+ * sound. Most configs are valid, and positions are needed only to report a
+ * problem, so the text is first read by js-yaml, about ten times faster than
+ * the position-keeping parser; that parser runs only when js-yaml refuses the
+ * text (a syntax error, any alias) or when a problem needs its position. Both
+ * read YAML 1.2 with the core schema, so they give the same value.
+ */
+export function parseConfigText(file: string, text: string): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
+  if (NOT_FOR_FAST_PATH.test(text)) return parseConfigTextPrecisely(file, text);
+  let value: unknown;
+  try {
+    // Aliases are left to the precise parser, which limits them.
+    value = loadFast(text, { schema: CORE_SCHEMA, maxAliases: 0, filename: file });
+  } catch {
+    return parseConfigTextPrecisely(file, text);
+  }
+  // js-yaml names an empty or null key "null", the precise parser "": let the precise one decide.
+  if (hasKey(value, 'null')) return parseConfigTextPrecisely(file, text);
+  let precise: ConfigDocument | null | undefined;
+  const document: ConfigDocument = {
+    file,
+    value: value ?? {},
+    locate: (docPath, options) => {
+      precise ??= parseConfigTextPrecisely(file, text).document;
+      return precise?.locate(docPath, options) ?? { file, line: 1, column: 1 };
+    },
+  };
+  return { document, diagnostics: [] };
+}
+
+/** Parse with source positions (the `yaml` package): slower, and exact about where everything is. */
+export function parseConfigTextPrecisely(
   file: string,
   text: string,
 ): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
@@ -108,6 +147,18 @@ export function parseConfigText(
     locate: (docPath, options) => at(offsetOf(doc, docPath, options?.key ?? false)),
   };
   return { document, diagnostics: doc.warnings.map((w) => ({ ...yamlProblem(w), severity: 'warning' })) };
+}
+
+/** Whether any mapping in a plain value has `key`. */
+function hasKey(value: unknown, key: string): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object') continue;
+    if (!Array.isArray(item) && Object.hasOwn(item, key)) return true;
+    for (const child of Object.values(item)) stack.push(child);
+  }
+  return false;
 }
 
 function offsetOf(doc: Document, docPath: DocumentPath, wantKey: boolean): number {
