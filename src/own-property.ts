@@ -11,5 +11,6 @@ export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key
 
 /** Set `key` as plain data, also when it is "__proto__". */
 export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }

@@ -8,8 +8,13 @@ import type { HashRequest, HashResponse } from './hash-worker.js';
 /** The cost vantage6 uses (bcrypt.gensalt() default). */
 export const DEFAULT_BCRYPT_COST = 12;
 
-/** Below this cost a hash takes about a millisecond: not worth a thread. */
-const INLINE_BELOW_COST = 8;
+/** Hashing work below this (in cost-4 hashes, about a millisecond each) is not worth starting threads. */
+const INLINE_WORK = 256;
+
+/** bcrypt's work doubles with each step of cost. */
+function work(count: number, cost: number): number {
+  return count * 2 ** (cost - 4);
+}
 
 // The worker is a sibling module: .ts when running from source (tests, through tsx), .js when built.
 const SOURCE_EXTENSION = path.extname(fileURLToPath(import.meta.url));
@@ -37,8 +42,8 @@ export async function hashSecrets(
   workerCount = hashWorkerCount(secrets.length),
 ): Promise<string[]> {
   if (secrets.length === 0) return [];
-  if (secrets.length === 1 || cost < INLINE_BELOW_COST) {
-    // Starting threads costs more than it saves for one hash or cheap hashes.
+  if (secrets.length === 1 || work(secrets.length, cost) < INLINE_WORK) {
+    // Starting threads costs more than it saves for one hash or a few cheap ones.
     return secrets.map((secret, index) => {
       const hash = bcrypt.hashSync(secret, cost);
       onProgress?.(index + 1, secrets.length);

@@ -48,6 +48,7 @@ export function interpolateString(
 /**
  * Replace `${NAME}` in every string of a plain value. Paths for which `keep`
  * returns true are left as written (secret references resolved at apply time).
+ * Copy on write: a subtree without references is returned as it is.
  */
 export function interpolateValue(
   value: unknown,
@@ -56,19 +57,27 @@ export function interpolateValue(
   problems: InterpolationProblem[],
   at: (string | number)[] = [],
 ): unknown {
-  if (keep(at)) return value;
   if (typeof value === 'string') {
+    if (!value.includes('${') || keep(at)) return value;
     return interpolateString(value, env, (message, hint) => problems.push({ path: [...at], message, hint }));
   }
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    return value.map((item, index) => interpolateValue(item, env, keep, problems, [...at, index]));
+    let copy: unknown[] | null = null;
+    value.forEach((item, index) => {
+      at.push(index);
+      const replaced = interpolateValue(item, env, keep, problems, at);
+      at.pop();
+      if (replaced !== item) (copy ??= [...value])[index] = replaced;
+    });
+    return copy ?? value;
   }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      setOwn(out, key, interpolateValue(item, env, keep, problems, [...at, key]));
-    }
-    return out;
+  let copy: Record<string, unknown> | null = null;
+  for (const [key, item] of Object.entries(value)) {
+    at.push(key);
+    const replaced = interpolateValue(item, env, keep, problems, at);
+    at.pop();
+    if (replaced !== item) setOwn((copy ??= { ...value }), key, replaced);
   }
-  return value;
+  return copy ?? value;
 }
