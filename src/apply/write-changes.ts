@@ -5,10 +5,9 @@ import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Database } from '../db/vantage6-tables.js';
 import type { Change, CreateChange, DeleteChange, UpdateChange } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
+import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
 import type { PreparedSecrets } from './prepare-secrets.js';
 
-/** Rows per INSERT: well under SQLite's 32,766 bound parameters for our widest table. */
-const BATCH_SIZE = 500;
 
 type CreateOf<K extends EntityKind> = Extract<CreateChange, { kind: K }>;
 type UpdateOf<K extends EntityKind> = Extract<UpdateChange, { kind: K }>;
@@ -71,14 +70,19 @@ export class ChangeWriter {
     private readonly secrets: PreparedSecrets,
   ) {
     this.ids = new IdIndex(live);
+    this.batch = new BatchedWrites(trx);
   }
+
+  private readonly batch: BatchedWrites;
 
   async write(changes: readonly Change[]): Promise<void> {
     for (const kind of ENTITY_KINDS) {
       const creates = changes.filter((c): c is CreateChange => c.action === 'create' && c.kind === kind);
       const updates = changes.filter((c): c is UpdateChange => c.action === 'update' && c.kind === kind);
       await this.createAll(kind, creates);
-      for (const update of updates) await this.update(update);
+      // Ids of renamed entities are looked up under their new names by the kinds after this one.
+      updates.forEach((update) => this.update(update));
+      await this.batch.flush();
     }
     // Deletes last, dependants first: users and roles before the organizations they belong to.
     for (const kind of [...ENTITY_KINDS].reverse()) {
@@ -136,6 +140,19 @@ export class ChangeWriter {
     }
   }
 
+  /** Exhaustive over kinds: collects the update's writes into the batch. */
+  private update(change: UpdateChange): void {
+    switch (change.kind) {
+      case 'organization': return this.updateOrganization(change);
+      case 'collaboration': return this.updateCollaboration(change);
+      case 'node': return this.updateNode(change);
+      case 'study': return this.updateStudy(change);
+      case 'role': return this.updateRole(change);
+      case 'user': return this.updateUser(change);
+      default: return unreachable(change);
+    }
+  }
+
   /** Exhaustive over kinds: a new kind does not compile until it is written. */
   private async createAll(kind: EntityKind, creates: readonly CreateChange[]): Promise<void> {
     if (creates.length === 0) return;
@@ -150,17 +167,6 @@ export class ChangeWriter {
     }
   }
 
-  private async update(change: UpdateChange): Promise<void> {
-    switch (change.kind) {
-      case 'organization': return this.updateOrganization(change);
-      case 'collaboration': return this.updateCollaboration(change);
-      case 'node': return this.updateNode(change);
-      case 'study': return this.updateStudy(change);
-      case 'role': return this.updateRole(change);
-      case 'user': return this.updateUser(change);
-      default: return unreachable(change);
-    }
-  }
 
   private async createOrganizations(creates: CreateOf<'organization'>[]): Promise<void> {
     const ids = await this.adapter.allocateIds(this.trx, 'organization', creates.length);
@@ -170,9 +176,8 @@ export class ChangeWriter {
     }));
   }
 
-  private async updateOrganization({ id, before, after }: UpdateOf<'organization'>): Promise<void> {
-    const changed = changedFields(before, after, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']);
-    if (Object.keys(changed).length > 0) await this.trx.updateTable('organization').set(changed).where('id', '=', id).execute();
+  private updateOrganization({ id, before, after }: UpdateOf<'organization'>): void {
+    this.batch.update('organization', id, changedFields(before, after, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']));
     // Later lookups (members, users, roles) use the new name.
     this.ids.organization.set(after.name, id);
   }
@@ -188,19 +193,19 @@ export class ChangeWriter {
     }))));
   }
 
-  private async updateCollaboration({ id, before, after }: UpdateOf<'collaboration'>): Promise<void> {
-    const changed: { name?: string; encrypted?: boolean | number } = changedFields(before, after, ['name']);
-    if (before.encrypted !== after.encrypted) changed.encrypted = this.adapter.toBoolean(after.encrypted);
-    if (Object.keys(changed).length > 0) await this.trx.updateTable('collaboration').set(changed).where('id', '=', id).execute();
+  private updateCollaboration({ id, before, after }: UpdateOf<'collaboration'>): void {
+    this.batch.update('collaboration', id, {
+      ...changedFields(before, after, ['name']),
+      encrypted: before.encrypted === after.encrypted ? undefined : this.adapter.toBoolean(after.encrypted),
+    });
     this.ids.collaboration.set(after.name, id);
-    const gone = removed(before.members, after.members).map((org) => this.ids.get('organization', org));
-    if (gone.length > 0) {
-      await this.trx.deleteFrom('Member').where('collaboration_id', '=', id).where('organization_id', 'in', gone).execute();
-    }
-    await this.insert('Member', added(before.members, after.members).map((org) => ({
+    this.batch.unlink('Member', 'collaboration_id', id, 'organization_id',
+      removed(before.members, after.members).map((org) => this.ids.get('organization', org)));
+    this.batch.link('Member', added(before.members, after.members).map((org) => ({
       organization_id: this.ids.get('organization', org), collaboration_id: id,
     })));
   }
+
 
   private async createNodes(creates: CreateOf<'node'>[]): Promise<void> {
     const ids = await this.adapter.allocateIds(this.trx, 'authenticatable', creates.length);
@@ -217,11 +222,13 @@ export class ChangeWriter {
     }));
   }
 
-  private async updateNode({ id, before, after, fields }: UpdateOf<'node'>): Promise<void> {
-    const changed: { name?: string; api_key?: string } = changedFields(before, after, ['name']);
-    if (fields.some((field) => 'secret' in field)) changed.api_key = this.secretHash(this.secrets.nodeKeyHashes, nodeKey(after), `node ${after.name}`);
-    if (Object.keys(changed).length > 0) await this.trx.updateTable('node').set(changed).where('id', '=', id).execute();
+  private updateNode({ id, before, after, fields }: UpdateOf<'node'>): void {
+    this.batch.update('node', id, {
+      ...changedFields(before, after, ['name']),
+      api_key: fields.some((field) => 'secret' in field) ? this.secretHash(this.secrets.nodeKeyHashes, nodeKey(after), `node ${after.name}`) : undefined,
+    });
   }
+
 
   private secretHash(hashes: ReadonlyMap<string, string>, key: string, what: string): string {
     const hash = hashes.get(key);
@@ -240,18 +247,18 @@ export class ChangeWriter {
     }))));
   }
 
-  private async updateStudy({ id, before, after }: UpdateOf<'study'>): Promise<void> {
-    const changed: { name?: string; collaboration_id?: number } = changedFields(before, after, ['name']);
-    if (before.collaboration !== after.collaboration) changed.collaboration_id = this.ids.get('collaboration', after.collaboration);
-    if (Object.keys(changed).length > 0) await this.trx.updateTable('study').set(changed).where('id', '=', id).execute();
-    const gone = removed(before.organizations, after.organizations).map((org) => this.ids.get('organization', org));
-    if (gone.length > 0) {
-      await this.trx.deleteFrom('StudyMember').where('study_id', '=', id).where('organization_id', 'in', gone).execute();
-    }
-    await this.insert('StudyMember', added(before.organizations, after.organizations).map((org) => ({
+  private updateStudy({ id, before, after }: UpdateOf<'study'>): void {
+    this.batch.update('study', id, {
+      ...changedFields(before, after, ['name']),
+      collaboration_id: before.collaboration === after.collaboration ? undefined : this.ids.get('collaboration', after.collaboration),
+    });
+    this.batch.unlink('StudyMember', 'study_id', id, 'organization_id',
+      removed(before.organizations, after.organizations).map((org) => this.ids.get('organization', org)));
+    this.batch.link('StudyMember', added(before.organizations, after.organizations).map((org) => ({
       organization_id: this.ids.get('organization', org), study_id: id,
     })));
   }
+
 
   private async createRoles(creates: CreateOf<'role'>[]): Promise<void> {
     const ids = await this.adapter.allocateIds(this.trx, 'role', creates.length);
@@ -269,16 +276,13 @@ export class ChangeWriter {
       this.ids.ruleIds(after.rules).map((ruleId) => ({ role_id: ids[i] as number, rule_id: ruleId }))));
   }
 
-  private async updateRole({ id, before, after }: UpdateOf<'role'>): Promise<void> {
-    const changed = changedFields(before, after, ['name', 'description']);
-    if (Object.keys(changed).length > 0) await this.trx.updateTable('role').set(changed).where('id', '=', id).execute();
+  private updateRole({ id, before, after }: UpdateOf<'role'>): void {
+    this.batch.update('role', id, changedFields(before, after, ['name', 'description']));
     this.ids.role.set(roleRefKey(after), id);
-    const gone = this.ids.ruleIds(removed(before.rules, after.rules));
-    if (gone.length > 0) {
-      await this.trx.deleteFrom('role_rule_association').where('role_id', '=', id).where('rule_id', 'in', gone).execute();
-    }
-    await this.insert('role_rule_association', this.ids.ruleIds(added(before.rules, after.rules)).map((ruleId) => ({ role_id: id, rule_id: ruleId })));
+    this.batch.unlink('role_rule_association', 'role_id', id, 'rule_id', this.ids.ruleIds(removed(before.rules, after.rules)));
+    this.batch.link('role_rule_association', this.ids.ruleIds(added(before.rules, after.rules)).map((ruleId) => ({ role_id: id, rule_id: ruleId })));
   }
+
 
   private async createUsers(creates: CreateOf<'user'>[]): Promise<void> {
     const ids = await this.adapter.allocateIds(this.trx, 'authenticatable', creates.length);
@@ -299,34 +303,30 @@ export class ChangeWriter {
       this.ids.ruleIds(after.rules).map((ruleId) => ({ rule_id: ruleId, user_id: ids[i] as number }))));
   }
 
-  private async updateUser({ id, before, after, fields }: UpdateOf<'user'>): Promise<void> {
-    const changed: { username?: string; firstname?: string | null; lastname?: string | null; email?: string | null; organization_id?: number | null; password?: string } =
-      changedFields(before, after, ['username', 'firstname', 'lastname', 'email']);
-    if (before.organization !== after.organization) {
-      changed.organization_id = after.organization === null ? null : this.ids.get('organization', after.organization);
-    }
-    if (fields.some((field) => 'secret' in field)) changed.password = this.secretHash(this.secrets.passwordHashes, after.username, `user ${after.username}`);
-    if (Object.keys(changed).length > 0) await this.trx.updateTable('user').set(changed).where('id', '=', id).execute();
-
+  private updateUser({ id, before, after, fields }: UpdateOf<'user'>): void {
+    const organizationChanged = before.organization !== after.organization;
+    this.batch.update('user', id, {
+      ...changedFields(before, after, ['username', 'firstname', 'lastname', 'email']),
+      organization_id: !organizationChanged ? undefined : after.organization === null ? null : this.ids.get('organization', after.organization),
+      password: fields.some((field) => 'secret' in field) ? this.secretHash(this.secrets.passwordHashes, after.username, `user ${after.username}`) : undefined,
+    });
     const beforeRoles = before.roles.map(roleRefKey);
     const afterRoles = after.roles.map(roleRefKey);
-    const goneRoles = removed(beforeRoles, afterRoles).map((key) => this.ids.get('role', key));
-    if (goneRoles.length > 0) {
-      await this.trx.deleteFrom('Permission').where('user_id', '=', id).where('role_id', 'in', goneRoles).execute();
-    }
-    await this.insert('Permission', added(beforeRoles, afterRoles).map((key) => ({ role_id: this.ids.get('role', key), user_id: id })));
-
-    const goneRules = this.ids.ruleIds(removed(before.rules, after.rules));
-    if (goneRules.length > 0) {
-      await this.trx.deleteFrom('UserPermission').where('user_id', '=', id).where('rule_id', 'in', goneRules).execute();
-    }
-    await this.insert('UserPermission', this.ids.ruleIds(added(before.rules, after.rules)).map((ruleId) => ({ rule_id: ruleId, user_id: id })));
+    this.batch.unlink('Permission', 'user_id', id, 'role_id', removed(beforeRoles, afterRoles).map((key) => this.ids.get('role', key)));
+    this.batch.link('Permission', added(beforeRoles, afterRoles).map((key) => ({ role_id: this.ids.get('role', key), user_id: id })));
+    this.batch.unlink('UserPermission', 'user_id', id, 'rule_id', this.ids.ruleIds(removed(before.rules, after.rules)));
+    this.batch.link('UserPermission', this.ids.ruleIds(added(before.rules, after.rules)).map((ruleId) => ({ rule_id: ruleId, user_id: id })));
   }
+
 }
 
 /** The named fields whose value differs between before and after, as a partial row. */
-function changedFields<T extends object, F extends keyof T & string>(before: T, after: T, fields: readonly F[]): Partial<Pick<T, F>> {
-  const changed: Partial<Pick<T, F>> = {};
+function changedFields<const F extends string>(
+  before: Readonly<Record<F, string | null>>,
+  after: Readonly<Record<F, string | null>>,
+  fields: readonly F[],
+): Partial<Record<F, string | null>> {
+  const changed: Partial<Record<F, string | null>> = {};
   for (const field of fields) if (before[field] !== after[field]) changed[field] = after[field];
   return changed;
 }

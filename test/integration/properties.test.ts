@@ -95,11 +95,15 @@ for (const { engine, skip } of ENGINES) {
             assert.equal(applied.code, 0, applied.stderr);
             const planned = await runCli(['plan', file, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
             assert.equal(planned.code, 0, planned.stdout + planned.stderr);
-            // Adopting this database: its export plans as no changes.
+            // Adopting this database: its export plans as no changes, unless export said what it had to leave out
+            // (objects a second federation left unmanaged can be inconsistent, e.g. a study member no longer in the collaboration).
             const exported = path.join(db.dir, 'exported.yaml');
-            assert.equal((await runCli(['export', '--database', db.url, '-o', exported], { cwd: db.dir })).code, 0);
-            const adopted = await runCli(['plan', exported, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
-            assert.equal(adopted.code, 0, adopted.stdout + adopted.stderr);
+            const exporting = await runCli(['export', '--database', db.url, '-o', exported], { cwd: db.dir });
+            assert.equal(exporting.code, 0);
+            if (!exporting.stderr.includes('warning: left out')) {
+              const adopted = await runCli(['plan', exported, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
+              assert.equal(adopted.code, 0, adopted.stdout + adopted.stderr);
+            }
           }
         } finally {
           await db.drop();
