@@ -82,11 +82,15 @@ export function generateFederation(size: SizeName, seed = 42): Record<string, un
   return { version: 1, organizations, roles, users, collaborations, studies };
 }
 
-/** The same federation with about 1% of users changed and 1% added. */
-export function changeOnePercent(config: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The same federation with about 1% of users changed and 1% added. A deep
+ * copy: shared objects would be written as YAML anchors and aliases.
+ */
+export function changeOnePercent(original: Record<string, unknown>): Record<string, unknown> {
+  const config = structuredClone(original);
   const users = config.users as { username: string; email: string; lastname: string }[];
   const step = 100;
   const changed = users.map((user, i) => (i % step === 1 ? { ...user, lastname: `${user.lastname} Changed`, email: `changed.${user.email}` } : user));
-  const added = users.filter((_, i) => i % step === 2).map((user) => ({ ...user, username: `new.${user.username}`, email: `new.${user.email}` }));
+  const added = users.filter((_, i) => i % step === 2).map((user) => ({ ...structuredClone(user), username: `new.${user.username}`, email: `new.${user.email}` }));
   return { ...config, users: [...changed, ...added] };
 }

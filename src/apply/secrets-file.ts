@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+// js-yaml: the file grows to one entry per node ever created, and `yaml`'s duplicate-key check is quadratic.
+import { dump, load } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 
 export interface NodeSecretEntry {
@@ -45,7 +46,7 @@ export async function readSecretsFile(file: string): Promise<SecretsContent> {
   }
   let value: unknown;
   try {
-    value = parse(text) ?? {};
+    value = load(text) ?? {};
   } catch (error) {
     throw new FedctlError('SECRETS_FILE', `secrets file ${file} is not valid YAML: ${messageOf(error).split('\n')[0]}`,
       'fix or move the file; fedctl never overwrites keys it cannot read');
@@ -87,7 +88,7 @@ export async function writeSecretsFile(file: string, content: SecretsContent): P
   try {
     const handle = await open(temporary, 'wx', 0o600);
     try {
-      await handle.writeFile(HEADER + stringify(content, { lineWidth: 0 }), 'utf8');
+      await handle.writeFile(HEADER + dump(content, { lineWidth: -1 }), 'utf8');
       await handle.sync();
     } finally {
       await handle.close();
