@@ -191,7 +191,7 @@ async function bcryptScaling(): Promise<{ cost: number; oneWorkerPerSec: number;
   const secrets = Array.from({ length: 48 }, (_, i) => `secret-${i}`);
   const rate = async (workers: number): Promise<number> => {
     const start = performance.now();
-    await hashSecrets(secrets, cost, undefined, workers);
+    await hashSecrets(secrets, cost, { workers });
     return secrets.length / ((performance.now() - start) / 1000);
   };
   const workers = hashWorkerCount(secrets.length);

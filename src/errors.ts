@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'APPLY_FAILED'
   | 'APPLY_ABORTED'
   | 'PLAN_CHANGED'
-  | 'NOT_INTERACTIVE';
+  | 'NOT_INTERACTIVE'
+  | 'INTERRUPTED';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

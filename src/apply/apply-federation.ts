@@ -18,6 +18,8 @@ export interface ApplyOptions {
   readonly allowDestroy: boolean;
   readonly env: Environment;
   readonly onHashProgress?: (done: number, total: number) => void;
+  /** Aborted on Ctrl-C: apply stops before the commit, and nothing is changed. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -60,7 +62,9 @@ export async function applyFederation(
 ): Promise<ApplyResult> {
   checkApplicable(reviewed, options.allowDestroy);
   await checkSecretsFileWritable(options.secretsFile);
-  let secrets = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, options.onHashProgress);
+  const hashing = { onProgress: options.onHashProgress, signal: options.signal };
+  const checkpoint = (): void => options.signal?.throwIfAborted();
+  let secrets = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, hashing);
 
   return adapter.writeTransaction(async (trx) => {
     let initialized = false;
@@ -74,9 +78,11 @@ export async function applyFederation(
     const plan = resolve(live);
     if (plan !== reviewed) {
       checkApplicable(plan, options.allowDestroy);
-      secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, options.onHashProgress);
+      secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, hashing);
     }
-    await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes);
+    await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);
+    // The last moment to stop: once the secrets file has the keys, the commit follows.
+    checkpoint();
     await saveSecrets(options.secretsFile, secrets);
     return {
       plan,

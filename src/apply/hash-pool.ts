@@ -35,27 +35,34 @@ export function hashWorkerCount(jobs: number): number {
  * bcrypt-hash secrets (`$2b$`, as Python's bcrypt writes and verifies) on
  * all cores: bcrypt dominates apply time, one worker thread per core.
  */
-export async function hashSecrets(
-  secrets: readonly string[],
-  cost: number,
-  onProgress?: (done: number, total: number) => void,
-  workerCount = hashWorkerCount(secrets.length),
-): Promise<string[]> {
+export interface HashOptions {
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Threads to use; default one per core. */
+  readonly workers?: number;
+  /** Stops hashing (Ctrl-C): the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+export async function hashSecrets(secrets: readonly string[], cost: number, options: HashOptions = {}): Promise<string[]> {
+  const { onProgress, signal } = options;
   if (secrets.length === 0) return [];
   if (secrets.length === 1 || work(secrets.length, cost) < INLINE_WORK) {
     // Starting threads costs more than it saves for one hash or a few cheap ones.
     return secrets.map((secret, index) => {
+      signal?.throwIfAborted();
       const hash = bcrypt.hashSync(secret, cost);
       onProgress?.(index + 1, secrets.length);
       return hash;
     });
   }
+  const workerCount = options.workers ?? hashWorkerCount(secrets.length);
   const hashes = new Array<string>(secrets.length);
   const workers = Array.from({ length: workerCount }, startWorker);
   let next = 0;
   let done = 0;
   try {
     await Promise.all(workers.map((worker) => new Promise<void>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
       const feed = (): void => {
         if (next >= secrets.length) {
           resolve();

@@ -3,7 +3,7 @@ import type { Environment } from '../config/interpolate.js';
 import { FedctlError } from '../errors.js';
 import { nodeKey, type PasswordSource } from '../federation.js';
 import type { Change } from '../plan/plan.js';
-import { hashSecrets } from './hash-pool.js';
+import { hashSecrets, type HashOptions } from './hash-pool.js';
 import type { SecretsContent } from './secrets-file.js';
 import { setOwn } from '../own-property.js';
 
@@ -46,7 +46,7 @@ export async function prepareSecrets(
   changes: readonly Change[],
   env: Environment,
   cost: number,
-  onProgress?: (done: number, total: number) => void,
+  hashing: HashOptions = {},
 ): Promise<PreparedSecrets> {
   const createdAt = new Date().toISOString();
   const nodes: { key: string; plaintext: string }[] = [];
@@ -84,7 +84,7 @@ export async function prepareSecrets(
     throw new FedctlError('APPLY_FAILED', `environment variables not set: ${missing.join(', ')}`,
       'set them to the initial passwords of the users being created; nothing was changed');
   }
-  const hashes = await hashSecrets([...nodes.map((n) => n.plaintext), ...users.map((u) => u.plaintext)], cost, onProgress);
+  const hashes = await hashSecrets([...nodes.map((n) => n.plaintext), ...users.map((u) => u.plaintext)], cost, hashing);
   return {
     nodeKeyHashes: new Map(nodes.map((node, i) => [node.key, hashes[i] as string])),
     passwordHashes: new Map(users.map((user, i) => [user.username, hashes[nodes.length + i] as string])),

@@ -75,8 +75,10 @@ export class ChangeWriter {
 
   private readonly batch: BatchedWrites;
 
-  async write(changes: readonly Change[]): Promise<void> {
+  /** `checkpoint` runs between kinds and throws to stop (Ctrl-C); the caller rolls back. */
+  async write(changes: readonly Change[], checkpoint: () => void = () => undefined): Promise<void> {
     for (const kind of ENTITY_KINDS) {
+      checkpoint();
       const creates = changes.filter((c): c is CreateChange => c.action === 'create' && c.kind === kind);
       const updates = changes.filter((c): c is UpdateChange => c.action === 'update' && c.kind === kind);
       await this.createAll(kind, creates);
@@ -86,6 +88,7 @@ export class ChangeWriter {
     }
     // Deletes last, dependants first: users and roles before the organizations they belong to.
     for (const kind of [...ENTITY_KINDS].reverse()) {
+      checkpoint();
       const ids = changes.filter((c): c is DeleteChange => c.action === 'delete' && c.kind === kind).map((c) => c.id);
       if (ids.length > 0) await this.deleteAll(kind, ids);
     }

@@ -5,7 +5,7 @@ import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/hash-pool.js';
 import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
 import { addPlanOptions } from './plan-flags.js';
-import { EXIT_ERROR } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_INTERRUPTED } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -101,7 +101,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       } else {
         io.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
       }
-      return EXIT_ERROR;
+      return error.code === 'INTERRUPTED' ? EXIT_INTERRUPTED : EXIT_ERROR;
     }
     io.stderr.write(`Error: ${messageOf(error)}\n  this is a bug in fedctl; please report it with the command you ran\n`);
     if (io.env.FEDCTL_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);

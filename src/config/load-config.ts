@@ -15,6 +15,9 @@ export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
  */
 const NOT_FOR_FAST_PATH = /!|\t|^%/m;
 
+/** Far above the largest federation (50,000 users is about 10 MiB): a guard against feeding fedctl the wrong file. */
+const MAX_CONFIG_BYTES = 64 * 2 ** 20;
+
 /** Aliases beyond this count make a document an error (a billion-laughs guard). */
 const MAX_ALIAS_COUNT = 100;
 
@@ -64,8 +67,14 @@ export async function loadConfig(inputs: readonly string[]): Promise<LoadedConfi
   for (const file of files) {
     let text: string;
     try {
+      const { size } = await stat(file);
+      if (size > MAX_CONFIG_BYTES) {
+        throw new FedctlError('CONFIG_UNREADABLE', `config ${file} is ${Math.round(size / 2 ** 20)} MiB; fedctl reads files up to ${MAX_CONFIG_BYTES / 2 ** 20} MiB`,
+          'split the federation into several files in a directory');
+      }
       text = await readFile(file, 'utf8');
     } catch (error) {
+      if (error instanceof FedctlError) throw error;
       throw new FedctlError('CONFIG_UNREADABLE', `cannot read config ${file}: ${messageOf(error)}`);
     }
     const parsed = parseConfigText(file, text);

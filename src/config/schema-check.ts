@@ -9,7 +9,7 @@ const SCHEMA_URL = new URL('../../schemas/federation.schema.json', import.meta.u
 
 /** Friendlier words for the schema's patterns than the regular expressions themselves. */
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
-  '^[^\\s](?:[^\\r\\n]*[^\\s])?$': 'must not be empty, start or end with whitespace, or contain a line break',
+  '^[^\\s\\p{Cc}](?:[^\\p{Cc}\\u2028\\u2029]*[^\\s\\p{Cc}])?$': 'must not be empty, start or end with whitespace, or contain control characters or line breaks',
   '^[a-zA-Z][a-zA-Z0-9._-]+$': "must start with a letter and contain only letters, digits, '.', '_' and '-'",
 };
 

@@ -14,8 +14,8 @@ import { writeConfig } from '../helpers/fixtures.js';
 const name = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }) },
   fc.constantFrom('__proto__', 'constructor', 'valueOf', "Robert'); DROP TABLE organization;--", 'Zürich 🏥', '"quoted"', 'x'.repeat(300)),
-).map((s) => s.replace(/[\r\n\u2028\u2029\u0085]/g, '').replaceAll('${', '$').trim())
-  .filter((s) => /^[^\s](?:[^\r\n]*[^\s])?$/u.test(s) && !['Root', 'node', 'container'].includes(s));
+).map((s) => s.replace(/[\p{Cc}\u2028\u2029]/gu, '').replaceAll('${', '$').trim())
+  .filter((s) => /^[^\s\p{Cc}](?:[^\p{Cc}\u2028\u2029]*[^\s\p{Cc}])?$/u.test(s) && !['Root', 'node', 'container'].includes(s));
 const username = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9._-]{2,12}$/);
 const ruleEntry = fc.constantFrom(...RULE_CATALOG).map((rule) => ({
   resource: rule.resource, scope: readableSpelling(rule.scope), operation: readableSpelling(rule.operation),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { applyFederation, type ResolvePlan } from '../../apply/apply-federation.js';
+import { isExposedToGit } from '../../apply/git-exposure.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
 import { DEFAULT_SECRETS_FILE_NAME, listConfigFiles } from '../../config/load-config.js';
 import { openDatabase } from '../../db/open-database.js';
@@ -109,9 +110,19 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
       io.stderr.write(`\rHashing secrets (bcrypt cost ${flags.bcryptCost}, ${hashWorkerCount(total)} workers): ${done}/${total}${done === total ? '\n' : ''}`);
     }
     : undefined;
+  // Ctrl-C (or a TERM from CI) stops the apply at its next step and rolls the transaction back.
+  const interrupt = new AbortController();
+  const onInterrupt = (): void => {
+    io.stderr.write('\nInterrupted: stopping before the commit...\n');
+    interrupt.abort(new FedctlError('INTERRUPTED', 'interrupted: the transaction was rolled back; nothing was changed',
+      'run fedctl apply again when you are ready'));
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   const adapter = await openDatabase(target, { readonly: false, lockTimeoutMs });
   try {
     const result = await applyFederation(adapter, plan, resolve, {
+      signal: interrupt.signal,
       secretsFile,
       bcryptCost: flags.bcryptCost,
       lockTimeoutMs,
@@ -127,9 +138,14 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.\n`);
     if (result.secrets.nodes + result.secrets.users > 0) {
       report.write(`Wrote ${result.secrets.nodes} node API key(s) and ${result.secrets.users} generated password(s) to ${secretsFile}.\n`);
+      if (await isExposedToGit(secretsFile)) {
+        io.stderr.write(`warning: ${secretsFile} is inside a git work tree and not ignored; add it to .gitignore so that no key is ever committed\n`);
+      }
     }
     return EXIT_OK;
   } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     await adapter.close();
   }
 }
