@@ -67,6 +67,6 @@ describe('one YAML semantics for the fast and the precise parser', () => {
     fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'ab: -[]{},"\'#&*!|>\n\t0.~?%@`yes'.split('')), maxLength: 40 }), (text) => {
       const { fast, precise } = both(text);
       assert.deepEqual(fast, precise);
-    }), { numRuns: 5000 });
+    }), { numRuns: 10000 });
   });
 });
