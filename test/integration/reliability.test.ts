@@ -60,7 +60,7 @@ for (const { engine, skip } of ENGINES) {
       await withDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const before = await snapshot(db);
-        const { child, exited } = startApply(db, config, 13);
+        const { child, exited } = startApply(db, config, 14);
         await sleep(1500);
         child.kill('SIGINT');
         const result = await exited;
