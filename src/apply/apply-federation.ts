@@ -1,11 +1,12 @@
 import type { Environment } from '../config/interpolate.js';
-import type { DatabaseAdapter } from '../db/database-adapter.js';
+import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
 import { inspectSchema, schemaProblem } from '../db/inspect-schema.js';
 import { initializeSchema } from '../db/init-database.js';
-import { FedctlError } from '../errors.js';
+import { FedctlError, isFedctlError, messageOf } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
+import type { HashOptions } from './hash-pool.js';
 import { prepareSecrets, type PreparedSecrets } from './prepare-secrets.js';
 import { checkSecretsFileWritable, mergeSecrets, readSecretsFile, writeSecretsFile } from './secrets-file.js';
 import { ChangeWriter } from './write-changes.js';
@@ -62,34 +63,52 @@ export async function applyFederation(
 ): Promise<ApplyResult> {
   checkApplicable(reviewed, options.allowDestroy);
   await checkSecretsFileWritable(options.secretsFile);
-  const hashing = { onProgress: options.onHashProgress, signal: options.signal };
-  const checkpoint = (): void => options.signal?.throwIfAborted();
-  let secrets = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, hashing);
+  const hashing: HashOptions = { onProgress: options.onHashProgress, signal: options.signal };
+  const prepared = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, hashing);
+  try {
+    return await adapter.writeTransaction((trx) => applyInTransaction(adapter, trx, reviewed, resolve, prepared, hashing, options),
+      { lockTimeoutMs: options.lockTimeoutMs });
+  } catch (error) {
+    if (isFedctlError(error)) throw error;
+    // A database refusal (a constraint, a read-only file, a lost connection): the transaction is rolled back.
+    throw new FedctlError('APPLY_FAILED', `apply failed and was rolled back: ${messageOf(error).split('\n')[0]}`,
+      'fix the cause and run fedctl apply again', { cause: error });
+  }
+}
 
-  return adapter.writeTransaction(async (trx) => {
-    let initialized = false;
-    if (reviewed.database.initialize) {
-      initialized = (await initializeSchema(adapter, trx)) === 'created';
-    } else {
-      const problem = schemaProblem(await inspectSchema(adapter, trx), adapter.target.display);
-      if (problem) throw problem;
-    }
-    const live = await readState(trx);
-    const plan = resolve(live);
-    if (plan !== reviewed) {
-      checkApplicable(plan, options.allowDestroy);
-      secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, hashing);
-    }
-    await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);
-    // The last moment to stop: once the secrets file has the keys, the commit follows.
-    checkpoint();
-    await saveSecrets(options.secretsFile, secrets);
-    return {
-      plan,
-      initialized,
-      secrets: { nodes: Object.keys(secrets.fileEntries.nodes).length, users: Object.keys(secrets.fileEntries.users).length },
-    };
-  }, { lockTimeoutMs: options.lockTimeoutMs });
+async function applyInTransaction(
+  adapter: DatabaseAdapter,
+  trx: Vantage6Db,
+  reviewed: Plan,
+  resolve: ResolvePlan,
+  prepared: PreparedSecrets,
+  hashing: HashOptions,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const checkpoint = (): void => options.signal?.throwIfAborted();
+  let initialized = false;
+  if (reviewed.database.initialize) {
+    initialized = (await initializeSchema(adapter, trx)) === 'created';
+  } else {
+    const problem = schemaProblem(await inspectSchema(adapter, trx), adapter.target.display);
+    if (problem) throw problem;
+  }
+  const live = await readState(trx);
+  const plan = resolve(live);
+  let secrets = prepared;
+  if (plan !== reviewed) {
+    checkApplicable(plan, options.allowDestroy);
+    secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, hashing);
+  }
+  await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);
+  // The last moment to stop: once the secrets file has the keys, the commit follows.
+  checkpoint();
+  await saveSecrets(options.secretsFile, secrets);
+  return {
+    plan,
+    initialized,
+    secrets: { nodes: Object.keys(secrets.fileEntries.nodes).length, users: Object.keys(secrets.fileEntries.users).length },
+  };
 }
 
 async function saveSecrets(file: string, secrets: PreparedSecrets): Promise<void> {

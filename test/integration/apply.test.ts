@@ -183,7 +183,8 @@ for (const { engine, skip } of ENGINES) {
         const before = await snapshot(db);
         const failed = await apply(db, config);
         assert.equal(failed.code, 1);
-        assert.match(failed.stderr, /forced failure/);
+        assert.match(failed.stderr, /^Error: apply failed and was rolled back: .*forced failure/m);
+        assert.doesNotMatch(failed.stderr, /bug in fedctl/);
         assert.deepEqual(await snapshot(db), before);
         assert.equal(readFileSync(secretsFile, 'utf8'), previous);
       });
