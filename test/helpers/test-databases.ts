@@ -127,3 +127,16 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
 }
 
 export const REFERENCE_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../reference/vantage6-4.14');
+
+/** Run `body` on a database of its own, made by `fedctl init`, and drop it afterwards. */
+export async function withInitializedDatabase(engine: Engine, body: (db: TestDatabase) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(engine);
+  try {
+    const { runCli } = await import('./run-cli.js');
+    const init = await runCli(['init', '--database', db.url], { cwd: db.dir });
+    if (init.code !== 0) throw new Error(`fedctl init failed: ${init.stderr}`);
+    await body(db);
+  } finally {
+    await db.drop();
+  }
+}

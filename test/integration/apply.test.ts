@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, REFERENCE_DIR, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, REFERENCE_DIR, createTestDatabase, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 
 const FAST = ['--bcrypt-cost', '4'];
@@ -19,15 +19,6 @@ async function plan(db: TestDatabase, config: string, extra: string[] = []) {
   return runCli(['plan', config, '--database', db.url, '--detailed-exitcode', ...extra], { cwd: db.dir });
 }
 
-async function withDatabase(engine: TestDatabase['engine'], body: (db: TestDatabase) => Promise<void>, init = true): Promise<void> {
-  const db = await createTestDatabase(engine);
-  try {
-    if (init) assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
-    await body(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 function pythonBcrypt(): string | null {
   try {
@@ -41,7 +32,7 @@ function pythonBcrypt(): string | null {
 for (const { engine, skip } of ENGINES) {
   describe(`apply on ${engine}`, { skip }, () => {
     it('creates the example federation; a second plan and apply change nothing', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const first = await plan(db, config);
         assert.equal(first.code, 2);
@@ -63,7 +54,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('writes rows as the vantage6 server writes them', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         const auth = await db.sql('select a.type, a.status, n.name from authenticatable a join node n on n.id = a.id');
@@ -86,7 +77,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('stores node keys and passwords only as bcrypt hashes that verify against the secrets file', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText().replace('roles: [Organization Admin]', 'roles: [Organization Admin]\n    password: ${LOTTE_PW}'));
         const applied = await apply(db, config, [], { LOTTE_PW: 'Lotte-Secret-42!' });
         assert.equal(applied.code, 0, applied.stderr);
@@ -123,7 +114,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('changes one user\'s roles and one collaboration\'s members, and nothing else', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         writeConfig(db, exampleText()
@@ -145,7 +136,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('updates every kind of entity in place, keeping ids', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         const idsBefore = await db.sql('select id, name from organization union all select id, name from node union all select id, username from "user" order by 1, 2');
@@ -171,7 +162,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('leaves the database and the secrets file as they were when apply fails midway', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText().replace(/\nstudies:[\s\S]*$/, '\n'));
         await db.sql(engine === 'sqlite'
           ? `create trigger fail_users before insert on "user" begin select raise(abort, 'forced failure'); end`
@@ -191,7 +182,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('commits nothing when the secrets file cannot be written', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const before = await snapshot(db);
         const secretsFile = path.join(db.dir, 'secrets', 'fedctl-secrets.yaml');
@@ -238,7 +229,7 @@ for (const { engine, skip } of ENGINES) {
         assert.match(planned.stdout, /Plan: 19 to add/);
         assert.equal((await apply(reference, config)).code, 0);
         assert.equal((await plan(reference, config)).code, 0);
-        await withDatabase(engine, async (made) => {
+        await withInitializedDatabase(engine, async (made) => {
           const madeConfig = writeConfig(made, exampleText());
           assert.equal((await apply(made, madeConfig)).code, 0);
           const names = async (db: TestDatabase) => db.sql(`select 'org' as k, name from organization union all select 'node', name from node

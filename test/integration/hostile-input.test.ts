@@ -5,18 +5,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, POSTGRES_ADMIN_URL, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, POSTGRES_ADMIN_URL, withInitializedDatabase } from '../helpers/test-databases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 
-async function withDatabase(engine: TestDatabase['engine'], body: (db: TestDatabase) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase(engine);
-  try {
-    assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
-    await body(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 const BASE = 'organizations:\n  - name: IKNL\n';
 
@@ -37,7 +28,7 @@ const REFUSED: [string, string, RegExp][] = [
 describe('hostile and broken input', () => {
   for (const [what, text, expected] of REFUSED) {
     it(`refuses ${what}: exit 1, a located message, nothing touched`, async () => {
-      await withDatabase('sqlite', async (db) => {
+      await withInitializedDatabase('sqlite', async (db) => {
         const config = writeConfig(db, text);
         const before = await snapshot(db);
         const result = await runCli(['apply', config, '--auto-approve', '--database', db.url], { cwd: db.dir });
@@ -51,7 +42,7 @@ describe('hostile and broken input', () => {
   }
 
   it('refuses a very large file before reading it', async () => {
-    await withDatabase('sqlite', async (db) => {
+    await withInitializedDatabase('sqlite', async (db) => {
       const config = path.join(db.dir, 'huge.yaml');
       writeFileSync(config, Buffer.alloc(65 * 2 ** 20, 0x20));
       const result = await runCli(['validate', config], { cwd: db.dir });
@@ -61,7 +52,7 @@ describe('hostile and broken input', () => {
   });
 
   it('refuses a secrets file that is a folder or not valid YAML, before touching anything', async () => {
-    await withDatabase('sqlite', async (db) => {
+    await withInitializedDatabase('sqlite', async (db) => {
       const config = writeConfig(db, exampleText());
       const before = await snapshot(db);
       mkdirSync(path.join(db.dir, 'folder'));
@@ -78,7 +69,7 @@ describe('hostile and broken input', () => {
   });
 
   it('warns when the secrets file would be committed to git', async () => {
-    await withDatabase('sqlite', async (db) => {
+    await withInitializedDatabase('sqlite', async (db) => {
       execFileSync('git', ['init', '-q', db.dir]);
       const config = writeConfig(db, exampleText());
       const exposed = await runCli(['apply', config, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url], { cwd: db.dir });
@@ -95,7 +86,7 @@ describe('hostile and broken input', () => {
 for (const { engine, skip } of ENGINES) {
   describe(`secrets hygiene and drift on ${engine}`, { skip }, () => {
     it('never shows a key, a password or the database password, in any output of a full run', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         // PostgreSQL here trusts local connections, so any password gets in; it must still never be shown.
         const dbPassword = 'Db-Passw0rd-Never-Shown';
         const url = engine === 'postgres' ? db.url.replace('postgresql://postgres@', `postgresql://postgres:${dbPassword}@`) : db.url;
@@ -138,7 +129,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('shows changes made outside fedctl as changes back to the config', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await runCli(['apply', config, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url], { cwd: db.dir })).code, 0);
         await db.sql("update organization set domain = 'drifted.example' where name = 'IKNL'");

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { load } from 'js-yaml';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
@@ -42,22 +42,13 @@ async function everyNodeHasItsKey(db: TestDatabase): Promise<void> {
   }
 }
 
-async function withDatabase(engine: TestDatabase['engine'], body: (db: TestDatabase) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase(engine);
-  try {
-    assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
-    await body(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 const plan = (db: TestDatabase, config: string) => runCli(['plan', config, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
 
 for (const { engine, skip } of ENGINES) {
   describe(`reliability on ${engine}`, { skip }, () => {
     it('Ctrl-C while hashing rolls back, says so, and a rerun converges', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const before = await snapshot(db);
         const { child, exited } = startApply(db, config, 14);
@@ -76,7 +67,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('a kill -9 at any moment leaves the database before or after, and no node without its key', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const before = await snapshot(db);
         // Kill at moments spread over the run: while hashing, while writing, around the secrets file and the commit.
@@ -99,7 +90,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('a plan while an apply commits sees the state before or after, never half', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const { exited } = startApply(db, config, 4);
         let done = false;
@@ -119,7 +110,7 @@ for (const { engine, skip } of ENGINES) {
 
     if (engine === 'postgres') {
       it('a kill -9 after the secrets file is written and before the commit ends loses no key', async () => {
-        await withDatabase(engine, async (db) => {
+        await withInitializedDatabase(engine, async (db) => {
           // Make the commit take long: a deferred constraint trigger runs at COMMIT, after the secrets file is written.
           await db.sql(`create function slow_commit() returns trigger language plpgsql as $$ begin perform pg_sleep(3); return null; end $$`);
           await db.sql('create constraint trigger slow_commit after insert on node deferrable initially deferred for each row execute function slow_commit()');

@@ -8,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
@@ -22,15 +22,6 @@ const apply = (db: TestDatabase, config: string, extra: string[] = [], env: Node
   fedctl(db, ['apply', config, '--auto-approve', '--bcrypt-cost', '4', ...extra], env);
 const plan = (db: TestDatabase, config: string, extra: string[] = []) => fedctl(db, ['plan', config, '--detailed-exitcode', ...extra]);
 
-async function withDatabase(engine: TestDatabase['engine'], body: (db: TestDatabase) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase(engine);
-  try {
-    assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
-    await body(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 const secretsOf = (db: TestDatabase) => parse(readFileSync(path.join(db.dir, 'fedctl-secrets.yaml'), 'utf8')) as {
   nodes: Record<string, { api_key: string }>; users: Record<string, { password: string }>;
@@ -39,7 +30,7 @@ const secretsOf = (db: TestDatabase) => parse(readFileSync(path.join(db.dir, 'fe
 for (const { engine, skip } of ENGINES) {
   describe(`review and CI workflow on ${engine}`, { skip }, () => {
     it('applies a saved plan, and refuses it once the database changed', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const planFile = path.join(db.dir, 'plan.json');
         const saved = await fedctl(db, ['plan', config, '-o', planFile]);
@@ -67,7 +58,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('keeps a saved plan valid across an apply that changed nothing', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         const changed = writeConfig(db, exampleText().replace('country: Norway', 'country: Norge'), 'changed.yaml');
@@ -83,7 +74,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('prints a JSON plan that validates against its schema and holds no secret, and JSON errors', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         const secrets = secretsOf(db);
@@ -107,7 +98,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('prints a Markdown plan for a pull request, summary first', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const markdown = await plan(db, config, ['--markdown']);
         assert.equal(markdown.code, 2);
@@ -118,7 +109,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('renames keep ids, and nothing is deleted or created', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         const ids = await db.sql(`select id, name from organization where name = 'IKNL' union all select id, name from collaboration where name = 'Rare Tumours Registry' union all select id, username from "user" where username = 'bram.jansen' order by 1`);
@@ -143,7 +134,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('prunes only the kinds asked for, never the server\'s own, and only with --allow-destroy', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         // The server's first start made these.
@@ -176,7 +167,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('refuses in the plan a delete that would orphan tasks and runs', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         await db.sql(`insert into task (id, name, collaboration_id, init_org_id) select 1, 'analysis', c.id, o.id from collaboration c, organization o where c.name = 'Rare Tumours Registry' and o.name = 'IKNL'`);
@@ -198,7 +189,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('rotates a node key and resets a password only on request, into the secrets file', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         assert.equal((await apply(db, config)).code, 0);
         const old = secretsOf(db);
@@ -225,7 +216,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('limits plan and apply to --target and what it needs', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());
         const planned = await plan(db, config, ['--target', 'user/bram.jansen']);
         assert.equal(planned.code, 2);
@@ -240,7 +231,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('exports a federation that plans as no changes, also one written by hand in SQL', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const bool = (b: boolean) => (engine === 'sqlite' ? (b ? 1 : 0) : b);
         await db.sql(`insert into organization (id, name, domain, country) values (1, 'root', null, null), (2, 'Hospital ''A''', 'a.org', 'NL'), (3, 'Lab \${B}', null, null)`);
         await db.sql(`insert into collaboration (id, name, encrypted) values (1, 'Study net', ${bool(false)}), (2, 'Other', null)`);
@@ -267,7 +258,7 @@ for (const { engine, skip } of ENGINES) {
     });
 
     it('serializes concurrent applies: all finish, no duplicate rows, the last one wins', async () => {
-      await withDatabase(engine, async (db) => {
+      await withInitializedDatabase(engine, async (db) => {
         const configs = ['a', 'b', 'c'].map((name) => writeConfig(db, exampleText().replace('domain: iknl.nl', `domain: ${name}.example`), `${name}.yaml`));
         const run = (config: string) => exec(process.execPath, [BIN, 'apply', config, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url],
           { cwd: db.dir, env: { PATH: process.env.PATH } });
