@@ -117,9 +117,9 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
   // Live rows are compared in the config's names: a renamed organization is the same organization.
   const renamedOrgs = renames(orgs.pairs, (o) => o.name);
   const org = (name: string | null): string | null => (name === null ? null : renamedOrgs.get(name) ?? name);
-  const orgs_ = (names: readonly string[]): string[] => sortedUnique(names.map((n) => org(n) ?? n));
+  const orgNames = (names: readonly string[]): string[] => sortedUnique(names.map((n) => org(n) ?? n));
 
-  const liveCollabs = live.collaborations.map((c) => ({ ...c, members: orgs_(c.members) }));
+  const liveCollabs = live.collaborations.map((c) => ({ ...c, members: orgNames(c.members) }));
   const collabs = match(desired.collaborations, liveCollabs, (c) => c.name, (c) => c.name, (c) => previous('collaboration', c.name));
   for (const [want, have] of collabs.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'collaboration', address: want.name, after: want });
@@ -152,7 +152,7 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
       'give a node name, or organization/collaboration, of a node that exists');
   }
 
-  const liveStudies = live.studies.map((st) => ({ ...st, collaboration: collab(st.collaboration) ?? st.collaboration, organizations: orgs_(st.organizations) }));
+  const liveStudies = live.studies.map((st) => ({ ...st, collaboration: collab(st.collaboration) ?? st.collaboration, organizations: orgNames(st.organizations) }));
   const studies = match(desired.studies, liveStudies, (st) => st.name, (st) => st.name, (st) => previous('study', st.name));
   for (const [want, have] of studies.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'study', address: want.name, after: want });

@@ -13,9 +13,8 @@ import { planHasChanges, type Plan } from '../../plan/plan.js';
 import { isSavedPlanFile, readSavedPlan } from '../../plan/saved-plan.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { loadDesiredState } from '../load-desired.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
-import { planAgainst, planRefusals, showPlan } from './plan-command.js';
+import { loadAndRead, planFrom, planRefusals, showPlan } from './plan-command.js';
 
 export interface ApplyFlags extends PlanFlags {
   readonly autoApprove?: boolean;
@@ -65,9 +64,9 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
       },
     };
   }
-  const desired = await loadDesiredState(paths, io, { quiet: flags.json ?? false });
+  const { desired, state } = await loadAndRead(paths, target, flags, io);
   const options = planOptionsFrom(flags, desired);
-  const { plan } = await planAgainst(target, desired, options, flags.lockTimeout * 1000);
+  const { plan } = planFrom(target, desired, options, state);
   return {
     plan,
     resolve: (live) => {

@@ -11,7 +11,7 @@ import { planHasChanges, type Plan } from '../../plan/plan.js';
 import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
-import { absentLiveState, loadLiveState } from '../../state/load-live-state.js';
+import { absentLiveState, loadLiveState, type LoadedLiveState } from '../../state/load-live-state.js';
 import type { LiveState } from '../../state/live-state.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
@@ -23,20 +23,37 @@ export interface PlanCommandFlags extends PlanFlags {
   readonly out?: string;
 }
 
-/** Plan against the live database, read-only: a missing SQLite file is not created. */
-export async function planAgainst(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, lockTimeoutMs: number): Promise<{ plan: Plan; live: LiveState }> {
-  const database = (initialize: boolean): Plan['database'] => ({ engine: target.engine, display: target.display, initialize });
-  if (databaseIsAbsent(target)) {
-    const { live, initialize } = absentLiveState();
-    return { plan: computePlan(desired, live, database(initialize), options), live };
-  }
+/** Read the live state, read-only: a missing SQLite file is not created (it reads as a fresh database). */
+export async function readLive(target: DatabaseTarget, lockTimeoutMs: number): Promise<LoadedLiveState> {
+  if (databaseIsAbsent(target)) return absentLiveState();
   const adapter = await openDatabase(target, { readonly: true, lockTimeoutMs });
   try {
-    const { live, initialize } = await loadLiveState(adapter);
-    return { plan: computePlan(desired, live, database(initialize), options), live };
+    return await loadLiveState(adapter);
   } finally {
     await adapter.close();
   }
+}
+
+/** Plan against the live database, read-only. */
+export async function planAgainst(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, lockTimeoutMs: number): Promise<{ plan: Plan; live: LiveState }> {
+  return planFrom(target, desired, options, await readLive(target, lockTimeoutMs));
+}
+
+/** The plan for a live state already read. */
+export function planFrom(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, { live, initialize }: LoadedLiveState): { plan: Plan; live: LiveState } {
+  return { plan: computePlan(desired, live, { engine: target.engine, display: target.display, initialize }, options), live };
+}
+
+/**
+ * Load the config and read the database at the same time: the database
+ * works on its queries while the config is parsed. Config errors are
+ * reported first.
+ */
+export async function loadAndRead(paths: readonly string[], target: DatabaseTarget, flags: PlanFlags, io: CliIo): Promise<{ desired: DesiredState; state: LoadedLiveState }> {
+  const reading = readLive(target, flags.lockTimeout * 1000);
+  reading.catch(() => undefined);
+  const desired = await loadDesiredState(paths, io, { quiet: flags.json ?? false });
+  return { desired, state: await reading };
 }
 
 /** Show a plan as the flags ask: JSON, Markdown or text. */
@@ -56,9 +73,9 @@ export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
 
 /** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */
 export async function planCommand(paths: readonly string[], flags: PlanCommandFlags, io: CliIo): Promise<number> {
-  const desired = await loadDesiredState(paths, io, { quiet: flags.json ?? false });
   const { target } = resolveDatabase(flags, io.env, io.cwd);
-  const { plan, live } = await planAgainst(target, desired, planOptionsFrom(flags, desired), flags.lockTimeout * 1000);
+  const { desired, state } = await loadAndRead(paths, target, flags, io);
+  const { plan, live } = planFrom(target, desired, planOptionsFrom(flags, desired), state);
   showPlan(plan, flags, io);
   if (flags.out) {
     const saved: SavedPlan = {
