@@ -22,6 +22,7 @@ import type { DesiredState } from '../src/federation.js';
 import { computePlan } from '../src/plan/compute-plan.js';
 import { DEFAULT_PLAN_OPTIONS } from '../src/plan/plan-options.js';
 import { loadLiveState } from '../src/state/load-live-state.js';
+import { createScratchPostgres } from '../test/helpers/scratch-postgres.js';
 import { SIZES, changeOnePercent, generateFederation, type SizeName } from './generate-federation.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -92,22 +93,8 @@ async function createDatabase(engine: Engine, dir: string): Promise<{ url: strin
     const url = `sqlite:///${path.join(dir, 'bench.sqlite')}`;
     return { url, target: parseDatabaseUrl(url, dir), drop: async () => undefined };
   }
-  const name = `fedctl_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-  return {
-    url,
-    target: parseDatabaseUrl(url, dir),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
+  const scratch = await createScratchPostgres(POSTGRES_ADMIN_URL, 'fedctl_bench');
+  return { url: scratch.url, target: parseDatabaseUrl(scratch.url, dir), drop: () => scratch.drop() };
 }
 
 /** Apply in-process, counting statements and splitting bcrypt time from database time. */

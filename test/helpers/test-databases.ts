@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import pg from 'pg';
 import type { DatabaseAdapter } from '../../src/db/database-adapter.js';
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from '../../src/db/database-url.js';
 import { openDatabase } from '../../src/db/open-database.js';
+import { createScratchPostgres } from './scratch-postgres.js';
 
 const run = promisify(execFile);
 
@@ -91,12 +91,8 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
       },
     };
   }
-  const name = `fedctl_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  const scratch = await createScratchPostgres(POSTGRES_ADMIN_URL, 'fedctl_test');
+  const url = scratch.url;
   return {
     engine, url, dir,
     target: parseDatabaseUrl(url, dir),
@@ -115,13 +111,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
     },
     async drop() {
       rmSync(dir, { recursive: true, force: true });
-      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
+      await scratch.drop();
     },
   };
 }
