@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'APPLY_ABORTED'
   | 'PLAN_CHANGED'
   | 'NOT_INTERACTIVE'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'COMMIT_UNKNOWN';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

@@ -8,7 +8,9 @@ import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
 import type { HashOptions } from './hash-pool.js';
 import { prepareSecrets, type PreparedSecrets } from './prepare-secrets.js';
-import { checkSecretsFileWritable, mergeSecrets, readSecretsFile, writeSecretsFile } from './secrets-file.js';
+import {
+  checkSecretsFileWritable, mergeSecrets, readSecretsFile, restoreSecretsFile, snapshotSecretsFile, writeSecretsFile,
+} from './secrets-file.js';
 import { ChangeWriter } from './write-changes.js';
 
 export interface ApplyOptions {
@@ -65,10 +67,15 @@ export async function applyFederation(
   await checkSecretsFileWritable(options.secretsFile);
   const hashing: HashOptions = { onProgress: options.onHashProgress, signal: options.signal };
   const prepared = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, hashing);
+  const written: SecretsWrite = { previous: undefined };
   try {
-    return await adapter.writeTransaction((trx) => applyInTransaction(adapter, trx, reviewed, resolve, prepared, hashing, options),
+    return await adapter.writeTransaction((trx) => applyInTransaction(adapter, trx, reviewed, resolve, prepared, hashing, options, written),
       { lockTimeoutMs: options.lockTimeoutMs });
   } catch (error) {
+    // Rolled back after the secrets file was written (the commit refused): put the file back as it was.
+    // When the outcome of the commit is unknown, the new keys stay: they may belong to committed nodes.
+    const unknown = isFedctlError(error) && error.code === 'COMMIT_UNKNOWN';
+    if (written.previous !== undefined && !unknown) await restoreSecretsFile(options.secretsFile, written.previous);
     if (isFedctlError(error)) throw error;
     // A database refusal (a constraint, a read-only file, a lost connection): the transaction is rolled back.
     throw new FedctlError('APPLY_FAILED', `apply failed and was rolled back: ${messageOf(error).split('\n')[0]}`,
@@ -84,6 +91,7 @@ async function applyInTransaction(
   prepared: PreparedSecrets,
   hashing: HashOptions,
   options: ApplyOptions,
+  written: SecretsWrite,
 ): Promise<ApplyResult> {
   const checkpoint = (): void => options.signal?.throwIfAborted();
   let initialized = false;
@@ -103,7 +111,7 @@ async function applyInTransaction(
   await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);
   // The last moment to stop: once the secrets file has the keys, the commit follows.
   checkpoint();
-  await saveSecrets(options.secretsFile, secrets);
+  await saveSecrets(options.secretsFile, secrets, written);
   return {
     plan,
     initialized,
@@ -111,9 +119,16 @@ async function applyInTransaction(
   };
 }
 
-async function saveSecrets(file: string, secrets: PreparedSecrets): Promise<void> {
+/** The secrets file's text before this apply wrote it; undefined while it has not written it. */
+interface SecretsWrite {
+  previous: string | null | undefined;
+}
+
+async function saveSecrets(file: string, secrets: PreparedSecrets, written: SecretsWrite): Promise<void> {
   const { nodes, users } = secrets.fileEntries;
   if (Object.keys(nodes).length === 0 && Object.keys(users).length === 0) return;
   // Re-read under the lock: another run may have added keys since the check.
+  const previous = await snapshotSecretsFile(file);
   await writeSecretsFile(file, mergeSecrets(await readSecretsFile(file), secrets.fileEntries));
+  written.previous = previous;
 }

@@ -82,13 +82,33 @@ export function mergeSecrets(current: SecretsContent, added: SecretsContent): Se
  * new file, never a part.
  */
 export async function writeSecretsFile(file: string, content: SecretsContent): Promise<void> {
+  await replaceAtomically(file, HEADER + dump(content, { lineWidth: -1 }));
+}
+
+/** The file's exact text, or null when there is none: what a failed apply puts back. */
+export async function snapshotSecretsFile(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new FedctlError('SECRETS_FILE', `cannot read secrets file ${file}: ${messageOf(error)}`);
+  }
+}
+
+/** Put a snapshot back: the same text, or no file. */
+export async function restoreSecretsFile(file: string, snapshot: string | null): Promise<void> {
+  if (snapshot === null) await unlink(file).catch(() => undefined);
+  else await replaceAtomically(file, snapshot);
+}
+
+async function replaceAtomically(file: string, text: string): Promise<void> {
   const target = path.resolve(file);
   const folder = path.dirname(target);
   const temporary = path.join(folder, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temporary, 'wx', 0o600);
     try {
-      await handle.writeFile(HEADER + dump(content, { lineWidth: -1 }), 'utf8');
+      await handle.writeFile(text, 'utf8');
       await handle.sync();
     } finally {
       await handle.close();

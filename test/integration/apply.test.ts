@@ -242,3 +242,21 @@ for (const { engine, skip } of ENGINES) {
     });
   });
 }
+
+describe('a commit refused by PostgreSQL', { skip: ENGINES.find((e) => e.engine === 'postgres')?.skip ?? false }, () => {
+  it('is reported as rolled back, with its cause, and the secrets file is put back', async () => {
+    await withInitializedDatabase('postgres', async (db) => {
+      // A deferred constraint trigger fails at COMMIT, after every row and the secrets file were written.
+      await db.sql(`create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`);
+      await db.sql('create constraint trigger fail_at_commit after insert on organization deferrable initially deferred for each row execute function fail_at_commit()');
+      const config = writeConfig(db, exampleText());
+      const before = await snapshot(db);
+      const failed = await apply(db, config);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /^Error: apply failed and was rolled back: refused at commit/m);
+      assert.deepEqual(await snapshot(db), before);
+      // The secrets file had been written before COMMIT; the refused commit puts it back as it was: absent.
+      assert.ok(!existsSync(path.join(db.dir, 'fedctl-secrets.yaml')));
+    });
+  });
+});

@@ -65,7 +65,7 @@ export class PostgresAdapter implements DatabaseAdapter {
       await begin.execute(connection);
       try {
         const result = await work(connection);
-        await sql`commit`.execute(connection);
+        await commit(connection, this.target.display);
         return result;
       } catch (error) {
         await sql`rollback`.execute(connection).catch(() => undefined);
@@ -92,6 +92,20 @@ export class PostgresAdapter implements DatabaseAdapter {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+}
+
+/**
+ * COMMIT. A server that answers with an error has rolled back; a connection
+ * lost before the answer leaves the outcome unknown, which is said as such.
+ */
+async function commit(db: Vantage6Db, display: string): Promise<void> {
+  try {
+    await sql`commit`.execute(db);
+  } catch (error) {
+    if (/^[0-9A-Z]{5}$/.test(String((error as { code?: unknown }).code))) throw error;
+    throw new FedctlError('COMMIT_UNKNOWN', `the commit to ${display} failed (${messageOf(error).split('\n')[0]}); whether the changes were saved is unknown`,
+      'run fedctl plan to see the state; the secrets file keeps every key written for it', { cause: error });
   }
 }
 
