@@ -9,7 +9,7 @@ import { readState } from '../state/read-state.js';
 import type { HashOptions } from './hash-pool.js';
 import { prepareSecrets, type PreparedSecrets } from './prepare-secrets.js';
 import {
-  checkSecretsFileWritable, mergeSecrets, readSecretsFile, restoreSecretsFile, snapshotSecretsFile, writeSecretsFile,
+  checkSecretsFileWritable, mergeSecrets, parseSecrets, restoreSecretsFile, snapshotSecretsFile, writeSecretsFile,
 } from './secrets-file.js';
 import { ChangeWriter } from './write-changes.js';
 
@@ -129,6 +129,6 @@ async function saveSecrets(file: string, secrets: PreparedSecrets, written: Secr
   if (Object.keys(nodes).length === 0 && Object.keys(users).length === 0) return;
   // Re-read under the lock: another run may have added keys since the check.
   const previous = await snapshotSecretsFile(file);
-  await writeSecretsFile(file, mergeSecrets(await readSecretsFile(file), secrets.fileEntries));
+  await writeSecretsFile(file, mergeSecrets(parseSecrets(file, previous), secrets.fileEntries));
   written.previous = previous;
 }

@@ -34,16 +34,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The current content (empty when the file does not exist); an unreadable or malformed file is an error. */
-export async function readSecretsFile(file: string): Promise<SecretsContent> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { nodes: {}, users: {} };
-    throw new FedctlError('SECRETS_FILE', `cannot read secrets file ${file}: ${messageOf(error)}`,
-      'give a writable file with --secrets-file');
-  }
+/** The content of a snapshot of the file (null: no file, so empty); a malformed file is an error. */
+export function parseSecrets(file: string, text: string | null): SecretsContent {
+  if (text === null) return { nodes: {}, users: {} };
   let value: unknown;
   try {
     value = load(text) ?? {};
@@ -61,9 +54,9 @@ export async function readSecretsFile(file: string): Promise<SecretsContent> {
   };
 }
 
-/** Fail before any work when the file's folder cannot take the file. */
+/** Fail before any work when the file cannot be read back or its folder cannot take it. */
 export async function checkSecretsFileWritable(file: string): Promise<void> {
-  await readSecretsFile(file);
+  parseSecrets(file, await snapshotSecretsFile(file));
   try {
     await access(path.dirname(path.resolve(file)), constants.W_OK);
   } catch (error) {
@@ -91,7 +84,8 @@ export async function snapshotSecretsFile(file: string): Promise<string | null> 
     return await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new FedctlError('SECRETS_FILE', `cannot read secrets file ${file}: ${messageOf(error)}`);
+    throw new FedctlError('SECRETS_FILE', `cannot read secrets file ${file}: ${messageOf(error)}`,
+      'give a writable file with --secrets-file');
   }
 }
 
