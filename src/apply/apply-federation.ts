@@ -3,7 +3,7 @@ import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
 import { inspectSchema, schemaProblem } from '../db/inspect-schema.js';
 import { initializeSchema } from '../db/init-database.js';
 import { FedctlError, isFedctlError, messageOf } from '../errors.js';
-import type { Plan } from '../plan/plan.js';
+import { planRefusals, type Plan } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
 import type { HashOptions } from './hash-pool.js';
@@ -41,13 +41,8 @@ export interface ApplyResult {
 
 /** Refuse plans that must not be applied, whoever made them. */
 export function checkApplicable(plan: Plan, allowDestroy: boolean): void {
-  if (plan.blocked.length > 0) {
-    throw new FedctlError('APPLY_ABORTED', `the plan has ${plan.blocked.length} refused delete(s): ${plan.blocked.map((b) => `${b.kind} "${b.address}" (${b.reason})`).join('; ')}`,
-      'turn pruning off for that kind, or remove what refers to them first; nothing was changed');
-  }
-  if (plan.summary.destroy > 0 && !allowDestroy) {
-    throw new FedctlError('APPLY_ABORTED', `the plan deletes ${plan.summary.destroy} object(s); nothing was changed`, 'review the deletes and pass --allow-destroy');
-  }
+  const refusals = planRefusals(plan, allowDestroy);
+  if (refusals.length > 0) throw new FedctlError('APPLY_ABORTED', refusals.join('; '), 'nothing was changed');
 }
 
 /**

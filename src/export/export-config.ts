@@ -1,5 +1,4 @@
-import { parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
-import { DEFAULT_ROLE_NAMES } from '../catalog/rule-catalog.js';
+import { DEFAULT_ROLE_NAMES, parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
 import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
 

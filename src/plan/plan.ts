@@ -111,6 +111,14 @@ export interface Plan {
   readonly summary: { readonly add: number; readonly change: number; readonly destroy: number };
 }
 
+/** Why a plan must not be applied, one message each; empty when it can be. */
+export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
+  const refusals: string[] = [];
+  if (plan.blocked.length > 0) refusals.push(`the plan has ${plan.blocked.length} refused delete(s); turn pruning off for that kind, or remove what refers to them first`);
+  if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
+  return refusals;
+}
+
 export function planHasChanges(plan: Plan): boolean {
   return plan.changes.length > 0 || plan.database.initialize;
 }

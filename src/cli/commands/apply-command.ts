@@ -5,16 +5,17 @@ import { isExposedToGit } from '../../apply/git-exposure.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
 import { DEFAULT_SECRETS_FILE_NAME, listConfigFiles } from '../../config/load-config.js';
 import { openDatabase } from '../../db/open-database.js';
+import type { DatabaseTarget } from '../../db/database-url.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
 import { FedctlError } from '../../errors.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { fingerprintState } from '../../plan/fingerprint.js';
-import { planHasChanges, type Plan } from '../../plan/plan.js';
+import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import { isSavedPlanFile, readSavedPlan } from '../../plan/saved-plan.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
-import { loadAndRead, planFrom, planRefusals, showPlan } from './plan-command.js';
+import { loadAndRead, planFrom, showPlan } from './plan-command.js';
 
 export interface ApplyFlags extends PlanFlags {
   readonly autoApprove?: boolean;
@@ -46,8 +47,7 @@ const sameChanges = (a: Plan, b: Plan): boolean => JSON.stringify(a.changes) ===
  * recomputed and, if the database changed meanwhile, applied fresh only
  * without a human reviewer (--auto-approve).
  */
-async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<{ plan: Plan; resolve: ResolvePlan }> {
-  const { target } = resolveDatabase(flags, io.env, io.cwd);
+async function preparePlan(paths: readonly string[], target: DatabaseTarget, flags: ApplyFlags, io: CliIo): Promise<{ plan: Plan; resolve: ResolvePlan }> {
   if (paths.length === 1 && isSavedPlanFile(paths[0] as string)) {
     const saved = await readSavedPlan(paths[0] as string);
     if (saved.plan.database.display !== target.display) {
@@ -84,7 +84,7 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
 /** `fedctl apply`: show the plan, ask, then make the database match in one transaction. */
 export async function applyCommand(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<number> {
   const { target } = resolveDatabase(flags, io.env, io.cwd);
-  const { plan, resolve } = await preparePlan(paths, flags, io);
+  const { plan, resolve } = await preparePlan(paths, target, flags, io);
   const secretsFile = flags.secretsFile ? path.resolve(io.cwd, flags.secretsFile) : await defaultSecretsFile(paths);
   const lockTimeoutMs = flags.lockTimeout * 1000;
   showPlan(plan, flags, io);

@@ -7,7 +7,7 @@ import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
-import { planHasChanges, type Plan } from '../../plan/plan.js';
+import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
@@ -61,14 +61,6 @@ export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
   if (flags.json) io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   else if (flags.markdown) io.stdout.write(renderPlanMarkdown(plan));
   else io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false }));
-}
-
-/** Problems that make a plan unappliable, as one message each; empty when it can be applied. */
-export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
-  const refusals: string[] = [];
-  if (plan.blocked.length > 0) refusals.push(`the plan has ${plan.blocked.length} refused delete(s); turn pruning off for that kind, or remove what refers to them first`);
-  if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
-  return refusals;
 }
 
 /** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */
