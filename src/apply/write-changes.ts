@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { FedctlError } from '../errors.js';
 import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../federation.js';
 import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
@@ -20,6 +20,21 @@ function added(before: readonly string[], after: readonly string[]): string[] {
 function removed(before: readonly string[], after: readonly string[]): string[] {
   return added(after, before);
 }
+
+/**
+ * What deleting an entity removes, in order: the links that name it, its own
+ * row, then (users and nodes) its authenticatable row. A record over every
+ * kind, so a new kind cannot be forgotten.
+ */
+const DELETES: Readonly<Record<EntityKind, readonly (readonly [keyof Vantage6Database, string])[]>> = {
+  user: [['Permission', 'user_id'], ['UserPermission', 'user_id'], ['user', 'id'], ['authenticatable', 'id']],
+  role: [['role_rule_association', 'role_id'], ['Permission', 'role_id'], ['role', 'id']],
+  study: [['StudyMember', 'study_id'], ['study', 'id']],
+  // What the node reported about itself goes with it.
+  node: [['nodeconfig', 'node_id'], ['node', 'id'], ['authenticatable', 'id']],
+  collaboration: [['Member', 'collaboration_id'], ['collaboration', 'id']],
+  organization: [['Member', 'organization_id'], ['StudyMember', 'organization_id'], ['organization', 'id']],
+};
 
 /** Name → id of everything apply may refer to, filled with the ids of rows it creates. */
 class IdIndex {
@@ -94,44 +109,12 @@ export class ChangeWriter {
     }
   }
 
-  /** Set-based deletes of the rows and their links; exhaustive over kinds. */
+  /** Set-based deletes of the rows and their links, in the order DELETES gives. */
   private async deleteAll(kind: EntityKind, ids: readonly number[]): Promise<void> {
-    const trx = this.trx;
     for (let i = 0; i < ids.length; i += BATCH_SIZE) {
       const batch = ids.slice(i, i + BATCH_SIZE);
-      switch (kind) {
-        case 'user':
-          await trx.deleteFrom('Permission').where('user_id', 'in', batch).execute();
-          await trx.deleteFrom('UserPermission').where('user_id', 'in', batch).execute();
-          await trx.deleteFrom('user').where('id', 'in', batch).execute();
-          await trx.deleteFrom('authenticatable').where('id', 'in', batch).execute();
-          break;
-        case 'role':
-          await trx.deleteFrom('role_rule_association').where('role_id', 'in', batch).execute();
-          await trx.deleteFrom('Permission').where('role_id', 'in', batch).execute();
-          await trx.deleteFrom('role').where('id', 'in', batch).execute();
-          break;
-        case 'study':
-          await trx.deleteFrom('StudyMember').where('study_id', 'in', batch).execute();
-          await trx.deleteFrom('study').where('id', 'in', batch).execute();
-          break;
-        case 'node':
-          // What the node reported about itself goes with it.
-          await trx.deleteFrom('nodeconfig').where('node_id', 'in', batch).execute();
-          await trx.deleteFrom('node').where('id', 'in', batch).execute();
-          await trx.deleteFrom('authenticatable').where('id', 'in', batch).execute();
-          break;
-        case 'collaboration':
-          await trx.deleteFrom('Member').where('collaboration_id', 'in', batch).execute();
-          await trx.deleteFrom('collaboration').where('id', 'in', batch).execute();
-          break;
-        case 'organization':
-          await trx.deleteFrom('Member').where('organization_id', 'in', batch).execute();
-          await trx.deleteFrom('StudyMember').where('organization_id', 'in', batch).execute();
-          await trx.deleteFrom('organization').where('id', 'in', batch).execute();
-          break;
-        default:
-          unreachable(kind);
+      for (const [table, column] of DELETES[kind]) {
+        await sql`delete from ${sql.table(table)} where ${sql.ref(column)} in (${sql.join(batch)})`.execute(this.trx);
       }
     }
   }
