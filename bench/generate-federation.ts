@@ -1,4 +1,8 @@
-import { RULE_CATALOG, readableSpelling } from '../src/catalog/rule-catalog.js';
+import { readableSpelling } from '../src/catalog/rule-catalog.js';
+import { referenceCatalog } from '../src/catalog/reference-catalog.js';
+import { NEWEST_RELEASE } from '../src/catalog/vantage6-versions.js';
+
+const RULE_CATALOG = referenceCatalog(NEWEST_RELEASE).rules;
 
 /** Sizes from the issue: the largest vantage6 networks and then some. */
 export const SIZES = {

@@ -1,6 +1,6 @@
 import type { Environment } from '../config/interpolate.js';
 import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
-import { inspectSchema, schemaProblem } from '../db/inspect-schema.js';
+import { inspectSchema, requireVantage6 } from '../db/inspect-schema.js';
 import { initializeSchema } from '../db/init-database.js';
 import { FedctlError, isFedctlError, messageOf } from '../errors.js';
 import { planRefusals, type Plan } from '../plan/plan.js';
@@ -89,14 +89,9 @@ async function applyInTransaction(
   written: SecretsWrite,
 ): Promise<ApplyResult> {
   const checkpoint = (): void => options.signal?.throwIfAborted();
-  let initialized = false;
-  if (reviewed.database.initialize) {
-    initialized = (await initializeSchema(adapter, trx)) === 'created';
-  } else {
-    const problem = schemaProblem(await inspectSchema(adapter, trx), adapter.target.display);
-    if (problem) throw problem;
-  }
-  const live = await readState(trx);
+  const initialized = reviewed.database.initialize && (await initializeSchema(adapter, trx)) === 'created';
+  const schema = requireVantage6(await inspectSchema(adapter, trx), adapter.target.display);
+  const live = await readState(trx, schema);
   const plan = resolve(live);
   let secrets = prepared;
   if (plan !== reviewed) {

@@ -3,6 +3,7 @@ import { FedctlError } from '../errors.js';
 import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../federation.js';
 import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Database } from '../db/vantage6-tables.js';
+import type { SchemaFeatures } from '../catalog/vantage6-versions.js';
 import type { Change, CreateChange, DeleteChange, UpdateChange } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
@@ -24,7 +25,8 @@ function removed(before: readonly string[], after: readonly string[]): string[] 
 /**
  * What deleting an entity removes, in order: the links that name it, its own
  * row, then (users and nodes) its authenticatable row. A record over every
- * kind, so a new kind cannot be forgotten.
+ * kind, so a new kind cannot be forgotten. Tables of studies are skipped in
+ * databases without them.
  */
 const DELETES: Readonly<Record<EntityKind, readonly (readonly [keyof Vantage6Database, string])[]>> = {
   user: [['Permission', 'user_id'], ['UserPermission', 'user_id'], ['user', 'id'], ['authenticatable', 'id']],
@@ -35,6 +37,8 @@ const DELETES: Readonly<Record<EntityKind, readonly (readonly [keyof Vantage6Dat
   collaboration: [['Member', 'collaboration_id'], ['collaboration', 'id']],
   organization: [['Member', 'organization_id'], ['StudyMember', 'organization_id'], ['organization', 'id']],
 };
+
+const STUDY_TABLES: ReadonlySet<keyof Vantage6Database> = new Set(['study', 'StudyMember']);
 
 /** Name → id of everything apply may refer to, filled with the ids of rows it creates. */
 class IdIndex {
@@ -78,6 +82,8 @@ class IdIndex {
 export class ChangeWriter {
   private readonly ids: IdIndex;
 
+  private readonly features: SchemaFeatures;
+
   constructor(
     private readonly adapter: DatabaseAdapter,
     private readonly trx: Vantage6Db,
@@ -86,6 +92,7 @@ export class ChangeWriter {
   ) {
     this.ids = new IdIndex(live);
     this.batch = new BatchedWrites(trx);
+    this.features = live.server.features;
   }
 
   private readonly batch: BatchedWrites;
@@ -114,6 +121,7 @@ export class ChangeWriter {
     for (let i = 0; i < ids.length; i += BATCH_SIZE) {
       const batch = ids.slice(i, i + BATCH_SIZE);
       for (const [table, column] of DELETES[kind]) {
+        if (!this.features.studies && STUDY_TABLES.has(table)) continue;
         await sql`delete from ${sql.table(table)} where ${sql.ref(column)} in (${sql.join(batch)})`.execute(this.trx);
       }
     }
@@ -255,7 +263,8 @@ export class ChangeWriter {
         name: after.name,
         description: after.description,
         organization_id: after.organization === null ? null : this.ids.get('organization', after.organization),
-        is_default_role: this.adapter.toBoolean(false),
+        // As the API writes a role it creates; the column exists from 4.3 on.
+        ...(this.features.defaultRoleFlag ? { is_default_role: this.adapter.toBoolean(false) } : {}),
       };
     }));
     await this.insert('role_rule_association', creates.flatMap(({ after }, i) =>

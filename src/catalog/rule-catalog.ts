@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 
 /** Scopes as the database stores them (the Python enum member names). */
 export const SCOPES = ['OWN', 'ORGANIZATION', 'COLLABORATION', 'GLOBAL'] as const;
@@ -67,41 +66,8 @@ export interface DefaultRole {
   readonly associationRows: readonly RuleKey[];
 }
 
-const REFERENCE_DIR = new URL('../../reference/vantage6-4.14/', import.meta.url);
-
-function readReference<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(name, REFERENCE_DIR), 'utf8')) as T;
-}
-
-interface ReferenceRule { id: number; name: string; scope: Scope; operation: Operation; description: string }
-interface ReferenceRole {
-  id: number;
-  name: string;
-  description: string;
-  rules: { name: string; scope: Scope; operation: Operation }[];
-  duplicate_association_rows: { name: string; scope: Scope; operation: Operation; count: number }[];
-}
-
-/** The 86 rules vantage6 4.14 registers at startup, in registration (id) order. */
-export const RULE_CATALOG: readonly CatalogRule[] = readReference<ReferenceRule[]>('rules.json').map((rule) => ({
-  id: rule.id,
-  resource: rule.name,
-  scope: rule.scope,
-  operation: rule.operation,
-  description: rule.description,
-}));
-
-/** The 7 built-in roles vantage6 4.14 creates; fedctl references them and never changes them. */
-export const DEFAULT_ROLES: readonly DefaultRole[] = readReference<ReferenceRole[]>('default_roles.json').map((role) => {
-  const rules = role.rules.map((r) => ruleKey({ resource: r.name, scope: r.scope, operation: r.operation }));
-  const extra = role.duplicate_association_rows.flatMap((d) =>
-    Array.from({ length: d.count - 1 }, () => ruleKey({ resource: d.name, scope: d.scope, operation: d.operation })));
-  return { id: role.id, name: role.name, description: role.description, rules, associationRows: [...rules, ...extra] };
-});
-
-export const DEFAULT_ROLE_NAMES: ReadonlySet<string> = new Set(DEFAULT_ROLES.map((role) => role.name));
+/** The names of the 7 built-in roles, the same in every 4.x release; fedctl references them and never changes them. */
+export const DEFAULT_ROLE_NAMES: ReadonlySet<string> = new Set(['Root', 'container', 'node', 'Viewer', 'Researcher', 'Organization Admin', 'Collaboration Admin']);
 
 /** Roles the server finds by name alone; a custom role with one of these names would hijack server permissions. */
 export const RESERVED_ROLE_NAMES: ReadonlySet<string> = new Set(['Root', 'node', 'container']);
-
-export const RESOURCES: readonly string[] = [...new Set(RULE_CATALOG.map((rule) => rule.resource))];

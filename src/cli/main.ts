@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseVersion, type Minor, type ReferenceRelease } from '../catalog/vantage6-versions.js';
 import { formatPath } from '../config/diagnostic.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/hash-pool.js';
@@ -16,6 +17,20 @@ function cost(value: string): number {
   return parsed;
 }
 
+function vantage6Version(value: string): Minor {
+  const minor = parseVersion(value);
+  if (minor === null) throw new InvalidArgumentError(`fedctl knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}, not ${value}`);
+  return minor;
+}
+
+function referenceRelease(value: string): ReferenceRelease {
+  const release = REFERENCE_RELEASES.find((r) => parseVersion(r) === parseVersion(value));
+  if (release === undefined) {
+    throw new InvalidArgumentError(`fedctl can create the databases of vantage6 ${REFERENCE_RELEASES.join(', ')}, not ${value}`);
+  }
+  return release;
+}
+
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('fedctl')
     .description('Manage a vantage6 federation as code: validate, plan and apply a YAML description against the server database.')
@@ -27,14 +42,18 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   program.command('validate')
     .description('check config files against the schema and their references; never opens a database')
     .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
-    .action(async (paths: string[]) => {
+    .addOption(new Option('--vantage6-version <x.y>', 'check rules and studies against this vantage6 4.x release (default: the config\'s vantage6:, else the newest)')
+      .argParser(vantage6Version))
+    .action(async (paths: string[], flags) => {
       const { validateCommand } = await import('./commands/validate-command.js');
-      setExit(await validateCommand(paths, io));
+      setExit(await validateCommand(paths, flags, io));
     });
 
   addDatabaseOptions(program.command('init')
-    .description('create the vantage6 4.14 schema, rule catalogue and built-in roles in an empty database'))
-    .action(async (flags: DatabaseFlags) => {
+    .description('create a vantage6 release\'s schema, rule catalogue and built-in roles in an empty database, as its server does at first start')
+    .addOption(new Option('--vantage6-version <x.y>', `the release to create: ${REFERENCE_RELEASES.join(', ')}`)
+      .default(NEWEST_RELEASE).argParser(referenceRelease)))
+    .action(async (flags: DatabaseFlags & { vantage6Version: ReferenceRelease }) => {
       const { initCommand } = await import('./commands/init-command.js');
       setExit(await initCommand(flags, io));
     });

@@ -11,6 +11,7 @@ const SCHEMA_URL = new URL('../../schemas/federation.schema.json', import.meta.u
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   '^[^\\s\\p{Cc}](?:[^\\p{Cc}\\u2028\\u2029]*[^\\s\\p{Cc}])?$': 'must not be empty, start or end with whitespace, or contain control characters or line breaks',
   '^[a-zA-Z][a-zA-Z0-9._-]+$': "must start with a letter and contain only letters, digits, '.', '_' and '-'",
+  '^4\\.[0-9]{1,2}(\\.[0-9]+)?$': 'must be a vantage6 4.x version, such as "4.8"',
 };
 
 /** Built by scripts/build-validator.mjs beside the compiled code; absent when running from source. */
@@ -141,6 +142,8 @@ function toDiagnostic(document: ConfigDocument, error: ErrorObject): Diagnostic 
         location: at(path),
         path,
         message: `must be ${[expected].flat().join(' or ')}, not ${describe(error.data)}`,
+        // YAML reads an unquoted 4.10 or 1011 AB as a number (4.1): what was meant needs quotes.
+        hint: [expected].flat().includes('string') && typeof error.data === 'number' ? 'quote it, so that YAML reads it as text' : undefined,
       };
     }
     case 'pattern': {

@@ -1,7 +1,9 @@
 import {
-  DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, RESERVED_ROLE_NAMES, RULE_CATALOG, SCOPES, SCOPE_SPELLINGS,
-  readableSpelling, ruleKey, type Operation, type RuleKey, type Scope,
+  DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, RESERVED_ROLE_NAMES, SCOPES, SCOPE_SPELLINGS,
+  parseRuleKey, readableSpelling, ruleKey, type Operation, type RuleKey, type RuleTriple, type Scope,
 } from '../catalog/rule-catalog.js';
+import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
+import { FEATURES, NEWEST_MINOR, formatMinor, parseVersion, type Minor } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, NO_PRUNING, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
   type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
@@ -19,6 +21,15 @@ export interface ValidationResult {
   /** The desired state, present only when there are no errors. */
   readonly desired: DesiredState | null;
   readonly diagnostics: readonly Diagnostic[];
+  /** The server the rules and studies were checked against. */
+  readonly server: ServerProfile;
+}
+
+export interface ValidationOptions {
+  /** The database's own catalogue and features: plan and apply check against what the server has. */
+  readonly server?: ServerProfile;
+  /** `--vantage6-version`: the release to check against without a database, over the config's `vantage6:`. */
+  readonly version?: Minor;
 }
 
 const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies'] as const;
@@ -41,8 +52,17 @@ const isPasswordPath = (path: DocumentPath): boolean =>
  * thrown, so one run reports them all; entries with schema errors are still
  * checked as far as their well-formed fields allow.
  */
-export function validateConfig(loaded: LoadedConfig, env: Environment): ValidationResult {
+export function validateConfig(loaded: LoadedConfig, env: Environment, options: ValidationOptions = {}): ValidationResult {
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const declared = declaredVersion(loaded.documents, diagnostics);
+  const server = options.server ?? releaseProfile(options.version ?? declared?.minor ?? NEWEST_MINOR);
+  if (options.server && declared && (declared.minor < server.versions.from || declared.minor > server.versions.to)) {
+    diagnostics.push({
+      severity: 'warning', location: declared.location, path: ['vantage6'],
+      message: `the config is for vantage6 ${formatMinor(declared.minor)}, but the database is ${describeServer(server)}`,
+      hint: 'rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version',
+    });
+  }
   const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [] };
 
   for (const document of loaded.documents) {
@@ -62,9 +82,33 @@ export function validateConfig(loaded: LoadedConfig, env: Environment): Validati
     }
   }
 
-  const checker = new SemanticChecker(diagnostics, env);
+  const checker = new SemanticChecker(diagnostics, env, server);
   const desired = checker.check(entries, pruneSettings(loaded.documents));
-  return { desired: hasErrors(diagnostics) ? null : desired, diagnostics: sortByLocation(diagnostics) };
+  return { desired: hasErrors(diagnostics) ? null : desired, diagnostics: sortByLocation(diagnostics), server };
+}
+
+/**
+ * The `vantage6:` release the documents declare; several files must agree.
+ * A malformed one has been reported by the schema check.
+ */
+function declaredVersion(documents: readonly ConfigDocument[], diagnostics: Diagnostic[]): { minor: Minor; location: SourceLocation } | null {
+  let first: { minor: Minor; location: SourceLocation; text: string } | null = null;
+  for (const document of documents) {
+    const text = isRecord(document.value) && typeof document.value.vantage6 === 'string' ? document.value.vantage6 : null;
+    if (text === null || !/^4\.\d{1,2}(\.\d+)?$/.test(text)) continue;
+    const location = document.locate(['vantage6']);
+    const minor = parseVersion(text);
+    if (minor === null) {
+      diagnostics.push({ severity: 'error', location, path: ['vantage6'], message: `fedctl does not know vantage6 ${text}`,
+        hint: `it knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}` });
+    } else if (first === null) {
+      first = { minor, location, text };
+    } else if (first.minor !== minor) {
+      diagnostics.push({ severity: 'error', location, path: ['vantage6'], message: `vantage6 ${text} disagrees with vantage6 ${first.text}`,
+        hint: `declared at ${first.location.file}:${first.location.line}:${first.location.column}; all files are for one server` });
+    }
+  }
+  return first && { minor: first.minor, location: first.location };
 }
 
 /** In file order, as an editor lists problems; unlocated ones first. */
@@ -107,10 +151,19 @@ function list(value: unknown): unknown[] {
 }
 
 class SemanticChecker {
+  /** The server's rules by resource. */
+  private readonly rules = new Map<string, RuleTriple[]>();
+
   constructor(
     private readonly diagnostics: Diagnostic[],
     private readonly env: Environment,
-  ) {}
+    private readonly server: ServerProfile,
+  ) {
+    for (const key of server.rules) {
+      const rule = parseRuleKey(key);
+      this.rules.set(rule.resource, [...(this.rules.get(rule.resource) ?? []), rule]);
+    }
+  }
 
   private error(entry: Entry, sub: DocumentPath, message: string, hint?: string): void {
     const path = [...entry.path, ...sub];
@@ -260,6 +313,13 @@ class SemanticChecker {
     const byName = this.unique('study', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
     const collabByName = new Map(collaborations.map((c) => [c.name, c]));
     const studies: Study[] = [];
+    if (!this.server.studies) {
+      for (const entry of byName.values()) {
+        this.error(entry, ['name'], `${describeServer(this.server)} has no studies`,
+          `studies come with vantage6 ${formatMinor(FEATURES.studies.since)}; remove the study or upgrade the server first`);
+      }
+      return studies;
+    }
     for (const entry of byName.values()) {
       const collaborationName = text(entry.value.collaboration);
       if (collaborationName === null) continue;
@@ -379,15 +439,20 @@ class SemanticChecker {
 
   private expandRules(entry: Entry, sub: DocumentPath, value: unknown): RuleKey[] {
     const keys: RuleKey[] = [];
+    const server = describeServer(this.server);
     list(value).forEach((item, index) => {
       if (!isRecord(item) || typeof item.resource !== 'string') return;
       const at = [...sub, index];
       const resource = item.resource;
-      const available = RULE_CATALOG.filter((rule) => rule.resource === resource);
-      if (available.length === 0) return;
       const scopes = spellings(item.scope, SCOPE_SPELLINGS, SCOPES);
       const operations = spellings(item.operation, OPERATION_SPELLINGS, OPERATIONS);
       if (scopes === null || operations === null) return;
+      const available = this.rules.get(resource) ?? [];
+      if (available.length === 0) {
+        this.error(entry, at, `${server} has no rules for ${resource}`, 'the rules come from the server\'s own catalogue; upgrade the server or remove this rule');
+        return;
+      }
+      const has = `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`;
       const exists = new Set(available.map(ruleKey));
       const explicit = item.scope !== 'all' && item.operation !== 'all';
       let found = 0;
@@ -398,15 +463,11 @@ class SemanticChecker {
             keys.push(key);
             found++;
           } else if (explicit) {
-            this.error(entry, at, `there is no rule to ${readableSpelling(operation)} ${resource} with scope ${readableSpelling(scope)}`,
-              `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`);
+            this.error(entry, at, `${server} has no rule to ${readableSpelling(operation)} ${resource} with scope ${readableSpelling(scope)}`, has);
           }
         }
       }
-      if (!explicit && found === 0) {
-        this.error(entry, at, `no rule of ${resource} matches these scopes and operations`,
-          `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`);
-      }
+      if (!explicit && found === 0) this.error(entry, at, `no rule of ${resource} in ${server} matches these scopes and operations`, has);
     });
     return sortedUnique(keys);
   }

@@ -1,33 +1,50 @@
+import { FEATURES, type Feature, type SchemaFeatures } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import type { DatabaseAdapter, Vantage6Db } from './database-adapter.js';
-import { VANTAGE6_COLUMNS } from './vantage6-tables.js';
+import { REQUIRED_COLUMNS } from './vantage6-tables.js';
 
-/** How a database relates to the vantage6 4.14 schema. */
+/** The database's catalog: table → columns. */
+export type SchemaColumns = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** A vantage6 database of some 4.x release, as its catalog shows it. */
+export interface Vantage6Schema {
+  readonly columns: SchemaColumns;
+  readonly features: SchemaFeatures;
+}
+
+/** How a database relates to vantage6. */
 export type SchemaStatus =
   | { readonly kind: 'empty' }
-  | { readonly kind: 'complete' }
+  /** Everything fedctl reads and writes for the features the database has. */
+  | { readonly kind: 'vantage6'; readonly schema: Vantage6Schema }
   /** Tables, but none of vantage6's. */
   | { readonly kind: 'foreign'; readonly tables: readonly string[] }
-  /** Some vantage6 tables or columns are missing. */
+  /** Some tables or columns fedctl needs are missing. */
   | { readonly kind: 'partial'; readonly missing: readonly string[] };
 
-/** Compare a catalog (table → columns) with the vantage6 schema. Pure. */
-export function classifySchema(columns: ReadonlyMap<string, ReadonlySet<string>>): SchemaStatus {
-  const expected = Object.entries(VANTAGE6_COLUMNS);
-  const present = expected.filter(([table]) => columns.has(table));
-  if (present.length === 0) {
+/**
+ * Compare a catalog with what fedctl needs. Pure. A feature (studies, …) is
+ * there when any of its tables or columns is; then all of them must be.
+ */
+export function classifySchema(columns: SchemaColumns): SchemaStatus {
+  const required = Object.entries(REQUIRED_COLUMNS);
+  if (!required.some(([table]) => columns.has(table))) {
     return columns.size === 0 ? { kind: 'empty' } : { kind: 'foreign', tables: [...columns.keys()].sort() };
   }
   const missing: string[] = [];
-  for (const [table, tableColumns] of expected) {
+  const check = (table: string, tableColumns: readonly string[]): void => {
     const actual = columns.get(table);
-    if (!actual) {
-      missing.push(`table ${table}`);
-      continue;
-    }
-    for (const column of tableColumns) if (!actual.has(column)) missing.push(`column ${table}.${column}`);
+    if (!actual) missing.push(`table ${table}`);
+    else for (const column of tableColumns) if (!actual.has(column)) missing.push(`column ${table}.${column}`);
+  };
+  for (const [table, tableColumns] of required) check(table, tableColumns);
+  const features = {} as Record<Feature, boolean>;
+  for (const [feature, { columns: featureColumns }] of Object.entries(FEATURES) as [Feature, (typeof FEATURES)[Feature]][]) {
+    const parts = Object.entries(featureColumns);
+    features[feature] = parts.some(([table, names]) => names.some((name) => columns.get(table)?.has(name)));
+    if (features[feature]) for (const [table, names] of parts) check(table, names);
   }
-  return missing.length === 0 ? { kind: 'complete' } : { kind: 'partial', missing };
+  return missing.length === 0 ? { kind: 'vantage6', schema: { columns, features } } : { kind: 'partial', missing };
 }
 
 export async function inspectSchema(adapter: DatabaseAdapter, db?: Vantage6Db): Promise<SchemaStatus> {
@@ -38,18 +55,19 @@ export async function inspectSchema(adapter: DatabaseAdapter, db?: Vantage6Db): 
   return classifySchema(tables);
 }
 
-/** The error for a database that is not a complete vantage6 database. */
-export function schemaProblem(status: SchemaStatus, display: string): FedctlError | null {
+/** The schema of a vantage6 database, or the error that says why this database is not one fedctl can work on. */
+export function requireVantage6(status: SchemaStatus, display: string): Vantage6Schema {
   switch (status.kind) {
-    case 'complete':
-      return null;
+    case 'vantage6':
+      return status.schema;
     case 'empty':
     case 'foreign':
-      return new FedctlError('DATABASE_NOT_VANTAGE6', `no vantage6 tables in ${display}`,
+      throw new FedctlError('DATABASE_NOT_VANTAGE6', `no vantage6 tables in ${display}`,
         '`fedctl init` creates them in an empty database');
     case 'partial':
-      return new FedctlError('DATABASE_SCHEMA_INCOMPLETE',
-        `${display} has part of the vantage6 4.14 schema; missing: ${status.missing.join(', ')}`,
-        'fedctl only works on a complete vantage6 database; start the vantage6 server once to upgrade it, or restore it');
+      throw new FedctlError('DATABASE_SCHEMA_INCOMPLETE',
+        `${display} is not a complete vantage6 4.x database; missing: ${status.missing.join(', ')}`,
+        'fedctl needs these in every vantage6 release that has them. A vantage6 server creates missing tables and columns '
+        + 'when it starts: start the server version this database belongs to once, or restore a backup');
   }
 }

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { ReferenceRelease } from '../catalog/vantage6-versions.js';
 import type { Engine } from './database-url.js';
 
-const REFERENCE_DIR = new URL('../../reference/vantage6-4.14/', import.meta.url);
-
-function read(name: string): string {
-  return readFileSync(new URL(name, REFERENCE_DIR), 'utf8');
+function read(release: ReferenceRelease, name: string): string {
+  return readFileSync(new URL(`../../reference/vantage6-${release}/${name}`, import.meta.url), 'utf8');
 }
 
 /** Split a dump into statements: they end with `;` at the end of a line, none of ours contains one inside. */
@@ -22,19 +21,19 @@ function statements(script: string): string[] {
 const isSessionSetting = (statement: string): boolean =>
   statement.startsWith('SET ') || statement.startsWith('SELECT pg_catalog.set_config');
 
-/** The statements that create the vantage6 4.14 tables, as the server's own models create them. */
-export function schemaStatements(engine: Engine): string[] {
-  if (engine === 'sqlite') return statements(read('schema.sqlite.sql'));
-  return statements(read('schema.postgres.sql')).filter((s) => !isSessionSetting(s));
+/** The statements that create a release's tables, as its server's own models create them. */
+export function schemaStatements(engine: Engine, release: ReferenceRelease): string[] {
+  if (engine === 'sqlite') return statements(read(release, 'schema.sqlite.sql'));
+  return statements(read(release, 'schema.postgres.sql')).filter((s) => !isSessionSetting(s));
 }
 
 /**
- * The rows a server writes at its first start: the rule catalogue, the
+ * The rows a release's server writes at its first start: the rule catalogue, the
  * default roles and their rule links (the seed's INSERTs; on PostgreSQL also
  * the sequence positions).
  */
-export function seedStatements(engine: Engine): string[] {
-  const all = statements(read('seed.postgres.sql')).filter((s) => !isSessionSetting(s));
+export function seedStatements(engine: Engine, release: ReferenceRelease): string[] {
+  const all = statements(read(release, 'seed.postgres.sql')).filter((s) => !isSessionSetting(s));
   if (engine === 'postgres') return all;
   return all.filter((s) => s.startsWith('INSERT ')).map((s) => s.replace(/^INSERT INTO public\./, 'INSERT INTO '));
 }

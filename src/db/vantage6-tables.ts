@@ -1,8 +1,9 @@
 import type { Generated } from 'kysely';
 
 /**
- * Kysely types for the vantage6 4.14 server schema (reference/vantage6-4.14).
- * Every column but `id` is nullable there, so every column is `| null` here.
+ * Kysely types for the vantage6 server schema (reference/vantage6-4.14, the
+ * newest; older releases lack some tables and columns, see FEATURES in
+ * catalog/vantage6-versions.ts). Every column but `id` is nullable there, so every column is `| null` here.
  * `user` and `node` share their id with `authenticatable` (joined-table
  * inheritance), so their ids are never generated.
  */
@@ -160,31 +161,24 @@ export interface Vantage6Database {
 export type IdTable = 'authenticatable' | 'organization' | 'collaboration' | 'study' | 'role';
 
 /**
- * Every table and column of the vantage6 4.14 schema; a database is
- * recognised as vantage6 when it has all of them (extra ones are allowed, as
- * later server versions add columns).
+ * The tables and columns fedctl reads or writes in every vantage6 4.x
+ * database; the parts that only some releases have are `FEATURES` of
+ * `catalog/vantage6-versions.ts`. Columns fedctl does not use are never
+ * required, so a database of any release qualifies.
  */
-export const VANTAGE6_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  authenticatable: ['id', 'type', 'ip', 'last_seen', 'status'],
-  user: ['id', 'username', 'password', 'firstname', 'lastname', 'email', 'organization_id', 'failed_login_attempts',
-    'last_login_attempt', 'otp_secret', 'last_email_failed_login_sent', 'last_email_recover_password_sent'],
+export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  authenticatable: ['id', 'type', 'status'],
+  user: ['id', 'username', 'password', 'firstname', 'lastname', 'email', 'organization_id', 'failed_login_attempts'],
   node: ['id', 'name', 'api_key', 'collaboration_id', 'organization_id'],
-  organization: ['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country', '_public_key'],
+  organization: ['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country'],
   collaboration: ['id', 'name', 'encrypted'],
   Member: ['organization_id', 'collaboration_id'],
-  study: ['id', 'name', 'collaboration_id'],
-  StudyMember: ['organization_id', 'study_id'],
-  role: ['id', 'name', 'description', 'organization_id', 'is_default_role'],
-  rule: ['id', 'name', 'operation', 'scope', 'description'],
+  role: ['id', 'name', 'description', 'organization_id'],
+  rule: ['id', 'name', 'operation', 'scope'],
   role_rule_association: ['role_id', 'rule_id'],
   Permission: ['role_id', 'user_id'],
   UserPermission: ['rule_id', 'user_id'],
-  algorithmstore: ['id', 'name', 'url', 'collaboration_id'],
-  task: ['id', 'name', 'description', 'image', 'collaboration_id', 'study_id', 'job_id', 'parent_id', 'init_org_id',
-    'init_user_id', 'created_at', 'algorithm_store_id'],
-  run: ['id', 'input', 'task_id', 'organization_id', 'result', 'assigned_at', 'started_at', 'finished_at', 'status',
-    'log', 'cleanup_at', 'blob_storage_used'],
-  taskdatabase: ['id', 'task_id', 'database', 'parameters'],
-  algorithmport: ['id', 'port', 'run_id', 'label'],
-  nodeconfig: ['id', 'node_id', 'key', 'value'],
+  task: ['id', 'collaboration_id', 'init_org_id', 'init_user_id'],
+  run: ['task_id', 'organization_id'],
+  nodeconfig: ['node_id'],
 };

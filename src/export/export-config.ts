@@ -1,4 +1,5 @@
 import { DEFAULT_ROLE_NAMES, parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
+import { formatMinor } from '../catalog/vantage6-versions.js';
 import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
 
@@ -132,5 +133,6 @@ export function exportConfig(live: LiveState): ExportResult {
     .filter((org) => org.name !== 'root' || referenced.has('root'))
     .map((org) => ({ name: literal(org.name), ...present({ domain: org.domain, address1: org.address1, address2: org.address2, zipcode: org.zipcode, country: org.country }) }));
 
-  return { config: { version: 1, organizations, roles, users, collaborations, studies }, skipped };
+  // The oldest release the database fits: `fedctl validate` then checks the export against its catalogue.
+  return { config: { version: 1, vantage6: formatMinor(live.server.versions.from), organizations, roles, users, collaborations, studies }, skipped };
 }

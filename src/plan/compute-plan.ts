@@ -1,3 +1,4 @@
+import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
   ENTITY_KINDS, compareStrings, nodeKey, roleRefKey, sortRoleRefs, sortedUnique,
@@ -92,12 +93,15 @@ function selectsNode(selector: string, node: { name: string; organization: strin
   return selector === node.name || selector === `${node.organization}/${node.collaboration}`;
 }
 
+/** The database a plan is for, as the caller knows it; the plan adds the vantage6 releases it looks like. */
+export type PlanTarget = Omit<Plan['database'], 'vantage6'>;
+
 /**
  * Compare the desired state with the live one: pure and synchronous. Links
  * (members, rules, roles) compare as sets. Built-in roles are only ever
  * referenced. Passwords are never compared; secrets change only on request.
  */
-export function computePlan(desired: DesiredState, live: LiveState, database: Plan['database'], options: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
+export function computePlan(desired: DesiredState, live: LiveState, target: PlanTarget, options: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
   checkReferences(desired, live);
   const changes: Change[] = [];
   const leftOver: { kind: EntityKind; address: string; id: number; before: DeleteChange['before'] }[] = [];
@@ -218,6 +222,7 @@ export function computePlan(desired: DesiredState, live: LiveState, database: Pl
   changes.sort((a, b) => order(a) - order(b) || compareStrings(a.address, b.address));
   unmanaged.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareStrings(a.address, b.address));
 
+  const database = { ...target, vantage6: describeRange(live.server.versions) };
   const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes, unmanaged, blocked, summary: summarize(changes) };
   if (options.targets === null) return full;
   const targeted = selectTargets(full, desired, options.targets);

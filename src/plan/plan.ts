@@ -98,6 +98,8 @@ export interface Plan {
     readonly display: string;
     /** The database does not exist or is empty: apply creates the vantage6 schema first. */
     readonly initialize: boolean;
+    /** The vantage6 releases the database's schema and rule catalogue fit, e.g. `4.10 to 4.12`. */
+    readonly vantage6: string;
   };
   /**
    * Creates and updates by kind (organization, collaboration, node, study,

@@ -26,7 +26,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push(plan.changes.length === 0
     ? `### fedctl plan: no changes`
     : `### fedctl plan: ${add} to add, ${change} to change, ${destroy} to destroy`);
-  out.push('', `Database: ${code(plan.database.display)}${plan.database.initialize ? ' (empty: the vantage6 schema will be created first)' : ''}`);
+  out.push('', `Database: ${code(plan.database.display)}, vantage6 ${plan.database.vantage6}${plan.database.initialize ? ' (empty: the vantage6 schema will be created first)' : ''}`);
   for (const kind of ENTITY_KINDS) {
     const changes = plan.changes.filter((c) => c.kind === kind);
     if (changes.length === 0) continue;

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { parseRuleKey, readableSpelling } from '../catalog/rule-catalog.js';
+import { NEWEST_RELEASE } from '../catalog/vantage6-versions.js';
 import type { EntityKind, PasswordSource, RoleRef } from '../federation.js';
 import { roleLabel } from '../plan/compute-plan.js';
 import type { Change, FieldChange, Plan, ScalarValue } from '../plan/plan.js';
@@ -129,12 +130,13 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const lines: string[] = [];
   if (plan.database.initialize) {
-    lines.push(`${c.green('+')} ${plan.database.display} is empty: the vantage6 4.14 schema, rule catalogue and built-in roles will be created first.`, '');
+    lines.push(`${c.green('+')} ${plan.database.display} is empty: the vantage6 ${NEWEST_RELEASE} schema, rule catalogue and built-in roles will be created first.`, '');
   }
+  const database = `${plan.database.display} (vantage6 ${plan.database.vantage6})`;
   if (plan.changes.length === 0) {
-    lines.push(c.green.bold('No changes.') + ` The database ${plan.database.display} matches the config.`);
+    lines.push(c.green.bold('No changes.') + ` The database ${database} matches the config.`);
   } else {
-    lines.push(`fedctl will make these changes to ${plan.database.display}:`, '');
+    lines.push(`fedctl will make these changes to ${database}:`, '');
     for (const change of plan.changes) lines.push(...changeLines(change, c), '');
     const { add, change, destroy } = plan.summary;
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);

@@ -1,20 +1,27 @@
-import { DEFAULT_ROLES, RULE_CATALOG, ruleKey } from '../catalog/rule-catalog.js';
+import { referenceCatalog } from '../catalog/reference-catalog.js';
+import { ruleKey } from '../catalog/rule-catalog.js';
+import {
+  NEWEST_RELEASE, featuresOfRelease, minorOf, versionRangeOfRelease, type ReferenceRelease,
+} from '../catalog/vantage6-versions.js';
 import { sortedUnique } from '../federation.js';
 import type { LiveState } from './live-state.js';
 
 /**
- * The state of a database that `fedctl init` would create: the rule
- * catalogue and the built-in roles, nothing else. Plan uses it for a database
- * that does not exist yet, so that it never has to create one.
+ * The state of a database that `fedctl init` would create for a release: its
+ * rule catalogue and built-in roles, nothing else. Plan uses it for a
+ * database that does not exist yet, so that it never has to create one.
  */
-export function freshState(): LiveState {
+export function freshState(release: ReferenceRelease = NEWEST_RELEASE): LiveState {
+  const { rules, defaultRoles } = referenceCatalog(release);
+  const minor = minorOf(release);
   return {
-    rules: RULE_CATALOG.map((rule) => ({ id: rule.id, key: ruleKey(rule) })),
+    server: { versions: versionRangeOfRelease(minor), features: featuresOfRelease(minor) },
+    rules: rules.map((rule) => ({ id: rule.id, key: ruleKey(rule) })),
     organizations: [],
     collaborations: [],
     nodes: [],
     studies: [],
-    roles: DEFAULT_ROLES.map((role) => ({
+    roles: defaultRoles.map((role) => ({
       id: role.id,
       name: role.name,
       organization: null,

@@ -1,4 +1,6 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
+import type { ServerProfile } from '../catalog/server-profile.js';
+import type { SchemaFeatures, VersionRange } from '../catalog/vantage6-versions.js';
 import type { Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
 
 /**
@@ -7,6 +9,9 @@ import type { Collaboration, EntityKind, Node, Organization, Role, Study, User }
  * out: nothing can refer to them and fedctl never touches them.
  */
 export interface LiveState {
+  /** Which vantage6 releases the database's schema and catalogue fit, and the features fedctl uses there. */
+  readonly server: { readonly versions: VersionRange; readonly features: SchemaFeatures };
+  /** The database's own rule catalogue: ids differ between databases, keys do not. */
   readonly rules: readonly { readonly id: number; readonly key: RuleKey }[];
   readonly organizations: readonly (Organization & { readonly id: number })[];
   readonly collaborations: readonly (Collaboration & { readonly id: number })[];
@@ -35,3 +40,8 @@ export type LiveUser = LiveState['users'][number];
 export type LiveOrganization = LiveState['organizations'][number];
 export type LiveCollaboration = LiveState['collaborations'][number];
 export type LiveStudy = LiveState['studies'][number];
+
+/** What the database offers a config: its own catalogue, and studies where it has them. */
+export function liveProfile(live: LiveState): ServerProfile {
+  return { versions: live.server.versions, rules: live.rules.map((rule) => rule.key), studies: live.server.features.studies };
+}

@@ -1,5 +1,5 @@
 import type { DatabaseAdapter } from '../db/database-adapter.js';
-import { inspectSchema, schemaProblem } from '../db/inspect-schema.js';
+import { inspectSchema, requireVantage6 } from '../db/inspect-schema.js';
 import { freshState } from './fresh-state.js';
 import type { LiveState } from './live-state.js';
 import { readState } from './read-state.js';
@@ -12,15 +12,14 @@ export interface LoadedLiveState {
 
 /**
  * Read the live state in one snapshot, after checking that the database is
- * vantage6's. An empty SQLite database (the embedded default before its
- * first apply) reads as the state `fedctl init` would create.
+ * vantage6's (of any 4.x release). An empty SQLite database (the embedded
+ * default before its first apply) reads as the state `fedctl init` would create.
  */
 export async function loadLiveState(adapter: DatabaseAdapter): Promise<LoadedLiveState> {
   const status = await inspectSchema(adapter);
   if (status.kind === 'empty' && adapter.engine === 'sqlite') return { live: freshState(), initialize: true };
-  const problem = schemaProblem(status, adapter.target.display);
-  if (problem) throw problem;
-  return { live: await adapter.readSnapshot(readState), initialize: false };
+  const schema = requireVantage6(status, adapter.target.display);
+  return { live: await adapter.readSnapshot((db) => readState(db, schema)), initialize: false };
 }
 
 /** For a database that does not exist yet: plan must not create it. */

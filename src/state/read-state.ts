@@ -1,6 +1,8 @@
-import { ruleKey, type Operation, type Scope } from '../catalog/rule-catalog.js';
-import type { Vantage6Db } from '../db/database-adapter.js';
 import { sql } from 'kysely';
+import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type Scope } from '../catalog/rule-catalog.js';
+import { versionRangeOf } from '../catalog/vantage6-versions.js';
+import type { Vantage6Db } from '../db/database-adapter.js';
+import type { Vantage6Schema } from '../db/inspect-schema.js';
 import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../federation.js';
 import type { LiveRole, LiveState } from './live-state.js';
 
@@ -21,11 +23,31 @@ function present<T>(value: T | undefined | null): value is T {
 }
 
 /**
+ * What tasks, runs and algorithm stores refer to, so that a prune never
+ * orphans them: one query, over the columns this database has.
+ */
+function inUseQuery(schema: Vantage6Schema) {
+  const { taskStudies, algorithmStores } = schema.features;
+  return sql<{ kind: EntityKind; id: number }>`
+    select 'collaboration' as kind, collaboration_id as id from task where collaboration_id is not null
+    ${taskStudies ? sql`union select 'study', study_id from task where study_id is not null` : sql``}
+    union select 'organization', init_org_id from task where init_org_id is not null
+    union select 'organization', organization_id from run where organization_id is not null
+    union select 'user', init_user_id from task where init_user_id is not null
+    ${algorithmStores ? sql`union select 'collaboration', collaboration_id from algorithmstore where collaboration_id is not null` : sql``}
+    union select 'node', n.id from node n
+      join run r on r.organization_id = n.organization_id
+      join task t on t.id = r.task_id and t.collaboration_id = n.collaboration_id`;
+}
+
+/**
  * Read the whole administrative state in a fixed number of queries (one per
  * table, one for runtime references), whatever the size of the federation,
- * and join in memory.
+ * and join in memory. Tables of features the database lacks (studies before
+ * 4.3) read as empty.
  */
-export async function readState(db: Vantage6Db): Promise<LiveState> {
+export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise<LiveState> {
+  const { features } = schema;
   const [rules, organizations, collaborations, members, nodes, studies, studyMembers, roles, roleRules, users, permissions, userRules, inUse] =
     await Promise.all([
       db.selectFrom('rule').select(['id', 'name', 'scope', 'operation']).orderBy('id').execute(),
@@ -33,24 +55,15 @@ export async function readState(db: Vantage6Db): Promise<LiveState> {
       db.selectFrom('collaboration').select(['id', 'name', 'encrypted']).orderBy('id').execute(),
       db.selectFrom('Member').select(['collaboration_id as owner', 'organization_id as target']).execute(),
       db.selectFrom('node').select(['id', 'name', 'organization_id', 'collaboration_id']).orderBy('id').execute(),
-      db.selectFrom('study').select(['id', 'name', 'collaboration_id']).orderBy('id').execute(),
-      db.selectFrom('StudyMember').select(['study_id as owner', 'organization_id as target']).execute(),
-      db.selectFrom('role').select(['id', 'name', 'description', 'organization_id', 'is_default_role']).orderBy('id').execute(),
+      features.studies ? db.selectFrom('study').select(['id', 'name', 'collaboration_id']).orderBy('id').execute() : [],
+      features.studies ? db.selectFrom('StudyMember').select(['study_id as owner', 'organization_id as target']).execute() : [],
+      db.selectFrom('role').select(['id', 'name', 'description', 'organization_id'])
+        .$if(features.defaultRoleFlag, (query) => query.select('is_default_role')).orderBy('id').execute(),
       db.selectFrom('role_rule_association').select(['role_id as owner', 'rule_id as target']).execute(),
       db.selectFrom('user').select(['id', 'username', 'firstname', 'lastname', 'email', 'organization_id']).orderBy('id').execute(),
       db.selectFrom('Permission').select(['user_id as owner', 'role_id as target']).execute(),
       db.selectFrom('UserPermission').select(['user_id as owner', 'rule_id as target']).execute(),
-      // What tasks, runs and algorithm stores refer to, so that a prune never orphans them.
-      sql<{ kind: EntityKind; id: number }>`
-        select 'collaboration' as kind, collaboration_id as id from task where collaboration_id is not null
-        union select 'study', study_id from task where study_id is not null
-        union select 'organization', init_org_id from task where init_org_id is not null
-        union select 'organization', organization_id from run where organization_id is not null
-        union select 'user', init_user_id from task where init_user_id is not null
-        union select 'collaboration', collaboration_id from algorithmstore where collaboration_id is not null
-        union select 'node', n.id from node n
-          join run r on r.organization_id = n.organization_id
-          join task t on t.id = r.task_id and t.collaboration_id = n.collaboration_id`.execute(db),
+      inUseQuery(schema).execute(db),
     ]);
 
   const ruleKeyById = new Map<number, string>();
@@ -78,11 +91,16 @@ export async function readState(db: Vantage6Db): Promise<LiveState> {
     organization: nameOf(orgName, role.organization_id),
     description: role.description,
     rules: namesOf(ruleKeyById, roleRuleLinks.get(role.id)),
-    isDefault: Boolean(role.is_default_role),
+    // Before 4.3 there is no flag, and a server that upgrades such a database adds it as NULL:
+    // then the built-in roles are the ones with their names and no organization.
+    isDefault: typeof role.is_default_role === 'boolean' || typeof role.is_default_role === 'number'
+      ? Boolean(role.is_default_role)
+      : role.organization_id === null && DEFAULT_ROLE_NAMES.has(role.name),
   }]));
   const roleRefById = new Map<number, RoleRef>(liveRoles.map((role) => [role.id, { name: role.name, organization: role.organization }]));
 
   return {
+    server: { versions: versionRangeOf(schema.columns, new Set(ruleKeyById.values())), features },
     rules: [...ruleKeyById].map(([id, key]) => ({ id, key })),
     organizations: organizations.flatMap((org) => (org.name === null ? [] : [{
       id: org.id,

@@ -42,7 +42,7 @@ describe('the fedctl command', () => {
   it('validates the example: exit 0', async () => {
     const result = await fedctl(['validate', EXAMPLE_CONFIG], workdir());
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /The config is valid: 4 organizations, 2 collaborations, 5 nodes, 1 studies, 2 roles, 5 users\./);
+    assert.match(result.stdout, /The config is valid for vantage6 4\.14: 4 organizations, 2 collaborations, 5 nodes, 1 studies, 2 roles, 5 users\./);
   });
 
   it('reports a misspelt reference, a duplicate username and a wrong type at once, one located line each', async () => {

@@ -157,13 +157,49 @@ describe('validate', () => {
   it('checks rules against the catalogue, and expands all', async () => {
     const { lines } = await check(`roles:\n  - name: R\n    rules:\n      - resource: collaboration\n        scope: collaboration\n        operation: view\n`);
     assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? '', /there is no rule to view collaboration with scope collaboration \(collaboration has: view\/global, view\/organization/);
+    assert.match(lines[0] ?? '', /4\.14 has no rule to view collaboration with scope collaboration \(collaboration has: view\/global, view\/organization/);
     const file = path.join(dir, 'all.yaml');
     writeFileSync(file, `roles:\n  - name: R\n    rules:\n      - resource: event\n        scope: all\n        operation: [send, r]\n`);
     const { desired } = validateConfig(await loadConfig([file]), {});
     assert.deepEqual(desired?.roles[0]?.rules, [
       'event:COLLABORATION:RECEIVE', 'event:COLLABORATION:SEND', 'event:GLOBAL:RECEIVE', 'event:GLOBAL:SEND',
       'event:ORGANIZATION:RECEIVE', 'event:ORGANIZATION:SEND',
+    ]);
+  });
+
+  it('checks rules and studies against the release the config declares, or the flag', async () => {
+    const studyRule = 'roles:\n  - name: R\n    rules:\n      - { resource: study, scope: organization, operation: view }\n      - { resource: organization, scope: global, operation: delete }\n';
+    const study = 'studies:\n  - name: S\n    collaboration: Trial\n    organizations: [IKNL]\n';
+    const old = await check(`vantage6: "4.0"\n${BASE}${studyRule}${study}`);
+    assert.deepEqual(old.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '14:9 roles[0].rules[0]: vantage6 4.0 has no rules for study (the rules come from the server\'s own catalogue; upgrade the server or remove this rule)',
+      '15:9 roles[0].rules[1]: vantage6 4.0 has no rule to delete organization with scope global (organization has: view/global, view/organization, view/collaboration, edit/global, edit/organization, edit/collaboration, create/global)',
+      '17:11 studies[0].name: vantage6 4.0 has no studies (studies come with vantage6 4.3; remove the study or upgrade the server first)',
+    ]);
+    // 4.3 to 4.7 have studies and their rules, but cannot delete organizations; 4.8 can.
+    const mid = await check(`vantage6: "4.6"\n${BASE}${studyRule}${study}`);
+    assert.deepEqual(mid.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ').replace(/ \(.*/, '')), [
+      '15:9 roles[0].rules[1]: vantage6 4.6 has no rule to delete organization with scope global',
+    ]);
+    assert.equal((await check(`vantage6: "4.8"\n${BASE}${studyRule}${study}`)).valid, true);
+    // The flag wins over the config; a release fedctl does not know, or a bare number, is refused at its place.
+    const file = path.join(dir, 'flag.yaml');
+    writeFileSync(file, `vantage6: "4.14"\n${BASE}${study}`);
+    const flagged = validateConfig(await loadConfig([file]), {}, { version: 2 });
+    assert.equal(flagged.desired, null);
+    assert.match(flagged.diagnostics.map(formatDiagnostic).join('\n'), /vantage6 4\.2 has no studies/);
+    assert.match((await check(`vantage6: "4.15"\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: fedctl does not know vantage6 4\.15 \(it knows vantage6 4\.0 to 4\.14\)/);
+    assert.match((await check(`vantage6: 4.10\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: must be string, not number 4\.1 \(quote it, so that YAML reads it as text\)/);
+  });
+
+  it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {
+    const file = path.join(dir, 'live.yaml');
+    writeFileSync(file, `vantage6: "4.14"\n${BASE}roles:\n  - name: R\n    rules:\n      - { resource: event, scope: all, operation: all }\n`);
+    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false };
+    const result = validateConfig(await loadConfig([file]), {}, { server, version: 14 });
+    assert.deepEqual(result.desired?.roles[0]?.rules, ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE']);
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '1:11 warning: vantage6: the config is for vantage6 4.14, but the database is vantage6 4.0 to 4.1 (rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version)',
     ]);
   });
 

@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { VANTAGE6_COLUMNS } from '../../src/db/vantage6-tables.js';
 import type { TestDatabase } from './test-databases.js';
 
 export const EXAMPLE_CONFIG = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../examples/federation.yaml');
@@ -16,10 +15,22 @@ export function writeConfig(db: { dir: string }, text: string, name = 'federatio
   return file;
 }
 
-/** Every row of every vantage6 table, in a stable order: equal snapshots mean an unchanged database. */
+/** The tables and columns of a test database, as its catalog lists them. */
+export async function tableColumns(db: TestDatabase): Promise<Record<string, string[]>> {
+  const rows = await db.sql(db.engine === 'sqlite'
+    ? `select m.name as tbl, p.name as col from sqlite_master m join pragma_table_info(m.name) p
+       where m.type = 'table' and m.name not like 'sqlite_%' order by m.name, p.cid`
+    : `select table_name as tbl, column_name as col from information_schema.columns
+       where table_schema = current_schema() order by table_name, ordinal_position`);
+  const out: Record<string, string[]> = {};
+  for (const row of rows) (out[String(row.tbl)] ??= []).push(String(row.col));
+  return out;
+}
+
+/** Every row of every table, in a stable order: equal snapshots mean an unchanged database. */
 export async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const [table, columns] of Object.entries(VANTAGE6_COLUMNS)) {
+  for (const [table, columns] of Object.entries(await tableColumns(db))) {
     const quoted = columns.map((c) => `"${c}"`).join(', ');
     const rows = await db.sql(`select ${quoted} from "${table}" order by ${columns.map((_, i) => i + 1).join(', ')}`);
     out[table] = rows.map((row) => JSON.parse(JSON.stringify(row)));

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import type { ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
 import type { DatabaseAdapter } from '../../src/db/database-adapter.js';
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from '../../src/db/database-url.js';
 import { openDatabase } from '../../src/db/open-database.js';
@@ -116,7 +117,12 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   };
 }
 
-export const REFERENCE_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../reference/vantage6-4.14');
+/** The project's copy of a release's reference data (DDL, seed, rules, built-in roles). */
+export function referenceDir(release: ReferenceRelease): string {
+  return path.resolve(path.dirname(new URL(import.meta.url).pathname), `../../reference/vantage6-${release}`);
+}
+
+export const REFERENCE_DIR = referenceDir('4.14');
 
 /** Run `body` on a database of its own, made by `fedctl init`, and drop it afterwards. */
 export async function withInitializedDatabase(engine: Engine, body: (db: TestDatabase) => Promise<void>): Promise<void> {

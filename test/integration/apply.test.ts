@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import { parse } from 'yaml';
 import { runCli } from '../helpers/run-cli.js';
 import { ENGINES, REFERENCE_DIR, createTestDatabase, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
+import { assertPythonBcryptVerifies } from '../helpers/python-bcrypt.js';
 
 const FAST = ['--bcrypt-cost', '4'];
 
@@ -17,16 +17,6 @@ async function apply(db: TestDatabase, config: string, extra: string[] = [], env
 
 async function plan(db: TestDatabase, config: string, extra: string[] = []) {
   return runCli(['plan', config, '--database', db.url, '--detailed-exitcode', ...extra], { cwd: db.dir });
-}
-
-
-function pythonBcrypt(): string | null {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import bcrypt'], { stdio: 'ignore' });
-    return '/usr/bin/python3';
-  } catch {
-    return null;
-  }
 }
 
 for (const { engine, skip } of ENGINES) {
@@ -99,14 +89,7 @@ for (const { engine, skip } of ENGINES) {
           assert.match(plain, /./);
         }
         assert.ok(nodes.every((n) => /^[0-9a-f-]{36}$/.test(secrets.nodes[String(n.name)]?.api_key ?? '')));
-        const python = pythonBcrypt();
-        if (python === null) {
-          if (process.env.FEDCTL_REQUIRE_PYTHON_BCRYPT) assert.fail('Python bcrypt is required (FEDCTL_REQUIRE_PYTHON_BCRYPT) but not importable');
-          process.stderr.write('*** Python bcrypt not importable: the check with the bcrypt vantage6 uses is SKIPPED ***\n');
-          return;
-        }
-        const script = 'import bcrypt, json, sys\nfor p, h in json.load(sys.stdin): assert bcrypt.checkpw(p.encode(), h.encode()), h\nprint("ok")';
-        assert.equal(execFileSync(python, ['-c', script], { input: JSON.stringify(pairs) }).toString().trim(), 'ok');
+        assertPythonBcryptVerifies(pairs);
         for (const output of [applied.stdout, applied.stderr]) {
           for (const [plain] of pairs) assert.ok(!output.includes(plain), 'a secret was printed');
         }

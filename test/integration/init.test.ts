@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_ROLES, RULE_CATALOG, ruleKey } from '../../src/catalog/rule-catalog.js';
-import { VANTAGE6_COLUMNS } from '../../src/db/vantage6-tables.js';
-import { readState } from '../../src/state/read-state.js';
+import { referenceCatalog } from '../../src/catalog/reference-catalog.js';
+import { ruleKey, type Operation, type Scope } from '../../src/catalog/rule-catalog.js';
+import { FEATURES, REFERENCE_RELEASES, minorOf, type ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
+import { inspectSchema, requireVantage6 } from '../../src/db/inspect-schema.js';
+import { REQUIRED_COLUMNS } from '../../src/db/vantage6-tables.js';
 import { freshState } from '../../src/state/fresh-state.js';
+import { readState } from '../../src/state/read-state.js';
+import { EXAMPLE_CONFIG, tableColumns } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, REFERENCE_DIR, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, createTestDatabase, referenceDir, type TestDatabase } from '../helpers/test-databases.js';
 
 /** The catalog of a database: tables, columns with types and nullability, constraints, enum types. */
 async function catalog(db: TestDatabase): Promise<unknown> {
@@ -31,55 +35,84 @@ async function catalog(db: TestDatabase): Promise<unknown> {
   return { columns, constraints, enums, sequences };
 }
 
-async function loadReferenceSchema(db: TestDatabase): Promise<void> {
-  if (db.engine === 'sqlite') await db.loadFile(readFileSync(path.join(REFERENCE_DIR, 'schema.sqlite.sql'), 'utf8'));
-  else await db.loadFile(path.join(REFERENCE_DIR, 'schema.postgres.sql'));
+async function loadReferenceSchema(db: TestDatabase, release: ReferenceRelease = '4.14'): Promise<void> {
+  const file = path.join(referenceDir(release), db.engine === 'sqlite' ? 'schema.sqlite.sql' : 'schema.postgres.sql');
+  await db.loadFile(db.engine === 'sqlite' ? readFileSync(file, 'utf8') : file);
 }
 
 for (const { engine, skip } of ENGINES) {
   describe(`fedctl init on ${engine}`, { skip }, () => {
-    it('creates exactly the reference schema', async () => {
-      const made = await createTestDatabase(engine);
-      const reference = await createTestDatabase(engine);
-      try {
-        const result = await runCli(['init', '--database', made.url], { cwd: made.dir });
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stdout, /vantage6 4\.14 schema, 86 rules and 7 built-in roles/);
-        await loadReferenceSchema(reference);
-        assert.deepEqual(await catalog(made), await catalog(reference));
-      } finally {
-        await made.drop();
-        await reference.drop();
-      }
-    });
+    for (const release of REFERENCE_RELEASES) {
+      it(`--vantage6-version ${release} creates exactly that release's schema, rules and built-in roles`, async () => {
+        const made = await createTestDatabase(engine);
+        const reference = await createTestDatabase(engine);
+        try {
+          const result = await runCli(['init', '--database', made.url, '--vantage6-version', release], { cwd: made.dir });
+          assert.equal(result.code, 0, result.stderr);
+          const { rules, defaultRoles } = referenceCatalog(release);
+          assert.match(result.stdout, new RegExp(`vantage6 ${release.replace('.', '\\.')} schema, ${rules.length} rules and 7 built-in roles`));
+          await loadReferenceSchema(reference, release);
+          assert.deepEqual(await catalog(made), await catalog(reference));
 
-    it('seeds the rule catalogue and the built-in roles as the server does', async () => {
+          // Rows: the rule catalogue by id, and each built-in role's association rows (duplicates included).
+          const rows = await made.sql('select id, name, operation, scope from rule order by id');
+          assert.deepEqual(rows.map((r) => [Number(r.id), ruleKey({ resource: String(r.name), scope: r.scope as Scope, operation: r.operation as Operation })]),
+            rules.map((r) => [r.id, ruleKey(r)]));
+          const links = await made.sql(`select a.role_id, r.name, r.scope, r.operation from role_rule_association a
+            join rule r on r.id = a.rule_id order by a.role_id, r.name, r.scope, r.operation`);
+          for (const role of defaultRoles) {
+            const actual = links.filter((l) => Number(l.role_id) === role.id)
+              .map((l) => ruleKey({ resource: String(l.name), scope: l.scope as Scope, operation: l.operation as Operation })).sort();
+            assert.deepEqual(actual, [...role.associationRows].sort(), `rules of ${role.name}`);
+          }
+          const roles = await made.sql('select * from role order by id');
+          assert.deepEqual(roles.map((r) => [Number(r.id), r.name, r.description, r.organization_id]),
+            defaultRoles.map((r) => [r.id, r.name, r.description, null]));
+          const hasFlag = minorOf(release) >= FEATURES.defaultRoleFlag.since;
+          assert.ok(roles.every((r) => (hasFlag ? Boolean(r.is_default_role) : !('is_default_role' in r))));
+
+          // A fresh database reads as the state plan assumes for that release.
+          const adapter = await made.open();
+          try {
+            const schema = requireVantage6(await inspectSchema(adapter), made.target.display);
+            assert.deepEqual(await adapter.readSnapshot((db) => readState(db, schema)), freshState(release));
+          } finally {
+            await adapter.close();
+          }
+        } finally {
+          await made.drop();
+          await reference.drop();
+        }
+      });
+    }
+
+    it('creates the newest release by default', async () => {
       const db = await createTestDatabase(engine);
       try {
-        assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
-        const rules = await db.sql('select id, name, operation, scope from rule order by id');
-        assert.deepEqual(rules.map((r) => [Number(r.id), ruleKey({ resource: String(r.name), scope: r.scope as never, operation: r.operation as never })]),
-          RULE_CATALOG.map((r) => [r.id, ruleKey(r)]));
-        const links = await db.sql('select role_id, count(*) as n from role_rule_association group by role_id order by role_id');
-        assert.deepEqual(links.map((l) => [Number(l.role_id), Number(l.n)]), DEFAULT_ROLES.map((r) => [r.id, r.associationRows.length]));
-        const roles = await db.sql('select name, is_default_role, organization_id from role order by id');
-        assert.ok(roles.every((r) => Boolean(r.is_default_role) && r.organization_id === null));
-        // The state a fresh database reads as is the one plan assumes for a database that does not exist yet.
-        const adapter = await db.open();
-        try {
-          assert.deepEqual(await adapter.readSnapshot(readState), freshState());
-        } finally {
-          await adapter.close();
-        }
+        const result = await runCli(['init', '--database', db.url], { cwd: db.dir });
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /vantage6 4\.14 schema, 86 rules and 7 built-in roles/);
       } finally {
         await db.drop();
       }
     });
 
-    it('changes nothing when run on a complete database', async () => {
+    it('refuses a release whose reference data fedctl does not carry, touching nothing', async () => {
       const db = await createTestDatabase(engine);
       try {
-        assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
+        const result = await runCli(['init', '--database', db.url, '--vantage6-version', '4.8'], { cwd: db.dir });
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /can create the databases of vantage6 4\.0, 4\.3, 4\.6, 4\.10, 4\.13, 4\.14, not 4\.8/);
+        assert.deepEqual(await tableColumns(db), {});
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('changes nothing when run on a vantage6 database of any release', async () => {
+      const db = await createTestDatabase(engine);
+      try {
+        assert.equal((await runCli(['init', '--database', db.url, '--vantage6-version', '4.0'], { cwd: db.dir })).code, 0);
         await db.sql("insert into organization (id, name) values (100, 'Kept')");
         const before = await db.sql('select count(*) as n from rule');
         const again = await runCli(['init', '--database', db.url], { cwd: db.dir });
@@ -87,6 +120,7 @@ for (const { engine, skip } of ENGINES) {
         assert.match(again.stdout, /already has the vantage6 schema; nothing was changed/);
         assert.deepEqual(await db.sql('select count(*) as n from rule'), before);
         assert.deepEqual(await db.sql('select name from organization'), [{ name: 'Kept' }]);
+        assert.equal((await tableColumns(db)).study, undefined);
       } finally {
         await db.drop();
       }
@@ -111,26 +145,37 @@ for (const { engine, skip } of ENGINES) {
         await db.sql('create table collaboration (id integer primary key, name varchar, encrypted boolean)');
         const result = await runCli(['init', '--database', db.url], { cwd: db.dir });
         assert.equal(result.code, 1);
-        assert.match(result.stderr, /part of the vantage6 4\.14 schema; missing: /);
+        assert.match(result.stderr, /is not a complete vantage6 4\.x database; missing: /);
         assert.match(result.stderr, /column organization\.domain/);
         assert.match(result.stderr, /table user,/);
-        assert.deepEqual((await db.sql(engine === 'sqlite'
-          ? "select name from sqlite_master where type = 'table' order by name"
-          : "select table_name as name from information_schema.tables where table_schema = 'public' order by 1")).map((r) => r.name),
-        ['collaboration', 'organization']);
+        assert.match(result.stderr, /start the server version this database belongs to once, or restore a backup/);
+        assert.deepEqual(Object.keys(await tableColumns(db)).sort(), ['collaboration', 'organization']);
       } finally {
         await db.drop();
       }
     });
 
-    it('refuses a vantage6 table that lacks a column', async () => {
+    it('refuses a vantage6 table that lacks a column fedctl needs', async () => {
       const db = await createTestDatabase(engine);
       try {
         await loadReferenceSchema(db);
-        await db.sql(engine === 'sqlite' ? 'alter table node drop column api_key' : 'alter table node drop column api_key');
+        await db.sql('alter table node drop column api_key');
         const result = await runCli(['init', '--database', db.url], { cwd: db.dir });
         assert.equal(result.code, 1);
         assert.match(result.stderr, /missing: column node\.api_key/);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('refuses half a feature: studies without their member table', async () => {
+      const db = await createTestDatabase(engine);
+      try {
+        await loadReferenceSchema(db);
+        await db.sql('drop table "StudyMember"');
+        const result = await runCli(['plan', '--database', db.url, EXAMPLE_CONFIG], { cwd: db.dir });
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /missing: table StudyMember/);
       } finally {
         await db.drop();
       }
@@ -139,18 +184,25 @@ for (const { engine, skip } of ENGINES) {
 }
 
 describe('schema knowledge', () => {
-  it('VANTAGE6_COLUMNS lists exactly the tables and columns of the reference SQLite DDL', async () => {
-    const db = await createTestDatabase('sqlite');
-    try {
-      await db.loadFile(readFileSync(path.join(REFERENCE_DIR, 'schema.sqlite.sql'), 'utf8'));
-      const rows = await db.sql(`select m.name as tbl, p.name as col from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table'`);
-      const actual: Record<string, string[]> = {};
-      for (const row of rows) (actual[String(row.tbl)] ??= []).push(String(row.col));
-      const sortRecord = (r: Record<string, readonly string[]>): [string, string[]][] =>
-        Object.entries(r).map(([k, v]): [string, string[]] => [k, [...v].sort()]).sort(([a], [b]) => a.localeCompare(b));
-      assert.deepEqual(sortRecord(actual), sortRecord(VANTAGE6_COLUMNS));
-    } finally {
-      await db.drop();
-    }
-  });
+  for (const release of REFERENCE_RELEASES) {
+    it(`matches the DDL of vantage6 ${release}: every required column there, each feature exactly from its release`, async () => {
+      const db = await createTestDatabase('sqlite');
+      try {
+        await loadReferenceSchema(db, release);
+        const columns = await tableColumns(db);
+        for (const [table, names] of Object.entries(REQUIRED_COLUMNS)) {
+          for (const name of names) assert.ok(columns[table]?.includes(name), `${table}.${name} in ${release}`);
+        }
+        for (const [feature, { since, columns: featureColumns }] of Object.entries(FEATURES)) {
+          for (const [table, names] of Object.entries(featureColumns)) {
+            for (const name of names) {
+              assert.equal(columns[table]?.includes(name) ?? false, minorOf(release) >= since, `${feature}: ${table}.${name} in ${release}`);
+            }
+          }
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+  }
 });

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { RULE_CATALOG, readableSpelling } from '../../src/catalog/rule-catalog.js';
+import { readableSpelling } from '../../src/catalog/rule-catalog.js';
+import { referenceCatalog } from '../../src/catalog/reference-catalog.js';
+import { NEWEST_RELEASE } from '../../src/catalog/vantage6-versions.js';
+
+const RULE_CATALOG = referenceCatalog(NEWEST_RELEASE).rules;
 import { parseConfigText } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
 import { runCli } from '../helpers/run-cli.js';

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_PRUNING, type DesiredState } from '../../src/federation.js';
-import { computePlan } from '../../src/plan/compute-plan.js';
+import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
-import type { Plan } from '../../src/plan/plan.js';
 
-const DATABASE: Plan['database'] = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
+const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
 const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], previousNames: {}, prune: NO_PRUNING };
 

@@ -23,7 +23,7 @@ describe('renderPlanText', () => {
     assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), `\
 + sqlite:///f.sqlite is empty: the vantage6 4.14 schema, rule catalogue and built-in roles will be created first.
 
-fedctl will make these changes to sqlite:///f.sqlite:
+fedctl will make these changes to sqlite:///f.sqlite (vantage6 4.13 to 4.14):
 
   + organization "IKNL"
       domain:  "iknl.nl"
@@ -64,7 +64,7 @@ Plan: 4 to add, 0 to change, 0 to destroy.
     const plan = computePlan(desired, state, { engine: 'postgres', display: 'postgresql://u:***@h/db', initialize: false });
     const text = renderPlanText(plan, { color: false, showUnmanaged: false });
     assert.equal(text, `\
-fedctl will make these changes to postgresql://u:***@h/db:
+fedctl will make these changes to postgresql://u:***@h/db (vantage6 4.13 to 4.14):
 
   ~ organization "IKNL"
       domain: "old.nl" -> "iknl.nl"
@@ -87,6 +87,6 @@ Plan: 0 to add, 3 to change, 0 to destroy.
 
   it('says so when nothing changes', () => {
     const plan = computePlan({ ...desired, organizations: [], collaborations: [], nodes: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
-    assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite matches the config.\n');
+    assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite (vantage6 4.13 to 4.14) matches the config.\n');
   });
 });

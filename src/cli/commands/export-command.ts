@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { describeRange } from '../../catalog/vantage6-versions.js';
 import { stringify } from 'yaml';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
@@ -21,15 +22,17 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   }
   const adapter = await openDatabase(target, { readonly: true });
   let result;
+  let version;
   try {
     const { live, initialize } = await loadLiveState(adapter);
     if (initialize) throw new FedctlError('DATABASE_NOT_VANTAGE6', `no vantage6 tables in ${target.display}`, 'nothing to export');
     result = exportConfig(live);
+    version = live.server.versions;
   } finally {
     await adapter.close();
   }
   const header = [
-    `# Exported by fedctl from ${target.display} on ${new Date().toISOString()}.`,
+    `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${new Date().toISOString()}.`,
     '# Built-in roles and the server\'s root user are the server\'s own and left out; no secrets are exported.',
     ...result.skipped.map((skip) => `# Left out: ${skip.what}: ${skip.reason}.`),
   ];

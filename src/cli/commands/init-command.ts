@@ -1,3 +1,5 @@
+import { referenceCatalog } from '../../catalog/reference-catalog.js';
+import type { ReferenceRelease } from '../../catalog/vantage6-versions.js';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { initDatabase } from '../../db/init-database.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
@@ -5,17 +7,19 @@ import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 
-/** `fedctl init`: what a vantage6 server does to an empty database at its first start. */
-export async function initCommand(flags: DatabaseFlags, io: CliIo): Promise<number> {
+/** `fedctl init`: what a vantage6 server of a release does to an empty database at its first start. */
+export async function initCommand(flags: DatabaseFlags & { vantage6Version: ReferenceRelease }, io: CliIo): Promise<number> {
   const { target } = resolveDatabase(flags, io.env, io.cwd);
+  const release = flags.vantage6Version;
   const created = databaseIsAbsent(target);
   const adapter = await openDatabase(target, { readonly: false, lockTimeoutMs: flags.lockTimeout * 1000 });
   try {
-    const outcome = await initDatabase(adapter, flags.lockTimeout * 1000);
+    const outcome = await initDatabase(adapter, flags.lockTimeout * 1000, release);
     if (outcome === 'exists') {
       io.stdout.write(`${target.display} already has the vantage6 schema; nothing was changed.\n`);
     } else {
-      io.stdout.write(`${created ? 'Created' : 'Initialised'} ${target.display}: vantage6 4.14 schema, 86 rules and 7 built-in roles.\n`);
+      const { rules, defaultRoles } = referenceCatalog(release);
+      io.stdout.write(`${created ? 'Created' : 'Initialised'} ${target.display}: vantage6 ${release} schema, ${rules.length} rules and ${defaultRoles.length} built-in roles.\n`);
     }
     return EXIT_OK;
   } finally {

@@ -12,10 +12,11 @@ import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
 import { absentLiveState, loadLiveState, type LoadedLiveState } from '../../state/load-live-state.js';
-import type { LiveState } from '../../state/live-state.js';
+import { liveProfile, type LiveState } from '../../state/live-state.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
-import { loadDesiredState } from '../load-desired.js';
+import { checkConfig } from '../load-desired.js';
+import { loadConfig } from '../../config/load-config.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
 
 export interface PlanCommandFlags extends PlanFlags {
@@ -46,14 +47,24 @@ export function planFrom(target: DatabaseTarget, desired: DesiredState, options:
 
 /**
  * Load the config and read the database at the same time: the database
- * works on its queries while the config is parsed. Config errors are
- * reported first.
+ * works on its queries while the config is parsed. The config is then
+ * checked against the database's own rule catalogue and features. Config
+ * errors are reported first, also when the database cannot be read.
  */
 export async function loadAndRead(paths: readonly string[], target: DatabaseTarget, flags: PlanFlags, io: CliIo): Promise<{ desired: DesiredState; state: LoadedLiveState }> {
   const reading = readLive(target, flags.lockTimeout * 1000);
   reading.catch(() => undefined);
-  const desired = await loadDesiredState(paths, io, { quiet: flags.json ?? false });
-  return { desired, state: await reading };
+  const loaded = await loadConfig(paths);
+  const quiet = flags.json ?? false;
+  let state: LoadedLiveState;
+  try {
+    state = await reading;
+  } catch (error) {
+    checkConfig(loaded, io, { quiet });
+    throw error;
+  }
+  const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
+  return { desired, state };
 }
 
 /** Show a plan as the flags ask: JSON, Markdown or text. */

@@ -1,0 +1,31 @@
+import { referenceCatalog } from './reference-catalog.js';
+import { ruleKey, type RuleKey } from './rule-catalog.js';
+import {
+  catalogueReleaseOf, describeRange, featuresOfRelease, type Minor, type VersionRange,
+} from './vantage6-versions.js';
+
+/**
+ * What a vantage6 server offers a config: the rules of its catalogue and
+ * whether it has studies. Validation checks a config against one: the live
+ * database's own when there is a database, a release's when there is not.
+ */
+export interface ServerProfile {
+  readonly versions: VersionRange;
+  /** The catalogue's rules, in catalogue order. */
+  readonly rules: readonly RuleKey[];
+  readonly studies: boolean;
+}
+
+/** `vantage6 4.10 to 4.12`: how messages name the server a config is checked against. */
+export function describeServer(profile: Pick<ServerProfile, 'versions'>): string {
+  return `vantage6 ${describeRange(profile.versions)}`;
+}
+
+/** The profile of a chosen release, from the reference data of the carried release with the same catalogue. */
+export function releaseProfile(minor: Minor): ServerProfile {
+  return {
+    versions: { from: minor, to: minor },
+    rules: referenceCatalog(catalogueReleaseOf(minor)).rules.map(ruleKey),
+    studies: featuresOfRelease(minor).studies,
+  };
+}

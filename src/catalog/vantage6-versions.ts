@@ -1,0 +1,131 @@
+import type { RuleKey } from './rule-catalog.js';
+
+/**
+ * What fedctl knows about the vantage6 4.x releases, in one place: which
+ * release brought which table, column and rule, and which releases the
+ * project carries reference data of. Everything else asks this module (or
+ * the database's own catalogue) instead of comparing version numbers.
+ *
+ * A version is its minor number within 4.x: 4.10 is 10.
+ */
+export type Minor = number;
+
+export const OLDEST_MINOR: Minor = 0;
+export const NEWEST_MINOR: Minor = 14;
+
+/** Releases whose own server made the reference data in `reference/vantage6-X/` (DDL, seed, rules, roles). */
+export const REFERENCE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14'] as const;
+export type ReferenceRelease = (typeof REFERENCE_RELEASES)[number];
+export const NEWEST_RELEASE: ReferenceRelease = '4.14';
+
+/** The releases a database can be from, judged by what it has: `from` and `to` inclusive. */
+export interface VersionRange {
+  readonly from: Minor;
+  readonly to: Minor;
+}
+
+export function formatMinor(minor: Minor): string {
+  return `4.${minor}`;
+}
+
+/** `4.10 to 4.12`, or `4.2` when the range is one release. */
+export function describeRange(range: VersionRange): string {
+  return range.from === range.to ? formatMinor(range.from) : `${formatMinor(range.from)} to ${formatMinor(range.to)}`;
+}
+
+/** `"4.8"` (or `4.8.3`) → 8; null for anything that is not a vantage6 4.x fedctl knows. */
+export function parseVersion(text: string): Minor | null {
+  const match = /^4\.(\d{1,2})(?:\.\d+)?$/.exec(text.trim());
+  if (!match) return null;
+  const minor = Number(match[1]);
+  return minor >= OLDEST_MINOR && minor <= NEWEST_MINOR ? minor : null;
+}
+
+export function minorOf(release: ReferenceRelease): Minor {
+  return parseVersion(release) as Minor;
+}
+
+/** Parts of the schema fedctl uses only where the database has them. */
+export interface SchemaFeatures {
+  /** Tables `study` and `"StudyMember"` (4.3). */
+  readonly studies: boolean;
+  /** Column `role.is_default_role` (4.3): marks the built-in roles; before it they are known by name. */
+  readonly defaultRoleFlag: boolean;
+  /** Table `algorithmstore` (4.3): collaborations it refers to are never pruned. */
+  readonly algorithmStores: boolean;
+  /** Column `task.study_id` (4.3): studies tasks run in are never pruned. */
+  readonly taskStudies: boolean;
+}
+
+export type Feature = keyof SchemaFeatures;
+
+/** The tables and columns each feature brings, and the release that brought them. */
+export const FEATURES: Readonly<Record<Feature, { readonly since: Minor; readonly columns: Readonly<Record<string, readonly string[]>> }>> = {
+  studies: { since: 3, columns: { study: ['id', 'name', 'collaboration_id'], StudyMember: ['organization_id', 'study_id'] } },
+  defaultRoleFlag: { since: 3, columns: { role: ['is_default_role'] } },
+  algorithmStores: { since: 3, columns: { algorithmstore: ['id', 'collaboration_id'] } },
+  taskStudies: { since: 3, columns: { task: ['study_id'] } },
+};
+
+/** The features of a database a release's server made. */
+export function featuresOfRelease(minor: Minor): SchemaFeatures {
+  return {
+    studies: minor >= FEATURES.studies.since,
+    defaultRoleFlag: minor >= FEATURES.defaultRoleFlag.since,
+    algorithmStores: minor >= FEATURES.algorithmStores.since,
+    taskStudies: minor >= FEATURES.taskStudies.since,
+  };
+}
+
+/**
+ * What tells releases apart, each with the release that brought it. fedctl
+ * uses none of these columns; a server adds them (and appends the rule) when
+ * it upgrades a database in place, so they date a database without being
+ * required.
+ */
+type Mark =
+  | { readonly since: Minor; readonly table: string; readonly column: string }
+  | { readonly since: Minor; readonly rule: RuleKey };
+
+const MARKS: readonly Mark[] = [
+  { since: 2, table: 'user', column: 'last_email_failed_login_sent' },
+  { since: 3, table: 'user', column: 'last_email_recover_password_sent' },
+  { since: 3, table: 'study', column: 'id' },
+  { since: 6, table: 'task', column: 'algorithm_store_id' },
+  { since: 8, rule: 'organization:GLOBAL:DELETE' },
+  { since: 10, table: 'run', column: 'cleanup_at' },
+  { since: 13, table: 'run', column: 'blob_storage_used' },
+];
+
+/**
+ * The releases a database can be from, given its columns and rules: from the
+ * newest mark it has to just before the oldest mark it lacks. Versions
+ * between the releases the marks come from are assumed to look like the
+ * release before them.
+ */
+export function versionRangeOf(columns: ReadonlyMap<string, ReadonlySet<string>>, rules: ReadonlySet<RuleKey>): VersionRange {
+  return rangeOfMarks((mark) => ('rule' in mark ? rules.has(mark.rule) : columns.get(mark.table)?.has(mark.column) ?? false));
+}
+
+/** The range a database made by a release's own server shows. */
+export function versionRangeOfRelease(minor: Minor): VersionRange {
+  return rangeOfMarks((mark) => mark.since <= minor);
+}
+
+function rangeOfMarks(has: (mark: Mark) => boolean): VersionRange {
+  const from = Math.max(OLDEST_MINOR, ...MARKS.filter(has).map((mark) => mark.since));
+  const lacking = MARKS.filter((mark) => !has(mark)).map((mark) => mark.since - 1);
+  // A mark missing below one present means a hand-altered database: the newest mark decides.
+  return { from, to: Math.max(from, Math.min(NEWEST_MINOR, ...lacking)) };
+}
+
+/**
+ * The carried release whose rule catalogue a release has: the catalogue
+ * changed in 4.3 (study rules) and 4.8 (deleting organizations), and is the
+ * same (by name, scope and operation) in between.
+ */
+export function catalogueReleaseOf(minor: Minor): ReferenceRelease {
+  if (minor < 3) return '4.0';
+  if (minor < 8) return '4.3';
+  return NEWEST_RELEASE;
+}
