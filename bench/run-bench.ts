@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { PlaintextSecretsStore } from '../src/secrets/secrets-file.js';
 import { applyFederation } from '../src/apply/apply-federation.js';
 import { hashSecrets, hashWorkerCount } from '../src/apply/hash-pool.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -106,7 +107,7 @@ async function timedApply(adapter: DatabaseAdapter, desired: DesiredState, cost:
   let hashed = 0;
   counter.n = 0;
   await applyFederation(adapter, plan, () => plan, {
-    secretsFile: path.join(dir, 'fedctl-secrets.yaml'), bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {},
+    secrets: new PlaintextSecretsStore(path.join(dir, 'fedctl-secrets.yaml')), bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {},
     onHashProgress: (done) => { hashedAt = performance.now(); hashed = done; },
   });
   const total = performance.now() - start;

@@ -86,6 +86,29 @@ export const NO_PRUNING: PruneSettings = {
 /** Kinds that can be renamed, with the names they had, by the identity key of the entity now. */
 export type PreviousNames = Readonly<Partial<Record<Exclude<EntityKind, 'node'>, Readonly<Record<string, readonly string[]>>>>>;
 
+/** The vantage6 server as its nodes reach it: what a node configuration file needs. */
+export interface ServerAddress {
+  /** Base URL without trailing slash, e.g. `https://v6.example.org`. */
+  readonly url: string;
+  readonly port: number;
+  readonly apiPath: string;
+}
+
+/**
+ * Where the secrets apply makes may go. With any recipient, fedctl writes
+ * keys and passwords only encrypted to them (age), never in plaintext.
+ */
+export interface SecretsSettings {
+  /** The admins' age recipients (`age1…`): they can open every record and node file. */
+  readonly recipients: readonly string[];
+  /** Per organization, the age recipients of the people who run its nodes: they can open its node files. */
+  readonly organizations: Readonly<Record<string, readonly string[]>>;
+  /** Where nodes reach the server; without it no node configuration file is written. */
+  readonly server: ServerAddress | null;
+}
+
+export const NO_SECRETS_SETTINGS: SecretsSettings = { recipients: [], organizations: {}, server: null };
+
 /** What the config asks for. */
 export interface DesiredState {
   readonly organizations: readonly Organization[];
@@ -96,6 +119,7 @@ export interface DesiredState {
   readonly users: readonly DesiredUser[];
   readonly previousNames: PreviousNames;
   readonly prune: PruneSettings;
+  readonly secrets: SecretsSettings;
 }
 
 /** One comparable string per role identity. */

@@ -8,13 +8,12 @@ import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
 import type { HashOptions } from './hash-pool.js';
 import { prepareSecrets, type PreparedSecrets } from './prepare-secrets.js';
-import {
-  checkSecretsFileWritable, mergeSecrets, parseSecrets, restoreSecretsFile, snapshotSecretsFile, writeSecretsFile,
-} from './secrets-file.js';
+import type { MadeSecrets, SecretsStore } from '../secrets/secrets-store.js';
 import { ChangeWriter } from './write-changes.js';
 
 export interface ApplyOptions {
-  readonly secretsFile: string;
+  /** Where the keys and passwords apply makes go, before the commit. */
+  readonly secrets: SecretsStore;
   readonly bcryptCost: number;
   readonly lockTimeoutMs: number;
   /** Deletes are applied only when allowed (a guard for CI). */
@@ -35,8 +34,8 @@ export type ResolvePlan = (live: LiveState) => Plan;
 export interface ApplyResult {
   readonly plan: Plan;
   readonly initialized: boolean;
-  /** Entries added to the secrets file. */
-  readonly secrets: { readonly nodes: number; readonly users: number };
+  /** What went to the secrets store; empty when the plan made no secret. */
+  readonly secrets: MadeSecrets | null;
 }
 
 /** Refuse plans that must not be applied, whoever made them. */
@@ -48,8 +47,8 @@ export function checkApplicable(plan: Plan, allowDestroy: boolean): void {
 /**
  * Make the database match a plan in one transaction, serialized against
  * other fedctl runs. Secrets are hashed before the transaction (bcrypt is slow
- * and needs no lock); the secrets file is written after every row and before
- * COMMIT, so a key is never lost: if the file cannot be written, nothing is
+ * and needs no lock); the secrets store is written after every row and before
+ * COMMIT, so a key is never lost: if it cannot be written, nothing is
  * committed.
  */
 export async function applyFederation(
@@ -59,18 +58,18 @@ export async function applyFederation(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   checkApplicable(reviewed, options.allowDestroy);
-  await checkSecretsFileWritable(options.secretsFile);
+  await options.secrets.check();
   const hashing: HashOptions = { onProgress: options.onHashProgress, signal: options.signal };
   const prepared = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, hashing);
-  const written: SecretsWrite = { previous: undefined };
+  const written: SecretsWrite = { undo: null };
   try {
     return await adapter.writeTransaction((trx) => applyInTransaction(adapter, trx, reviewed, resolve, prepared, hashing, options, written),
       { lockTimeoutMs: options.lockTimeoutMs });
   } catch (error) {
-    // Rolled back after the secrets file was written (the commit refused): put the file back as it was.
+    // Rolled back after the secrets were written (the commit refused): put the store back as it was.
     // When the outcome of the commit is unknown, the new keys stay: they may belong to committed nodes.
     const unknown = isFedctlError(error) && error.code === 'COMMIT_UNKNOWN';
-    if (written.previous !== undefined && !unknown) await restoreSecretsFile(options.secretsFile, written.previous);
+    if (written.undo !== null && !unknown) await written.undo();
     if (isFedctlError(error)) throw error;
     // A database refusal (a constraint, a read-only file, a lost connection): the transaction is rolled back.
     throw new FedctlError('APPLY_FAILED', `apply failed and was rolled back: ${messageOf(error).split('\n')[0]}`,
@@ -99,26 +98,25 @@ async function applyInTransaction(
     secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, hashing);
   }
   await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);
-  // The last moment to stop: once the secrets file has the keys, the commit follows.
+  // The last moment to stop: once the secrets are stored, the commit follows.
   checkpoint();
-  await saveSecrets(options.secretsFile, secrets, written);
-  return {
-    plan,
-    initialized,
-    secrets: { nodes: Object.keys(secrets.fileEntries.nodes).length, users: Object.keys(secrets.fileEntries.users).length },
-  };
+  const made = madeSecrets(secrets, plan, live, adapter.target.display);
+  if (made !== null) written.undo = await options.secrets.save(made);
+  return { plan, initialized, secrets: made };
 }
 
-/** The secrets file's text before this apply wrote it; undefined while it has not written it. */
+/** How to undo what the secrets store saved; null while it has saved nothing. */
 interface SecretsWrite {
-  previous: string | null | undefined;
+  undo: (() => Promise<void>) | null;
 }
 
-async function saveSecrets(file: string, secrets: PreparedSecrets, written: SecretsWrite): Promise<void> {
+/** What the secrets stage gets: the new secrets, and each collaboration's encryption once the plan is applied. */
+function madeSecrets(secrets: PreparedSecrets, plan: Plan, live: LiveState, database: string): MadeSecrets | null {
   const { nodes, users } = secrets.fileEntries;
-  if (Object.keys(nodes).length === 0 && Object.keys(users).length === 0) return;
-  // Re-read under the lock: another run may have added keys since the check.
-  const previous = await snapshotSecretsFile(file);
-  await writeSecretsFile(file, mergeSecrets(parseSecrets(file, previous), secrets.fileEntries));
-  written.previous = previous;
+  if (Object.keys(nodes).length === 0 && Object.keys(users).length === 0) return null;
+  const collaborationEncrypted: Record<string, boolean> = Object.fromEntries(live.collaborations.map((c) => [c.name, c.encrypted]));
+  for (const change of plan.changes) {
+    if (change.kind === 'collaboration' && change.action !== 'delete') collaborationEncrypted[change.after.name] = change.after.encrypted;
+  }
+  return { content: secrets.fileEntries, collaborationEncrypted, database };
 }

@@ -4,7 +4,7 @@ import { FedctlError } from '../errors.js';
 import { nodeKey, type PasswordSource } from '../federation.js';
 import type { Change } from '../plan/plan.js';
 import { hashSecrets, type HashOptions } from './hash-pool.js';
-import type { SecretsContent } from './secrets-file.js';
+import type { SecretsContent } from '../secrets/secrets-store.js';
 import { setOwn } from '../own-property.js';
 
 /** Hashes for the rows apply inserts, and the plaintexts that go into the secrets file. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseVersion, type Minor, type ReferenceRelease } from '../catalog/vantage6-versions.js';
 import { formatPath } from '../config/diagnostic.js';
@@ -16,6 +17,8 @@ function cost(value: string): number {
   if (!Number.isInteger(parsed) || parsed < 4 || parsed > 31) throw new Error(`bcrypt cost must be an integer from 4 to 31, not ${value}`);
   return parsed;
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function vantage6Version(value: string): Minor {
   const minor = parseVersion(value);
@@ -71,7 +74,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('show the plan, ask for confirmation, and make the database match in one transaction')
     .argument('<config...>', 'YAML files or directories, or one plan saved with fedctl plan -o FILE.json')
     .option('--auto-approve', 'apply without asking (required without a terminal)')
-    .option('--secrets-file <file>', 'where new node API keys and generated passwords go (default: fedctl-secrets.yaml beside the config)')
+    .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
+    .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)')
+    .addOption(new Option('--recipient <age1...>', 'an admin\'s age public key to encrypt secrets to (also FEDCTL_AGE_RECIPIENTS); repeatable').default([]).argParser(collect))
     .addOption(new Option('--bcrypt-cost <n>', 'bcrypt cost for new keys and passwords').default(DEFAULT_BCRYPT_COST).argParser(cost))))
     .action(async (paths: string[], flags) => {
       const { applyCommand } = await import('./commands/apply-command.js');
@@ -84,6 +89,16 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .action(async (flags) => {
       const { exportCommand } = await import('./commands/export-command.js');
       setExit(await exportCommand(flags, io));
+    });
+
+  const secrets = program.command('secrets').description('read the encrypted secrets that apply wrote for recipients');
+  secrets.command('show')
+    .description('decrypt the records with your age identity and list the current key of every node and every generated password')
+    .argument('[dir]', 'the secrets folder apply wrote (--secrets-dir)', 'fedctl-secrets')
+    .requiredOption('-i, --identity <file>', 'your age identity file (age-keygen -o FILE)')
+    .action(async (dir: string, flags: { identity: string }) => {
+      const { secretsShowCommand } = await import('./commands/secrets-command.js');
+      setExit(await secretsShowCommand(path.resolve(io.cwd, dir), { identity: path.resolve(io.cwd, flags.identity) }, io));
     });
 
   return program;

@@ -10,10 +10,11 @@ export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
 
 /**
  * Where the two parsers read YAML differently (explicit tags, anchors,
- * directives, tabs), the precise one decides; test/config/yaml-semantics.test.ts
- * holds both to one reading everywhere else.
+ * directives, tabs, content after a document end marker), the precise one
+ * decides; test/config/yaml-semantics.test.ts holds both to one reading
+ * everywhere else.
  */
-const NOT_FOR_FAST_PATH = /[!&\t]|^%/m;
+const NOT_FOR_FAST_PATH = /[!&\t]|^%|^\.\.\./m;
 
 /** Far above the largest federation (50,000 users is about 10 MiB): a guard against feeding fedctl the wrong file. */
 const MAX_CONFIG_BYTES = 64 * 2 ** 20;

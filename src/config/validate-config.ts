@@ -7,7 +7,7 @@ import { FEATURES, NEWEST_MINOR, formatMinor, parseVersion, type Minor } from '.
 import {
   ENTITY_KINDS, NO_PRUNING, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
   type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
-  type PreviousNames, type PruneSettings, type Role, type RoleRef, type Study,
+  type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
 import { hasErrors } from './diagnostic.js';
@@ -83,7 +83,7 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
   }
 
   const checker = new SemanticChecker(diagnostics, env, server);
-  const desired = checker.check(entries, pruneSettings(loaded.documents));
+  const desired = checker.check(entries, pruneSettings(loaded.documents), loaded.documents);
   return { desired: hasErrors(diagnostics) ? null : desired, diagnostics: sortByLocation(diagnostics), server };
 }
 
@@ -197,7 +197,7 @@ class SemanticChecker {
     return seen;
   }
 
-  check(entries: Record<ListKind, Entry[]>, prune: PruneSettings): DesiredState {
+  check(entries: Record<ListKind, Entry[]>, prune: PruneSettings, documents: readonly ConfigDocument[]): DesiredState {
     const organizations = this.checkOrganizations(entries.organizations);
     const orgNames = new Set(organizations.map((o) => o.name));
     const { collaborations, nodes } = this.checkCollaborations(entries.collaborations, orgNames);
@@ -214,7 +214,59 @@ class SemanticChecker {
       role: this.previousNames('role', entries.roles, 'previous_names', byName('name'), roleKey),
       user: this.previousNames('user', entries.users, 'previous_usernames', byName('username'), (_, n) => n),
     };
-    return { organizations, collaborations, nodes, studies, roles, users, previousNames, prune };
+    return { organizations, collaborations, nodes, studies, roles, users, previousNames, prune, secrets: this.secretsSettings(documents, orgNames) };
+  }
+
+  /**
+   * `secrets:` and `server:` of every document: recipients are merged; an
+   * organization's recipients need the organization, and a server to point
+   * its node files at; `server:` is given once.
+   */
+  private secretsSettings(documents: readonly ConfigDocument[], orgNames: ReadonlySet<string>): SecretsSettings {
+    const recipients = new Set<string>();
+    const organizations = new Map<string, Set<string>>();
+    let server: { address: ServerAddress; entry: Entry } | null = null;
+    const needsServer: Entry[] = [];
+    for (const document of documents) {
+      if (!isRecord(document.value)) continue;
+      const { secrets, server: serverValue } = document.value;
+      if (isRecord(secrets)) {
+        for (const item of list(secrets.recipients)) if (typeof item === 'string') recipients.add(item);
+        if (isRecord(secrets.organizations)) {
+          for (const [organization, keys] of Object.entries(secrets.organizations)) {
+            const entry: Entry = { document, path: ['secrets', 'organizations'], value: secrets.organizations };
+            if (!this.reference(entry, [organization], 'organization', organization, orgNames)) continue;
+            const set = organizations.get(organization) ?? new Set<string>();
+            for (const key of list(keys)) if (typeof key === 'string') set.add(key);
+            organizations.set(organization, set);
+            needsServer.push(entry);
+          }
+        }
+      }
+      if (isRecord(serverValue) && typeof serverValue.url === 'string') {
+        const entry: Entry = { document, path: ['server'], value: serverValue };
+        const url = serverValue.url;
+        const address: ServerAddress = {
+          url,
+          port: typeof serverValue.port === 'number' ? serverValue.port : url.startsWith('https:') ? 443 : 7601,
+          apiPath: typeof serverValue.api_path === 'string' ? serverValue.api_path : '/api',
+        };
+        if (server !== null && JSON.stringify(server.address) !== JSON.stringify(address)) {
+          this.error(entry, [], 'server is given twice, differently', `first at ${this.where(server.entry)}; a federation has one server`);
+        } else {
+          server ??= { address, entry };
+        }
+      }
+    }
+    if (server === null && needsServer[0]) {
+      this.error(needsServer[0], [], 'organizations have recipients, but there is no server: block',
+        'add server: { url: https://… } so that their node configuration files point at the server');
+    }
+    return {
+      recipients: [...recipients],
+      organizations: Object.fromEntries([...organizations].map(([name, keys]) => [name, [...keys]])),
+      server: server?.address ?? null,
+    };
   }
 
   /**

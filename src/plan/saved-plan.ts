@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FedctlError, messageOf } from '../errors.js';
+import type { SecretsSettings } from '../federation.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './plan.js';
 
 /**
@@ -13,6 +14,8 @@ export interface SavedPlan {
   readonly stateFingerprint: string;
   readonly configFingerprint: string;
   readonly plan: Plan;
+  /** The config's recipients and server (public keys and an address, no secret), for the secrets apply makes. */
+  readonly secrets?: SecretsSettings;
 }
 
 export function isSavedPlanFile(path: string): boolean {

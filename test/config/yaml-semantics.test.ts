@@ -30,6 +30,8 @@ const EDGE_CASES = [
   'a:\n\t- tab\n',
   '--- \na: 1\n--- \nb: 2\n',
   '---\na: 1\n...\n',
+  '...\na',
+  'a: 1\n...\nb: 2\n',
   '',
   '# only a comment\n',
   'just a string\n',

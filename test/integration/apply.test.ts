@@ -172,6 +172,7 @@ for (const { engine, skip } of ENGINES) {
         mkdirSync(path.dirname(secretsFile));
         // The file turns into a folder once hashing has started: after the up-front check, before the write.
         const { applyFederation } = await import('../../src/apply/apply-federation.js');
+        const { PlaintextSecretsStore } = await import('../../src/secrets/secrets-file.js');
         const { loadConfig } = await import('../../src/config/load-config.js');
         const { validateConfig } = await import('../../src/config/validate-config.js');
         const { planAgainst } = await import('../../src/cli/commands/plan-command.js');
@@ -182,7 +183,7 @@ for (const { engine, skip } of ENGINES) {
         const adapter = await db.open();
         try {
           await assert.rejects(applyFederation(adapter, reviewed, () => reviewed, {
-            secretsFile, bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
+            secrets: new PlaintextSecretsStore(secretsFile), bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
             onHashProgress: () => { if (!existsSync(secretsFile)) mkdirSync(secretsFile); },
           }), /secrets file/);
         } finally {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_PRUNING, type DesiredState } from '../../src/federation.js';
+import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState } from '../../src/federation.js';
 import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
-const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], previousNames: {}, prune: NO_PRUNING };
+const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS };
 
 const org = (name: string) => ({ name, domain: null, address1: null, address2: null, zipcode: null, country: null });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_PRUNING, type DesiredState } from '../../src/federation.js';
+import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState } from '../../src/federation.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { renderPlanText } from '../../src/render/render-plan-text.js';
 import { freshState } from '../../src/state/fresh-state.js';
@@ -15,6 +15,7 @@ const desired: DesiredState = {
     roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: { from: 'env', variable: 'ANNA_PW' } }],
   previousNames: {},
   prune: NO_PRUNING,
+  secrets: NO_SECRETS_SETTINGS,
 };
 
 describe('renderPlanText', () => {

@@ -8,6 +8,8 @@ import { openDatabase } from '../../db/open-database.js';
 import type { DatabaseTarget } from '../../db/database-url.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
 import { FedctlError } from '../../errors.js';
+import { NO_SECRETS_SETTINGS, type SecretsSettings } from '../../federation.js';
+import { DEFAULT_SECRETS_DIR_NAME, openSecretsStore, type SecretsLocation } from '../../secrets/open-secrets-store.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { fingerprintState } from '../../plan/fingerprint.js';
 import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
@@ -20,13 +22,28 @@ import { loadAndRead, planFrom, showPlan } from './plan-command.js';
 export interface ApplyFlags extends PlanFlags {
   readonly autoApprove?: boolean;
   readonly secretsFile?: string;
+  readonly secretsDir?: string;
+  /** `--recipient`: admins' age public keys on top of the config's. */
+  readonly recipient: string[];
   readonly bcryptCost: number;
 }
 
-/** Default secrets file: beside the config file (or saved plan), or inside the config directory. */
-async function defaultSecretsFile(paths: readonly string[]): Promise<string> {
+/**
+ * Where secrets go: `--secrets-file` / `--secrets-dir`, or beside the config
+ * file (or saved plan), inside a config directory.
+ */
+async function secretsLocation(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<SecretsLocation> {
   const first = (await listConfigFiles(paths.slice(0, 1)))[0] ?? paths[0] ?? '.';
-  return path.join(path.dirname(first), DEFAULT_SECRETS_FILE_NAME);
+  return {
+    file: flags.secretsFile ? path.resolve(io.cwd, flags.secretsFile) : path.join(path.dirname(first), DEFAULT_SECRETS_FILE_NAME),
+    dir: flags.secretsDir ? path.resolve(io.cwd, flags.secretsDir) : path.join(path.dirname(first), DEFAULT_SECRETS_DIR_NAME),
+  };
+}
+
+/** The config's secrets settings with the admins' recipients of `--recipient` and FEDCTL_AGE_RECIPIENTS added. */
+function withRecipients(settings: SecretsSettings, flags: ApplyFlags, env: CliIo['env']): SecretsSettings {
+  const fromEnv = (env.FEDCTL_AGE_RECIPIENTS ?? '').split(/[\s,]+/).filter((r) => r !== '');
+  return { ...settings, recipients: [...new Set([...settings.recipients, ...flags.recipient, ...fromEnv])] };
 }
 
 async function confirm(io: CliIo): Promise<boolean> {
@@ -47,7 +64,7 @@ const sameChanges = (a: Plan, b: Plan): boolean => JSON.stringify(a.changes) ===
  * recomputed and, if the database changed meanwhile, applied fresh only
  * without a human reviewer (--auto-approve).
  */
-async function preparePlan(paths: readonly string[], target: DatabaseTarget, flags: ApplyFlags, io: CliIo): Promise<{ plan: Plan; resolve: ResolvePlan }> {
+async function preparePlan(paths: readonly string[], target: DatabaseTarget, flags: ApplyFlags, io: CliIo): Promise<{ plan: Plan; resolve: ResolvePlan; secrets: SecretsSettings }> {
   if (paths.length === 1 && isSavedPlanFile(paths[0] as string)) {
     const saved = await readSavedPlan(paths[0] as string);
     if (saved.plan.database.display !== target.display) {
@@ -56,6 +73,7 @@ async function preparePlan(paths: readonly string[], target: DatabaseTarget, fla
     }
     return {
       plan: saved.plan,
+      secrets: saved.secrets ?? NO_SECRETS_SETTINGS,
       resolve: (live) => {
         if (fingerprintState(live) !== saved.stateFingerprint) {
           throw new FedctlError('PLAN_CHANGED', 'the database changed since this plan was made; run fedctl plan again', 'nothing was changed');
@@ -69,6 +87,7 @@ async function preparePlan(paths: readonly string[], target: DatabaseTarget, fla
   const { plan } = planFrom(target, desired, options, state);
   return {
     plan,
+    secrets: desired.secrets,
     resolve: (live) => {
       const fresh = computePlan(desired, live, plan.database, options);
       if (sameChanges(fresh, plan)) return plan;
@@ -84,8 +103,14 @@ async function preparePlan(paths: readonly string[], target: DatabaseTarget, fla
 /** `fedctl apply`: show the plan, ask, then make the database match in one transaction. */
 export async function applyCommand(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<number> {
   const { target } = resolveDatabase(flags, io.env, io.cwd);
-  const { plan, resolve } = await preparePlan(paths, target, flags, io);
-  const secretsFile = flags.secretsFile ? path.resolve(io.cwd, flags.secretsFile) : await defaultSecretsFile(paths);
+  const prepared = await preparePlan(paths, target, flags, io);
+  const { plan, resolve } = prepared;
+  const settings = withRecipients(prepared.secrets, flags, io.env);
+  if (settings.recipients.length > 0 && flags.secretsFile) {
+    throw new FedctlError('SECRETS_FILE', 'with recipients, secrets are never written in plaintext: --secrets-file does not apply',
+      'give the folder for the encrypted secrets with --secrets-dir');
+  }
+  const store = await openSecretsStore(settings, await secretsLocation(paths, flags, io));
   const lockTimeoutMs = flags.lockTimeout * 1000;
   showPlan(plan, flags, io);
   const refusals = planRefusals(plan, flags.allowDestroy ?? false);
@@ -122,7 +147,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
   try {
     const result = await applyFederation(adapter, plan, resolve, {
       signal: interrupt.signal,
-      secretsFile,
+      secrets: store,
       bcryptCost: flags.bcryptCost,
       lockTimeoutMs,
       allowDestroy: flags.allowDestroy ?? false,
@@ -135,10 +160,10 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     if (result.initialized) report.write(`Initialised ${target.display} with the vantage6 4.14 schema.\n`);
     const { add, change, destroy } = result.plan.summary;
     report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.\n`);
-    if (result.secrets.nodes + result.secrets.users > 0) {
-      report.write(`Wrote ${result.secrets.nodes} node API key(s) and ${result.secrets.users} generated password(s) to ${secretsFile}.\n`);
-      if (await isExposedToGit(secretsFile)) {
-        io.stderr.write(`warning: ${secretsFile} is inside a git work tree and not ignored; add it to .gitignore so that no key is ever committed\n`);
+    if (result.secrets !== null) {
+      report.write(`${store.describe(result.secrets)}\n`);
+      if (settings.recipients.length === 0 && await isExposedToGit(store.location)) {
+        io.stderr.write(`warning: ${store.location} is inside a git work tree and not ignored; add it to .gitignore so that no key is ever committed\n`);
       }
     }
     return EXIT_OK;

@@ -87,6 +87,7 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
       stateFingerprint: fingerprintState(live),
       configFingerprint: fingerprintConfig(desired),
       plan,
+      secrets: desired.secrets,
     };
     try {
       await writeFile(flags.out, `${JSON.stringify(saved, null, 2)}\n`);

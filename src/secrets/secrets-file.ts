@@ -1,28 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, open, readFile, rename, unlink } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 // js-yaml: the file grows to one entry per node ever created, and `yaml`'s duplicate-key check is quadratic.
 import { dump, load } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
-
-export interface NodeSecretEntry {
-  readonly organization: string;
-  readonly collaboration: string;
-  readonly api_key: string;
-  readonly created_at: string;
-}
-
-export interface UserSecretEntry {
-  readonly password: string;
-  readonly created_at: string;
-}
-
-/** The secrets file: node API keys by node name, generated passwords by username. */
-export interface SecretsContent {
-  readonly nodes: Readonly<Record<string, NodeSecretEntry>>;
-  readonly users: Readonly<Record<string, UserSecretEntry>>;
-}
+import { readIfExists, replaceAtomically, restoreFile } from './atomic-file.js';
+import type { MadeSecrets, NodeSecretEntry, SecretsContent, SecretsStore, UserSecretEntry } from './secrets-store.js';
 
 const HEADER = [
   '# fedctl secrets: API keys of the nodes fedctl created and passwords it generated.',
@@ -70,53 +53,44 @@ export function mergeSecrets(current: SecretsContent, added: SecretsContent): Se
 }
 
 /**
- * Replace the file atomically: write a temporary file (mode 0600) beside it,
- * fsync, rename over the old one, fsync the folder. Readers see the old or the
- * new file, never a part.
+ * Replace the file atomically (see `replaceAtomically`): readers see the old
+ * or the new file, never a part.
  */
 export async function writeSecretsFile(file: string, content: SecretsContent): Promise<void> {
-  await replaceAtomically(file, HEADER + dump(content, { lineWidth: -1 }));
+  try {
+    await replaceAtomically(file, HEADER + dump(content, { lineWidth: -1 }));
+  } catch (error) {
+    throw new FedctlError('SECRETS_FILE', `cannot write secrets file ${file}: ${messageOf(error)}`,
+      'nothing was changed in the database; give a writable path with --secrets-file');
+  }
 }
 
 /** The file's exact text, or null when there is none: what a failed apply puts back. */
 export async function snapshotSecretsFile(file: string): Promise<string | null> {
   try {
-    return await readFile(file, 'utf8');
+    return await readIfExists(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new FedctlError('SECRETS_FILE', `cannot read secrets file ${file}: ${messageOf(error)}`,
       'give a writable file with --secrets-file');
   }
 }
 
-/** Put a snapshot back: the same text, or no file. */
-export async function restoreSecretsFile(file: string, snapshot: string | null): Promise<void> {
-  if (snapshot === null) await unlink(file).catch(() => undefined);
-  else await replaceAtomically(file, snapshot);
-}
+/** The plaintext secrets file: merged with what is there, replaced atomically, put back on a rollback. */
+export class PlaintextSecretsStore implements SecretsStore {
+  constructor(readonly location: string) {}
 
-async function replaceAtomically(file: string, text: string): Promise<void> {
-  const target = path.resolve(file);
-  const folder = path.dirname(target);
-  const temporary = path.join(folder, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, target);
-    const dir = await open(folder, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw new FedctlError('SECRETS_FILE', `cannot write secrets file ${file}: ${messageOf(error)}`,
-      'nothing was changed in the database; give a writable path with --secrets-file');
+  async check(): Promise<void> {
+    await checkSecretsFileWritable(this.location);
+  }
+
+  async save(made: MadeSecrets): Promise<() => Promise<void>> {
+    // Re-read under the lock: another run may have added keys since the check.
+    const previous = await snapshotSecretsFile(this.location);
+    await writeSecretsFile(this.location, mergeSecrets(parseSecrets(this.location, previous), made.content));
+    return () => restoreFile(this.location, previous);
+  }
+
+  describe(made: MadeSecrets): string {
+    return `Wrote ${Object.keys(made.content.nodes).length} node API key(s) and ${Object.keys(made.content.users).length} generated password(s) to ${this.location}.`;
   }
 }

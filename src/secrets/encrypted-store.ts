@@ -1,0 +1,115 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { dump } from 'js-yaml';
+import { FedctlError, messageOf } from '../errors.js';
+import type { SecretsSettings } from '../federation.js';
+import { encryptArmored, recipientProblem } from './age-crypto.js';
+import { readIfExists, replaceAtomically, restoreFile } from './atomic-file.js';
+import { renderNodeConfig } from './node-config.js';
+import type { MadeSecrets, SecretsStore } from './secrets-store.js';
+
+/** Version of a record's content; `fedctl secrets show` reads this one. */
+export const RECORD_FORMAT = 1;
+
+/** Encrypted files written at once: file IO overlaps the encryption. */
+const PARALLEL_WRITES = 16;
+
+/**
+ * A name as a file name on every system: characters that paths, Windows or
+ * shells treat specially become `_`; a name that had any gets a short hash
+ * of itself, so that two names never share a file.
+ */
+export function fileNameOf(name: string): string {
+  const safe = name.replace(/[/\\:*?"<>|\p{Cc}]/gu, '_').replace(/^[.\s]+/, '_').slice(0, 120);
+  return safe === name ? safe : `${safe}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
+/** Where a node's configuration file goes: one folder per organization, for its operators. */
+export function nodeFilePath(dir: string, organization: string, node: string): string {
+  return path.join(dir, 'nodes', fileNameOf(organization), `${fileNameOf(node)}.yaml.age`);
+}
+
+export const RECORDS_FOLDER = 'records';
+
+/**
+ * Secrets encrypted to recipients, safe to keep and to commit:
+ * - `records/`: one file per apply, append-only, encrypted to the admins: the
+ *   keys and passwords it made. CI needs no private key, and no record is
+ *   ever rewritten, so nothing written before can be lost;
+ * - `nodes/ORGANIZATION/NODE.yaml.age`: the node's ready configuration file,
+ *   encrypted to its organization's recipients and the admins; replaced when
+ *   the node's key is rotated.
+ * Nothing is written in plaintext, not even a temporary file.
+ */
+export class EncryptedSecretsStore implements SecretsStore {
+  constructor(readonly location: string, private readonly settings: SecretsSettings) {}
+
+  async check(): Promise<void> {
+    const all = [
+      ...this.settings.recipients.map((r) => ({ r, where: 'secrets.recipients, --recipient or FEDCTL_AGE_RECIPIENTS' })),
+      ...Object.entries(this.settings.organizations).flatMap(([org, list]) => list.map((r) => ({ r, where: `secrets.organizations[${JSON.stringify(org)}]` }))),
+    ];
+    for (const { r, where } of all) {
+      const problem = recipientProblem(r);
+      if (problem !== null) {
+        throw new FedctlError('SECRETS_RECIPIENT', `${JSON.stringify(r)} (${where}) is not an age recipient fedctl can encrypt to: ${problem}`,
+          'give age public keys as age-keygen prints them (age1…); nothing was changed');
+      }
+    }
+    try {
+      await mkdir(path.join(this.location, RECORDS_FOLDER), { recursive: true, mode: 0o700 });
+      await access(this.location, constants.W_OK);
+    } catch (error) {
+      throw new FedctlError('SECRETS_FILE', `cannot write the secrets folder ${this.location}: ${messageOf(error)}`,
+        'give a writable folder with --secrets-dir; nothing was changed');
+    }
+  }
+
+  async save(made: MadeSecrets): Promise<() => Promise<void>> {
+    const undo: (() => Promise<void>)[] = [];
+    const undoAll = async (): Promise<void> => {
+      for (const step of undo.reverse()) await step();
+    };
+    try {
+      // The record first: once it is on disk, every key of this apply is kept.
+      const stamp = new Date().toISOString().replace(/:/g, '-');
+      const record = path.join(this.location, RECORDS_FOLDER, `${stamp}-${randomBytes(4).toString('hex')}.yaml.age`);
+      const text = dump({ fedctl_secrets_record: RECORD_FORMAT, created_at: new Date().toISOString(), database: made.database, ...made.content }, { lineWidth: -1 });
+      await replaceAtomically(record, await encryptArmored(this.settings.recipients, text));
+      undo.push(() => unlink(record).catch(() => undefined));
+      const server = this.settings.server;
+      if (server !== null) {
+        const nodes = Object.entries(made.content.nodes);
+        for (let i = 0; i < nodes.length; i += PARALLEL_WRITES) {
+          await Promise.all(nodes.slice(i, i + PARALLEL_WRITES).map(async ([name, entry]) => {
+            const file = nodeFilePath(this.location, entry.organization, name);
+            const previous = await readIfExists(file);
+            const config = renderNodeConfig({
+              name, organization: entry.organization, collaboration: entry.collaboration, apiKey: entry.api_key,
+              encrypted: made.collaborationEncrypted[entry.collaboration] ?? true, server, createdAt: entry.created_at,
+            });
+            const recipients = [...(this.settings.organizations[entry.organization] ?? []), ...this.settings.recipients];
+            await replaceAtomically(file, await encryptArmored(recipients, config));
+            undo.push(() => restoreFile(file, previous));
+          }));
+        }
+      }
+    } catch (error) {
+      await undoAll();
+      throw new FedctlError('SECRETS_FILE', `cannot write the encrypted secrets to ${this.location}: ${messageOf(error)}`,
+        'nothing was changed in the database; give a writable folder with --secrets-dir');
+    }
+    return undoAll;
+  }
+
+  describe(made: MadeSecrets): string {
+    const nodes = Object.keys(made.content.nodes).length;
+    const users = Object.keys(made.content.users).length;
+    const files = this.settings.server === null
+      ? ' (no node configuration files: the config has no server: block)'
+      : `, and ${nodes} node configuration file(s) to ${path.join(this.location, 'nodes')}`;
+    return `Encrypted ${nodes} node API key(s) and ${users} generated password(s) to ${this.settings.recipients.length} recipient(s) in ${path.join(this.location, RECORDS_FOLDER)}${files}.`;
+  }
+}

@@ -1,0 +1,43 @@
+export interface NodeSecretEntry {
+  readonly organization: string;
+  readonly collaboration: string;
+  readonly api_key: string;
+  readonly created_at: string;
+}
+
+export interface UserSecretEntry {
+  readonly password: string;
+  readonly created_at: string;
+}
+
+/** The secrets file: node API keys by node name, generated passwords by username. */
+export interface SecretsContent {
+  readonly nodes: Readonly<Record<string, NodeSecretEntry>>;
+  readonly users: Readonly<Record<string, UserSecretEntry>>;
+}
+
+/** What an apply made and hands to the secrets stage before its commit. */
+export interface MadeSecrets {
+  /** Keys of new and rotated nodes by node name, generated passwords by username. */
+  readonly content: SecretsContent;
+  /** Whether each collaboration is encrypted once the apply commits: a node's configuration must say the same. */
+  readonly collaborationEncrypted: Readonly<Record<string, boolean>>;
+  /** The database, as its display string (no password), for the records. */
+  readonly database: string;
+}
+
+/**
+ * Where apply keeps the secrets it made. `save` runs after every row is
+ * written and before COMMIT, durably, so that no key is ever lost; the
+ * function it returns puts the store back as it was, for a commit the
+ * database refused.
+ */
+export interface SecretsStore {
+  /** For messages: the file or folder. */
+  readonly location: string;
+  /** Before any work: fail when the store cannot be read back or written, or a recipient is invalid. */
+  check(): Promise<void>;
+  save(made: MadeSecrets): Promise<() => Promise<void>>;
+  /** One line for the user about what `save` wrote. */
+  describe(made: MadeSecrets): string;
+}
