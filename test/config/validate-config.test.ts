@@ -203,6 +203,24 @@ describe('validate', () => {
     ]);
   });
 
+  it('reads secrets recipients and the server, and checks what they refer to', async () => {
+    const key = 'age14veakj7dsa77n4v3x7kj7hfmmg5jrpcw907kdgvaxqw22c9npaxq0z5ww7';
+    const file = path.join(dir, 'secrets.yaml');
+    writeFileSync(file, `${BASE}secrets:\n  recipients: [${key}]\n  organizations:\n    IKNL: [${key}]\nserver:\n  url: http://localhost\n`);
+    const { desired } = validateConfig(await loadConfig([file]), {});
+    assert.deepEqual(desired?.secrets, { recipients: [key], organizations: { IKNL: [key] }, server: { url: 'http://localhost', port: 7601, apiPath: '/api' } });
+    const { lines } = await check(`${BASE}secrets:\n  recipients: [age1NOT-A-KEY]\n  organizations:\n    IKNL2: [${key}]\n    IKNL: [${key}]\nserver:\n  url: https://v6.example.org/api\n`);
+    assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '11:16 secrets.recipients[0]: must be an age public key: age1 and lowercase letters and digits, as age-keygen prints it',
+      '13:12 secrets.organizations.IKNL2: unknown organization "IKNL2" (did you mean "IKNL"?)',
+      '16:8 server.url: must be the server\'s base URL, https://host, without port or path (give them as port and api_path)',
+    ]);
+    const noServer = await check(`${BASE}secrets:\n  recipients: [${key}]\n  organizations:\n    IKNL: [${key}]\n`);
+    assert.deepEqual(noServer.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '13:5 secrets.organizations: organizations have recipients, but there is no server: block (add server: { url: https://… } so that their node configuration files point at the server)',
+    ]);
+  });
+
   it('reports every error of a file in one run, in file order', async () => {
     const { lines } = await check(`${BASE}    encrypted: 1\nusers:\n  - username: anna\n    organization: IKNL2\n    email: a@x.org\n  - username: anna\n    organization: IKNL\n    email: a@x.org\n`);
     assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+):\d+ /, '$1 ')), [
