@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { PlaintextSecretsStore } from '../src/secrets/secrets-file.js';
+import { detectProvenance } from '../src/history/provenance.js';
+import { fingerprintConfig } from '../src/plan/fingerprint.js';
 import { applyFederation } from '../src/apply/apply-federation.js';
 import { hashSecrets, hashWorkerCount } from '../src/apply/hash-pool.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -107,7 +109,9 @@ async function timedApply(adapter: DatabaseAdapter, desired: DesiredState, cost:
   let hashed = 0;
   counter.n = 0;
   await applyFederation(adapter, plan, () => plan, {
-    secrets: new PlaintextSecretsStore(path.join(dir, 'fedctl-secrets.yaml')), bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {},
+    secrets: new PlaintextSecretsStore(path.join(dir, 'fedctl-secrets.yaml')),
+    record: { provenance: await detectProvenance(process.env, dir, []), configFingerprint: fingerprintConfig(desired) },
+    bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {},
     onHashProgress: (done) => { hashedAt = performance.now(); hashed = done; },
   });
   const total = performance.now() - start;

@@ -120,6 +120,8 @@ export interface DesiredState {
   readonly previousNames: PreviousNames;
   readonly prune: PruneSettings;
   readonly secrets: SecretsSettings;
+  /** Record each apply in the database's history table (`history: false` turns it off). */
+  readonly history: boolean;
 }
 
 /** One comparable string per role identity. */

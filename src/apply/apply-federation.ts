@@ -1,9 +1,12 @@
 import type { Environment } from '../config/interpolate.js';
 import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
-import { inspectSchema, requireVantage6 } from '../db/inspect-schema.js';
+import { inspectSchema, requireVantage6, type Vantage6Schema } from '../db/inspect-schema.js';
 import { initializeSchema } from '../db/init-database.js';
 import { FedctlError, isFedctlError, messageOf } from '../errors.js';
-import { planRefusals, type Plan } from '../plan/plan.js';
+import { planHasChanges, planRefusals, type Plan } from '../plan/plan.js';
+import { fingerprintAdministration } from '../plan/fingerprint.js';
+import { FEDCTL_VERSION } from '../fedctl-version.js';
+import { hasHistory, recordApply, type Provenance } from '../history/apply-history.js';
 import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
 import type { HashOptions } from './hash-pool.js';
@@ -22,6 +25,8 @@ export interface ApplyOptions {
   readonly onHashProgress?: (done: number, total: number) => void;
   /** Aborted on Ctrl-C: apply stops before the commit, and nothing is changed. */
   readonly signal?: AbortSignal;
+  /** Record the apply in the database's history, in its transaction; null when recording is off. */
+  readonly record: { readonly provenance: Provenance; readonly configFingerprint: string } | null;
 }
 
 /**
@@ -36,6 +41,8 @@ export interface ApplyResult {
   readonly initialized: boolean;
   /** What went to the secrets store; empty when the plan made no secret. */
   readonly secrets: MadeSecrets | null;
+  /** The id of the history record, when the apply was recorded. */
+  readonly recordId: number | null;
 }
 
 /** Refuse plans that must not be applied, whoever made them. */
@@ -98,11 +105,28 @@ async function applyInTransaction(
     secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, hashing);
   }
   await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);
+  const recordId = options.record && planHasChanges(plan) ? await record(adapter, trx, schema, plan, options.record) : null;
   // The last moment to stop: once the secrets are stored, the commit follows.
   checkpoint();
   const made = madeSecrets(secrets, plan, live, adapter.target.display);
   if (made !== null) written.undo = await options.secrets.save(made);
-  return { plan, initialized, secrets: made };
+  return { plan, initialized, secrets: made, recordId };
+}
+
+/** The history record of this apply, with the state it leaves (read back inside the transaction). */
+async function record(adapter: DatabaseAdapter, trx: Vantage6Db, schema: Vantage6Schema, plan: Plan,
+  { provenance, configFingerprint }: NonNullable<ApplyOptions['record']>): Promise<number> {
+  const after = await readState(trx, schema);
+  const { add, change, destroy } = plan.summary;
+  return recordApply(trx, hasHistory(schema.columns), {
+    ...provenance,
+    appliedAt: new Date().toISOString(),
+    fedctlVersion: FEDCTL_VERSION,
+    summary: `${add} added, ${change} changed, ${destroy} destroyed`,
+    configFingerprint,
+    stateFingerprint: fingerprintAdministration(after),
+    plan,
+  }, (value) => adapter.toBoolean(value));
 }
 
 /** How to undo what the secrets store saved; null while it has saved nothing. */

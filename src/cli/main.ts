@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseVersion, type Minor, type ReferenceRelease } from '../catalog/vantage6-versions.js';
 import { formatPath } from '../config/diagnostic.js';
+import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/hash-pool.js';
 import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
@@ -10,7 +10,6 @@ import { addPlanOptions } from './plan-flags.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function cost(value: string): number {
   const parsed = Number(value);
@@ -19,6 +18,12 @@ function cost(value: string): number {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`not a positive whole number: ${value}`);
+  return parsed;
+}
 
 function vantage6Version(value: string): Minor {
   const minor = parseVersion(value);
@@ -37,7 +42,7 @@ function referenceRelease(value: string): ReferenceRelease {
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('fedctl')
     .description('Manage a vantage6 federation as code: validate, plan and apply a YAML description against the server database.')
-    .version(VERSION, '-V, --version')
+    .version(FEDCTL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
@@ -77,6 +82,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
     .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)')
     .addOption(new Option('--recipient <age1...>', 'an admin\'s age public key to encrypt secrets to (also FEDCTL_AGE_RECIPIENTS); repeatable').default([]).argParser(collect))
+    .option('--no-history', 'do not record this apply in the database\'s history table')
     .addOption(new Option('--bcrypt-cost <n>', 'bcrypt cost for new keys and passwords').default(DEFAULT_BCRYPT_COST).argParser(cost))))
     .action(async (paths: string[], flags) => {
       const { applyCommand } = await import('./commands/apply-command.js');
@@ -89,6 +95,25 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .action(async (flags) => {
       const { exportCommand } = await import('./commands/export-command.js');
       setExit(await exportCommand(flags, io));
+    });
+
+  const history = program.command('history').description('the applies fedctl recorded in the database: when, who, from which commit');
+  addDatabaseOptions(history.command('list', { isDefault: true })
+    .description('the applies, newest first, one line each')
+    .option('--json', 'the records as JSON')
+    .addOption(new Option('--limit <n>', 'how many').default(20).argParser(positiveInteger)))
+    .action(async (flags: DatabaseFlags & { json?: boolean; limit: number }) => {
+      const { historyListCommand } = await import('./commands/history-command.js');
+      setExit(await historyListCommand(flags, io));
+    });
+  addDatabaseOptions(history.command('show')
+    .description('one recorded apply in full: where it came from, and its plan as fedctl plan shows it')
+    .argument('<id>', 'the number history list shows', positiveInteger)
+    .option('--json', 'the record as JSON')
+    .option('--no-color', 'plain output'))
+    .action(async (id: number, flags: DatabaseFlags & { json?: boolean; color: boolean }) => {
+      const { historyShowCommand } = await import('./commands/history-command.js');
+      setExit(await historyShowCommand(id, flags, io));
     });
 
   const secrets = program.command('secrets').description('read the encrypted secrets that apply wrote for recipients');

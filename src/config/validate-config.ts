@@ -214,7 +214,9 @@ class SemanticChecker {
       role: this.previousNames('role', entries.roles, 'previous_names', byName('name'), roleKey),
       user: this.previousNames('user', entries.users, 'previous_usernames', byName('username'), (_, n) => n),
     };
-    return { organizations, collaborations, nodes, studies, roles, users, previousNames, prune, secrets: this.secretsSettings(documents, orgNames) };
+    // One document saying `history: false` is enough: a policy against extra tables wins.
+    const history = !documents.some((d) => isRecord(d.value) && d.value.history === false);
+    return { organizations, collaborations, nodes, studies, roles, users, previousNames, prune, secrets: this.secretsSettings(documents, orgNames), history };
   }
 
   /**

@@ -17,3 +17,13 @@ export function fingerprintState(live: LiveState): string {
 export function fingerprintConfig(desired: DesiredState): string {
   return sha256(desired);
 }
+
+/**
+ * The administrative state only, without what tasks and runs refer to:
+ * analyses running on the server are not changes made outside fedctl. The
+ * history compares it.
+ */
+export function fingerprintAdministration(live: LiveState): string {
+  const { inUse: _runtime, ...administration } = live;
+  return sha256(administration);
+}

@@ -86,6 +86,23 @@ export interface UnmanagedEntity {
   readonly serverOwned?: true;
 }
 
+/** What a plan says about fedctl's history of applies to the database. */
+export interface PlanHistory {
+  /** Whether apply records itself (`history: false` or `--no-history` turn it off). */
+  readonly recording: boolean;
+  /** The last apply recorded in the database, if any. */
+  readonly lastApply: {
+    readonly id: number;
+    readonly appliedAt: string;
+    readonly commit: string | null;
+    readonly author: string | null;
+    readonly branch: string | null;
+    readonly summary: string;
+  } | null;
+  /** The database's state is not the one the last apply left: something changed it outside fedctl since. */
+  readonly changedOutsideFedctl: boolean;
+}
+
 /**
  * What apply would do. Plain, readonly, JSON-serializable data: computing it
  * is pure, renderers only read it, and `JSON.parse(JSON.stringify(plan))`
@@ -111,6 +128,8 @@ export interface Plan {
   /** Deletes refused because of runtime data or dependants; apply refuses a plan that has any. */
   readonly blocked: readonly BlockedDelete[];
   readonly summary: { readonly add: number; readonly change: number; readonly destroy: number };
+  /** The history of applies as the database records it; set when the plan was made against a database. */
+  readonly history?: PlanHistory;
 }
 
 /** Why a plan must not be applied, one message each; empty when it can be. */

@@ -4,6 +4,7 @@ import { NEWEST_RELEASE } from '../catalog/vantage6-versions.js';
 import type { EntityKind, PasswordSource, RoleRef } from '../federation.js';
 import { roleLabel } from '../plan/compute-plan.js';
 import type { Change, FieldChange, Plan, ScalarValue } from '../plan/plan.js';
+import { describeApply } from '../history/apply-history.js';
 
 export interface TextRenderOptions {
   readonly color: boolean;
@@ -132,6 +133,8 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   if (plan.database.initialize) {
     lines.push(`${c.green('+')} ${plan.database.display} is empty: the vantage6 ${NEWEST_RELEASE} schema, rule catalogue and built-in roles will be created first.`, '');
   }
+  const drift = outsideChangeNote(plan);
+  if (drift !== null) lines.push(c.yellow.bold(`! ${drift}`), '');
   const database = `${plan.database.display} (vantage6 ${plan.database.vantage6})`;
   if (plan.changes.length === 0) {
     lines.push(c.green.bold('No changes.') + ` The database ${database} matches the config.`);
@@ -155,5 +158,20 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
       lines.push(c.dim(`${plan.unmanaged.length} object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).`));
     }
   }
+  if (plan.history?.recording === false) lines.push(c.dim(HISTORY_OFF));
   return `${lines.join('\n')}\n`;
+}
+
+export const HISTORY_OFF = 'History is off: an apply of this plan is not recorded in the database (history: false or --no-history).';
+
+/**
+ * The header a reviewer needs when the database is not as fedctl's last
+ * apply left it: a `~` may then revert a change made in the UI or the API
+ * rather than propose a new one.
+ */
+export function outsideChangeNote(plan: Plan): string | null {
+  const last = plan.history?.lastApply;
+  if (!plan.history?.changedOutsideFedctl || !last) return null;
+  return `The database changed outside fedctl since the last apply by fedctl, ${describeApply(last)}: `
+    + 'changes below may undo what was changed in the UI, the API or by SQL since.';
 }

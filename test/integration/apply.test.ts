@@ -183,7 +183,7 @@ for (const { engine, skip } of ENGINES) {
         const adapter = await db.open();
         try {
           await assert.rejects(applyFederation(adapter, reviewed, () => reviewed, {
-            secrets: new PlaintextSecretsStore(secretsFile), bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
+            secrets: new PlaintextSecretsStore(secretsFile), record: null, bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
             onHashProgress: () => { if (!existsSync(secretsFile)) mkdirSync(secretsFile); },
           }), /secrets file/);
         } finally {

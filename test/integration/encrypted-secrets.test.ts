@@ -205,7 +205,9 @@ for (const { engine, skip } of ENGINES) {
           const exited = new Promise((resolve) => child.on('exit', resolve));
           const records = path.join(example.secrets, 'records');
           const deadline = Date.now() + 10_000;
-          while (filesUnder(records).length === 0 && Date.now() < deadline) await sleep(20);
+          // A record in place, not the temporary file it is renamed from.
+          const written = (): boolean => filesUnder(records).some((file) => /^[^.].*\.age$/.test(path.basename(file)));
+          while (!written() && Date.now() < deadline) await sleep(20);
           child.kill('SIGKILL');
           await exited;
           assert.deepEqual(await snapshot(db), before);

@@ -16,6 +16,7 @@ const desired: DesiredState = {
   previousNames: {},
   prune: NO_PRUNING,
   secrets: NO_SECRETS_SETTINGS,
+  history: true,
 };
 
 describe('renderPlanText', () => {

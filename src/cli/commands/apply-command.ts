@@ -11,7 +11,8 @@ import { FedctlError } from '../../errors.js';
 import { NO_SECRETS_SETTINGS, type SecretsSettings } from '../../federation.js';
 import { DEFAULT_SECRETS_DIR_NAME, openSecretsStore, type SecretsLocation } from '../../secrets/open-secrets-store.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { fingerprintState } from '../../plan/fingerprint.js';
+import { fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
+import { detectProvenance } from '../../history/provenance.js';
 import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import { isSavedPlanFile, readSavedPlan } from '../../plan/saved-plan.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
@@ -25,6 +26,8 @@ export interface ApplyFlags extends PlanFlags {
   readonly secretsDir?: string;
   /** `--recipient`: admins' age public keys on top of the config's. */
   readonly recipient: string[];
+  /** false under `--no-history`: this apply is not recorded. */
+  readonly history: boolean;
   readonly bcryptCost: number;
 }
 
@@ -58,38 +61,53 @@ async function confirm(io: CliIo): Promise<boolean> {
 
 const sameChanges = (a: Plan, b: Plan): boolean => JSON.stringify(a.changes) === JSON.stringify(b.changes);
 
+/** `--no-history` turns recording off for this run, also for a saved plan. */
+function withRecording(plan: Plan, allowed: boolean): Plan {
+  return plan.history === undefined || allowed ? plan : { ...plan, history: { ...plan.history, recording: false } };
+}
+
 /**
  * What to apply, and how to re-check it under the lock: a saved plan must
  * still match the live state it was made from; a plan from the config is
  * recomputed and, if the database changed meanwhile, applied fresh only
  * without a human reviewer (--auto-approve).
  */
-async function preparePlan(paths: readonly string[], target: DatabaseTarget, flags: ApplyFlags, io: CliIo): Promise<{ plan: Plan; resolve: ResolvePlan; secrets: SecretsSettings }> {
+interface PreparedPlan {
+  readonly plan: Plan;
+  readonly resolve: ResolvePlan;
+  readonly secrets: SecretsSettings;
+  readonly configFingerprint: string;
+}
+
+async function preparePlan(paths: readonly string[], target: DatabaseTarget, flags: ApplyFlags, io: CliIo): Promise<PreparedPlan> {
   if (paths.length === 1 && isSavedPlanFile(paths[0] as string)) {
     const saved = await readSavedPlan(paths[0] as string);
     if (saved.plan.database.display !== target.display) {
       throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${target.display}`,
         'apply it to the database it was made for (--database)');
     }
+    const plan = withRecording(saved.plan, flags.history);
     return {
-      plan: saved.plan,
+      plan,
       secrets: saved.secrets ?? NO_SECRETS_SETTINGS,
+      configFingerprint: saved.configFingerprint,
       resolve: (live) => {
         if (fingerprintState(live) !== saved.stateFingerprint) {
           throw new FedctlError('PLAN_CHANGED', 'the database changed since this plan was made; run fedctl plan again', 'nothing was changed');
         }
-        return saved.plan;
+        return plan;
       },
     };
   }
   const { desired, state } = await loadAndRead(paths, target, flags, io);
   const options = planOptionsFrom(flags, desired);
-  const { plan } = planFrom(target, desired, options, state);
+  const { plan } = planFrom(target, desired, options, state, desired.history && flags.history);
   return {
     plan,
     secrets: desired.secrets,
+    configFingerprint: fingerprintConfig(desired),
     resolve: (live) => {
-      const fresh = computePlan(desired, live, plan.database, options);
+      const fresh = { ...computePlan(desired, live, plan.database, options), history: plan.history };
       if (sameChanges(fresh, plan)) return plan;
       if (!flags.autoApprove) {
         throw new FedctlError('PLAN_CHANGED', 'the database changed since the plan was shown; nothing was applied',
@@ -105,6 +123,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
   const { target } = resolveDatabase(flags, io.env, io.cwd);
   const prepared = await preparePlan(paths, target, flags, io);
   const { plan, resolve } = prepared;
+  const recording = plan.history?.recording ?? flags.history;
   const settings = withRecipients(prepared.secrets, flags, io.env);
   if (settings.recipients.length > 0 && flags.secretsFile) {
     throw new FedctlError('SECRETS_FILE', 'with recipients, secrets are never written in plaintext: --secrets-file does not apply',
@@ -148,6 +167,9 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     const result = await applyFederation(adapter, plan, resolve, {
       signal: interrupt.signal,
       secrets: store,
+      record: recording
+        ? { provenance: await detectProvenance(io.env, path.dirname(path.resolve(io.cwd, paths[0] ?? '.')), paths.map((p) => path.resolve(io.cwd, p))), configFingerprint: prepared.configFingerprint }
+        : null,
       bcryptCost: flags.bcryptCost,
       lockTimeoutMs,
       allowDestroy: flags.allowDestroy ?? false,
@@ -159,7 +181,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     if (result.plan !== plan) report.write('The database changed while waiting for the lock; applied the plan computed afresh.\n');
     if (result.initialized) report.write(`Initialised ${target.display} with the vantage6 4.14 schema.\n`);
     const { add, change, destroy } = result.plan.summary;
-    report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.\n`);
+    report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.${result.recordId === null ? '' : ` Recorded as #${result.recordId} in the database's history.`}\n`);
     if (result.secrets !== null) {
       report.write(`${store.describe(result.secrets)}\n`);
       if (settings.recipients.length === 0 && await isExposedToGit(store.location)) {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { describeRange } from '../../catalog/vantage6-versions.js';
+import { describeApply, type ApplyRecord } from '../../history/apply-history.js';
 import { stringify } from 'yaml';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
@@ -23,17 +24,21 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   const adapter = await openDatabase(target, { readonly: true });
   let result;
   let version;
+  let lastApply: ApplyRecord | null = null;
   try {
-    const { live, initialize } = await loadLiveState(adapter);
+    const loaded = await loadLiveState(adapter);
+    const { live, initialize } = loaded;
     if (initialize) throw new FedctlError('DATABASE_NOT_VANTAGE6', `no vantage6 tables in ${target.display}`, 'nothing to export');
     result = exportConfig(live);
     version = live.server.versions;
+    lastApply = loaded.lastApply;
   } finally {
     await adapter.close();
   }
   const header = [
     `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${new Date().toISOString()}.`,
     '# Built-in roles and the server\'s root user are the server\'s own and left out; no secrets are exported.',
+    ...(lastApply ? [`# Last apply by fedctl: ${describeApply(lastApply)}.`] : []),
     ...result.skipped.map((skip) => `# Left out: ${skip.what}: ${skip.reason}.`),
   ];
   const text = `${header.join('\n')}\n${stringify(result.config, { lineWidth: 0 })}`;

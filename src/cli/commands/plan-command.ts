@@ -5,7 +5,8 @@ import { resolveDatabase } from '../../db/resolve-database.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
+import { planHistory } from '../../history/apply-history.js';
+import { fingerprintAdministration, fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
 import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import type { SavedPlan } from '../../plan/saved-plan.js';
@@ -37,12 +38,13 @@ export async function readLive(target: DatabaseTarget, lockTimeoutMs: number): P
 
 /** Plan against the live database, read-only. */
 export async function planAgainst(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, lockTimeoutMs: number): Promise<{ plan: Plan; live: LiveState }> {
-  return planFrom(target, desired, options, await readLive(target, lockTimeoutMs));
+  return planFrom(target, desired, options, await readLive(target, lockTimeoutMs), desired.history);
 }
 
-/** The plan for a live state already read. */
-export function planFrom(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, { live, initialize }: LoadedLiveState): { plan: Plan; live: LiveState } {
-  return { plan: computePlan(desired, live, { engine: target.engine, display: target.display, initialize }, options), live };
+/** The plan for a live state already read, with what the history says about it. */
+export function planFrom(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
+  const plan = computePlan(desired, live, { engine: target.engine, display: target.display, initialize }, options);
+  return { plan: { ...plan, history: planHistory(lastApply, fingerprintAdministration(live), recording) }, live };
 }
 
 /**
@@ -78,7 +80,7 @@ export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
 export async function planCommand(paths: readonly string[], flags: PlanCommandFlags, io: CliIo): Promise<number> {
   const { target } = resolveDatabase(flags, io.env, io.cwd);
   const { desired, state } = await loadAndRead(paths, target, flags, io);
-  const { plan, live } = planFrom(target, desired, planOptionsFrom(flags, desired), state);
+  const { plan, live } = planFrom(target, desired, planOptionsFrom(flags, desired), state, desired.history);
   showPlan(plan, flags, io);
   if (flags.out) {
     const saved: SavedPlan = {
