@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import bcrypt from 'bcryptjs';
+import { bcryptHash } from './bcrypt-hash.js';
 import type { HashRequest, HashResponse } from './hash-worker.js';
 
 /** The cost vantage6 uses (bcrypt.gensalt() default). */
@@ -31,10 +31,6 @@ export function hashWorkerCount(jobs: number): number {
   return Math.max(1, Math.min(os.availableParallelism(), jobs));
 }
 
-/**
- * bcrypt-hash secrets (`$2b$`, as Python's bcrypt writes and verifies) on
- * all cores: bcrypt dominates apply time, one worker thread per core.
- */
 export interface HashOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Threads to use; default one per core. */
@@ -43,17 +39,22 @@ export interface HashOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * bcrypt-hash secrets (`$2b$`, as Python's bcrypt writes and verifies) on
+ * all cores: bcrypt dominates apply time, one worker thread per core.
+ */
 export async function hashSecrets(secrets: readonly string[], cost: number, options: HashOptions = {}): Promise<string[]> {
   const { onProgress, signal } = options;
   if (secrets.length === 0) return [];
   if (secrets.length === 1 || work(secrets.length, cost) < INLINE_WORK) {
     // Starting threads costs more than it saves for one hash or a few cheap ones.
-    return secrets.map((secret, index) => {
+    const hashes: string[] = [];
+    for (const secret of secrets) {
       signal?.throwIfAborted();
-      const hash = bcrypt.hashSync(secret, cost);
-      onProgress?.(index + 1, secrets.length);
-      return hash;
-    });
+      hashes.push(await bcryptHash(secret, cost));
+      onProgress?.(hashes.length, secrets.length);
+    }
+    return hashes;
   }
   const workerCount = options.workers ?? hashWorkerCount(secrets.length);
   const hashes = new Array<string>(secrets.length);

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import bcrypt from 'bcryptjs';
+import { bcryptHash } from './bcrypt-hash.js';
 
-/** One bcrypt job; each worker thread hashes one secret at a time, synchronously. */
+/** One bcrypt job; each worker thread hashes one secret at a time. */
 export interface HashRequest {
   readonly index: number;
   readonly secret: string;
@@ -14,6 +14,8 @@ export interface HashResponse {
 }
 
 parentPort?.on('message', (request: HashRequest) => {
-  const response: HashResponse = { index: request.index, hash: bcrypt.hashSync(request.secret, request.cost) };
-  parentPort?.postMessage(response);
+  void bcryptHash(request.secret, request.cost).then((hash) => {
+    const response: HashResponse = { index: request.index, hash };
+    parentPort?.postMessage(response);
+  });
 });

@@ -1,26 +1,32 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
-import { CORE_SCHEMA, load as loadFast } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
+import { readYamlEvents } from './read-yaml-events.js';
 
 /** The file name fedctl writes secrets to; never read as config when a directory is loaded. */
 export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
 
 /**
- * Where the two parsers read YAML differently (explicit tags, anchors,
- * directives, tabs, content after a document end marker), the precise one
- * decides; test/config/yaml-semantics.test.ts holds both to one reading
- * everywhere else.
+ * What js-yaml's tokenizer reads differently from the precise parser and its
+ * events do not show: a tab in a line's indentation or before an anchor
+ * after a sequence dash, content after a document end marker. Rare; a file
+ * with one pays for the precise parser. test/config/yaml-semantics.test.ts
+ * holds both to one reading everywhere else.
  */
-const NOT_FOR_FAST_PATH = /[!&\t]|^%|^\.\.\./m;
+const NOT_FOR_FAST_PATH = /^ *\t|-[ \t]*\t[ \t]*&|^\.\.\./m;
 
 /** Far above the largest federation (50,000 users is about 10 MiB): a guard against feeding fedctl the wrong file. */
 const MAX_CONFIG_BYTES = 64 * 2 ** 20;
 
-/** Aliases beyond this count make a document an error (a billion-laughs guard). */
-const MAX_ALIAS_COUNT = 100;
+/**
+ * Aliases may expand a document to at most this many values per character
+ * of its text: thousands of aliases of small values are fine, an alias bomb
+ * (aliases of aliases, growing exponentially) is not.
+ */
+const MAX_EXPANSION_PER_CHARACTER = 4;
+const MIN_EXPANSION_LIMIT = 100_000;
 
 /** One parsed config file: its plain value, and a way back from a path to a position. */
 export interface ConfigDocument {
@@ -87,33 +93,90 @@ export async function loadConfig(inputs: readonly string[]): Promise<LoadedConfi
 
 /**
  * Parse one file's text; a document is returned only when the YAML itself is
- * sound. Most configs are valid, and positions are needed only to report a
- * problem, so the text is first read by js-yaml, about ten times faster than
- * the position-keeping parser; that parser runs only when js-yaml refuses the
- * text (a syntax error, any alias) or when a problem needs its position. Both
- * read YAML 1.2 with the core schema, so they give the same value.
+ * sound. js-yaml reads it, about ten times faster than the position-keeping
+ * parser, and its events give every node's position, so one reading serves
+ * the value and the errors' places. The precise parser reads what js-yaml
+ * refuses (to report every syntax error) and the few constructs the two read
+ * differently (explicit tags, directives). Both read YAML 1.2 with the core
+ * schema. Aliases are limited by how far they expand the document.
  */
 export function parseConfigText(file: string, text: string): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
   if (NOT_FOR_FAST_PATH.test(text)) return parseConfigTextPrecisely(file, text);
-  let value: unknown;
-  try {
-    // Aliases are left to the precise parser, which limits them.
-    value = loadFast(text, { schema: CORE_SCHEMA, maxAliases: 0, filename: file });
-  } catch {
-    return parseConfigTextPrecisely(file, text);
-  }
+  const read = readYamlEvents(text, file);
+  if ('reason' in read) return parseConfigTextPrecisely(file, text);
+  const lineStarts = lineStartsOf(text);
+  const at = (offset: number): SourceLocation => {
+    const line = lastAtOrBefore(lineStarts, offset);
+    return { file, line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
+  };
+  // Before anything walks the value: an alias bomb is refused while it is still small in memory.
+  const expansion = aliasExpansionProblem(read.value, Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER));
+  if (expansion !== null) return { document: null, diagnostics: [{ severity: 'error', location: at(0), path: [], ...expansion }] };
   // js-yaml names an empty or null key "null", the precise parser "": let the precise one decide.
-  if (hasKey(value, 'null')) return parseConfigTextPrecisely(file, text);
-  let precise: ConfigDocument | null | undefined;
+  if (hasKey(read.value, 'null')) return parseConfigTextPrecisely(file, text);
   const document: ConfigDocument = {
     file,
-    value: value ?? {},
-    locate: (docPath, options) => {
-      precise ??= parseConfigTextPrecisely(file, text).document;
-      return precise?.locate(docPath, options) ?? { file, line: 1, column: 1 };
-    },
+    value: read.value ?? {},
+    locate: (docPath, options) => at(read.offsetOf(docPath, options?.key ?? false)),
   };
   return { document, diagnostics: [] };
+}
+
+/** Offsets where lines start, for offset → line and column. */
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Index of the last value ≤ `target` in a sorted list. */
+function lastAtOrBefore(sorted: readonly number[], target: number): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((sorted[mid] as number) <= target) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/**
+ * How many values the document has once every alias is expanded, counted
+ * over shared values once each (so counting is linear however deep the
+ * aliases nest); a problem when that passes `limit`, or an alias contains itself.
+ */
+export function aliasExpansionProblem(value: unknown, limit: number): { message: string; hint: string } | null {
+  const sizes = new Map<object, number>();
+  const inProgress = new Set<object>();
+  let recursive = false;
+  const size = (node: unknown): number => {
+    if (node === null || typeof node !== 'object') return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (inProgress.has(node)) {
+      recursive = true;
+      return limit;
+    }
+    inProgress.add(node);
+    let total = 1;
+    for (const child of Object.values(node)) {
+      total += size(child);
+      if (total > limit) break;
+    }
+    inProgress.delete(node);
+    sizes.set(node, total);
+    return total;
+  };
+  const total = size(value);
+  if (recursive) return { message: 'invalid YAML: an alias refers to the node that contains it', hint: 'a config cannot be recursive; write the values out' };
+  if (total > limit) {
+    return {
+      message: `invalid YAML: its aliases expand it to more than ${limit.toLocaleString('en')} values`,
+      hint: 'aliases of aliases grow exponentially (an alias bomb); write the values out or share less',
+    };
+  }
+  return null;
 }
 
 /** Parse with source positions (the `yaml` package): slower, and exact about where everything is. */
@@ -138,7 +201,8 @@ export function parseConfigTextPrecisely(
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // Aliases are judged by how far they expand (below), not by how many there are.
+    value = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
     return {
       document: null,
@@ -147,10 +211,11 @@ export function parseConfigTextPrecisely(
         location: at(0),
         path: [],
         message: `invalid YAML: ${messageOf(error)}`,
-        hint: 'aliases are limited to protect against alias bombs; write the values out',
       }],
     };
   }
+  const expansion = aliasExpansionProblem(value, Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER));
+  if (expansion !== null) return { document: null, diagnostics: [{ severity: 'error', location: at(0), path: [], ...expansion }] };
   const document: ConfigDocument = {
     file,
     value: value ?? {},
@@ -159,12 +224,14 @@ export function parseConfigTextPrecisely(
   return { document, diagnostics: doc.warnings.map((w) => ({ ...yamlProblem(w), severity: 'warning' })) };
 }
 
-/** Whether any mapping in a plain value has `key`. */
+/** Whether any mapping in a plain value has `key`; values that aliases share are looked at once. */
 function hasKey(value: unknown, key: string): boolean {
+  const seen = new Set<object>();
   const stack = [value];
   while (stack.length > 0) {
     const item = stack.pop();
-    if (item === null || typeof item !== 'object') continue;
+    if (item === null || typeof item !== 'object' || seen.has(item)) continue;
+    seen.add(item);
     if (!Array.isArray(item) && Object.hasOwn(item, key)) return true;
     for (const child of Object.values(item)) stack.push(child);
   }

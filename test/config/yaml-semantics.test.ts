@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { parseConfigText, parseConfigTextPrecisely } from '../../src/config/load-config.js';
+import { parseConfigText, parseConfigTextPrecisely, type ConfigDocument } from '../../src/config/load-config.js';
+import type { DocumentPath } from '../../src/config/diagnostic.js';
 
 /** What each path makes of a text: the value, or that it refused it. */
 function both(text: string): { fast: unknown; precise: unknown } {
@@ -71,4 +72,100 @@ describe('one YAML semantics for the fast and the precise parser', () => {
       assert.deepEqual(fast, precise);
     }), { numRuns: 10000 });
   });
+
+  it('agree on configs with names of every kind, comments and anchors: same values, same positions', () => {
+    fc.assert(fc.property(realisticConfig(), ({ text }) => {
+      const fast = parseConfigText('x.yaml', text);
+      const precise = parseConfigTextPrecisely('x.yaml', text);
+      assert.ok(fast.document && precise.document, `both read:\n${text}`);
+      assert.deepEqual(fast.document.value, precise.document.value);
+      for (const path of paths(precise.document.value)) {
+        assert.deepEqual(fast.document.locate(path), precise.document.locate(path), `value at ${JSON.stringify(path)} in\n${text}`);
+        if (typeof path[path.length - 1] === 'string') {
+          assert.deepEqual(fast.document.locate(path, { key: true }), precise.document.locate(path, { key: true }), `key at ${JSON.stringify(path)}`);
+        }
+      }
+    }), { numRuns: 300 });
+  });
+
+  it('accept thousands of aliases of small values quickly, and refuse alias bombs of every shape quickly', () => {
+    const shared = ['x-countries:', '  nl: &nl Netherlands', '  rules: &rules', '    - { resource: node, scope: organization, operation: view }', 'organizations:'];
+    const lines = [...shared, ...Array.from({ length: 5000 }, (_, i) => `  - { name: "Org & Co ${i}", country: *nl }`), 'roles:',
+      ...Array.from({ length: 50 }, (_, i) => `  - { name: Role ${i}, rules: *rules }`)];
+    const started = performance.now();
+    const read = parseConfigText('x.yaml', `${lines.join('\n')}\n`);
+    assert.ok(read.document, JSON.stringify(read.diagnostics));
+    assert.equal((read.document.value as { organizations: { country: string }[] }).organizations[4999]?.country, 'Netherlands');
+    const letters = 'abcdefghij';
+    const laughs = (width: number, depth: number, flow: boolean): string => [
+      `a: &a [${Array(width).fill('"lol"').join(', ')}]`,
+      ...Array.from({ length: depth }, (_, i) => flow
+        ? `${letters[i + 1]}: &${letters[i + 1]} [${Array(width).fill(`*${letters[i]}`).join(', ')}]`
+        : `${letters[i + 1]}: &${letters[i + 1]}\n${Array.from({ length: width }, (_, k) => `  k${k}: *${letters[i]}`).join('\n')}`),
+    ].join('\n');
+    for (const bomb of [laughs(9, 9, true), laughs(9, 9, false), laughs(4, 9, false), laughs(1000, 3, true), 'a: &a [*a]\n']) {
+      for (const reader of [parseConfigText, parseConfigTextPrecisely]) {
+        const start = performance.now();
+        const result = reader('bomb.yaml', bomb);
+        assert.equal(result.document, null);
+        assert.match(result.diagnostics[0]?.message ?? '', /expand it to more than|refers to the node that contains it/);
+        assert.ok(performance.now() - start < 1000, `${reader.name} took ${performance.now() - start} ms`);
+      }
+    }
+    assert.ok(performance.now() - started < 10_000);
+  });
 });
+
+/** Every path to a value in a plain value. */
+function paths(value: unknown, prefix: DocumentPath = []): DocumentPath[] {
+  if (value === null || typeof value !== 'object') return [prefix];
+  const children = Array.isArray(value)
+    ? value.flatMap((item, i) => paths(item, [...prefix, i]))
+    : Object.entries(value).flatMap(([key, item]) => paths(item, [...prefix, key]));
+  return [prefix, ...children];
+}
+
+/** Characters of names that servers filled over the years: punctuation YAML cares about, quotes, scripts, emoji. */
+const NAME_CHARACTERS = Array.from('aZ09 &!%#:-,?*|>@`~"\'\\{}[]ÄöüßçéñЖ中文名病院مرحباשלום🏥🧬😀');
+
+const nameArbitrary = fc.string({ unit: fc.constantFrom(...NAME_CHARACTERS), minLength: 1, maxLength: 24 })
+  .map((name) => name.trim())
+  .filter((name) => name !== '');
+
+/** A config as people write it: block or flow style, comments with any character, and values shared with anchors. */
+function realisticConfig(): fc.Arbitrary<{ text: string }> {
+  return fc.record({
+    names: fc.uniqueArray(nameArbitrary, { minLength: 1, maxLength: 6 }),
+    countries: fc.array(fc.constantFrom('Netherlands', 'Deutschland', 'Norge', '日本', 'ישראל'), { minLength: 1, maxLength: 6 }),
+    flow: fc.boolean(),
+    comments: fc.array(nameArbitrary, { maxLength: 4 }),
+    anchors: fc.boolean(),
+  }).map(({ names, countries, flow, comments, anchors }) => {
+    const value = {
+      version: 1,
+      organizations: names.map((name, i) => ({ name, country: countries[i % countries.length], domain: `org${i}.example.org` })),
+      users: names.map((name, i) => ({ username: `user${i}`, organization: name, roles: ['Researcher', name] })),
+    };
+    let text = stringify(value, flow ? { collectionStyle: 'flow', lineWidth: 0 } : { lineWidth: 0 });
+    if (anchors) {
+      // The first country is anchored and reused by alias, as people share values.
+      const first = stringify(value.organizations[0]?.country).trim();
+      let seen = false;
+      text = text.split('\n').map((line) => {
+        if (!line.includes(`country: ${first}`)) return line;
+        if (seen) return line.replace(`country: ${first}`, 'country: *shared');
+        seen = true;
+        return line.replace(`country: ${first}`, `country: &shared ${first}`);
+      }).join('\n');
+    }
+    const lines = text.split('\n');
+    comments.forEach((comment, i) => {
+      const at = (i * 7) % Math.max(1, lines.length);
+      lines.splice(at, 0, `# ${comment}`);
+    });
+    return { text: lines.join('\n') };
+  });
+}
+
+export type { ConfigDocument };
+
