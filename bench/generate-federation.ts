@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import { readableSpelling } from '../src/catalog/rule-catalog.js';
 import { referenceCatalog } from '../src/catalog/reference-catalog.js';
 import { NEWEST_RELEASE } from '../src/catalog/vantage6-versions.js';
@@ -28,49 +29,92 @@ function random(seed: number): () => number {
 const BUILT_IN = ['Viewer', 'Researcher', 'Organization Admin', 'Collaboration Admin'];
 
 /**
+ * How names look: `plain` as a generator would make them (ASCII, numbered);
+ * `realistic` as servers filled over the years have them: YAML's own
+ * punctuation, quotes, backslashes, percent signs, emoji, CJK and
+ * right-to-left scripts, leading digits, long and mixed-script names.
+ */
+export type NameStyle = 'plain' | 'realistic';
+
+const ORGANIZATION_NAMES = [
+  (i: number) => `Hôpital Saint-Louis & Partners ${i}`,
+  (i: number) => `"Quoted" Research Institute ${i}`,
+  (i: number) => `Lab 100% Data! ${i}`,
+  (i: number) => `Back\\slash Foundation ${i}`,
+  (i: number) => `北京协和医院 ${i}`,
+  (i: number) => `مستشفى الملك فيصل ${i}`,
+  (i: number) => `בית החולים הדסה ${i}`,
+  (i: number) => `🏥 Clinic of the North ${i}`,
+  (i: number) => `3rd Medical Center ${i}`,
+  (i: number) => `Universitätsklinikum Schleswig-Holstein, Campus Kiel — Institut für Medizinische Informatik und Statistik ${i}`,
+  (i: number) => `O'Neill & Ελληνικό-Кириллица Consortium ${i}`,
+  (i: number) => `Research & Development: #${i} [pilot] {EU}`,
+];
+const FIRST_NAMES = ['Zoë', 'Łukasz', 'Siobhán', 'José', '李', 'محمد', 'Noa', 'Ørjan', 'Anna-Lena', 'Jean "JJ"'];
+const LAST_NAMES = ["O'Brien", 'de Vries', 'Müller-Lüdenscheidt', '王', 'العلي', 'Cohen', 'Ødegård', 'Nguyễn', 'Smith & Sons', 'Back\\slash'];
+const COUNTRIES = ['Netherlands', 'Deutschland', 'Norge', '日本', 'ישראל', 'مصر', 'Côte d’Ivoire', 'España'];
+
+/**
  * A synthetic federation of the given size as a config object: realistic
  * shapes (roles of 5 to 15 rules, users with one or two roles, most without a
- * password), deterministic from the seed.
+ * password), deterministic from the seed. `shared`: users of one built-in
+ * role share one roles list, and roles of one kind one rules list, so that the
+ * YAML writer makes them anchors and aliases, as people share values.
  */
-export function generateFederation(size: SizeName, seed = 42): Record<string, unknown> {
+export function generateFederation(size: SizeName, seed = 42, style: NameStyle = 'plain', shared = false): Record<string, unknown> {
   const n = SIZES[size];
   const rand = random(seed);
   const int = (max: number): number => Math.floor(rand() * max);
   const pad = (i: number): string => String(i).padStart(5, '0');
+  const realistic = style === 'realistic';
   const organizations = Array.from({ length: n.organizations }, (_, i) => ({
-    name: `Organization ${pad(i)}`,
+    name: realistic ? (ORGANIZATION_NAMES[i % ORGANIZATION_NAMES.length] as (i: number) => string)(i) : `Organization ${pad(i)}`,
     domain: `org${i}.example.org`,
-    country: ['Netherlands', 'Germany', 'Norway', 'Belgium', 'France'][i % 5],
+    country: realistic ? COUNTRIES[i % COUNTRIES.length] : ['Netherlands', 'Germany', 'Norway', 'Belgium', 'France'][i % 5],
   }));
   const perCollab = Math.max(2, Math.round(n.nodes / n.collaborations));
   const collaborations = Array.from({ length: n.collaborations }, (_, c) => {
     const start = int(n.organizations);
     const members = Array.from({ length: Math.min(perCollab, n.organizations) }, (_, k) => organizations[(start + k * 7) % n.organizations]?.name as string);
-    return { name: `Collaboration ${pad(c)}`, encrypted: c % 3 !== 0, members: [...new Set(members)].map((organization) => ({ organization })) };
+    const name = realistic ? `${['Colorectal & Breast', 'ESMO "Rare" Tumours', 'Covid-19 (100%)', '心血管', 'סרטן'][c % 5]} ${pad(c)}` : `Collaboration ${pad(c)}`;
+    return { name, encrypted: c % 3 !== 0, members: [...new Set(members)].map((organization) => ({ organization })) };
   });
+  const ruleLists = new Map<number, { resource: string; scope: string; operation: string }[]>();
   const roles = Array.from({ length: n.roles }, (_, r) => {
+    const kind = r % 12;
+    const cached = shared ? ruleLists.get(kind) : undefined;
     const rules = new Map<string, { resource: string; scope: string; operation: string }>();
     const count = 5 + int(11);
-    while (rules.size < count) {
+    while (!cached && rules.size < count) {
       const rule = RULE_CATALOG[int(RULE_CATALOG.length)];
       if (rule) rules.set(`${rule.resource}${rule.scope}${rule.operation}`, { resource: rule.resource, scope: readableSpelling(rule.scope), operation: readableSpelling(rule.operation) });
     }
-    return { name: `Role ${pad(r)}`, organization: organizations[r % n.organizations]?.name, description: `Synthetic role ${r}`, rules: [...rules.values()] };
+    const list = cached ?? [...rules.values()];
+    if (shared) ruleLists.set(kind, list);
+    return {
+      name: realistic ? `${['Data Steward', 'Auditor (read-only)', 'Onderzoeker', 'مشرف', '管理者', 'Lead "Analyst"'][r % 6]} ${pad(r)}` : `Role ${pad(r)}`,
+      organization: organizations[r % n.organizations]?.name,
+      description: realistic ? `Manages nodes & studies; 100% "reviewed" by the board (${r})` : `Synthetic role ${r}`,
+      rules: list,
+    };
   });
   const rolesByOrg = new Map<string, string[]>();
   for (const role of roles) rolesByOrg.set(role.organization as string, [...(rolesByOrg.get(role.organization as string) ?? []), role.name]);
+  const builtInLists = new Map(BUILT_IN.map((name) => [name, [name]]));
   const users = Array.from({ length: n.users }, (_, u) => {
     const organization = organizations[int(n.organizations)]?.name as string;
     const own = rolesByOrg.get(organization) ?? [];
-    const userRoles = [BUILT_IN[int(BUILT_IN.length)] as string, ...(own.length > 0 && rand() < 0.3 ? [own[int(own.length)] as string] : [])];
+    const builtIn = BUILT_IN[int(BUILT_IN.length)] as string;
+    const extra = own.length > 0 && rand() < 0.3 ? [own[int(own.length)] as string] : [];
+    const userRoles = shared && extra.length === 0 ? builtInLists.get(builtIn) as string[] : [...new Set([builtIn, ...extra])];
     const rule = RULE_CATALOG[int(RULE_CATALOG.length)];
     return {
-      username: `user${pad(u)}`,
+      username: realistic ? `${['anna', 'j.o-brien', 'zoe_99', 'li.wang', 'm.alali'][u % 5]}.${pad(u)}` : `user${pad(u)}`,
       organization,
-      firstname: `First${u}`,
-      lastname: `Last${u}`,
+      firstname: realistic ? FIRST_NAMES[u % FIRST_NAMES.length] : `First${u}`,
+      lastname: realistic ? `${LAST_NAMES[u % LAST_NAMES.length]} ${u}` : `Last${u}`,
       email: `user${u}@example.org`,
-      roles: [...new Set(userRoles)],
+      roles: userRoles,
       ...(rand() < 0.1 && rule ? { rules: [{ resource: rule.resource, scope: readableSpelling(rule.scope), operation: readableSpelling(rule.operation) }] } : {}),
       ...(u % 100 === 0 ? { password: 'generate' } : {}),
     };
@@ -78,12 +122,27 @@ export function generateFederation(size: SizeName, seed = 42): Record<string, un
   const studies = Array.from({ length: n.studies }, (_, s) => {
     const collaboration = collaborations[int(n.collaborations)];
     return {
-      name: `Study ${pad(s)}`,
+      name: realistic ? `Study ${pad(s)}: survival & "outcomes" 🧬` : `Study ${pad(s)}`,
       collaboration: collaboration?.name,
       organizations: (collaboration?.members ?? []).filter((_, k) => k % 2 === 0).map((m) => m.organization),
     };
   });
   return { version: 1, organizations, roles, users, collaborations, studies };
+}
+
+/**
+ * The config as text, as people keep it: realistic configs get comments
+ * (with YAML's own punctuation in them) before list items, as reviewers leave
+ * them. Shared values become anchors and aliases.
+ */
+export function configText(config: Record<string, unknown>, style: NameStyle): string {
+  const text = stringify(config, { lineWidth: 0 });
+  if (style === 'plain') return text;
+  let items = 0;
+  return text.split('\n').map((line) => {
+    if (!/^ {2}- /.test(line) || items++ % 10 !== 0) return line;
+    return `  # reviewed by Anna & Bram! 100% done — see ticket #${items} [ok] "yes"\n${line}`;
+  }).join('\n');
 }
 
 /**

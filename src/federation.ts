@@ -124,9 +124,9 @@ export interface DesiredState {
   readonly history: boolean;
 }
 
-/** One comparable string per role identity. */
+/** One comparable string per role identity: `JSON.stringify([organization, name])`, built without the array (a hot path). */
 export function roleRefKey(ref: RoleRef): string {
-  return JSON.stringify([ref.organization, ref.name]);
+  return `[${ref.organization === null ? 'null' : JSON.stringify(ref.organization)},${JSON.stringify(ref.name)}]`;
 }
 
 export function nodeKey(node: Pick<Node, 'organization' | 'collaboration'>): string {
@@ -148,7 +148,10 @@ export function compareStrings(a: string, b: string): number {
 }
 
 export function sortRoleRefs(refs: Iterable<RoleRef>): RoleRef[] {
+  const list = [...refs];
+  // Most users have one role: no sorting needed.
+  if (list.length === 1) return [{ name: (list[0] as RoleRef).name, organization: (list[0] as RoleRef).organization }];
   const byKey = new Map<string, RoleRef>();
-  for (const ref of refs) byKey.set(roleRefKey(ref), { name: ref.name, organization: ref.organization });
+  for (const ref of list) byKey.set(roleRefKey(ref), { name: ref.name, organization: ref.organization });
   return [...byKey.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, ref]) => ref);
 }

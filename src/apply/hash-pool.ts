@@ -5,9 +5,6 @@ import { Worker } from 'node:worker_threads';
 import { bcryptHash } from './bcrypt-hash.js';
 import type { HashRequest, HashResponse } from './hash-worker.js';
 
-/** The cost vantage6 uses (bcrypt.gensalt() default). */
-export const DEFAULT_BCRYPT_COST = 12;
-
 /** Hashing work below this (in cost-4 hashes, about a millisecond each) is not worth starting threads. */
 const INLINE_WORK = 256;
 

@@ -4,7 +4,7 @@ import { NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseVer
 import { formatPath } from '../config/diagnostic.js';
 import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
-import { DEFAULT_BCRYPT_COST } from '../apply/hash-pool.js';
+import { DEFAULT_BCRYPT_COST } from '../apply/bcrypt-cost.js';
 import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
 import { addPlanOptions } from './plan-flags.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from './exit-codes.js';

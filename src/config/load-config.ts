@@ -1,6 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, YAMLError } from 'yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
 import { readYamlEvents } from './read-yaml-events.js';
@@ -27,6 +29,16 @@ const MAX_CONFIG_BYTES = 64 * 2 ** 20;
  */
 const MAX_EXPANSION_PER_CHARACTER = 4;
 const MIN_EXPANSION_LIMIT = 100_000;
+
+/**
+ * The position-keeping parser, loaded on first use: most runs never need it,
+ * and loading it is a good part of a small config's start-up.
+ */
+let preciseParser: typeof Yaml | undefined;
+function yamlPackage(): typeof Yaml {
+  preciseParser ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return preciseParser;
+}
 
 /** One parsed config file: its plain value, and a way back from a path to a position. */
 export interface ConfigDocument {
@@ -110,10 +122,8 @@ export function parseConfigText(file: string, text: string): { document: ConfigD
     return { file, line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
   };
   // Before anything walks the value: an alias bomb is refused while it is still small in memory.
-  const expansion = aliasExpansionProblem(read.value, Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER));
+  const expansion = read.aliases ? aliasExpansionProblem(read.value, Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER)) : null;
   if (expansion !== null) return { document: null, diagnostics: [{ severity: 'error', location: at(0), path: [], ...expansion }] };
-  // js-yaml names an empty or null key "null", the precise parser "": let the precise one decide.
-  if (hasKey(read.value, 'null')) return parseConfigTextPrecisely(file, text);
   const document: ConfigDocument = {
     file,
     value: read.value ?? {},
@@ -184,6 +194,7 @@ export function parseConfigTextPrecisely(
   file: string,
   text: string,
 ): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
+  const { LineCounter, parseDocument } = yamlPackage();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourceLocation => {
@@ -224,21 +235,8 @@ export function parseConfigTextPrecisely(
   return { document, diagnostics: doc.warnings.map((w) => ({ ...yamlProblem(w), severity: 'warning' })) };
 }
 
-/** Whether any mapping in a plain value has `key`; values that aliases share are looked at once. */
-function hasKey(value: unknown, key: string): boolean {
-  const seen = new Set<object>();
-  const stack = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (item === null || typeof item !== 'object' || seen.has(item)) continue;
-    seen.add(item);
-    if (!Array.isArray(item) && Object.hasOwn(item, key)) return true;
-    for (const child of Object.values(item)) stack.push(child);
-  }
-  return false;
-}
-
 function offsetOf(doc: Document, docPath: DocumentPath, wantKey: boolean): number {
+  const { isAlias, isMap, isScalar, isSeq } = yamlPackage();
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (let i = 0; i < docPath.length; i++) {

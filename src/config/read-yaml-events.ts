@@ -4,6 +4,8 @@ import type { DocumentPath } from './diagnostic.js';
 /** A document read from js-yaml's event stream: its value, and the source offset of every path in it. */
 export interface EventDocument {
   readonly value: unknown;
+  /** The document has aliases: its expansion must be judged. */
+  readonly aliases: boolean;
   /** Offset of the node at `path` (or of its mapping key), or of the nearest ancestor that exists. */
   offsetOf(path: DocumentPath, key: boolean): number;
 }
@@ -12,11 +14,12 @@ export interface EventDocument {
  * Why a text is left to the precise parser: js-yaml refused it (the precise
  * parser then reports every problem with its place), or it uses what the two
  * parsers read differently (explicit tags, directives, several documents,
- * an anchor name that runs into a bracket or comma).
+ * an anchor name that runs into a bracket or comma, a null key).
  */
-export type NotForEvents = { readonly reason: 'refused' | 'tags' | 'directives' | 'documents' | 'anchors' };
+export type NotForEvents = { readonly reason: 'refused' | 'tags' | 'directives' | 'documents' | 'anchors' | 'null key' };
 
 const FLOW_INDICATORS: ReadonlySet<string> = new Set([',', '[', ']', '{', '}']);
+const NULL_SPELLINGS: ReadonlySet<string> = new Set(['', '~', 'null', 'Null', 'NULL']);
 
 /**
  * Read one YAML document with js-yaml's parser: one pass to events, which
@@ -32,24 +35,33 @@ export function readYamlEvents(text: string, file: string): EventDocument | NotF
     return { reason: 'refused' };
   }
   let documents = 0;
-  // Whether each open collection is in flow style (`[…]`, `{…}`).
-  const flow: boolean[] = [];
+  let aliases = false;
+  // The open collections: flow style or not, and for a mapping whether its next node is a key.
+  const open: { flow: boolean; mapping: boolean; atKey: boolean }[] = [];
   for (const event of events) {
     if (event.type === EVENT_ID.DOCUMENT) {
       documents++;
       if (event.directives.length > 0) return { reason: 'directives' };
-      flow.push(false);
+      open.push({ flow: false, mapping: false, atKey: false });
       continue;
     }
     if (event.type === EVENT_ID.POP) {
-      flow.pop();
+      open.pop();
       continue;
     }
+    const parent = open[open.length - 1];
+    const isKey = parent !== undefined && parent.mapping && parent.atKey;
+    if (parent?.mapping) parent.atKey = !parent.atKey;
     if ('tagStart' in event && event.tagStart !== -1) return { reason: 'tags' };
     // js-yaml ends an anchor or alias name at a flow indicator; the precise parser does so only inside flow collections.
     if (event.anchorStart !== -1 && FLOW_INDICATORS.has(text.charAt(event.anchorEnd))
-      && (event.type !== EVENT_ID.ALIAS || !flow[flow.length - 1])) return { reason: 'anchors' };
-    if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) flow.push(event.style === 2);
+      && (event.type !== EVENT_ID.ALIAS || !parent?.flow)) return { reason: 'anchors' };
+    if (event.type === EVENT_ID.ALIAS) aliases = true;
+    // js-yaml names a null key "null", the precise parser "".
+    if (isKey && event.type === EVENT_ID.SCALAR && event.style === 1 && NULL_SPELLINGS.has(text.slice(event.valueStart, event.valueEnd))) return { reason: 'null key' };
+    if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) {
+      open.push({ flow: event.style === 2, mapping: event.type === EVENT_ID.MAPPING, atKey: true });
+    }
   }
   if (documents > 1) return { reason: 'documents' };
   let value: unknown;
@@ -58,11 +70,15 @@ export function readYamlEvents(text: string, file: string): EventDocument | NotF
   } catch {
     return { reason: 'refused' };
   }
+  // The events are not kept (at the largest sizes they weigh more than the value): positions,
+  // needed only to report a problem, come from reading the text again.
+  events = [];
   let offsets: Map<string, { value: number; key: number }> | undefined;
   return {
     value,
+    aliases,
     offsetOf(path, key) {
-      offsets ??= indexOffsets(events, text);
+      offsets ??= indexOffsets(parseEvents(text, { filename: file }), text);
       for (let length = path.length; length >= 0; length--) {
         const found = offsets.get(JSON.stringify(path.slice(0, length)));
         if (found) return key && length === path.length && found.key !== -1 ? found.key : found.value;

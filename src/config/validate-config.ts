@@ -153,12 +153,14 @@ function list(value: unknown): unknown[] {
 class SemanticChecker {
   /** The server's rules by resource. */
   private readonly rules = new Map<string, RuleTriple[]>();
+  private readonly serverName: string;
 
   constructor(
     private readonly diagnostics: Diagnostic[],
     private readonly env: Environment,
     private readonly server: ServerProfile,
   ) {
+    this.serverName = describeServer(server);
     for (const key of server.rules) {
       const rule = parseRuleKey(key);
       this.rules.set(rule.resource, [...(this.rules.get(rule.resource) ?? []), rule]);
@@ -493,7 +495,7 @@ class SemanticChecker {
 
   private expandRules(entry: Entry, sub: DocumentPath, value: unknown): RuleKey[] {
     const keys: RuleKey[] = [];
-    const server = describeServer(this.server);
+    const server = this.serverName;
     list(value).forEach((item, index) => {
       if (!isRecord(item) || typeof item.resource !== 'string') return;
       const at = [...sub, index];
@@ -506,7 +508,7 @@ class SemanticChecker {
         this.error(entry, at, `${server} has no rules for ${resource}`, 'the rules come from the server\'s own catalogue; upgrade the server or remove this rule');
         return;
       }
-      const has = `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`;
+      const has = (): string => `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`;
       const exists = new Set(available.map(ruleKey));
       const explicit = item.scope !== 'all' && item.operation !== 'all';
       let found = 0;
@@ -517,11 +519,11 @@ class SemanticChecker {
             keys.push(key);
             found++;
           } else if (explicit) {
-            this.error(entry, at, `${server} has no rule to ${readableSpelling(operation)} ${resource} with scope ${readableSpelling(scope)}`, has);
+            this.error(entry, at, `${server} has no rule to ${readableSpelling(operation)} ${resource} with scope ${readableSpelling(scope)}`, has());
           }
         }
       }
-      if (!explicit && found === 0) this.error(entry, at, `no rule of ${resource} in ${server} matches these scopes and operations`, has);
+      if (!explicit && found === 0) this.error(entry, at, `no rule of ${resource} in ${server} matches these scopes and operations`, has());
     });
     return sortedUnique(keys);
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 
@@ -43,7 +43,7 @@ export function resolveDatabase(options: DatabaseOptions, env: NodeJS.ProcessEnv
 function readServerUri(file: string): string {
   let config: unknown;
   try {
-    config = parse(readFileSync(file, 'utf8'));
+    config = load(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new FedctlError('SERVER_CONFIG_INVALID', `cannot read vantage6 server config ${file}: ${messageOf(error).split('\n')[0]}`);
   }

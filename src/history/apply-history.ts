@@ -133,6 +133,17 @@ function fromRow(row: HistoryTable): ApplyRecord {
   };
 }
 
+/** The last record as a plan's header needs it: without its plan, which can be large. */
+export async function readLastApply(db: Vantage6Db): Promise<Omit<ApplyRecord, 'plan'> | null> {
+  const row = await history(db).selectFrom(HISTORY_TABLE)
+    .select(['id', 'applied_at', 'fedctl_version', 'summary', 'config_fingerprint', 'state_fingerprint', 'git_commit', 'git_author',
+      'git_branch', 'git_repository', 'ci_job_url', 'ci_system', 'uncommitted_changes', 'os_user'])
+    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (!row) return null;
+  const { plan: _plan, ...record } = fromRow({ ...row, plan: 'null' });
+  return record;
+}
+
 /** The newest records first, at most `limit`. */
 export async function listApplies(db: Vantage6Db, limit: number): Promise<ApplyRecord[]> {
   const rows = await history(db).selectFrom(HISTORY_TABLE).selectAll().orderBy('id', 'desc').limit(limit).execute();
@@ -144,12 +155,16 @@ export async function readApply(db: Vantage6Db, id: number): Promise<ApplyRecord
   return row ? fromRow(row) : null;
 }
 
-/** The history part of a plan, from the last record and the fingerprint of the state the plan was made from. Pure. */
-export function planHistory(last: ApplyRecord | null, stateFingerprint: string, recording: boolean): PlanHistory {
+/**
+ * The history part of a plan, from the last record and the fingerprint of the
+ * state the plan was made from (computed only when there is a record to
+ * compare it with: at the largest sizes it takes a tenth of a second).
+ */
+export function planHistory(last: Omit<ApplyRecord, 'plan'> | null, stateFingerprint: () => string, recording: boolean): PlanHistory {
   return {
     recording,
     lastApply: last && { id: last.id, appliedAt: last.appliedAt, commit: last.commit, author: last.author, branch: last.branch, summary: last.summary },
-    changedOutsideFedctl: last !== null && last.stateFingerprint !== stateFingerprint,
+    changedOutsideFedctl: last !== null && last.stateFingerprint !== stateFingerprint(),
   };
 }
 

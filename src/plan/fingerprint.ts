@@ -2,8 +2,24 @@ import { createHash } from 'node:crypto';
 import type { DesiredState } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
 
-function sha256(value: unknown): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify(value)).digest('hex')}`;
+/**
+ * SHA-256 of a value's JSON, fed one list item at a time: at the largest
+ * sizes the JSON of a whole state would be tens of megabytes held at once.
+ * Lists are framed (`[`, items, `]`), so different states never feed the same text.
+ */
+function sha256(value: Readonly<Record<string, unknown>>): string {
+  const hash = createHash('sha256');
+  for (const [key, field] of Object.entries(value)) {
+    hash.update(`${JSON.stringify(key)}:`);
+    if (Array.isArray(field)) {
+      hash.update('[');
+      for (const item of field) hash.update(`${JSON.stringify(item)},`);
+      hash.update('],');
+    } else {
+      hash.update(`${JSON.stringify(field)},`);
+    }
+  }
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /**
@@ -11,11 +27,11 @@ function sha256(value: unknown): string {
  * it was read): an apply that changed nothing leaves it as it was.
  */
 export function fingerprintState(live: LiveState): string {
-  return sha256(live);
+  return sha256(live as unknown as Readonly<Record<string, unknown>>);
 }
 
 export function fingerprintConfig(desired: DesiredState): string {
-  return sha256(desired);
+  return sha256(desired as unknown as Readonly<Record<string, unknown>>);
 }
 
 /**

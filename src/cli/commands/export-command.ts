@@ -24,7 +24,7 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   const adapter = await openDatabase(target, { readonly: true });
   let result;
   let version;
-  let lastApply: ApplyRecord | null = null;
+  let lastApply: Omit<ApplyRecord, 'plan'> | null = null;
   try {
     const loaded = await loadLiveState(adapter);
     const { live, initialize } = loaded;

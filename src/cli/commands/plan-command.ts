@@ -44,7 +44,7 @@ export async function planAgainst(target: DatabaseTarget, desired: DesiredState,
 /** The plan for a live state already read, with what the history says about it. */
 export function planFrom(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
   const plan = computePlan(desired, live, { engine: target.engine, display: target.display, initialize }, options);
-  return { plan: { ...plan, history: planHistory(lastApply, fingerprintAdministration(live), recording) }, live };
+  return { plan: { ...plan, history: planHistory(lastApply, () => fingerprintAdministration(live), recording) }, live };
 }
 
 /**
