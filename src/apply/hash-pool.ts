@@ -48,7 +48,7 @@ export async function hashSecrets(secrets: readonly string[], cost: number, opti
     const hashes: string[] = [];
     for (const secret of secrets) {
       signal?.throwIfAborted();
-      hashes.push(await bcryptHash(secret, cost));
+      hashes.push(bcryptHash(secret, cost));
       onProgress?.(hashes.length, secrets.length);
     }
     return hashes;

@@ -14,8 +14,6 @@ export interface HashResponse {
 }
 
 parentPort?.on('message', (request: HashRequest) => {
-  void bcryptHash(request.secret, request.cost).then((hash) => {
-    const response: HashResponse = { index: request.index, hash };
-    parentPort?.postMessage(response);
-  });
+  const response: HashResponse = { index: request.index, hash: bcryptHash(request.secret, request.cost) };
+  parentPort?.postMessage(response);
 });
