@@ -33,9 +33,12 @@ export function describeRange(range: VersionRange): string {
   return range.from === range.to ? formatMinor(range.from) : `${formatMinor(range.from)} to ${formatMinor(range.to)}`;
 }
 
+/** How a 4.x version is written: `4.8`, or `4.8.3`. */
+export const VERSION_SYNTAX = /^4\.(\d{1,2})(?:\.\d+)?$/;
+
 /** `"4.8"` (or `4.8.3`) → 8; null for anything that is not a vantage6 4.x fedctl knows. */
 export function parseVersion(text: string): Minor | null {
-  const match = /^4\.(\d{1,2})(?:\.\d+)?$/.exec(text.trim());
+  const match = VERSION_SYNTAX.exec(text.trim());
   if (!match) return null;
   const minor = Number(match[1]);
   return minor >= OLDEST_MINOR && minor <= NEWEST_MINOR ? minor : null;
@@ -69,12 +72,7 @@ export const FEATURES: Readonly<Record<Feature, { readonly since: Minor; readonl
 
 /** The features of a database a release's server made. */
 export function featuresOfRelease(minor: Minor): SchemaFeatures {
-  return {
-    studies: minor >= FEATURES.studies.since,
-    defaultRoleFlag: minor >= FEATURES.defaultRoleFlag.since,
-    algorithmStores: minor >= FEATURES.algorithmStores.since,
-    taskStudies: minor >= FEATURES.taskStudies.since,
-  };
+  return Object.fromEntries(Object.entries(FEATURES).map(([feature, { since }]) => [feature, minor >= since])) as Record<Feature, boolean>;
 }
 
 /**

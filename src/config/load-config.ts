@@ -116,14 +116,16 @@ export function parseConfigText(file: string, text: string): { document: ConfigD
   if (NOT_FOR_FAST_PATH.test(text)) return parseConfigTextPrecisely(file, text);
   const read = readYamlEvents(text, file);
   if ('reason' in read) return parseConfigTextPrecisely(file, text);
-  const lineStarts = lineStartsOf(text);
+  // Before anything walks the value: an alias bomb is refused while it is still small in memory.
+  const expansion = read.aliases ? expansionProblem(file, text, read.value) : null;
+  if (expansion !== null) return { document: null, diagnostics: [expansion] };
+  // Positions are needed only to report a problem: the line index is built on the first.
+  let lineStarts: number[] | undefined;
   const at = (offset: number): SourceLocation => {
+    lineStarts ??= lineStartsOf(text);
     const line = lastAtOrBefore(lineStarts, offset);
     return { file, line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
   };
-  // Before anything walks the value: an alias bomb is refused while it is still small in memory.
-  const expansion = read.aliases ? aliasExpansionProblem(read.value, Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER)) : null;
-  if (expansion !== null) return { document: null, diagnostics: [{ severity: 'error', location: at(0), path: [], ...expansion }] };
   const document: ConfigDocument = {
     file,
     value: read.value ?? {},
@@ -152,11 +154,13 @@ function lastAtOrBefore(sorted: readonly number[], target: number): number {
 }
 
 /**
- * How many values the document has once every alias is expanded, counted
- * over shared values once each (so counting is linear however deep the
- * aliases nest); a problem when that passes `limit`, or an alias contains itself.
+ * How many values a file's document has once every alias is expanded,
+ * counted over shared values once each (so counting is linear however deep
+ * the aliases nest); a problem (at the file's start) when that passes the
+ * limit for the text's length, or an alias contains itself.
  */
-export function aliasExpansionProblem(value: unknown, limit: number): { message: string; hint: string } | null {
+function expansionProblem(file: string, text: string, value: unknown): Diagnostic | null {
+  const limit = Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER);
   const sizes = new Map<object, number>();
   const inProgress = new Set<object>();
   let recursive = false;
@@ -179,12 +183,11 @@ export function aliasExpansionProblem(value: unknown, limit: number): { message:
     return total;
   };
   const total = size(value);
-  if (recursive) return { message: 'invalid YAML: an alias refers to the node that contains it', hint: 'a config cannot be recursive; write the values out' };
+  const problem = (message: string, hint: string): Diagnostic => ({ severity: 'error', location: { file, line: 1, column: 1 }, path: [], message, hint });
+  if (recursive) return problem('invalid YAML: an alias refers to the node that contains it', 'a config cannot be recursive; write the values out');
   if (total > limit) {
-    return {
-      message: `invalid YAML: its aliases expand it to more than ${limit.toLocaleString('en')} values`,
-      hint: 'aliases of aliases grow exponentially (an alias bomb); write the values out or share less',
-    };
+    return problem(`invalid YAML: its aliases expand it to more than ${limit.toLocaleString('en')} values`,
+      'aliases of aliases grow exponentially (an alias bomb); write the values out or share less');
   }
   return null;
 }
@@ -225,8 +228,8 @@ export function parseConfigTextPrecisely(
       }],
     };
   }
-  const expansion = aliasExpansionProblem(value, Math.max(MIN_EXPANSION_LIMIT, text.length * MAX_EXPANSION_PER_CHARACTER));
-  if (expansion !== null) return { document: null, diagnostics: [{ severity: 'error', location: at(0), path: [], ...expansion }] };
+  const expansion = expansionProblem(file, text, value);
+  if (expansion !== null) return { document: null, diagnostics: [expansion] };
   const document: ConfigDocument = {
     file,
     value: value ?? {},

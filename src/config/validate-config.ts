@@ -3,7 +3,7 @@ import {
   parseRuleKey, readableSpelling, ruleKey, type Operation, type RuleKey, type RuleTriple, type Scope,
 } from '../catalog/rule-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
-import { FEATURES, NEWEST_MINOR, formatMinor, parseVersion, type Minor } from '../catalog/vantage6-versions.js';
+import { FEATURES, NEWEST_MINOR, VERSION_SYNTAX, formatMinor, parseVersion, type Minor } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, NO_PRUNING, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
   type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
@@ -58,7 +58,7 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
   const server = options.server ?? releaseProfile(options.version ?? declared?.minor ?? NEWEST_MINOR);
   if (options.server && declared && (declared.minor < server.versions.from || declared.minor > server.versions.to)) {
     diagnostics.push({
-      severity: 'warning', location: declared.location, path: ['vantage6'],
+      severity: 'warning', location: declared.locate(), path: ['vantage6'],
       message: `the config is for vantage6 ${formatMinor(declared.minor)}, but the database is ${describeServer(server)}`,
       hint: 'rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version',
     });
@@ -89,26 +89,28 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
 
 /**
  * The `vantage6:` release the documents declare; several files must agree.
- * A malformed one has been reported by the schema check.
+ * A malformed one has been reported by the schema check. Places are looked
+ * up only for a problem: finding one can mean reading the file again.
  */
-function declaredVersion(documents: readonly ConfigDocument[], diagnostics: Diagnostic[]): { minor: Minor; location: SourceLocation } | null {
-  let first: { minor: Minor; location: SourceLocation; text: string } | null = null;
+function declaredVersion(documents: readonly ConfigDocument[], diagnostics: Diagnostic[]): { minor: Minor; locate: () => SourceLocation } | null {
+  let first: { minor: Minor; locate: () => SourceLocation; text: string } | null = null;
   for (const document of documents) {
     const text = isRecord(document.value) && typeof document.value.vantage6 === 'string' ? document.value.vantage6 : null;
-    if (text === null || !/^4\.\d{1,2}(\.\d+)?$/.test(text)) continue;
-    const location = document.locate(['vantage6']);
+    if (text === null || !VERSION_SYNTAX.test(text)) continue;
+    const locate = (): SourceLocation => document.locate(['vantage6']);
     const minor = parseVersion(text);
     if (minor === null) {
-      diagnostics.push({ severity: 'error', location, path: ['vantage6'], message: `fedctl does not know vantage6 ${text}`,
+      diagnostics.push({ severity: 'error', location: locate(), path: ['vantage6'], message: `fedctl does not know vantage6 ${text}`,
         hint: `it knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}` });
     } else if (first === null) {
-      first = { minor, location, text };
+      first = { minor, locate, text };
     } else if (first.minor !== minor) {
-      diagnostics.push({ severity: 'error', location, path: ['vantage6'], message: `vantage6 ${text} disagrees with vantage6 ${first.text}`,
-        hint: `declared at ${first.location.file}:${first.location.line}:${first.location.column}; all files are for one server` });
+      const at = first.locate();
+      diagnostics.push({ severity: 'error', location: locate(), path: ['vantage6'], message: `vantage6 ${text} disagrees with vantage6 ${first.text}`,
+        hint: `declared at ${at.file}:${at.line}:${at.column}; all files are for one server` });
     }
   }
-  return first && { minor: first.minor, location: first.location };
+  return first && { minor: first.minor, locate: first.locate };
 }
 
 /** In file order, as an editor lists problems; unlocated ones first. */

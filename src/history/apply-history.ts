@@ -113,7 +113,13 @@ export async function recordApply(trx: Vantage6Db, exists: boolean, record: Omit
   return id;
 }
 
-function fromRow(row: HistoryTable): ApplyRecord {
+/** A record without its plan, which can be large: what lists and a plan's header need. */
+export type ApplySummary = Omit<ApplyRecord, 'plan'>;
+
+const SUMMARY_COLUMNS = ['id', 'applied_at', 'fedctl_version', 'summary', 'config_fingerprint', 'state_fingerprint', 'git_commit',
+  'git_author', 'git_branch', 'git_repository', 'ci_job_url', 'ci_system', 'uncommitted_changes', 'os_user'] as const;
+
+function summaryFromRow(row: Omit<HistoryTable, 'plan'>): ApplySummary {
   return {
     id: Number(row.id),
     appliedAt: row.applied_at,
@@ -129,30 +135,19 @@ function fromRow(row: HistoryTable): ApplyRecord {
     ci: row.ci_system === 'github-actions' || row.ci_system === 'gitlab-ci' ? row.ci_system : null,
     uncommittedChanges: row.uncommitted_changes === null ? null : Boolean(row.uncommitted_changes),
     osUser: row.os_user,
-    plan: JSON.parse(row.plan) as Plan,
   };
 }
 
-/** The last record as a plan's header needs it: without its plan, which can be large. */
-export async function readLastApply(db: Vantage6Db): Promise<Omit<ApplyRecord, 'plan'> | null> {
-  const row = await history(db).selectFrom(HISTORY_TABLE)
-    .select(['id', 'applied_at', 'fedctl_version', 'summary', 'config_fingerprint', 'state_fingerprint', 'git_commit', 'git_author',
-      'git_branch', 'git_repository', 'ci_job_url', 'ci_system', 'uncommitted_changes', 'os_user'])
-    .orderBy('id', 'desc').limit(1).executeTakeFirst();
-  if (!row) return null;
-  const { plan: _plan, ...record } = fromRow({ ...row, plan: 'null' });
-  return record;
+/** The newest records first, at most `limit`, without their plans. */
+export async function listApplies(db: Vantage6Db, limit: number): Promise<ApplySummary[]> {
+  const rows = await history(db).selectFrom(HISTORY_TABLE).select(SUMMARY_COLUMNS).orderBy('id', 'desc').limit(limit).execute();
+  return rows.map(summaryFromRow);
 }
 
-/** The newest records first, at most `limit`. */
-export async function listApplies(db: Vantage6Db, limit: number): Promise<ApplyRecord[]> {
-  const rows = await history(db).selectFrom(HISTORY_TABLE).selectAll().orderBy('id', 'desc').limit(limit).execute();
-  return rows.map(fromRow);
-}
-
+/** One record in full, with its plan. */
 export async function readApply(db: Vantage6Db, id: number): Promise<ApplyRecord | null> {
   const row = await history(db).selectFrom(HISTORY_TABLE).selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? fromRow(row) : null;
+  return row ? { ...summaryFromRow(row), plan: JSON.parse(row.plan) as Plan } : null;
 }
 
 /**
@@ -160,7 +155,7 @@ export async function readApply(db: Vantage6Db, id: number): Promise<ApplyRecord
  * state the plan was made from (computed only when there is a record to
  * compare it with: at the largest sizes it takes a tenth of a second).
  */
-export function planHistory(last: Omit<ApplyRecord, 'plan'> | null, stateFingerprint: () => string, recording: boolean): PlanHistory {
+export function planHistory(last: ApplySummary | null, stateFingerprint: () => string, recording: boolean): PlanHistory {
   return {
     recording,
     lastApply: last && { id: last.id, appliedAt: last.appliedAt, commit: last.commit, author: last.author, branch: last.branch, summary: last.summary },
@@ -168,9 +163,14 @@ export function planHistory(last: Omit<ApplyRecord, 'plan'> | null, stateFingerp
   };
 }
 
+/** `2026-11-28 12:00:01 UTC`: when an apply happened, as people read it. */
+export function formatAppliedAt(appliedAt: string): string {
+  return appliedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+
 /** `#3 at 2026-11-28 12:00:01 UTC from commit 1a2b3c4 (main) by Anna`: how messages name an apply. */
 export function describeApply(apply: PlanHistory['lastApply'] & object): string {
-  const when = apply.appliedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  const when = formatAppliedAt(apply.appliedAt);
   const commit = apply.commit ? ` from commit ${apply.commit.slice(0, 12)}${apply.branch ? ` (${apply.branch})` : ''}` : '';
   return `#${apply.id} at ${when}${commit}${apply.author ? ` by ${apply.author}` : ''}`;
 }

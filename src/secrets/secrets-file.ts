@@ -19,14 +19,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The content of a snapshot of the file (null: no file, so empty); a malformed file is an error. */
 export function parseSecrets(file: string, text: string | null): SecretsContent {
-  if (text === null) return { nodes: {}, users: {} };
-  let value: unknown;
+  return text === null ? { nodes: {}, users: {} } : secretsIn(file, loadSecretsYaml(file, text));
+}
+
+/** A secrets file's or record's YAML; a file that is not YAML is an error naming it. */
+export function loadSecretsYaml(file: string, text: string): unknown {
   try {
-    value = load(text) ?? {};
+    return load(text) ?? {};
   } catch (error) {
     throw new FedctlError('SECRETS_FILE', `secrets file ${file} is not valid YAML: ${messageOf(error).split('\n')[0]}`,
       'fix or move the file; fedctl never overwrites keys it cannot read');
   }
+}
+
+/** The nodes and users of a loaded secrets file or record; another layout is an error. */
+export function secretsIn(file: string, value: unknown): SecretsContent {
   if (!isRecord(value) || (value.nodes !== undefined && !isRecord(value.nodes)) || (value.users !== undefined && !isRecord(value.users))) {
     throw new FedctlError('SECRETS_FILE', `secrets file ${file} does not have the nodes/users layout fedctl writes`,
       'fix or move the file; fedctl never overwrites keys it cannot read');

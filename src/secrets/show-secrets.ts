@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { load } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import { decryptArmored, parseIdentityFile } from './age-crypto.js';
 import { RECORDS_FOLDER, RECORD_FORMAT } from './encrypted-store.js';
-import { mergeSecrets, parseSecrets } from './secrets-file.js';
+import { loadSecretsYaml, mergeSecrets, secretsIn } from './secrets-file.js';
 import type { SecretsContent } from './secrets-store.js';
 
 export interface OpenedRecords {
@@ -53,11 +52,11 @@ export async function openRecords(dir: string, identityFile: string): Promise<Op
       }
       throw new FedctlError('SECRETS_FILE', `${file} is not an age file fedctl can read: ${decrypted.detail}`, 'restore it from version control or a backup');
     }
-    const record = load(decrypted.text) as { fedctl_secrets_record?: unknown } | null;
-    if (record?.fedctl_secrets_record !== RECORD_FORMAT) {
+    const record = loadSecretsYaml(file, decrypted.text);
+    if ((record as { fedctl_secrets_record?: unknown }).fedctl_secrets_record !== RECORD_FORMAT) {
       throw new FedctlError('SECRETS_FILE', `${file} is not a secrets record of this version of fedctl`, 'update fedctl');
     }
-    content = mergeSecrets(content, parseSecrets(file, decrypted.text));
+    content = mergeSecrets(content, secretsIn(file, record));
     opened++;
   }
   if (opened === 0 && notForYou > 0) {

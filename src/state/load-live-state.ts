@@ -1,6 +1,6 @@
 import type { DatabaseAdapter } from '../db/database-adapter.js';
 import { inspectSchema, requireVantage6 } from '../db/inspect-schema.js';
-import { hasHistory, readLastApply, type ApplyRecord } from '../history/apply-history.js';
+import { hasHistory, listApplies, type ApplySummary } from '../history/apply-history.js';
 import { freshState } from './fresh-state.js';
 import type { LiveState } from './live-state.js';
 import { readState } from './read-state.js';
@@ -10,7 +10,7 @@ export interface LoadedLiveState {
   /** The database is an empty SQLite file: apply creates the vantage6 schema first. */
   readonly initialize: boolean;
   /** The last apply fedctl recorded in the database (without its plan), read in the same snapshot. */
-  readonly lastApply: Omit<ApplyRecord, 'plan'> | null;
+  readonly lastApply: ApplySummary | null;
 }
 
 /**
@@ -23,8 +23,8 @@ export async function loadLiveState(adapter: DatabaseAdapter): Promise<LoadedLiv
   if (status.kind === 'empty' && adapter.engine === 'sqlite') return absentLiveState();
   const schema = requireVantage6(status, adapter.target.display);
   return adapter.readSnapshot(async (db) => {
-    const [live, lastApply] = await Promise.all([readState(db, schema), hasHistory(schema.columns) ? readLastApply(db) : null]);
-    return { live, initialize: false, lastApply };
+    const [live, last] = await Promise.all([readState(db, schema), hasHistory(schema.columns) ? listApplies(db, 1) : []]);
+    return { live, initialize: false, lastApply: last[0] ?? null };
   });
 }
 

@@ -93,9 +93,9 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
     rules: namesOf(ruleKeyById, roleRuleLinks.get(role.id)),
     // Before 4.3 there is no flag, and a server that upgrades such a database adds it as NULL:
     // then the built-in roles are the ones with their names and no organization.
-    isDefault: typeof role.is_default_role === 'boolean' || typeof role.is_default_role === 'number'
-      ? Boolean(role.is_default_role)
-      : role.organization_id === null && DEFAULT_ROLE_NAMES.has(role.name),
+    isDefault: role.is_default_role === null || role.is_default_role === undefined
+      ? role.organization_id === null && DEFAULT_ROLE_NAMES.has(role.name)
+      : Boolean(role.is_default_role),
   }]));
   const roleRefById = new Map<number, RoleRef>(liveRoles.map((role) => [role.id, { name: role.name, organization: role.organization }]));
 

@@ -122,8 +122,6 @@ export function referenceDir(release: ReferenceRelease): string {
   return path.resolve(path.dirname(new URL(import.meta.url).pathname), `../../reference/vantage6-${release}`);
 }
 
-export const REFERENCE_DIR = referenceDir('4.14');
-
 /** Run `body` on a database of its own, made by `fedctl init`, and drop it afterwards. */
 export async function withInitializedDatabase(engine: Engine, body: (db: TestDatabase) => Promise<void>): Promise<void> {
   const db = await createTestDatabase(engine);

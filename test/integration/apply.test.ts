@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, REFERENCE_DIR, createTestDatabase, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, createTestDatabase, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { loadRelease } from '../helpers/vantage6-releases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 import { assertPythonBcryptVerifies } from '../helpers/python-bcrypt.js';
 
@@ -198,15 +199,7 @@ for (const { engine, skip } of ENGINES) {
     it('handles a database loaded from the reference schema and seed like one made by init', async () => {
       const reference = await createTestDatabase(engine);
       try {
-        if (engine === 'sqlite') {
-          await reference.loadFile(readFileSync(path.join(REFERENCE_DIR, 'schema.sqlite.sql'), 'utf8'));
-          const inserts = readFileSync(path.join(REFERENCE_DIR, 'seed.postgres.sql'), 'utf8').split('\n')
-            .filter((line) => line.startsWith('INSERT INTO public.')).map((line) => line.replace('INSERT INTO public.', 'INSERT INTO '));
-          await reference.loadFile(inserts.join('\n'));
-        } else {
-          await reference.loadFile(path.join(REFERENCE_DIR, 'schema.postgres.sql'));
-          await reference.loadFile(path.join(REFERENCE_DIR, 'seed.postgres.sql'));
-        }
+        await loadRelease(reference, '4.14');
         const config = writeConfig(reference, exampleText());
         const planned = await plan(reference, config);
         assert.equal(planned.code, 2);

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { referenceCatalog } from '../../src/catalog/reference-catalog.js';
 import { ruleKey, type Operation, type Scope } from '../../src/catalog/rule-catalog.js';
-import { FEATURES, REFERENCE_RELEASES, minorOf, type ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
+import { FEATURES, REFERENCE_RELEASES, minorOf } from '../../src/catalog/vantage6-versions.js';
 import { inspectSchema, requireVantage6 } from '../../src/db/inspect-schema.js';
 import { REQUIRED_COLUMNS } from '../../src/db/vantage6-tables.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import { readState } from '../../src/state/read-state.js';
 import { EXAMPLE_CONFIG, tableColumns } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
-import { ENGINES, createTestDatabase, referenceDir, type TestDatabase } from '../helpers/test-databases.js';
+import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { loadRelease } from '../helpers/vantage6-releases.js';
 
 /** The catalog of a database: tables, columns with types and nullability, constraints, enum types. */
 async function catalog(db: TestDatabase): Promise<unknown> {
@@ -35,11 +34,6 @@ async function catalog(db: TestDatabase): Promise<unknown> {
   return { columns, constraints, enums, sequences };
 }
 
-async function loadReferenceSchema(db: TestDatabase, release: ReferenceRelease = '4.14'): Promise<void> {
-  const file = path.join(referenceDir(release), db.engine === 'sqlite' ? 'schema.sqlite.sql' : 'schema.postgres.sql');
-  await db.loadFile(db.engine === 'sqlite' ? readFileSync(file, 'utf8') : file);
-}
-
 for (const { engine, skip } of ENGINES) {
   describe(`fedctl init on ${engine}`, { skip }, () => {
     for (const release of REFERENCE_RELEASES) {
@@ -51,7 +45,7 @@ for (const { engine, skip } of ENGINES) {
           assert.equal(result.code, 0, result.stderr);
           const { rules, defaultRoles } = referenceCatalog(release);
           assert.match(result.stdout, new RegExp(`vantage6 ${release.replace('.', '\\.')} schema, ${rules.length} rules and 7 built-in roles`));
-          await loadReferenceSchema(reference, release);
+          await loadRelease(reference, release);
           assert.deepEqual(await catalog(made), await catalog(reference));
 
           // Rows: the rule catalogue by id, and each built-in role's association rows (duplicates included).
@@ -129,7 +123,7 @@ for (const { engine, skip } of ENGINES) {
     it('accepts a database loaded from the reference schema and seed', async () => {
       const db = await createTestDatabase(engine);
       try {
-        await loadReferenceSchema(db);
+        await loadRelease(db, '4.14');
         const result = await runCli(['init', '--database', db.url], { cwd: db.dir });
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stdout, /already has the vantage6 schema/);
@@ -158,7 +152,7 @@ for (const { engine, skip } of ENGINES) {
     it('refuses a vantage6 table that lacks a column fedctl needs', async () => {
       const db = await createTestDatabase(engine);
       try {
-        await loadReferenceSchema(db);
+        await loadRelease(db, '4.14');
         await db.sql('alter table node drop column api_key');
         const result = await runCli(['init', '--database', db.url], { cwd: db.dir });
         assert.equal(result.code, 1);
@@ -171,7 +165,7 @@ for (const { engine, skip } of ENGINES) {
     it('refuses half a feature: studies without their member table', async () => {
       const db = await createTestDatabase(engine);
       try {
-        await loadReferenceSchema(db);
+        await loadRelease(db, '4.14');
         await db.sql('drop table "StudyMember"');
         const result = await runCli(['plan', '--database', db.url, EXAMPLE_CONFIG], { cwd: db.dir });
         assert.equal(result.code, 1);
@@ -188,7 +182,7 @@ describe('schema knowledge', () => {
     it(`matches the DDL of vantage6 ${release}: every required column there, each feature exactly from its release`, async () => {
       const db = await createTestDatabase('sqlite');
       try {
-        await loadReferenceSchema(db, release);
+        await loadRelease(db, release);
         const columns = await tableColumns(db);
         for (const [table, names] of Object.entries(REQUIRED_COLUMNS)) {
           for (const name of names) assert.ok(columns[table]?.includes(name), `${table}.${name} in ${release}`);

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { describeRange } from '../../catalog/vantage6-versions.js';
-import { describeApply, type ApplyRecord } from '../../history/apply-history.js';
+import { describeApply, type ApplySummary } from '../../history/apply-history.js';
 import { stringify } from 'yaml';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
@@ -24,7 +24,7 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   const adapter = await openDatabase(target, { readonly: true });
   let result;
   let version;
-  let lastApply: Omit<ApplyRecord, 'plan'> | null = null;
+  let lastApply: ApplySummary | null = null;
   try {
     const loaded = await loadLiveState(adapter);
     const { live, initialize } = loaded;

@@ -3,7 +3,7 @@ import type { Vantage6Db } from '../../db/database-adapter.js';
 import { inspectSchema, requireVantage6 } from '../../db/inspect-schema.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
 import { FedctlError } from '../../errors.js';
-import { describeApply, hasHistory, listApplies, readApply, type ApplyRecord } from '../../history/apply-history.js';
+import { describeApply, formatAppliedAt, hasHistory, listApplies, readApply, type ApplySummary } from '../../history/apply-history.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
@@ -26,8 +26,8 @@ const NONE = (display: string): string =>
   `No applies recorded in ${display}: fedctl records each apply that changes something (unless history: false or --no-history).\n`;
 
 /** One line: `#3  2026-11-28 12:00:01 UTC  Anna <a@x>  1a2b3c4d5e6f (main)  2 added, 1 changed, 0 destroyed`. */
-function line(record: ApplyRecord): string {
-  const when = record.appliedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+function line(record: ApplySummary): string {
+  const when = formatAppliedAt(record.appliedAt);
   const who = record.author ?? record.osUser ?? 'unknown';
   const commit = record.commit ? `${record.commit.slice(0, 12)}${record.branch ? ` (${record.branch})` : ''}${record.uncommittedChanges ? ' +uncommitted changes' : ''}` : 'no commit';
   return `#${record.id}  ${when}  ${who}  ${commit}  ${record.summary}`;
@@ -38,7 +38,7 @@ export async function historyListCommand(flags: DatabaseFlags & { json?: boolean
   const { result, display } = await withHistory(flags, io, (db) => listApplies(db, flags.limit));
   const records = result ?? [];
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ formatVersion: 1, database: display, applies: records.map(({ plan: _plan, ...rest }) => rest) }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ formatVersion: 1, database: display, applies: records }, null, 2)}\n`);
   } else if (records.length === 0) {
     io.stdout.write(NONE(display));
   } else {
