@@ -1,6 +1,6 @@
 // Build step: compile schemas/federation.schema.json into a standalone
 // validation module, so that fedctl does not compile the schema at every start.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import formats from 'ajv-formats';
@@ -16,4 +16,5 @@ formats.default(ajv, ['email']);
 const validate = ajv.compile(schema);
 // ajv's ESM output still requires its runtime helpers; give the module a require.
 const prelude = 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);\n';
-writeFileSync(new URL('../dist/config/federation-validator.js', import.meta.url), prelude + standaloneCode.default(ajv, validate));
+mkdirSync(new URL('../dist/', import.meta.url), { recursive: true });
+writeFileSync(new URL('../dist/federation-validator.js', import.meta.url), prelude + standaloneCode.default(ajv, validate));

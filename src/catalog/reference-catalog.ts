@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ruleKey, type CatalogRule, type DefaultRole, type Operation, type Scope } from './rule-catalog.js';
+import { packageFile } from '../package-files.js';
 import type { ReferenceRelease } from './vantage6-versions.js';
 
 interface ReferenceRule { id: number; name: string; scope: Scope; operation: Operation; description: string }
@@ -19,7 +20,7 @@ export interface ReferenceCatalog {
 }
 
 function readReference<T>(release: ReferenceRelease, name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../reference/vantage6-${release}/${name}`, import.meta.url), 'utf8')) as T;
+  return JSON.parse(readFileSync(packageFile(`reference/vantage6-${release}/${name}`), 'utf8')) as T;
 }
 
 const catalogs = new Map<ReferenceRelease, ReferenceCatalog>();

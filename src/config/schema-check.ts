@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import formatsPlugin from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { packageFile } from '../package-files.js';
 import type { Diagnostic, DocumentPath } from './diagnostic.js';
 import { didYouMean } from './suggest.js';
 import type { ConfigDocument } from './load-config.js';
-
-const SCHEMA_URL = new URL('../../schemas/federation.schema.json', import.meta.url);
 
 /** Friendlier words for the schema's patterns than the regular expressions themselves. */
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -17,21 +15,27 @@ const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   '^/[^\\s]*$': 'must be a path starting with /, such as /api',
 };
 
-/** Built by scripts/build-validator.mjs beside the compiled code; absent when running from source. */
-const PRECOMPILED_URL = new URL('./federation-validator.js', import.meta.url);
+/** Compile schemas/federation.schema.json with ajv: a tenth of a second, and ajv's own loading as much again. */
+export async function compileSchemaValidator(): Promise<ValidateFunction> {
+  const [{ Ajv2020 }, formatsPlugin] = await Promise.all([import('ajv/dist/2020.js'), import('ajv-formats')]);
+  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+  // ajv-formats is CommonJS; under NodeNext its default import is the module object.
+  formatsPlugin.default.default(ajv, ['email']);
+  return ajv.compile(JSON.parse(readFileSync(packageFile('schemas/federation.schema.json'), 'utf8')) as object);
+}
 
-let compiled: ValidateFunction | undefined = existsSync(PRECOMPILED_URL)
-  ? ((await import(PRECOMPILED_URL.href)) as { default: ValidateFunction }).default
-  : undefined;
+/** Built by scripts/build-validator.mjs: the validator as code, so that the command does not compile the schema at every start. */
+export const PRECOMPILED_VALIDATOR = packageFile('dist/federation-validator.js');
 
-/** The schema's validator: precompiled at build time (compiling takes a tenth of a second), else compiled here. */
+/** Running from source (tests, through tsx) compiles the schema as it is now; the built command loads the precompiled one. */
+const fromSource = import.meta.url.endsWith('.ts');
+
+const compiled: ValidateFunction = fromSource
+  ? await compileSchemaValidator()
+  : ((await import(PRECOMPILED_VALIDATOR.href)) as { default: ValidateFunction }).default;
+
+/** The schema's validator. */
 export function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
-    // ajv-formats is CommonJS; under NodeNext its default import is the module object.
-    formatsPlugin.default(ajv, ['email']);
-    compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
-  }
   return compiled;
 }
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { ReferenceRelease } from '../catalog/vantage6-versions.js';
+import { packageFile } from '../package-files.js';
 import type { Engine } from './database-url.js';
 
 function read(release: ReferenceRelease, name: string): string {
-  return readFileSync(new URL(`../../reference/vantage6-${release}/${name}`, import.meta.url), 'utf8');
+  return readFileSync(packageFile(`reference/vantage6-${release}/${name}`), 'utf8');
 }
 
 /** Split a dump into statements: they end with `;` at the end of a line, none of ours contains one inside. */
