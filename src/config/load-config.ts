@@ -5,19 +5,20 @@ import type * as Yaml from 'yaml';
 import type { Document, YAMLError } from 'yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
-import { readYamlEvents } from './read-yaml-events.js';
+import { readYamlFast } from './read-yaml-fast.js';
+import { offsetFinder } from './yaml-offsets.js';
 
 /** The file name fedctl writes secrets to; never read as config when a directory is loaded. */
 export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
 
 /**
  * What js-yaml's tokenizer reads differently from the precise parser and its
- * events do not show: a tab in a line's indentation or before an anchor
- * after a sequence dash, content after a document end marker. Rare; a file
- * with one pays for the precise parser. test/config/yaml-semantics.test.ts
- * holds both to one reading everywhere else.
+ * nodes do not show: a tab in a line's indentation or before an anchor after
+ * a sequence dash, content after a document end marker or on the line of a
+ * `---`. Rare; a file with one pays for the precise parser.
+ * test/config/yaml-semantics.test.ts holds both to one reading everywhere else.
  */
-const NOT_FOR_FAST_PATH = /^ *\t|-[ \t]*\t[ \t]*&|^\.\.\./m;
+const NOT_FOR_FAST_PATH = /^ *\t|-[ \t]*\t[ \t]*&|^\.\.\.|^---(?:\S|[ \t]+[^\s#])/m;
 
 /** Far above the largest federation (50,000 users is about 10 MiB): a guard against feeding fedctl the wrong file. */
 const MAX_CONFIG_BYTES = 64 * 2 ** 20;
@@ -106,19 +107,20 @@ export async function loadConfig(inputs: readonly string[]): Promise<LoadedConfi
 /**
  * Parse one file's text; a document is returned only when the YAML itself is
  * sound. js-yaml reads it, about ten times faster than the position-keeping
- * parser, and its events give every node's position, so one reading serves
- * the value and the errors' places. The precise parser reads what js-yaml
- * refuses (to report every syntax error) and the few constructs the two read
- * differently (explicit tags, directives). Both read YAML 1.2 with the core
- * schema. Aliases are limited by how far they expand the document.
+ * parser; positions, needed only to report a problem, come from js-yaml's
+ * events when asked for. The precise parser reads what js-yaml refuses (to
+ * report every syntax error) and the few constructs the two read differently
+ * (explicit tags, directives). Both read YAML 1.2 with the core schema.
+ * Aliases are limited by how far they expand the document.
  */
 export function parseConfigText(file: string, text: string): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
   if (NOT_FOR_FAST_PATH.test(text)) return parseConfigTextPrecisely(file, text);
-  const read = readYamlEvents(text, file);
+  const read = readYamlFast(text, file);
   if ('reason' in read) return parseConfigTextPrecisely(file, text);
   // Before anything walks the value: an alias bomb is refused while it is still small in memory.
-  const expansion = read.aliases ? expansionProblem(file, text, read.value) : null;
+  const expansion = read.anchors ? expansionProblem(file, text, read.value) : null;
   if (expansion !== null) return { document: null, diagnostics: [expansion] };
+  const offsetOf = offsetFinder(text, file);
   // Positions are needed only to report a problem: the line index is built on the first.
   let lineStarts: number[] | undefined;
   const at = (offset: number): SourceLocation => {
@@ -129,7 +131,7 @@ export function parseConfigText(file: string, text: string): { document: ConfigD
   const document: ConfigDocument = {
     file,
     value: read.value ?? {},
-    locate: (docPath, options) => at(read.offsetOf(docPath, options?.key ?? false)),
+    locate: (docPath, options) => at(offsetOf(docPath, options?.key ?? false)),
   };
   return { document, diagnostics: [] };
 }
