@@ -36,6 +36,8 @@ function scalarChanges<F extends string>(
 }
 
 function setChange(field: string, before: readonly string[], after: readonly string[]): FieldChange[] {
+  // Both sorted: the same list is the common case, told without building sets.
+  if (before.length === after.length && before.every((item, i) => item === after[i])) return [];
   const was = new Set(before);
   const will = new Set(after);
   const added = after.filter((item) => !was.has(item));
@@ -105,16 +107,17 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   checkReferences(desired, live);
   const changes: Change[] = [];
   const leftOver: { kind: EntityKind; address: string; id: number; before: DeleteChange['before'] }[] = [];
-  const update = (change: UpdateChange): void => {
-    if (change.fields.length > 0) changes.push(change);
+  // Most pairs are unchanged: the change (and its copy of the row) is built only when a field differs.
+  const update = (fields: readonly FieldChange[], change: (fields: readonly FieldChange[]) => UpdateChange): void => {
+    if (fields.length > 0) changes.push(change(fields));
   };
   const previous = (kind: Exclude<EntityKind, 'node'>, key: string): readonly string[] => ownValue(desired.previousNames[kind], key) ?? [];
 
   const orgs = match(desired.organizations, live.organizations, (o) => o.name, (o) => o.name, (o) => previous('organization', o.name));
   for (const [want, have] of orgs.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'organization', address: want.name, after: want });
-    else update({ action: 'update', kind: 'organization', address: want.name, id: have.id, before: strip(have), after: want,
-      fields: scalarChanges(have, want, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']) });
+    else update(scalarChanges(have, want, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']),
+      (fields) => ({ action: 'update', kind: 'organization', address: want.name, id: have.id, before: strip(have), after: want, fields }));
   }
   leftOver.push(...orgs.unmatched.map((o) => ({ kind: 'organization' as const, address: o.name, id: o.id, before: strip(o) })));
 
@@ -127,8 +130,8 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   const collabs = match(desired.collaborations, liveCollabs, (c) => c.name, (c) => c.name, (c) => previous('collaboration', c.name));
   for (const [want, have] of collabs.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'collaboration', address: want.name, after: want });
-    else update({ action: 'update', kind: 'collaboration', address: want.name, id: have.id, before: strip(have), after: want,
-      fields: [...scalarChanges(have, want, ['name', 'encrypted']), ...setChange('members', have.members, want.members)] });
+    else update([...scalarChanges(have, want, ['name', 'encrypted']), ...setChange('members', have.members, want.members)],
+      (fields) => ({ action: 'update', kind: 'collaboration', address: want.name, id: have.id, before: strip(have), after: want, fields }));
   }
   leftOver.push(...collabs.unmatched.map((c) => ({ kind: 'collaboration' as const, address: c.name, id: c.id, before: strip(c) })));
   const renamedCollabs = renames(collabs.pairs, (c) => c.name);
@@ -144,9 +147,9 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     }
     const rotate = options.rotateNodeKeys.filter((selector) => selectsNode(selector, want));
     rotate.forEach((selector) => rotations.add(selector));
-    update({ action: 'update', kind: 'node', address: want.name, id: have.id,
-      before: { name: have.name, organization: want.organization, collaboration: want.collaboration }, after: want,
-      fields: [...scalarChanges(have, want, ['name']), ...(rotate.length > 0 ? [{ field: 'api_key' as const, secret: 'rotate' as const }] : [])] });
+    update([...scalarChanges(have, want, ['name']), ...(rotate.length > 0 ? [{ field: 'api_key' as const, secret: 'rotate' as const }] : [])],
+      (fields) => ({ action: 'update', kind: 'node', address: want.name, id: have.id,
+        before: { name: have.name, organization: want.organization, collaboration: want.collaboration }, after: want, fields }));
   }
   leftOver.push(...nodes.unmatched.map((n) => ({ kind: 'node' as const, address: n.name, id: n.id,
     before: { name: n.name, organization: n.organization ?? '', collaboration: n.collaboration ?? '' } })));
@@ -160,8 +163,8 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   const studies = match(desired.studies, liveStudies, (st) => st.name, (st) => st.name, (st) => previous('study', st.name));
   for (const [want, have] of studies.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'study', address: want.name, after: want });
-    else update({ action: 'update', kind: 'study', address: want.name, id: have.id, before: strip(have), after: want,
-      fields: [...scalarChanges(have, want, ['name', 'collaboration']), ...setChange('organizations', have.organizations, want.organizations)] });
+    else update([...scalarChanges(have, want, ['name', 'collaboration']), ...setChange('organizations', have.organizations, want.organizations)],
+      (fields) => ({ action: 'update', kind: 'study', address: want.name, id: have.id, before: strip(have), after: want, fields }));
   }
   leftOver.push(...studies.unmatched.map((st) => ({ kind: 'study' as const, address: st.name, id: st.id, before: strip(st) })));
 
@@ -171,8 +174,8 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   for (const [want, have] of roles.pairs) {
     const address = roleLabel(want);
     if (!have) changes.push({ action: 'create', kind: 'role', address, after: want });
-    else update({ action: 'update', kind: 'role', address, id: have.id, before: stripRole(have), after: want,
-      fields: [...scalarChanges(have, want, ['name', 'description']), ...setChange('rules', have.rules, want.rules)] });
+    else update([...scalarChanges(have, want, ['name', 'description']), ...setChange('rules', have.rules, want.rules)],
+      (fields) => ({ action: 'update', kind: 'role', address, id: have.id, before: stripRole(have), after: want, fields }));
   }
   leftOver.push(...roles.unmatched.map((r) => ({ kind: 'role' as const, address: roleLabel(r), id: r.id, before: stripRole(r) })));
   const renamedRoles = new Map(roles.pairs.flatMap(([want, have]) => (have ? [[roleRefKey(have), { name: want.name, organization: want.organization }] as const] : [])));
@@ -191,13 +194,12 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     }
     const reset = options.resetPasswords.includes(want.username);
     if (reset) resets.add(want.username);
-    update({ action: 'update', kind: 'user', address: want.username, id: have.id, before: strip(have), after: want,
-      fields: [
-        ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email']),
-        ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
-        ...setChange('rules', have.rules, want.rules),
-        ...(reset ? [{ field: 'password' as const, secret: 'reset' as const }] : []),
-      ] });
+    update([
+      ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email']),
+      ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
+      ...setChange('rules', have.rules, want.rules),
+      ...(reset ? [{ field: 'password' as const, secret: 'reset' as const }] : []),
+    ], (fields) => ({ action: 'update', kind: 'user', address: want.username, id: have.id, before: strip(have), after: want, fields }));
   }
   leftOver.push(...users.unmatched.map((u) => ({ kind: 'user' as const, address: u.username, id: u.id, before: strip(u) })));
   const unknownUsers = options.resetPasswords.filter((username) => !resets.has(username));
