@@ -15,10 +15,10 @@ export const DEFAULT_SECRETS_FILE_NAME = 'fedctl-secrets.yaml';
  * What js-yaml's tokenizer reads differently from the precise parser and its
  * nodes do not show: a tab in a line's indentation or before an anchor after
  * a sequence dash, content after a document end marker or on the line of a
- * `---`. Rare; a file with one pays for the precise parser.
+ * `---`, a `#` right after `[`, `{` or `,` (js-yaml starts a comment there). Rare; a file with one pays for the precise parser.
  * test/config/yaml-semantics.test.ts holds both to one reading everywhere else.
  */
-const NOT_FOR_FAST_PATH = /^ *\t|-[ \t]*\t[ \t]*&|^\.\.\.|^---(?:\S|[ \t]+[^\s#])/m;
+const NOT_FOR_FAST_PATH = /^ *\t|-[ \t]*\t[ \t]*&|^\.\.\.|^---(?:\S|[ \t]+[^\s#])|[[{,]#/m;
 
 /** Far above the largest federation (50,000 users is about 10 MiB): a guard against feeding fedctl the wrong file. */
 const MAX_CONFIG_BYTES = 64 * 2 ** 20;

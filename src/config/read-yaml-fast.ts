@@ -29,8 +29,11 @@ const OPEN_BRACE = 0x7b;
  */
 const PROPERTY_AFTER_ANCHOR_LINE = /&\S+[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[&!]/;
 
-/** A name that js-yaml ends at a flow indicator and the precise parser (outside flow collections) does not. */
-const NAME_INTO_FLOW_INDICATOR = /[&*]([^\s,[\]{}]+)[,[\]{}]/g;
+/**
+ * An anchor name that js-yaml ends at a flow indicator and the precise parser
+ * (outside flow collections) does not. An alias name so ended is an error to both.
+ */
+const NAME_INTO_FLOW_INDICATOR = /&([^\s,[\]{}]+)[,[\]{}]/g;
 
 const isCollection = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
@@ -50,14 +53,14 @@ function skipBlank(text: string, at: number): number {
   }
 }
 
-/** Whether the node that starts at `at` (after blanks and its anchor or tag) is a flow mapping. */
-function isFlowMappingAt(text: string, at: number): boolean {
+/** Where the `{` is when the node that starts at `at` (after blanks and its anchor or tag) is a flow mapping; else -1. */
+function flowMappingBrace(text: string, at: number): number {
   let i = skipBlank(text, at);
   while (text[i] === '&' || text[i] === '!') {
     while (i < text.length && !/\s/.test(text[i] as string)) i++;
     i = skipBlank(text, i);
   }
-  return text.charCodeAt(i) === OPEN_BRACE;
+  return text.charCodeAt(i) === OPEN_BRACE ? i : -1;
 }
 
 /**
@@ -68,27 +71,33 @@ function isFlowMappingAt(text: string, at: number): boolean {
 export function readYamlFast(text: string, file: string): FastDocument | NotForFastPath {
   let reason: NotForFastPath['reason'] | null = null;
   const anchors = new Set<string>();
-  // Per open node (by depth): is it a flow mapping, and is its next child a value (after a key and `:`)?
-  const flowMapping: boolean[] = [];
+  // Per open node (by depth): where it was opened; where its `{` is when it is a flow mapping (else -1),
+  // and whether its next child is a value (after a key and `:`).
+  const openedAt: number[] = [];
+  const brace: number[] = [];
   const valueNext: boolean[] = [];
   let depth = 0;
   const listener = (event: 'open' | 'close', state: NodeState): void => {
     if (event === 'open') {
       depth++;
-      flowMapping[depth] = isFlowMappingAt(text, state.position);
+      openedAt[depth] = state.position;
+      brace[depth] = flowMappingBrace(text, state.position);
       valueNext[depth] = false;
       // An explicit key (`? key`): js-yaml turns a collection there into text its own way.
       if (text.charCodeAt(state.position - 1) === QUESTION) reason ??= 'complex key';
       return;
     }
+    const opened = openedAt[depth] as number;
     depth--;
     const after = skipBlank(text, state.position);
+    // An entry of a flow mapping; js-yaml also tries a node as the first key of a block mapping, opening it again where it is.
+    const inFlowMapping = depth > 0 && opened > (brace[depth] as number) && (brace[depth] as number) >= 0;
     if (isCollection(state.result)) {
       // A collection as a key, as in `[a]: b` or `{[a]}`: js-yaml makes text of it its own way.
       if (text.charCodeAt(after) === COLON) reason ??= 'complex key';
-      else if (flowMapping[depth] === true && !valueNext[depth]) reason ??= 'complex key';
+      else if (inFlowMapping && !valueNext[depth]) reason ??= 'complex key';
     }
-    if (flowMapping[depth] === true) valueNext[depth] = !valueNext[depth] && text.charCodeAt(after) === COLON;
+    if (inFlowMapping) valueNext[depth] = !valueNext[depth] && text.charCodeAt(after) === COLON;
     // A comment right after a quoted scalar or a flow collection: js-yaml takes it, YAML does not.
     if (text.charCodeAt(state.position) === HASH) reason ??= 'refused';
     else if (state.tag === '!') reason ??= 'tags';
