@@ -2,35 +2,30 @@ import { createHash } from 'node:crypto';
 import type { DesiredState } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
 
-/** Text handed to the hash at a time: one call per item costs more than the hashing itself. */
-const CHUNK_CHARACTERS = 1 << 16;
+/** List items stringified at a time: one call per item costs more than the hashing itself. */
+const ITEMS_PER_CHUNK = 2000;
 
 /**
  * SHA-256 of a value's JSON, fed in chunks of list items: at the largest
  * sizes the JSON of a whole state would be tens of megabytes held at once.
- * Lists are framed (`[`, items, `]`), so different states never feed the same text.
+ * Lists are framed (`[`, items each followed by `,`, `]`), so different
+ * states never feed the same text.
  */
 function sha256(value: Readonly<Record<string, unknown>>): string {
   const hash = createHash('sha256');
-  let chunk = '';
-  const feed = (text: string): void => {
-    chunk += text;
-    if (chunk.length >= CHUNK_CHARACTERS) {
-      hash.update(chunk);
-      chunk = '';
-    }
-  };
   for (const [key, field] of Object.entries(value)) {
-    feed(`${JSON.stringify(key)}:`);
+    hash.update(`${JSON.stringify(key)}:`);
     if (Array.isArray(field)) {
-      feed('[');
-      for (const item of field) feed(`${JSON.stringify(item)},`);
-      feed('],');
+      hash.update('[');
+      for (let start = 0; start < field.length; start += ITEMS_PER_CHUNK) {
+        // The JSON of a slice without its brackets is its items' JSON joined by commas.
+        hash.update(`${JSON.stringify(field.slice(start, start + ITEMS_PER_CHUNK)).slice(1, -1)},`);
+      }
+      hash.update('],');
     } else {
-      feed(`${JSON.stringify(field)},`);
+      hash.update(`${JSON.stringify(field)},`);
     }
   }
-  hash.update(chunk);
   return `sha256:${hash.digest('hex')}`;
 }
 
