@@ -22,6 +22,9 @@ const COLON = 0x3a;
 const QUESTION = 0x3f;
 const OPEN_BRACE = 0x7b;
 
+/** What ends a quoted scalar or a flow collection. */
+const CLOSERS: ReadonlySet<string> = new Set(['"', "'", ']', '}']);
+
 /**
  * An anchor that ends its line and a property that starts the next: js-yaml
  * may give one node both anchors, YAML allows one (and reads `&a` then `&b x: 1`
@@ -99,7 +102,7 @@ export function readYamlFast(text: string, file: string): FastDocument | NotForF
     }
     if (inFlowMapping) valueNext[depth] = !valueNext[depth] && text.charCodeAt(after) === COLON;
     // A comment right after a quoted scalar or a flow collection: js-yaml takes it, YAML does not.
-    if (text.charCodeAt(state.position) === HASH) reason ??= 'refused';
+    if (text.charCodeAt(state.position) === HASH && CLOSERS.has(text.charAt(state.position - 1))) reason ??= 'refused';
     else if (state.tag === '!') reason ??= 'tags';
     else if (state.version !== null) reason ??= 'directives';
     // js-yaml names a null key "null", the precise parser "": a key "null" sends the text there, quoted or not.

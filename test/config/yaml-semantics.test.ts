@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
@@ -99,6 +100,13 @@ describe('one YAML semantics for the fast and the precise parser', () => {
         }
       }
     }), { numRuns: 300 });
+  });
+
+  it('read the examples on the fast path', () => {
+    for (const file of ['examples/federation.yaml', 'examples/encrypted.yaml']) {
+      const read = readYamlFast(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'), file);
+      assert.ok(!('reason' in read), `${file} left to the precise parser (${'reason' in read ? read.reason : ''})`);
+    }
   });
 
   it('read configs with names of every kind, comments and anchors on the fast path', () => {
