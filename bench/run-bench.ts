@@ -74,10 +74,13 @@ interface Figures {
   statementsPerChangeApply: number;
 }
 
-/** The median of three runs of the built command: single process timings on a shared machine are noisy. */
+/** Runs of each timed command: single process timings on a shared machine are noisy. */
+const RUNS = 5;
+
+/** The median of RUNS runs of the built command, and the highest peak memory of them. */
 function runFedctl(argv: string[], cwd: string): { ms: number; code: number; peakMB: number; stdout: string } {
-  const runs = [runOnce(argv, cwd), runOnce(argv, cwd), runOnce(argv, cwd)].sort((a, b) => a.ms - b.ms);
-  const median = runs[1] as ReturnType<typeof runOnce>;
+  const runs = Array.from({ length: RUNS }, () => runOnce(argv, cwd)).sort((a, b) => a.ms - b.ms);
+  const median = runs[Math.floor(RUNS / 2)] as ReturnType<typeof runOnce>;
   return { ...median, peakMB: Math.max(...runs.map((r) => r.peakMB)) };
 }
 
@@ -321,9 +324,9 @@ function table(f: Figures): string {
     ['config', `${n.organizations} orgs, ${n.users} users, ${n.collaborations} collabs, ~${n.nodes} nodes, ${n.roles} roles, ${n.studies} studies`],
     ['', VARIANTS.map((variant) => variant.padStart(9)).join(' ')],
     ['config size', side((x) => `${x.configMB.toFixed(1)} MB`)],
-    ['validate (process, median of 3)', side((x) => ms(x.validateMs))],
-    ['plan, empty database (process, median of 3)', side((x) => ms(x.planEmptyMs))],
-    ['plan, no changes (process, median of 3)', side((x) => ms(x.planNoChangeMs))],
+    [`validate (process, median of ${RUNS})`, side((x) => ms(x.validateMs))],
+    [`plan, empty database (process, median of ${RUNS})`, side((x) => ms(x.planEmptyMs))],
+    [`plan, no changes (process, median of ${RUNS})`, side((x) => ms(x.planNoChangeMs))],
     ['peak memory, plan no changes', side((x) => `${Math.round(x.planNoChangePeakMB)} MB`)],
     ['apply from empty: database (realistic)', ms(f.applyDbMs)],
     ['apply from empty: bcrypt (realistic)', `${ms(f.applyBcryptMs)} (${f.secretsHashed} secrets, cost ${f.bcryptCost}, ${f.bcryptWorkers} workers)`],

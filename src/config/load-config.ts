@@ -30,6 +30,13 @@ const NOT_FOR_FAST_PATH: readonly { readonly needs: string; readonly pattern: Re
 
 const notForFastPath = (text: string): boolean => NOT_FOR_FAST_PATH.some(({ needs, pattern }) => text.includes(needs) && pattern.test(text));
 
+/**
+ * Where a value's `${` can come from: the text itself, a double-quoted escape
+ * of `$` or `{` (`\x24`, `\u007b`, …), or a `\` line continuation between them
+ * (every other line break in a scalar folds to a space or stays a newline).
+ */
+const REFERENCE_SOURCE = /\$\{|\\(?:[xuU]0*(?:24|7[bB])|\r?\n)/;
+
 /** Far above the largest federation (50,000 users is about 10 MiB): a guard against feeding fedctl the wrong file. */
 const MAX_CONFIG_BYTES = 64 * 2 ** 20;
 
@@ -55,6 +62,8 @@ function yamlPackage(): typeof Yaml {
 export interface ConfigDocument {
   readonly file: string;
   readonly value: unknown;
+  /** Some string of the value may hold `${`: only then is it worth looking for references. */
+  readonly mayHoldReferences: boolean;
   /** Position of the value at `path`, or of the nearest ancestor that exists; `key` points at the mapping key. */
   locate(path: DocumentPath, options?: { key?: boolean }): SourceLocation;
 }
@@ -141,6 +150,7 @@ export function parseConfigText(file: string, text: string): { document: ConfigD
   const document: ConfigDocument = {
     file,
     value: read.value ?? {},
+    mayHoldReferences: REFERENCE_SOURCE.test(text),
     locate: (docPath, options) => at(offsetOf(docPath, options?.key ?? false)),
   };
   return { document, diagnostics: [] };
@@ -245,6 +255,7 @@ export function parseConfigTextPrecisely(
   const document: ConfigDocument = {
     file,
     value: value ?? {},
+    mayHoldReferences: REFERENCE_SOURCE.test(text),
     locate: (docPath, options) => at(offsetOf(doc, docPath, options?.key ?? false)),
   };
   return { document, diagnostics: doc.warnings.map((w) => ({ ...yamlProblem(w), severity: 'warning' })) };

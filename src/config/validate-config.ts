@@ -67,7 +67,7 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
 
   for (const document of loaded.documents) {
     const problems: InterpolationProblem[] = [];
-    const value = interpolateValue(document.value, env, isPasswordPath, problems);
+    const value = document.mayHoldReferences ? interpolateValue(document.value, env, isPasswordPath, problems) : document.value;
     for (const problem of problems) {
       diagnostics.push({ severity: 'error', location: document.locate(problem.path), path: problem.path, message: problem.message, hint: problem.hint });
     }
@@ -153,8 +153,9 @@ function list(value: unknown): unknown[] {
 }
 
 class SemanticChecker {
-  /** The server's rules by resource. */
+  /** The server's rules by resource, and their keys (checked for every rule of every role and user). */
   private readonly rules = new Map<string, RuleTriple[]>();
+  private readonly ruleKeys = new Map<string, ReadonlySet<string>>();
   private readonly serverName: string;
 
   constructor(
@@ -167,6 +168,7 @@ class SemanticChecker {
       const rule = parseRuleKey(key);
       this.rules.set(rule.resource, [...(this.rules.get(rule.resource) ?? []), rule]);
     }
+    for (const [resource, rules] of this.rules) this.ruleKeys.set(resource, new Set(rules.map(ruleKey)));
   }
 
   private error(entry: Entry, sub: DocumentPath, message: string, hint?: string): void {
@@ -511,7 +513,7 @@ class SemanticChecker {
         return;
       }
       const has = (): string => `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`;
-      const exists = new Set(available.map(ruleKey));
+      const exists = this.ruleKeys.get(resource) ?? new Set<string>();
       const explicit = item.scope !== 'all' && item.operation !== 'all';
       let found = 0;
       for (const scope of scopes) {

@@ -102,6 +102,21 @@ describe('one YAML semantics for the fast and the precise parser', () => {
     }), { numRuns: 300 });
   });
 
+  it('tell when no value can hold ${, whatever the escapes and line breaks', () => {
+    const strings = (value: unknown): string[] => (typeof value === 'string' ? [value]
+      : value !== null && typeof value === 'object' ? Object.values(value).flatMap(strings) : []);
+    const unit = fc.constantFrom('$', '{', '\\', 'x', '2', '4', 'u', 'U', '0', '7', 'b', 'B', '"', "'", '\n', ' ', 'a', ': ', '- ', '|', '>');
+    fc.assert(fc.property(fc.string({ unit, maxLength: 30 }), (text) => {
+      for (const reader of [parseConfigText, parseConfigTextPrecisely]) {
+        const { document } = reader('x.yaml', text);
+        if (document && !document.mayHoldReferences) assert.ok(!strings(document.value).some((s) => s.includes('${')), JSON.stringify(text));
+      }
+    }), { numRuns: 5000 });
+    for (const text of ['a: "$\\x7b"\n', 'a: "\\x24{"\n', 'a: "\\u0024\\u007B"\n', 'a: "$\\\n  {X}"\n', 'a: ${X}\n']) {
+      assert.equal(parseConfigText('x.yaml', text).document?.mayHoldReferences, true, text);
+    }
+  });
+
   it('read the examples on the fast path', () => {
     for (const file of ['examples/federation.yaml', 'examples/encrypted.yaml']) {
       const read = readYamlFast(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'), file);
