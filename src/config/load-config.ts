@@ -221,7 +221,8 @@ export function parseConfigTextPrecisely(
 ): { document: ConfigDocument | null; diagnostics: Diagnostic[] } {
   const { LineCounter, parseDocument } = yamlPackage();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': a key that is a collection becomes text, and a config problem (unknown field), not a process warning.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
