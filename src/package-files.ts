@@ -14,6 +14,9 @@ function findPackageRoot(): URL {
 
 const PACKAGE_ROOT = findPackageRoot();
 
+/** The code runs from src/ through tsx (the tests), not from the built bundle: this module is then a .ts file. */
+export const RUNS_FROM_SOURCE = import.meta.url.endsWith('.ts');
+
 /** A file fedctl ships beside its code (package.json, schemas/, reference/, dist/), by its path in the package. */
 export function packageFile(relativePath: string): URL {
   return new URL(relativePath, PACKAGE_ROOT);

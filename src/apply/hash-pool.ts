@@ -1,7 +1,6 @@
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { RUNS_FROM_SOURCE } from '../package-files.js';
 import { bcryptHash } from './bcrypt-hash.js';
 import type { HashRequest, HashResponse } from './hash-worker.js';
 
@@ -13,12 +12,11 @@ function work(count: number, cost: number): number {
   return count * 2 ** (cost - 4);
 }
 
-// The worker is a sibling module: .ts when running from source (tests, through tsx), .js when built.
-const SOURCE_EXTENSION = path.extname(fileURLToPath(import.meta.url));
-const WORKER_URL = new URL(`./hash-worker${SOURCE_EXTENSION}`, import.meta.url);
+// The worker is a sibling module: .ts when running from source, .js when built.
+const WORKER_URL = new URL(`./hash-worker.${RUNS_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url);
 
 function startWorker(): Worker {
-  if (SOURCE_EXTENSION !== '.ts') return new Worker(WORKER_URL);
+  if (!RUNS_FROM_SOURCE) return new Worker(WORKER_URL);
   // Node 20 does not apply --import hooks to a worker's entry module: register tsx, then load the worker.
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true });

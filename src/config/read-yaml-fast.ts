@@ -92,21 +92,22 @@ export function readYamlFast(text: string, file: string): FastDocument | NotForF
     }
     const opened = openedAt[depth] as number;
     depth--;
-    const after = skipBlank(text, state.position);
     // An entry of a flow mapping; js-yaml also tries a node as the first key of a block mapping, opening it again where it is.
-    const inFlowMapping = depth > 0 && opened > (brace[depth] as number) && (brace[depth] as number) >= 0;
-    if (isCollection(state.result)) {
+    const parentBrace = depth > 0 ? (brace[depth] as number) : -1;
+    const inFlowMapping = parentBrace >= 0 && opened > parentBrace;
+    const collection = isCollection(state.result);
+    if (collection || inFlowMapping) {
+      const colonNext = text.charCodeAt(skipBlank(text, state.position)) === COLON;
       // A collection as a key, as in `[a]: b` or `{[a]}`: js-yaml makes text of it its own way.
-      if (text.charCodeAt(after) === COLON) reason ??= 'complex key';
-      else if (inFlowMapping && !valueNext[depth]) reason ??= 'complex key';
+      if (collection && (colonNext || (inFlowMapping && !valueNext[depth]))) reason ??= 'complex key';
+      if (inFlowMapping) valueNext[depth] = !valueNext[depth] && colonNext;
     }
-    if (inFlowMapping) valueNext[depth] = !valueNext[depth] && text.charCodeAt(after) === COLON;
     // A comment right after a quoted scalar or a flow collection: js-yaml takes it, YAML does not.
     if (text.charCodeAt(state.position) === HASH && CLOSERS.has(text.charAt(state.position - 1))) reason ??= 'refused';
     else if (state.tag === '!') reason ??= 'tags';
     else if (state.version !== null) reason ??= 'directives';
     // js-yaml names a null key "null", the precise parser "": a key "null" sends the text there, quoted or not.
-    else if (state.kind === 'mapping' && Object.hasOwn(state.result as object, 'null')) reason ??= 'null key';
+    else if (state.kind === 'mapping' && hasNullKey(state.result)) reason ??= 'null key';
     // ... also in the one-pair mappings of a flow sequence (`[a: b]`), which are not nodes of their own.
     else if (state.kind === 'sequence' && (state.result as unknown[]).some(hasNullKey)) reason ??= 'null key';
     if (state.anchor !== null) anchors.add(state.anchor);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { packageFile } from '../package-files.js';
+import { RUNS_FROM_SOURCE, packageFile } from '../package-files.js';
 import type { Diagnostic, DocumentPath } from './diagnostic.js';
 import { didYouMean } from './suggest.js';
 import type { ConfigDocument } from './load-config.js';
@@ -27,21 +27,13 @@ export async function compileSchemaValidator(): Promise<ValidateFunction> {
 /** Built by scripts/build-validator.mjs: the validator as code, so that the command does not compile the schema at every start. */
 export const PRECOMPILED_VALIDATOR = packageFile('dist/federation-validator.js');
 
-/** Running from source (tests, through tsx) compiles the schema as it is now; the built command loads the precompiled one. */
-const fromSource = import.meta.url.endsWith('.ts');
-
-const compiled: ValidateFunction = fromSource
+/** The schema's validator: running from source compiles the schema as it is now; the built command loads the precompiled one. */
+const validate: ValidateFunction = RUNS_FROM_SOURCE
   ? await compileSchemaValidator()
   : ((await import(PRECOMPILED_VALIDATOR.href)) as { default: ValidateFunction }).default;
 
-/** The schema's validator. */
-export function validator(): ValidateFunction {
-  return compiled;
-}
-
 /** Check one document against schemas/federation.schema.json; every violation becomes a located diagnostic. */
 export function checkSchema(document: ConfigDocument, value: unknown): Diagnostic[] {
-  const validate = validator();
   if (validate(value)) return [];
   return simplifyErrors(validate.errors ?? []).map((error) => toDiagnostic(document, error));
 }

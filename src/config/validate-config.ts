@@ -153,9 +153,9 @@ function list(value: unknown): unknown[] {
 }
 
 class SemanticChecker {
-  /** The server's rules by resource, and their keys (checked for every rule of every role and user). */
+  /** The server's rules by resource, and all their keys (checked for every rule of every role and user). */
   private readonly rules = new Map<string, RuleTriple[]>();
-  private readonly ruleKeys = new Map<string, ReadonlySet<string>>();
+  private readonly ruleKeys: ReadonlySet<string>;
   private readonly serverName: string;
 
   constructor(
@@ -168,7 +168,7 @@ class SemanticChecker {
       const rule = parseRuleKey(key);
       this.rules.set(rule.resource, [...(this.rules.get(rule.resource) ?? []), rule]);
     }
-    for (const [resource, rules] of this.rules) this.ruleKeys.set(resource, new Set(rules.map(ruleKey)));
+    this.ruleKeys = new Set(server.rules);
   }
 
   private error(entry: Entry, sub: DocumentPath, message: string, hint?: string): void {
@@ -513,13 +513,12 @@ class SemanticChecker {
         return;
       }
       const has = (): string => `${resource} has: ${available.map((r) => `${readableSpelling(r.operation)}/${readableSpelling(r.scope)}`).join(', ')}`;
-      const exists = this.ruleKeys.get(resource) ?? new Set<string>();
       const explicit = item.scope !== 'all' && item.operation !== 'all';
       let found = 0;
       for (const scope of scopes) {
         for (const operation of operations) {
           const key = ruleKey({ resource, scope, operation });
-          if (exists.has(key)) {
+          if (this.ruleKeys.has(key)) {
             keys.push(key);
             found++;
           } else if (explicit) {
