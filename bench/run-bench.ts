@@ -68,6 +68,8 @@ interface Figures {
   bcryptWorkers: number;
   secretsHashed: number;
   planChangeMs: number;
+  /** No-op plan of the realistic federation on a 4.3 database upgraded to 4.14, with a task and a run per user. */
+  planUpgradedMs: number;
   applyChangeMs: number;
   statementsPerPlan: number;
   statementsPerApply: number;
@@ -203,6 +205,7 @@ async function bench(size: SizeName, engine: Engine): Promise<Figures> {
     const change = await timedApply(adapter, changed, cost, dir, counter);
     const applyChangeMs = performance.now() - applyStart;
     mustBeUnchanged(runFedctl(['plan', changedFile, '--database', db.url, '--detailed-exitcode'], dir), `${size}/${engine} 1% change`);
+    const planUpgradedMs = await planOnUpgradedDatabase(engine, files.realistic, cost, dir);
     return {
       size, engine, variants,
       applyDbMs: applied.dbMs,
@@ -211,6 +214,7 @@ async function bench(size: SizeName, engine: Engine): Promise<Figures> {
       bcryptWorkers: hashWorkerCount(applied.hashed),
       secretsHashed: applied.hashed,
       planChangeMs,
+      planUpgradedMs,
       applyChangeMs,
       statementsPerPlan,
       statementsPerApply: applied.statements,
@@ -222,6 +226,37 @@ async function bench(size: SizeName, engine: Engine): Promise<Figures> {
     await db.drop();
     await plainDb.drop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A database as servers keep them over the years: made by a 4.3 server,
+ * upgraded in place to 4.14 (columns added without constraints, the new rule
+ * appended, built-in roles rewritten), the federation applied, and a task and
+ * a run for every user, which every plan reads. The no-op plan's time.
+ */
+async function planOnUpgradedDatabase(engine: Engine, file: string, cost: number, dir: string): Promise<number> {
+  const { createTestDatabase } = await import('../test/helpers/test-databases.js');
+  const { addRootUser, loadRelease, upgradeFrom43To414 } = await import('../test/helpers/vantage6-releases.js');
+  const db = await createTestDatabase(engine);
+  try {
+    await loadRelease(db, '4.3');
+    await addRootUser(db);
+    await upgradeFrom43To414(db);
+    const adapter = await db.open();
+    try {
+      await timedApply(adapter, await desiredState(file), cost, db.dir, { n: 0 });
+    } finally {
+      await adapter.close();
+    }
+    await db.sql(`insert into task (name, collaboration_id, init_org_id, init_user_id)
+      select 'analysis ' || u.id, (select min(id) from collaboration), u.organization_id, u.id from "user" u`);
+    await db.sql('insert into run (task_id, organization_id) select id, init_org_id from task');
+    const run = runFedctl(['plan', file, '--database', db.url, '--detailed-exitcode'], dir);
+    mustBeUnchanged(run, `${engine} upgraded 4.3 database`);
+    return run.ms;
+  } finally {
+    await db.drop();
   }
 }
 
@@ -331,6 +366,7 @@ function table(f: Figures): string {
     ['apply from empty: database (realistic)', ms(f.applyDbMs)],
     ['apply from empty: bcrypt (realistic)', `${ms(f.applyBcryptMs)} (${f.secretsHashed} secrets, cost ${f.bcryptCost}, ${f.bcryptWorkers} workers)`],
     ['plan, 1% change (in-process)', ms(f.planChangeMs)],
+    [`plan, no changes, upgraded 4.3 database`, ms(f.planUpgradedMs)],
     ['apply, 1% change (in-process)', ms(f.applyChangeMs)],
     ['SQL statements per plan', String(f.statementsPerPlan)],
     ['SQL statements per apply (from empty / 1%)', `${f.statementsPerApply} / ${f.statementsPerChangeApply}`],
