@@ -366,7 +366,7 @@ function table(f: Figures): string {
     ['apply from empty: database (realistic)', ms(f.applyDbMs)],
     ['apply from empty: bcrypt (realistic)', `${ms(f.applyBcryptMs)} (${f.secretsHashed} secrets, cost ${f.bcryptCost}, ${f.bcryptWorkers} workers)`],
     ['plan, 1% change (in-process)', ms(f.planChangeMs)],
-    [`plan, no changes, upgraded 4.3 database`, ms(f.planUpgradedMs)],
+    ['plan, no changes, upgraded 4.3 database', ms(f.planUpgradedMs)],
     ['apply, 1% change (in-process)', ms(f.applyChangeMs)],
     ['SQL statements per plan', String(f.statementsPerPlan)],
     ['SQL statements per apply (from empty / 1%)', `${f.statementsPerApply} / ${f.statementsPerChangeApply}`],
