@@ -13,9 +13,11 @@ export interface FastDocument {
  * documents, explicit tags, which this reader does not know), or it uses what
  * the two parsers read differently (the `!` tag, a `%YAML` directive, an
  * anchor name that runs into a bracket or comma, a null key, a key that is
- * not a scalar).
+ * not a scalar, a document that is a scalar).
  */
-export type NotForFastPath = { readonly reason: 'refused' | 'tags' | 'directives' | 'anchors' | 'null key' | 'complex key' };
+export type NotForFastPath = {
+  readonly reason: 'refused' | 'tags' | 'directives' | 'anchors' | 'null key' | 'complex key' | 'scalar document';
+};
 
 const HASH = 0x23;
 const COLON = 0x3a;
@@ -119,6 +121,9 @@ export function readYamlFast(text: string, file: string): FastDocument | NotForF
     return { reason: 'refused' };
   }
   if (reason !== null) return { reason };
+  // A config is a mapping; a document that is one scalar is an error either way. js-yaml reads an indented
+  // block scalar at the root (` |` then `#`) differently, so such documents are the precise parser's to report.
+  if (value !== null && value !== undefined && !isCollection(value)) return { reason: 'scalar document' };
   if (anchors.size > 0) {
     if (PROPERTY_AFTER_ANCHOR_LINE.test(text)) return { reason: 'anchors' };
     for (const match of text.matchAll(NAME_INTO_FLOW_INDICATOR)) {

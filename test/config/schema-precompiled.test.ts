@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ValidateFunction } from 'ajv';
 import { PRECOMPILED_VALIDATOR as PRECOMPILED, compileSchemaValidator } from '../../src/config/schema-check.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 describe('the schema validator precompiled at build time', () => {
   it('exists after the build, and judges every document as the schema compiled at run time does', async (t) => {
@@ -26,6 +27,6 @@ describe('the schema validator precompiled at build time', () => {
     for (const document of documents) assert.deepEqual(summary(precompiled, document), summary(runtime, document));
     fc.assert(fc.property(fc.anything(), (value) => {
       assert.deepEqual(summary(precompiled, value), summary(runtime, value));
-    }), { numRuns: 300 });
+    }), propertyRuns(300));
   });
 });

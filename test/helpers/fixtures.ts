@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestDatabase } from './test-databases.js';
 
@@ -6,6 +6,26 @@ export const EXAMPLE_CONFIG = path.resolve(path.dirname(new URL(import.meta.url)
 
 export function exampleText(): string {
   return readFileSync(EXAMPLE_CONFIG, 'utf8');
+}
+
+/**
+ * The example configs and identities, copied into a test's folder: only the
+ * files the repository holds, never what the README's commands leave beside
+ * them (secrets files, encrypted records, databases).
+ */
+export function copyExamples(dir: string): { federation: string; encrypted: string; identity: (name: string) => string } {
+  const examples = path.dirname(EXAMPLE_CONFIG);
+  const into = path.join(dir, 'examples');
+  mkdirSync(path.join(into, 'identities'), { recursive: true });
+  for (const file of ['federation.yaml', 'encrypted.yaml']) cpSync(path.join(examples, file), path.join(into, file));
+  for (const file of readdirSync(path.join(examples, 'identities')).filter((name) => name.endsWith('.example-key.txt'))) {
+    cpSync(path.join(examples, 'identities', file), path.join(into, 'identities', file));
+  }
+  return {
+    federation: path.join(into, 'federation.yaml'),
+    encrypted: path.join(into, 'encrypted.yaml'),
+    identity: (name) => path.join(into, 'identities', `${name}.example-key.txt`),
+  };
 }
 
 /** Write a config into the test's folder; returns its path. */

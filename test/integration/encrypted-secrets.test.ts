@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,23 +8,17 @@ import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { openRecords } from '../../src/secrets/show-secrets.js';
-import { EXAMPLE_CONFIG, snapshot } from '../helpers/fixtures.js';
+import { copyExamples, snapshot } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 
-const EXAMPLES = path.dirname(EXAMPLE_CONFIG);
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 const FAST = ['--bcrypt-cost', '4'];
 
 /** The example federation with the example's recipients, copied into the test's folder. */
 function copyExample(db: TestDatabase): { configs: string[]; identity: (name: string) => string; secrets: string } {
-  cpSync(EXAMPLES, path.join(db.dir, 'examples'), { recursive: true });
-  const dir = path.join(db.dir, 'examples');
-  return {
-    configs: [path.join(dir, 'federation.yaml'), path.join(dir, 'encrypted.yaml')],
-    identity: (name) => path.join(dir, 'identities', `${name}.example-key.txt`),
-    secrets: path.join(dir, 'fedctl-secrets'),
-  };
+  const { federation, encrypted, identity } = copyExamples(db.dir);
+  return { configs: [federation, encrypted], identity, secrets: path.join(path.dirname(federation), 'fedctl-secrets') };
 }
 
 /** `age -d` as a person would run it: the plaintext, or null when this identity cannot open the file. */

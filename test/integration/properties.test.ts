@@ -13,6 +13,7 @@ import { validateConfig } from '../../src/config/validate-config.js';
 import { runCli } from '../helpers/run-cli.js';
 import { ENGINES, createTestDatabase } from '../helpers/test-databases.js';
 import { writeConfig } from '../helpers/fixtures.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 /** Names as people write them: unicode, quotes, semicolons, SQL, but no surrounding whitespace. */
 const name = fc.oneof(
@@ -73,7 +74,7 @@ describe('properties', () => {
     fc.assert(fc.property(fc.anything(), (value) => {
       const parsed = parseConfigText('any.yaml', stringify(value) ?? '');
       if (parsed.document) validateConfig({ documents: [parsed.document], diagnostics: parsed.diagnostics }, {});
-    }), { numRuns: 300 });
+    }), propertyRuns(300));
   });
 
   it('generated federations are valid', () => {
@@ -82,7 +83,7 @@ describe('properties', () => {
       assert.ok(parsed.document);
       const result = validateConfig({ documents: [parsed.document], diagnostics: parsed.diagnostics }, {});
       assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
-    }), { numRuns: 100 });
+    }), propertyRuns(100));
   });
 });
 
@@ -112,7 +113,7 @@ for (const { engine, skip } of ENGINES) {
         } finally {
           await db.drop();
         }
-      }), { numRuns: engine === 'sqlite' ? 40 : 15 });
+      }), propertyRuns(engine === 'sqlite' ? 40 : 15));
     });
   });
 }
