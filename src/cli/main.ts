@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseVersion, type Minor, type ReferenceRelease } from '../catalog/vantage6-versions.js';
-import { formatPath } from '../config/diagnostic.js';
 import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/bcrypt-cost.js';
 import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
+import { diagnosticJson } from '../config/diagnostic.js';
+import { addOutputOptions, type OutputFlags } from './output-options.js';
 import { addPlanOptions } from './plan-flags.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -47,9 +48,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
-  program.command('validate')
+  addOutputOptions(program.command('validate')
     .description('check config files against the schema and their references; never opens a database')
-    .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
+    .argument('<config...>', 'YAML files, or directories of *.yaml files merged'), 'the outcome as JSON on stdout, with every problem found')
     .addOption(new Option('--vantage6-version <x.y>', 'check rules and studies against this vantage6 4.x release (default: the config\'s vantage6:, else the newest)')
       .argParser(vantage6Version))
     .action(async (paths: string[], flags) => {
@@ -57,11 +58,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await validateCommand(paths, flags, io));
     });
 
-  addDatabaseOptions(program.command('init')
+  addOutputOptions(addDatabaseOptions(program.command('init')
     .description('create a vantage6 release\'s schema, rule catalogue and built-in roles in an empty database, as its server does at first start')
     .addOption(new Option('--vantage6-version <x.y>', `the release to create: ${REFERENCE_RELEASES.join(', ')}`)
-      .default(NEWEST_RELEASE).argParser(referenceRelease)))
-    .action(async (flags: DatabaseFlags & { vantage6Version: ReferenceRelease }) => {
+      .default(NEWEST_RELEASE).argParser(referenceRelease))), 'what was done, as JSON on stdout')
+    .action(async (flags: DatabaseFlags & OutputFlags & { vantage6Version: ReferenceRelease }) => {
       const { initCommand } = await import('./commands/init-command.js');
       setExit(await initCommand(flags, io));
     });
@@ -89,41 +90,38 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await applyCommand(paths, flags, io));
     });
 
-  addDatabaseOptions(program.command('export')
+  addOutputOptions(addDatabaseOptions(program.command('export')
     .description('write the live federation as config YAML (no secrets), to adopt an existing server')
-    .option('-o, --out <file>', 'write to a file instead of stdout'))
+    .option('-o, --out <file>', 'write to a file instead of stdout')), 'the config as JSON, with where it came from and what was left out')
     .action(async (flags) => {
       const { exportCommand } = await import('./commands/export-command.js');
       setExit(await exportCommand(flags, io));
     });
 
   const history = program.command('history').description('the applies fedctl recorded in the database: when, who, from which commit');
-  addDatabaseOptions(history.command('list', { isDefault: true })
+  addOutputOptions(addDatabaseOptions(history.command('list', { isDefault: true })
     .description('the applies, newest first, one line each')
-    .option('--json', 'the records as JSON')
-    .addOption(new Option('--limit <n>', 'how many').default(20).argParser(positiveInteger)))
-    .action(async (flags: DatabaseFlags & { json?: boolean; limit: number }) => {
+    .addOption(new Option('--limit <n>', 'how many').default(20).argParser(positiveInteger))), 'the records as JSON')
+    .action(async (flags: DatabaseFlags & OutputFlags & { limit: number }) => {
       const { historyListCommand } = await import('./commands/history-command.js');
       setExit(await historyListCommand(flags, io));
     });
-  addDatabaseOptions(history.command('show')
+  addOutputOptions(addDatabaseOptions(history.command('show')
     .description('one recorded apply in full: where it came from, and its plan as fedctl plan shows it')
-    .argument('<id>', 'the number history list shows', positiveInteger)
-    .option('--json', 'the record as JSON')
-    .option('--no-color', 'plain output'))
-    .action(async (id: number, flags: DatabaseFlags & { json?: boolean; color: boolean }) => {
+    .argument('<id>', 'the number history list shows', positiveInteger)), 'the record as JSON')
+    .action(async (id: number, flags: DatabaseFlags & OutputFlags) => {
       const { historyShowCommand } = await import('./commands/history-command.js');
       setExit(await historyShowCommand(id, flags, io));
     });
 
   const secrets = program.command('secrets').description('read the encrypted secrets that apply wrote for recipients');
-  secrets.command('show')
+  addOutputOptions(secrets.command('show')
     .description('decrypt the records with your age identity and list the current key of every node and every generated password')
     .argument('[dir]', 'the secrets folder apply wrote (--secrets-dir)', 'fedctl-secrets')
-    .requiredOption('-i, --identity <file>', 'your age identity file (age-keygen -o FILE)')
-    .action(async (dir: string, flags: { identity: string }) => {
+    .requiredOption('-i, --identity <file>', 'your age identity file (age-keygen -o FILE)'), 'the keys and passwords as JSON')
+    .action(async (dir: string, flags: OutputFlags & { identity: string }) => {
       const { secretsShowCommand } = await import('./commands/secrets-command.js');
-      setExit(await secretsShowCommand(path.resolve(io.cwd, dir), { identity: path.resolve(io.cwd, flags.identity) }, io));
+      setExit(await secretsShowCommand(path.resolve(io.cwd, dir), { ...flags, identity: path.resolve(io.cwd, flags.identity) }, io));
     });
 
   return program;
@@ -135,13 +133,7 @@ function errorJson(error: FedctlError): Record<string, unknown> {
     code: error.code,
     message: error.message,
     ...(error.hint ? { hint: error.hint } : {}),
-    diagnostics: error.diagnostics.map((d) => ({
-      severity: d.severity,
-      ...(d.location ?? {}),
-      path: formatPath(d.path),
-      message: d.message,
-      ...(d.hint ? { hint: d.hint } : {}),
-    })),
+    diagnostics: error.diagnostics.map(diagnosticJson),
   };
 }
 

@@ -3,13 +3,12 @@ import { ENTITY_KINDS, type DesiredState, type EntityKind, type PruneSettings } 
 import { FedctlError } from '../errors.js';
 import type { EntitySelector, PlanOptions } from '../plan/plan-options.js';
 import type { DatabaseFlags } from './database-options.js';
+import { addOutputOptions, type OutputFlags } from './output-options.js';
 import { ownValue } from '../own-property.js';
 
-export interface PlanFlags extends DatabaseFlags {
+export interface PlanFlags extends DatabaseFlags, OutputFlags {
   readonly detailedExitcode?: boolean;
   readonly showUnmanaged?: boolean;
-  readonly color: boolean;
-  readonly json?: boolean;
   readonly markdown?: boolean;
   readonly prune: string[];
   readonly allowDestroy?: boolean;
@@ -30,11 +29,9 @@ function kindOf(word: string): EntityKind | undefined {
 
 /** The options plan and apply share. */
 export function addPlanOptions(command: Command): Command {
-  return command
+  return addOutputOptions(command, 'the plan as JSON on stdout (format: schemas/plan.schema.json); errors as JSON too')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--show-unmanaged', 'list the objects in the database that the config does not mention')
-    .option('--no-color', 'plain output (also under NO_COLOR, or when output is not a terminal)')
-    .option('--json', 'the plan as JSON on stdout (format: schemas/plan.schema.json); errors as JSON too')
     .option('--markdown', 'the plan as Markdown, for a pull-request comment')
     .addOption(new Option('--prune <kind>', 'delete objects of this kind that are not in the config (organizations, collaborations, nodes, studies, roles, users or all); repeatable').default([]).argParser(collect))
     .option('--allow-destroy', 'allow a plan that deletes objects (without it such a plan fails)')

@@ -40,6 +40,17 @@ export function formatDiagnostic(diagnostic: Diagnostic): string {
   return `${where}${prefix}${formatPath(diagnostic.path)}: ${diagnostic.message}${hint}`;
 }
 
+/** A diagnostic as --json prints it: severity, file, line and column, the path in the document, message and hint. */
+export function diagnosticJson(diagnostic: Diagnostic): Record<string, unknown> {
+  return {
+    severity: diagnostic.severity,
+    ...(diagnostic.location ?? {}),
+    path: formatPath(diagnostic.path),
+    message: diagnostic.message,
+    ...(diagnostic.hint ? { hint: diagnostic.hint } : {}),
+  };
+}
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }

@@ -441,13 +441,17 @@ class SemanticChecker {
     const roleNames = new Set([...roles.map((r) => r.name), ...DEFAULT_ROLE_NAMES]);
     const users: DesiredUser[] = [];
     for (const entry of byName.values()) {
-      const organization = text(entry.value.organization);
-      if (organization === null || !this.reference(entry, ['organization'], 'organization', organization, orgNames)) continue;
+      const named = text(entry.value.organization);
+      const organization = named !== null && this.reference(entry, ['organization'], 'organization', named, orgNames) ? named : null;
+      // The rest is checked also for a user whose organization is unknown, so that every error shows at once.
       const userRoles: RoleRef[] = [];
       list(entry.value.roles).forEach((item, index) => {
         const resolved = this.resolveRole(entry, ['roles', index], item, organization, roleKeys, roleNames);
         if (resolved) userRoles.push(resolved);
       });
+      const rules = this.expandRules(entry, ['rules'], entry.value.rules);
+      const password = this.passwordSource(entry);
+      if (organization === null) continue;
       users.push({
         username: entry.value.username as string,
         organization,
@@ -455,20 +459,26 @@ class SemanticChecker {
         lastname: text(entry.value.lastname),
         email: text(entry.value.email),
         roles: sortRoleRefs(userRoles),
-        rules: this.expandRules(entry, ['rules'], entry.value.rules),
-        password: this.passwordSource(entry),
+        rules,
+        password,
       });
     }
     return users;
   }
 
-  /** A bare name means: the user's organization's role, else a role without organization, else a built-in role. */
-  private resolveRole(entry: Entry, sub: DocumentPath, item: unknown, userOrganization: string, roleKeys: ReadonlySet<string>, roleNames: ReadonlySet<string>): RoleRef | null {
+  /**
+   * A bare name means: the user's organization's role, else a role without
+   * organization, else a built-in role. When the user's organization is
+   * unknown (null), which role is meant cannot be told: a name that some role
+   * has passes, and only a name no role has is an error.
+   */
+  private resolveRole(entry: Entry, sub: DocumentPath, item: unknown, userOrganization: string | null, roleKeys: ReadonlySet<string>, roleNames: ReadonlySet<string>): RoleRef | null {
     const candidates: RoleRef[] = [];
     let name: string | null = null;
     if (typeof item === 'string') {
       name = item;
-      candidates.push({ name, organization: userOrganization }, { name, organization: null });
+      if (userOrganization === null && roleNames.has(name)) return null;
+      candidates.push(...(userOrganization === null ? [] : [{ name, organization: userOrganization }]), { name, organization: null });
     } else if (isRecord(item) && typeof item.name === 'string') {
       name = item.name;
       candidates.push({ name, organization: typeof item.organization === 'string' ? item.organization : null });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -11,7 +11,7 @@ export async function replaceAtomically(file: string, text: string): Promise<voi
   const target = path.resolve(file);
   const folder = path.dirname(target);
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  const temporary = path.join(folder, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(folder, `.${path.basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temporary, 'wx', 0o600);
     try {
@@ -31,6 +31,40 @@ export async function replaceAtomically(file: string, text: string): Promise<voi
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
+}
+
+/** `.NAME.PID-RANDOM.tmp` as `replaceAtomically` names it; without `PID-` as fedctl 0.1 named it. */
+const TEMPORARY = /^\.(.+)\.(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files that a killed `replaceAtomically` left in a
+ * folder (of the files named `only`, when given): those of a process that no
+ * longer runs. They hold nothing that is needed: the write they belong to
+ * never completed, so its apply was never committed.
+ */
+export async function removeAbandonedTemporaries(folder: string, only?: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+  await Promise.all(names.map(async (name) => {
+    const match = TEMPORARY.exec(name);
+    if (match === null || (only !== undefined && match[1] !== only)) return;
+    if (match[2] !== undefined && isRunning(Number(match[2]))) return;
+    await unlink(path.join(folder, name)).catch(() => undefined);
+  }));
 }
 
 /** A file's exact text, or null when there is none. */

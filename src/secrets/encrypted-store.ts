@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import type { SecretsSettings } from '../federation.js';
 import { encryptArmored, recipientProblem } from './age-crypto.js';
-import { readIfExists, replaceAtomically, restoreFile } from './atomic-file.js';
+import { readIfExists, removeAbandonedTemporaries, replaceAtomically, restoreFile } from './atomic-file.js';
 import { renderNodeConfig } from './node-config.js';
 import type { MadeSecrets, SecretsStore } from './secrets-store.js';
 
@@ -26,12 +26,13 @@ export function fileNameOf(name: string): string {
   return safe === name ? safe : `${safe}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
+export const RECORDS_FOLDER = 'records';
+const NODES_FOLDER = 'nodes';
+
 /** Where a node's configuration file goes: one folder per organization, for its operators. */
 export function nodeFilePath(dir: string, organization: string, node: string): string {
-  return path.join(dir, 'nodes', fileNameOf(organization), `${fileNameOf(node)}.yaml.age`);
+  return path.join(dir, NODES_FOLDER, fileNameOf(organization), `${fileNameOf(node)}.yaml.age`);
 }
-
-export const RECORDS_FOLDER = 'records';
 
 /**
  * Secrets encrypted to recipients, safe to keep and to commit:
@@ -65,6 +66,10 @@ export class EncryptedSecretsStore implements SecretsStore {
       throw new FedctlError('SECRETS_FILE', `cannot write the secrets folder ${this.location}: ${messageOf(error)}`,
         'give a writable folder with --secrets-dir; nothing was changed');
     }
+    // What a killed apply left half-written: never a key that a record lacks, as its apply was not committed.
+    const nodeFolders = await readdir(path.join(this.location, NODES_FOLDER)).catch(() => []);
+    await Promise.all([RECORDS_FOLDER, ...nodeFolders.map((org) => path.join(NODES_FOLDER, org))]
+      .map((folder) => removeAbandonedTemporaries(path.join(this.location, folder))));
   }
 
   async save(made: MadeSecrets): Promise<() => Promise<void>> {
@@ -109,7 +114,7 @@ export class EncryptedSecretsStore implements SecretsStore {
     const users = Object.keys(made.content.users).length;
     const files = this.settings.server === null
       ? ' (no node configuration files: the config has no server: block)'
-      : `, and ${nodes} node configuration file(s) to ${path.join(this.location, 'nodes')}`;
+      : `, and ${nodes} node configuration file(s) to ${path.join(this.location, NODES_FOLDER)}`;
     return `Encrypted ${nodes} node API key(s) and ${users} generated password(s) to ${this.settings.recipients.length} recipient(s) in ${path.join(this.location, RECORDS_FOLDER)}${files}.`;
   }
 }

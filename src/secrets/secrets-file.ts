@@ -4,7 +4,7 @@ import path from 'node:path';
 // js-yaml: the file grows to one entry per node ever created, and `yaml`'s duplicate-key check is quadratic.
 import { dump, load } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
-import { readIfExists, replaceAtomically, restoreFile } from './atomic-file.js';
+import { readIfExists, removeAbandonedTemporaries, replaceAtomically, restoreFile } from './atomic-file.js';
 import type { MadeSecrets, NodeSecretEntry, SecretsContent, SecretsStore, UserSecretEntry } from './secrets-store.js';
 
 const HEADER = [
@@ -88,6 +88,7 @@ export class PlaintextSecretsStore implements SecretsStore {
 
   async check(): Promise<void> {
     await checkSecretsFileWritable(this.location);
+    await removeAbandonedTemporaries(path.dirname(path.resolve(this.location)), path.basename(this.location));
   }
 
   async save(made: MadeSecrets): Promise<() => Promise<void>> {

@@ -140,4 +140,36 @@ describe('the fedctl command', () => {
     assert.equal(missingEnv.code, 1);
     assert.match(missingEnv.stderr, /^Error: unsupported database URL oracle:\/\/x\n/);
   });
+
+  it('takes --no-color on every command that prints, and --json on those with a JSON form', async () => {
+    const cwd = workdir();
+    const config = path.join(cwd, 'federation.yaml');
+    copyFileSync(EXAMPLE_CONFIG, config);
+    const commands = (help: string): string[] => [...(help.split('Commands:')[1] ?? '').matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] as string).filter((c) => c !== 'help');
+    const leaves: string[][] = [];
+    for (const command of commands((await runCli(['--help'], { cwd })).stdout)) {
+      const sub = commands((await runCli([command, '--help'], { cwd })).stdout);
+      if (sub.length === 0) leaves.push([command]);
+      else leaves.push(...sub.map((s) => [command, s]));
+    }
+    assert.ok(leaves.length >= 8, JSON.stringify(leaves));
+    for (const leaf of leaves) assert.match((await runCli([...leaf, '--help'], { cwd })).stdout, /--no-color/, leaf.join(' '));
+
+    const json = async (args: string[]): Promise<Record<string, unknown>> => {
+      const result = await runCli([...args, '--json', '--no-color'], { cwd });
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    assert.equal((await json(['validate', config])).valid, true);
+    assert.equal((await json(['init'])).done, 'created');
+    assert.equal((await json(['init'])).done, 'nothing');
+    assert.equal((await runCli(['apply', config, '--auto-approve', '--bcrypt-cost', '4', '--no-color'], { cwd })).code, 0);
+    assert.equal(((await json(['export'])).config as { organizations: unknown[] }).organizations.length, 4);
+    assert.equal(((await json(['history'])).applies as unknown[]).length, 1);
+    for (const args of [['history'], ['history', 'list'], ['history', 'show', '1'], ['export'], ['validate', config], ['init']]) {
+      const plain = await runCli([...args, '--no-color'], { cwd, tty: true });
+      assert.equal(plain.code, 0, `${args.join(' ')} --no-color: ${plain.stderr}`);
+      assert.doesNotMatch(plain.stdout, /\x1b\[/);
+    }
+  });
 });

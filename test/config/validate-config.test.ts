@@ -40,6 +40,19 @@ describe('validate', () => {
     assert.ok(result.desired.nodes.some((n) => n.name === 'charite-crc-node'));
   });
 
+  it('reports every problem of a user whose organization is unknown: a role no organization has, rules, a literal password', async () => {
+    const { lines, file } = await check(`${BASE}roles:\n  - { name: Data Steward, organization: MUMC }\nusers:\n  - username: anna\n    organization: IKNLL\n`
+      + '    roles: [Researchr, Data Steward]\n    rules: [{ resource: node, scope: own, operation: view }]\n    password: hunter2\n');
+    assert.deepEqual(lines, [
+      `${file}:14:19 users[0].organization: unknown organization "IKNLL" (did you mean "IKNL"?)`,
+      `${file}:15:13 users[0].roles[0]: unknown role "Researchr" (did you mean "Researcher"?)`,
+      `${file}:16:13 users[0].rules[0]: vantage6 4.14 has no rule to view node with scope own (node has: view/global, view/collaboration, `
+        + 'view/organization, edit/global, edit/collaboration, edit/organization, create/global, create/collaboration, create/organization, '
+        + 'delete/global, delete/collaboration, delete/organization)',
+      `${file}:17:15 users[0].password: a password must not be written in the config (write \${ENV_VAR} to read it from the environment at apply time, or generate)`,
+    ]);
+  });
+
   it('reports an unknown field at its key, with did-you-mean', async () => {
     const { lines, file } = await check(`organizations:\n  - name: IKNL\n    contry: NL\n`);
     assert.deepEqual(lines, [`${file}:3:5 organizations[0].contry: unknown field "contry" (did you mean "country"?)`]);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestDatabase } from './test-databases.js';
@@ -56,4 +57,9 @@ export async function snapshot(db: TestDatabase): Promise<Record<string, unknown
     out[table] = rows.map((row) => JSON.parse(JSON.stringify(row)));
   }
   return out;
+}
+
+/** The process id of a process that ran and ended: what a killed fedctl leaves in its temporary files' names. */
+export function pidThatIsGone(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { openRecords } from '../../src/secrets/show-secrets.js';
-import { copyExamples, snapshot } from '../helpers/fixtures.js';
+import { copyExamples, pidThatIsGone, snapshot } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 
@@ -102,6 +102,11 @@ for (const { engine, skip } of ENGINES) {
         const password = listed.users['anna.devries']?.password ?? '';
         assert.match(password, /.{24}/);
         secrets.push(password);
+        const asJson = await runCli(['secrets', 'show', example.secrets, '-i', example.identity('admin-bram'), '--json', '--no-color'], { cwd: db.dir });
+        assert.equal(asJson.code, 0, asJson.stderr);
+        const shownJson = JSON.parse(asJson.stdout) as typeof listed & { opened: number };
+        assert.equal(shownJson.opened, 1);
+        assert.deepEqual({ nodes: shownJson.nodes, users: shownJson.users }, { nodes: listed.nodes, users: listed.users });
         assert.ok(bcrypt.compareSync(password, String((await db.sql("select password from \"user\" where username = 'anna.devries'"))[0]?.password)));
 
         // No plaintext key or password in any file fedctl wrote (the database holds hashes), in the temporary folder, or in any output.
@@ -155,6 +160,25 @@ for (const { engine, skip } of ENGINES) {
       });
     });
 
+    it('removes the temporary files a killed apply left half-written, and only those of writers that are gone', async () => {
+      await withInitializedDatabase(engine, async (db) => {
+        const example = copyExample(db);
+        assert.equal((await apply(db, example.configs)).code, 0);
+        const gone = pidThatIsGone();
+        const leftovers = [
+          path.join(example.secrets, 'records', `.2026-11-29T01-00-00.000Z-1a2b3c4d.yaml.age.${gone}-0123456789ab.tmp`),
+          path.join(example.secrets, 'nodes', 'IKNL', `.IKNL - Colorectal Cancer Survival Node.yaml.age.${gone}-0123456789ab.tmp`),
+          // As fedctl 0.1 named them, without the writer's process id.
+          path.join(example.secrets, 'records', '.2026-11-28T01-00-00.000Z-1a2b3c4d.yaml.age.0123456789ab.tmp'),
+        ];
+        const running = path.join(example.secrets, 'records', `.2026-11-29T02-00-00.000Z-1a2b3c4d.yaml.age.${process.pid}-0123456789ab.tmp`);
+        for (const file of [...leftovers, running]) writeFileSync(file, '-----BEGIN AGE ENCRYPTED FILE-----\n');
+        assert.equal((await apply(db, [...example.configs, '--rotate-node-key', 'IKNL/Colorectal Cancer Survival'])).code, 0);
+        for (const file of leftovers) assert.ok(!existsSync(file), `${path.basename(file)} removed`);
+        assert.ok(existsSync(running), 'the temporary file of a process that still runs is kept');
+      });
+    });
+
     it('a kill -9 at any moment: every node in the database has its key in an encrypted record', async () => {
       await withInitializedDatabase(engine, async (db) => {
         const example = copyExample(db);
@@ -183,6 +207,7 @@ for (const { engine, skip } of ENGINES) {
         }
         assert.equal((await apply(db, example.configs)).code, 0);
         await everyNodeHasItsKey();
+        assert.deepEqual(filesUnder(example.secrets).filter((file) => file.endsWith('.tmp')), [], 'no half-written file is left');
       });
     });
 

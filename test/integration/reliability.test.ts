@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import bcrypt from 'bcryptjs';
 import { load } from 'js-yaml';
 import { runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
-import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
+import { exampleText, pidThatIsGone, snapshot, writeConfig } from '../helpers/fixtures.js';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 
@@ -47,6 +47,21 @@ const plan = (db: TestDatabase, config: string) => runCli(['plan', config, '--da
 
 for (const { engine, skip } of ENGINES) {
   describe(`reliability on ${engine}`, { skip }, () => {
+    it('removes the temporary secrets files a killed apply left beside the secrets file, and only those', async () => {
+      await withInitializedDatabase(engine, async (db) => {
+        const config = writeConfig(db, exampleText());
+        const leftover = path.join(db.dir, `.fedctl-secrets.yaml.${pidThatIsGone()}-0123456789ab.tmp`);
+        const running = path.join(db.dir, `.fedctl-secrets.yaml.${process.pid}-0123456789ab.tmp`);
+        const notOurs = path.join(db.dir, `.other.yaml.${pidThatIsGone()}-0123456789ab.tmp`);
+        for (const file of [leftover, running, notOurs]) writeFileSync(file, 'nodes: {}\n');
+        const { exited } = startApply(db, config, 4);
+        assert.equal((await exited).code, 0);
+        assert.ok(!existsSync(leftover), 'the leftover of a killed apply is removed');
+        assert.ok(existsSync(running), 'a file of a process that still runs is kept');
+        assert.ok(existsSync(notOurs), 'a file that is not the secrets file\'s is kept');
+      });
+    });
+
     it('Ctrl-C while hashing rolls back, says so, and a rerun converges', async () => {
       await withInitializedDatabase(engine, async (db) => {
         const config = writeConfig(db, exampleText());

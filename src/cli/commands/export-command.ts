@@ -10,8 +10,9 @@ import { loadLiveState } from '../../state/load-live-state.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import type { OutputFlags } from '../output-options.js';
 
-export interface ExportFlags extends DatabaseFlags {
+export interface ExportFlags extends DatabaseFlags, OutputFlags {
   readonly out?: string;
 }
 
@@ -35,13 +36,19 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   } finally {
     await adapter.close();
   }
+  const exportedAt = new Date().toISOString();
   const header = [
-    `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${new Date().toISOString()}.`,
+    `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${exportedAt}.`,
     '# Built-in roles and the server\'s root user are the server\'s own and left out; no secrets are exported.',
     ...(lastApply ? [`# Last apply by fedctl: ${describeApply(lastApply)}.`] : []),
     ...result.skipped.map((skip) => `# Left out: ${skip.what}: ${skip.reason}.`),
   ];
-  const text = `${header.join('\n')}\n${stringify(result.config, { lineWidth: 0 })}`;
+  const text = flags.json
+    ? `${JSON.stringify({
+      formatVersion: 1, database: target.display, vantage6: describeRange(version), exportedAt,
+      lastApply: lastApply === null ? null : describeApply(lastApply), leftOut: result.skipped, config: result.config,
+    }, null, 2)}\n`
+    : `${header.join('\n')}\n${stringify(result.config, { lineWidth: 0 })}`;
   if (flags.out) {
     try {
       await writeFile(flags.out, text);

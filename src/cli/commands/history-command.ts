@@ -8,6 +8,7 @@ import { renderPlanText } from '../../render/render-plan-text.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
+import type { OutputFlags } from '../output-options.js';
 
 /** Run `work` on the database's history read-only; null when the database has no history table. */
 async function withHistory<T>(flags: DatabaseFlags, io: CliIo, work: (db: Vantage6Db) => Promise<T>): Promise<{ result: T | null; display: string }> {
@@ -34,7 +35,7 @@ function line(record: ApplySummary): string {
 }
 
 /** `fedctl history`: the recorded applies, newest first. */
-export async function historyListCommand(flags: DatabaseFlags & { json?: boolean; limit: number }, io: CliIo): Promise<number> {
+export async function historyListCommand(flags: DatabaseFlags & OutputFlags & { limit: number }, io: CliIo): Promise<number> {
   const { result, display } = await withHistory(flags, io, (db) => listApplies(db, flags.limit));
   const records = result ?? [];
   if (flags.json) {
@@ -48,7 +49,7 @@ export async function historyListCommand(flags: DatabaseFlags & { json?: boolean
 }
 
 /** `fedctl history show ID`: one record in full, its plan rendered as plan renders it. */
-export async function historyShowCommand(id: number, flags: DatabaseFlags & { json?: boolean; color: boolean }, io: CliIo): Promise<number> {
+export async function historyShowCommand(id: number, flags: DatabaseFlags & OutputFlags, io: CliIo): Promise<number> {
   const { result, display } = await withHistory(flags, io, (db) => readApply(db, id));
   if (!result) throw new FedctlError('HISTORY_NOT_FOUND', `no apply #${id} is recorded in ${display}`, 'fedctl history lists the recorded applies');
   if (flags.json) {

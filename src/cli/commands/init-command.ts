@@ -6,19 +6,26 @@ import { resolveDatabase } from '../../db/resolve-database.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import type { OutputFlags } from '../output-options.js';
 
 /** `fedctl init`: what a vantage6 server of a release does to an empty database at its first start. */
-export async function initCommand(flags: DatabaseFlags & { vantage6Version: ReferenceRelease }, io: CliIo): Promise<number> {
+export async function initCommand(flags: DatabaseFlags & OutputFlags & { vantage6Version: ReferenceRelease }, io: CliIo): Promise<number> {
   const { target } = resolveDatabase(flags, io.env, io.cwd);
   const release = flags.vantage6Version;
   const created = databaseIsAbsent(target);
   const adapter = await openDatabase(target, { readonly: false, lockTimeoutMs: flags.lockTimeout * 1000 });
   try {
     const outcome = await initDatabase(adapter, flags.lockTimeout * 1000, release);
-    if (outcome === 'exists') {
+    const { rules, defaultRoles } = referenceCatalog(release);
+    if (flags.json) {
+      const done = outcome === 'exists' ? 'nothing' : created ? 'created' : 'initialised';
+      io.stdout.write(`${JSON.stringify({
+        formatVersion: 1, database: target.display, done,
+        ...(outcome === 'exists' ? {} : { vantage6: release, rules: rules.length, builtInRoles: defaultRoles.length }),
+      }, null, 2)}\n`);
+    } else if (outcome === 'exists') {
       io.stdout.write(`${target.display} already has the vantage6 schema; nothing was changed.\n`);
     } else {
-      const { rules, defaultRoles } = referenceCatalog(release);
       io.stdout.write(`${created ? 'Created' : 'Initialised'} ${target.display}: vantage6 ${release} schema, ${rules.length} rules and ${defaultRoles.length} built-in roles.\n`);
     }
     return EXIT_OK;
