@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ruleKey, type CatalogRule, type DefaultRole, type Operation, type Scope } from './rule-catalog.js';
+import { ruleKey, type CatalogRule, type DefaultRole, type Operation, type RuleKey, type Scope } from './rule-catalog.js';
 import { packageFile } from '../package-files.js';
-import type { ReferenceRelease } from './vantage6-versions.js';
+import { NEWEST_RELEASE, type ReferenceRelease } from './vantage6-versions.js';
 
 interface ReferenceRule { id: number; name: string; scope: Scope; operation: Operation; description: string }
 interface ReferenceRole {
@@ -45,4 +45,9 @@ export function referenceCatalog(release: ReferenceRelease): ReferenceCatalog {
   const catalog = { rules, defaultRoles };
   catalogs.set(release, catalog);
   return catalog;
+}
+
+/** Every rule a release up to the newest fedctl knows has: the older catalogues are subsets of the newest. */
+export function knownRuleKeys(): ReadonlySet<RuleKey> {
+  return new Set(referenceCatalog(NEWEST_RELEASE).rules.map(ruleKey));
 }

@@ -11,12 +11,12 @@ import type { RuleKey } from './rule-catalog.js';
 export type Minor = number;
 
 export const OLDEST_MINOR: Minor = 0;
-export const NEWEST_MINOR: Minor = 14;
+export const NEWEST_MINOR: Minor = 15;
 
 /** Releases whose own server made the reference data in `reference/vantage6-X/` (DDL, seed, rules, roles). */
-export const REFERENCE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14'] as const;
+export const REFERENCE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14', '4.15'] as const;
 export type ReferenceRelease = (typeof REFERENCE_RELEASES)[number];
-export const NEWEST_RELEASE: ReferenceRelease = '4.14';
+export const NEWEST_RELEASE: ReferenceRelease = '4.15';
 
 /** The releases a database can be from, judged by what it has: `from` and `to` inclusive. */
 export interface VersionRange {
@@ -116,6 +116,34 @@ function rangeOfMarks(has: (mark: Mark) => boolean): VersionRange {
   // A mark missing below one present means a hand-altered database: the newest mark decides.
   return { from, to: Math.max(from, Math.min(NEWEST_MINOR, ...lacking)) };
 }
+
+/**
+ * Every table and column a vantage6 server up to the newest release fedctl
+ * knows makes (older releases have a subset, see `FEATURES` and `MARKS`).
+ * Anything else in a database comes from a newer release, or from a hand.
+ */
+export const KNOWN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  Member: ['organization_id', 'collaboration_id'],
+  Permission: ['role_id', 'user_id'],
+  StudyMember: ['organization_id', 'study_id'],
+  UserPermission: ['rule_id', 'user_id'],
+  algorithmport: ['id', 'port', 'run_id', 'label'],
+  algorithmstore: ['id', 'name', 'url', 'collaboration_id'],
+  authenticatable: ['id', 'type', 'ip', 'last_seen', 'status'],
+  collaboration: ['id', 'name', 'encrypted'],
+  node: ['id', 'name', 'api_key', 'collaboration_id', 'organization_id'],
+  nodeconfig: ['id', 'node_id', 'key', 'value'],
+  organization: ['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country', '_public_key'],
+  role: ['id', 'name', 'description', 'organization_id', 'is_default_role'],
+  role_rule_association: ['role_id', 'rule_id'],
+  rule: ['id', 'name', 'operation', 'scope', 'description'],
+  run: ['id', 'input', 'task_id', 'organization_id', 'result', 'assigned_at', 'started_at', 'finished_at', 'status', 'log', 'cleanup_at', 'blob_storage_used'],
+  study: ['id', 'name', 'collaboration_id'],
+  task: ['id', 'name', 'description', 'image', 'collaboration_id', 'study_id', 'job_id', 'parent_id', 'init_org_id', 'init_user_id', 'created_at', 'algorithm_store_id'],
+  taskdatabase: ['id', 'task_id', 'database', 'parameters'],
+  user: ['id', 'username', 'password', 'firstname', 'lastname', 'email', 'organization_id', 'failed_login_attempts', 'last_login_attempt', 'otp_secret',
+    'last_email_failed_login_sent', 'last_email_recover_password_sent'],
+};
 
 /**
  * The carried release whose rule catalogue a release has: the catalogue

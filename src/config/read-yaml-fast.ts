@@ -13,10 +13,10 @@ export interface FastDocument {
  * documents, explicit tags, which this reader does not know), or it uses what
  * the two parsers read differently (the `!` tag, a `%YAML` directive, an
  * anchor name that runs into a bracket or comma, a null key, a key that is
- * not a scalar, a document that is a scalar).
+ * not a scalar, a document that is a scalar or whose root is indented).
  */
 export type NotForFastPath = {
-  readonly reason: 'refused' | 'tags' | 'directives' | 'anchors' | 'null key' | 'complex key' | 'scalar document';
+  readonly reason: 'refused' | 'tags' | 'directives' | 'anchors' | 'null key' | 'complex key' | 'scalar document' | 'indented root';
 };
 
 const HASH = 0x23;
@@ -56,6 +56,13 @@ function skipBlank(text: string, at: number): number {
       i = end + 1;
     } else return i;
   }
+}
+
+/** The column the document's root starts at, after blanks, comments and a `---`. */
+function rootColumn(text: string): number {
+  let start = skipBlank(text, 0);
+  if (text.startsWith('---', start)) start = skipBlank(text, start + 3);
+  return start - (text.lastIndexOf('\n', start - 1) + 1);
 }
 
 /** Where the `{` is when the node that starts at `at` (after blanks and its anchor or tag) is a flow mapping; else -1. */
@@ -124,6 +131,8 @@ export function readYamlFast(text: string, file: string): FastDocument | NotForF
   // A config is a mapping; a document that is one scalar is an error either way. js-yaml reads an indented
   // block scalar at the root (` |` then `#`) differently, so such documents are the precise parser's to report.
   if (value !== null && value !== undefined && !isCollection(value)) return { reason: 'scalar document' };
+  // js-yaml also lets an indented root be followed by lines less indented (` -` then `-`); YAML refuses them.
+  if (rootColumn(text) > 0) return { reason: 'indented root' };
   if (anchors.size > 0) {
     if (PROPERTY_AFTER_ANCHOR_LINE.test(text)) return { reason: 'anchors' };
     for (const match of text.matchAll(NAME_INTO_FLOW_INDICATOR)) {

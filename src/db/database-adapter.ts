@@ -8,6 +8,8 @@ export type Vantage6Db = Kysely<Vantage6Database>;
 export interface CatalogColumn {
   readonly table_name: string;
   readonly column_name: string;
+  /** NOT NULL without a default (nor a serial, identity or rowid): an INSERT must name it. */
+  readonly required: boolean;
 }
 
 export interface TransactionOptions {

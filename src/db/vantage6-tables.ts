@@ -1,7 +1,8 @@
 import type { Generated } from 'kysely';
+import type { EntityKind } from '../federation.js';
 
 /**
- * Kysely types for the vantage6 server schema (reference/vantage6-4.14, the
+ * Kysely types for the vantage6 server schema (reference/vantage6-4.15, as 4.13 and 4.14, the
  * newest; older releases lack some tables and columns, see FEATURES in
  * catalog/vantage6-versions.ts). Every column but `id` is nullable there, so every column is `| null` here.
  * `user` and `node` share their id with `authenticatable` (joined-table
@@ -181,4 +182,33 @@ export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   task: ['id', 'collaboration_id', 'init_org_id', 'init_user_id'],
   run: ['task_id', 'organization_id'],
   nodeconfig: ['node_id'],
+};
+
+/** A change that inserts rows into a table: creating an entity of a kind, or adding links to one (members, rules, roles). */
+export interface TableWriter {
+  readonly kind: EntityKind;
+  readonly on: 'create' | 'link';
+}
+
+const create = (kind: EntityKind): TableWriter => ({ kind, on: 'create' });
+const link = (kind: EntityKind): TableWriter => ({ kind, on: 'link' });
+
+/**
+ * The tables fedctl inserts rows into, the columns its INSERTs name, and the
+ * changes that insert them. Any other column of these tables must take NULL
+ * or have a default, or the INSERT fails: `fedctl_history` is fedctl's own.
+ */
+export const INSERTED: Readonly<Record<string, { readonly columns: readonly string[]; readonly by: readonly TableWriter[] }>> = {
+  organization: { columns: ['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country'], by: [create('organization')] },
+  collaboration: { columns: ['id', 'name', 'encrypted'], by: [create('collaboration')] },
+  Member: { columns: ['organization_id', 'collaboration_id'], by: [create('collaboration'), link('collaboration')] },
+  authenticatable: { columns: ['id', 'type', 'status'], by: [create('node'), create('user')] },
+  node: { columns: ['id', 'name', 'api_key', 'collaboration_id', 'organization_id'], by: [create('node')] },
+  study: { columns: ['id', 'name', 'collaboration_id'], by: [create('study')] },
+  StudyMember: { columns: ['organization_id', 'study_id'], by: [create('study'), link('study')] },
+  role: { columns: ['id', 'name', 'description', 'organization_id', 'is_default_role'], by: [create('role')] },
+  role_rule_association: { columns: ['role_id', 'rule_id'], by: [create('role'), link('role')] },
+  user: { columns: ['id', 'username', 'password', 'firstname', 'lastname', 'email', 'organization_id', 'failed_login_attempts'], by: [create('user')] },
+  Permission: { columns: ['role_id', 'user_id'], by: [create('user'), link('user')] },
+  UserPermission: { columns: ['rule_id', 'user_id'], by: [create('user'), link('user')] },
 };

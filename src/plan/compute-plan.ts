@@ -1,4 +1,5 @@
-import { describeRange } from '../catalog/vantage6-versions.js';
+import { parseRuleKey, readableSpelling } from '../catalog/rule-catalog.js';
+import { NEWEST_MINOR, describeRange, formatMinor } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
   ENTITY_KINDS, compareStrings, nodeKey, roleRefKey, sortRoleRefs, sortedUnique,
@@ -7,7 +8,7 @@ import {
 import type { LiveState } from '../state/live-state.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from './plan-options.js';
 import type {
-  BlockedDelete, Change, DeleteChange, FieldChange, Plan, ScalarValue, UnmanagedEntity, UpdateChange,
+  BlockedChange, Change, DeleteChange, FieldChange, Plan, ScalarValue, UnmanagedEntity, UpdateChange,
 } from './plan.js';
 import { PLAN_FORMAT_VERSION } from './plan.js';
 import { selectTargets } from './select-targets.js';
@@ -215,17 +216,21 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }
-  const blocked = blockedDeletes(deletes, live);
-  const blockedKeys = new Set(blocked.map((b) => `${b.kind}\u0000${b.address}`));
-  changes.push(...deletes.filter((d) => !blockedKeys.has(`${d.kind}\u0000${d.address}`)));
+  const blocked = [...blockedDeletes(deletes, live), ...unwritable(changes, live)];
+  const blockedKeys = new Set(blocked.map((b) => `${b.action}\u0000${b.kind}\u0000${b.address}`));
+  const isBlocked = (c: Change): boolean => blockedKeys.size > 0 && blockedKeys.has(`${c.action}\u0000${c.kind}\u0000${c.address}`);
+  changes.push(...deletes);
+  const kept = changes.filter((c) => !isBlocked(c));
 
-  const order = (change: Change): number =>
+  const order = (change: Pick<Change, 'action' | 'kind'>): number =>
     change.action === 'delete' ? 2 * KIND_ORDER.length - KIND_ORDER.indexOf(change.kind) : KIND_ORDER.indexOf(change.kind);
-  changes.sort((a, b) => order(a) - order(b) || compareStrings(a.address, b.address));
+  kept.sort((a, b) => order(a) - order(b) || compareStrings(a.address, b.address));
+  blocked.sort((a, b) => order(a) - order(b) || compareStrings(a.address, b.address));
   unmanaged.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareStrings(a.address, b.address));
 
-  const database = { ...target, vantage6: describeRange(live.server.versions) };
-  const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes, unmanaged, blocked, summary: summarize(changes) };
+  const unknown = describeUnknown(live);
+  const database = { ...target, vantage6: describeRange(live.server.versions), ...(unknown.length > 0 ? { unknown } : {}) };
+  const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes: kept, unmanaged, blocked, summary: summarize(kept) };
   if (options.targets === null) return full;
   const targeted = selectTargets(full, desired, options.targets);
   return { ...targeted, summary: summarize(targeted.changes) };
@@ -236,15 +241,50 @@ function summarize(changes: readonly Change[]): Plan['summary'] {
   return { add: count('create'), change: count('update'), destroy: count('delete') };
 }
 
+/** What the database has that no release fedctl knows has, as the plan names it. */
+function describeUnknown(live: LiveState): string[] {
+  const { tables, columns, rules } = live.server.unknown;
+  return [
+    ...tables.map((table) => `table ${table}`),
+    ...columns.map((column) => `column ${column}`),
+    ...rules.map((key) => {
+      const rule = parseRuleKey(key);
+      return `rule ${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
+    }),
+  ];
+}
+
+/**
+ * Creates, and updates that add links, that the database would refuse: their
+ * kind's table requires a column that fedctl does not fill.
+ */
+function unwritable(changes: readonly Change[], live: LiveState): BlockedChange[] {
+  if (live.server.unfillable.length === 0) return [];
+  const blocked: BlockedChange[] = [];
+  for (const change of changes) {
+    const adds = change.action === 'create' ? 'create'
+      : change.action === 'update' && change.fields.some((f) => 'added' in f && f.added.length > 0) ? 'link' : null;
+    if (adds === null) continue;
+    const columns = live.server.unfillable.filter((u) => u.kind === change.kind && u.on === adds).map((u) => u.column);
+    if (columns.length === 0) continue;
+    blocked.push({
+      action: change.action, kind: change.kind, address: change.address,
+      reason: `the database requires ${columns.join(', ')} (NOT NULL without a default), which fedctl does not fill${
+        columns.some((c) => live.server.unknown.columns.includes(c)) ? `: no vantage6 release up to ${formatMinor(NEWEST_MINOR)} has it` : ''}`,
+    });
+  }
+  return blocked;
+}
+
 /**
  * Deletes that would orphan or destroy what fedctl does not manage: runtime
  * data (tasks, runs) that refers to the object, or objects that refer to it
  * and are kept.
  */
-function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): BlockedDelete[] {
+function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): BlockedChange[] {
   const inUse = new Set(live.inUse.map((u) => `${u.kind}\u0000${u.id}`));
   const deleted = (kind: EntityKind, id: number): boolean => deletes.some((d) => d.kind === kind && d.id === id);
-  const blocked: BlockedDelete[] = [];
+  const blocked: BlockedChange[] = [];
   for (const change of deletes) {
     const reasons: string[] = [];
     if (inUse.has(`${change.kind}\u0000${change.id}`)) {
@@ -263,7 +303,7 @@ function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): Bloc
       const keptStudies = live.studies.filter((s) => s.collaboration === name && !deleted('study', s.id)).length;
       if (keptNodes + keptStudies > 0) reasons.push(`it still has ${keptNodes} node(s) and ${keptStudies} study(ies) that are kept`);
     }
-    if (reasons.length > 0) blocked.push({ kind: change.kind, address: change.address, reason: reasons.join('; ') });
+    if (reasons.length > 0) blocked.push({ action: 'delete', kind: change.kind, address: change.address, reason: reasons.join('; ') });
   }
   return blocked;
 }

@@ -72,8 +72,13 @@ export type DeleteChange = {
  */
 export type Change = CreateChange | UpdateChange | DeleteChange;
 
-/** A delete that pruning asks for but that would orphan or destroy runtime data; it makes the plan unappliable. */
-export interface BlockedDelete {
+/**
+ * A change the plan needs but that must not or cannot be made: a delete that
+ * pruning asks for but that would orphan data, or a write the database would
+ * refuse. It makes the plan unappliable.
+ */
+export interface BlockedChange {
+  readonly action: Change['action'];
   readonly kind: EntityKind;
   readonly address: string;
   readonly reason: string;
@@ -117,6 +122,8 @@ export interface Plan {
     readonly initialize: boolean;
     /** The vantage6 releases the database's schema and rule catalogue fit, e.g. `4.10 to 4.12`. */
     readonly vantage6: string;
+    /** What the database has that no vantage6 release fedctl knows has (tables, columns, rules); absent when nothing. */
+    readonly unknown?: readonly string[];
   };
   /**
    * Creates and updates by kind (organization, collaboration, node, study,
@@ -125,8 +132,8 @@ export interface Plan {
   readonly changes: readonly Change[];
   /** Entities in the database that the config does not mention and that are not pruned; left alone. */
   readonly unmanaged: readonly UnmanagedEntity[];
-  /** Deletes refused because of runtime data or dependants; apply refuses a plan that has any. */
-  readonly blocked: readonly BlockedDelete[];
+  /** Changes refused (deletes because of runtime data or dependants, writes the database would refuse); apply refuses a plan that has any. */
+  readonly blocked: readonly BlockedChange[];
   readonly summary: { readonly add: number; readonly change: number; readonly destroy: number };
   /** The history of applies as the database records it; set when the plan was made against a database. */
   readonly history?: PlanHistory;
@@ -135,7 +142,13 @@ export interface Plan {
 /** Why a plan must not be applied, one message each; empty when it can be. */
 export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
   const refusals: string[] = [];
-  if (plan.blocked.length > 0) refusals.push(`the plan has ${plan.blocked.length} refused delete(s); turn pruning off for that kind, or remove what refers to them first`);
+  const deletes = plan.blocked.filter((b) => b.action === 'delete').length;
+  const writes = plan.blocked.length - deletes;
+  if (deletes > 0) refusals.push(`the plan has ${deletes} refused delete(s); turn pruning off for that kind, or remove what refers to them first`);
+  if (writes > 0) {
+    refusals.push(`the plan has ${writes} change(s) the database would refuse: it requires columns that fedctl does not fill; `
+      + 'use a fedctl that knows this vantage6 release, or give those columns a default');
+  }
   if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
   return refusals;
 }

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
-import { HISTORY_OFF, changeLines, outsideChangeNote } from './render-plan-text.js';
+import { HISTORY_OFF, changeLines, outsideChangeNote, unknownNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
@@ -27,8 +27,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     ? `### fedctl plan: no changes`
     : `### fedctl plan: ${add} to add, ${change} to change, ${destroy} to destroy`);
   out.push('', `Database: ${code(plan.database.display)}, vantage6 ${plan.database.vantage6}${plan.database.initialize ? ' (empty: the vantage6 schema will be created first)' : ''}`);
-  const drift = outsideChangeNote(plan);
-  if (drift !== null) out.push('', `> [!WARNING]\n> ${drift}`);
+  for (const note of [unknownNote(plan), outsideChangeNote(plan)]) if (note !== null) out.push('', `> [!WARNING]\n> ${note}`);
   for (const kind of ENTITY_KINDS) {
     const changes = plan.changes.filter((c) => c.kind === kind);
     if (changes.length === 0) continue;
@@ -41,8 +40,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('```diff', ...changes.flatMap((c) => changeLines(c, plain).map((line) => line.replace(/^ {2}/, ''))), '```', '', '</details>');
   }
   if (plan.blocked.length > 0) {
-    out.push('', `**Refused deletes** (the plan cannot be applied):`, '');
-    for (const b of plan.blocked) out.push(`- ${b.kind} ${code(b.address)}: ${b.reason}`);
+    out.push('', `**Refused changes** (the plan cannot be applied):`, '');
+    for (const b of plan.blocked) out.push(`- ${b.action} ${b.kind} ${code(b.address)}: ${b.reason}`);
   }
   if (plan.unmanaged.length > 0) out.push('', `${plan.unmanaged.length} object(s) in the database are not in the config and are left alone.`);
   if (plan.history?.recording === false) out.push('', HISTORY_OFF);

@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { parseRuleKey, readableSpelling } from '../catalog/rule-catalog.js';
-import { NEWEST_RELEASE } from '../catalog/vantage6-versions.js';
+import { NEWEST_MINOR, NEWEST_RELEASE, formatMinor } from '../catalog/vantage6-versions.js';
 import type { EntityKind, PasswordSource, RoleRef } from '../federation.js';
 import { roleLabel } from '../plan/compute-plan.js';
 import type { Change, FieldChange, Plan, ScalarValue } from '../plan/plan.js';
@@ -136,6 +136,8 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const drift = outsideChangeNote(plan);
   if (drift !== null) lines.push(c.yellow.bold(`! ${drift}`), '');
   const database = `${plan.database.display} (vantage6 ${plan.database.vantage6})`;
+  const unknown = unknownNote(plan);
+  if (unknown !== null) lines.push(c.yellow.bold(`! ${unknown}`), '');
   if (plan.changes.length === 0) {
     lines.push(c.green.bold('No changes.') + ` The database ${database} matches the config.`);
   } else {
@@ -144,9 +146,15 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     const { add, change, destroy } = plan.summary;
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
   }
-  if (plan.blocked.length > 0) {
-    lines.push('', c.red.bold(`Refused: ${plan.blocked.length} delete(s) that pruning asks for would orphan data:`));
-    for (const entity of plan.blocked) lines.push(`  ${c.red('!')} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
+  const deletes = plan.blocked.filter((b) => b.action === 'delete');
+  if (deletes.length > 0) {
+    lines.push('', c.red.bold(`Refused: ${deletes.length} delete(s) that pruning asks for would orphan data:`));
+    for (const entity of deletes) lines.push(`  ${c.red('!')} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
+  }
+  const writes = plan.blocked.filter((b) => b.action !== 'delete');
+  if (writes.length > 0) {
+    lines.push('', c.red.bold(`Refused: ${writes.length} change(s) that the database would refuse:`));
+    for (const entity of writes) lines.push(`  ${c.red('!')} ${entity.action} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
   }
   if (plan.unmanaged.length > 0) {
     if (options.showUnmanaged) {
@@ -163,6 +171,14 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
 }
 
 export const HISTORY_OFF = 'History is off: an apply of this plan is not recorded in the database (history: false or --no-history).';
+
+/** What a reviewer must know about a database newer than fedctl: what it has that fedctl does not know. */
+export function unknownNote(plan: Plan): string | null {
+  const unknown = plan.database.unknown ?? [];
+  if (unknown.length === 0) return null;
+  return `This database has what no vantage6 release up to ${formatMinor(NEWEST_MINOR)} has: ${unknown.join(', ')}. `
+    + 'fedctl leaves it alone; a newer fedctl may know this release.';
+}
 
 /**
  * The header a reviewer needs when the database is not as fedctl's last

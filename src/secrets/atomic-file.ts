@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessRunning } from '../process-running.js';
 
 /**
  * Replace a file atomically: write a temporary file (mode 0600) beside it,
@@ -36,16 +37,6 @@ export async function replaceAtomically(file: string, text: string): Promise<voi
 /** `.NAME.PID-RANDOM.tmp` as `replaceAtomically` names it; without `PID-` as fedctl 0.1 named it. */
 const TEMPORARY = /^\.(.+)\.(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Remove the temporary files that a killed `replaceAtomically` left in a
  * folder (of the files named `only`, when given): those of a process that no
@@ -62,7 +53,7 @@ export async function removeAbandonedTemporaries(folder: string, only?: string):
   await Promise.all(names.map(async (name) => {
     const match = TEMPORARY.exec(name);
     if (match === null || (only !== undefined && match[1] !== only)) return;
-    if (match[2] !== undefined && isRunning(Number(match[2]))) return;
+    if (match[2] !== undefined && isProcessRunning(Number(match[2]))) return;
     await unlink(path.join(folder, name)).catch(() => undefined);
   }));
 }

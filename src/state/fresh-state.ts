@@ -4,7 +4,7 @@ import {
   NEWEST_RELEASE, featuresOfRelease, minorOf, versionRangeOfRelease, type ReferenceRelease,
 } from '../catalog/vantage6-versions.js';
 import { sortedUnique } from '../federation.js';
-import type { LiveState } from './live-state.js';
+import { NOTHING_UNKNOWN, type LiveState } from './live-state.js';
 
 /**
  * The state of a database that `fedctl init` would create for a release: its
@@ -15,7 +15,7 @@ export function freshState(release: ReferenceRelease = NEWEST_RELEASE): LiveStat
   const { rules, defaultRoles } = referenceCatalog(release);
   const minor = minorOf(release);
   return {
-    server: { versions: versionRangeOfRelease(minor), features: featuresOfRelease(minor) },
+    server: { versions: versionRangeOfRelease(minor), features: featuresOfRelease(minor), unknown: NOTHING_UNKNOWN, unfillable: [] },
     rules: rules.map((rule) => ({ id: rule.id, key: ruleKey(rule) })),
     organizations: [],
     collaborations: [],

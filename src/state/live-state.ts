@@ -10,7 +10,13 @@ import type { Collaboration, EntityKind, Node, Organization, Role, Study, User }
  */
 export interface LiveState {
   /** Which vantage6 releases the database's schema and catalogue fit, and the features fedctl uses there. */
-  readonly server: { readonly versions: VersionRange; readonly features: SchemaFeatures };
+  readonly server: {
+    readonly versions: VersionRange;
+    readonly features: SchemaFeatures;
+    readonly unknown: UnknownParts;
+    /** Changes the database would refuse: it requires a column that fedctl's writes for them leave empty. */
+    readonly unfillable: readonly Unfillable[];
+  };
   /** The database's own rule catalogue: ids differ between databases, keys do not. */
   readonly rules: readonly { readonly id: number; readonly key: RuleKey }[];
   readonly organizations: readonly (Organization & { readonly id: number })[];
@@ -21,6 +27,24 @@ export interface LiveState {
   readonly users: readonly (User & { readonly id: number })[];
   /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
   readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
+}
+
+/** What the database has that no vantage6 release fedctl knows has: a newer release's, or a hand's. */
+export interface UnknownParts {
+  readonly tables: readonly string[];
+  /** `table.column`. */
+  readonly columns: readonly string[];
+  readonly rules: readonly RuleKey[];
+}
+
+export const NOTHING_UNKNOWN: UnknownParts = { tables: [], columns: [], rules: [] };
+
+/** Creating entities of a kind (or adding links to one: members, rules, roles) would leave `column` empty, which the database refuses. */
+export interface Unfillable {
+  readonly kind: EntityKind;
+  readonly on: 'create' | 'link';
+  /** `table.column`. */
+  readonly column: string;
 }
 
 /** A node row; its organization or collaboration can be missing in a hand-edited database. */

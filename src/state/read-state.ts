@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type Scope } from '../catalog/rule-catalog.js';
+import { knownRuleKeys } from '../catalog/reference-catalog.js';
+import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type RuleKey, type Scope } from '../catalog/rule-catalog.js';
 import { versionRangeOf } from '../catalog/vantage6-versions.js';
 import type { Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Schema } from '../db/inspect-schema.js';
@@ -38,6 +39,12 @@ function inUseQuery(schema: Vantage6Schema) {
     union select 'node', n.id from node n
       join run r on r.organization_id = n.organization_id
       join task t on t.id = r.task_id and t.collaboration_id = n.collaboration_id`;
+}
+
+/** Rules of the database's catalogue that no release fedctl knows has, sorted. */
+function unknownRules(keys: Iterable<RuleKey>): RuleKey[] {
+  const known = knownRuleKeys();
+  return [...new Set(keys)].filter((key) => !known.has(key)).sort(compareStrings);
 }
 
 /**
@@ -100,7 +107,12 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
   const roleRefById = new Map<number, RoleRef>(liveRoles.map((role) => [role.id, { name: role.name, organization: role.organization }]));
 
   return {
-    server: { versions: versionRangeOf(schema.columns, new Set(ruleKeyById.values())), features },
+    server: {
+      versions: versionRangeOf(schema.columns, new Set(ruleKeyById.values())),
+      features,
+      unknown: { tables: schema.novelties.tables, columns: schema.novelties.columns, rules: unknownRules(ruleKeyById.values()) },
+      unfillable: schema.novelties.unfillable.flatMap(({ column, by }) => by.map(({ kind, on }) => ({ kind, on, column }))),
+    },
     rules: [...ruleKeyById].map(([id, key]) => ({ id, key })),
     organizations: organizations.flatMap((org) => (org.name === null ? [] : [{
       id: org.id,

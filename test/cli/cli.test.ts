@@ -42,7 +42,7 @@ describe('the fedctl command', () => {
   it('validates the example: exit 0', async () => {
     const result = await fedctl(['validate', EXAMPLE_CONFIG], workdir());
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /The config is valid for vantage6 4\.14: 4 organizations, 2 collaborations, 5 nodes, 1 studies, 2 roles, 5 users\./);
+    assert.match(result.stdout, /The config is valid for vantage6 4\.15: 4 organizations, 2 collaborations, 5 nodes, 1 studies, 2 roles, 5 users\./);
   });
 
   it('reports a misspelt reference, a duplicate username and a wrong type at once, one located line each', async () => {
@@ -67,7 +67,7 @@ describe('the fedctl command', () => {
     copyFileSync(EXAMPLE_CONFIG, path.join(cwd, 'federation.yaml'));
     const result = await fedctl(['plan', 'federation.yaml', '--detailed-exitcode'], cwd);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stdout, /sqlite:\/\/\/federation\.sqlite is empty: the vantage6 4\.14 schema.*will be created first/);
+    assert.match(result.stdout, /sqlite:\/\/\/federation\.sqlite is empty: the vantage6 4\.15 schema.*will be created first/);
     assert.match(result.stdout, /Plan: 19 to add, 0 to change, 0 to destroy\./);
     assert.doesNotMatch(result.stdout, /\x1b\[/);
     assert.deepEqual(readdirSync(cwd), ['federation.yaml']);
@@ -78,7 +78,7 @@ describe('the fedctl command', () => {
     copyFileSync(EXAMPLE_CONFIG, path.join(cwd, 'federation.yaml'));
     const first = await fedctl(['apply', 'federation.yaml', '--auto-approve', '--bcrypt-cost', '4'], cwd);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /Initialised sqlite:\/\/\/federation\.sqlite with the vantage6 4\.14 schema\./);
+    assert.match(first.stdout, /Initialised sqlite:\/\/\/federation\.sqlite with the vantage6 4\.15 schema\./);
     assert.match(first.stdout, /Apply complete: 19 added, 0 changed, 0 destroyed\./);
     assert.match(first.stdout, /to .*fedctl-secrets\.yaml\./);
     assert.ok(existsSync(path.join(cwd, 'federation.sqlite')));

@@ -46,7 +46,7 @@ describe('validate', () => {
     assert.deepEqual(lines, [
       `${file}:14:19 users[0].organization: unknown organization "IKNLL" (did you mean "IKNL"?)`,
       `${file}:15:13 users[0].roles[0]: unknown role "Researchr" (did you mean "Researcher"?)`,
-      `${file}:16:13 users[0].rules[0]: vantage6 4.14 has no rule to view node with scope own (node has: view/global, view/collaboration, `
+      `${file}:16:13 users[0].rules[0]: vantage6 4.15 has no rule to view node with scope own (node has: view/global, view/collaboration, `
         + 'view/organization, edit/global, edit/collaboration, edit/organization, create/global, create/collaboration, create/organization, '
         + 'delete/global, delete/collaboration, delete/organization)',
       `${file}:17:15 users[0].password: a password must not be written in the config (write \${ENV_VAR} to read it from the environment at apply time, or generate)`,
@@ -170,7 +170,7 @@ describe('validate', () => {
   it('checks rules against the catalogue, and expands all', async () => {
     const { lines } = await check(`roles:\n  - name: R\n    rules:\n      - resource: collaboration\n        scope: collaboration\n        operation: view\n`);
     assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? '', /4\.14 has no rule to view collaboration with scope collaboration \(collaboration has: view\/global, view\/organization/);
+    assert.match(lines[0] ?? '', /4\.15 has no rule to view collaboration with scope collaboration \(collaboration has: view\/global, view\/organization/);
     const file = path.join(dir, 'all.yaml');
     writeFileSync(file, `roles:\n  - name: R\n    rules:\n      - resource: event\n        scope: all\n        operation: [send, r]\n`);
     const { desired } = validateConfig(await loadConfig([file]), {});
@@ -201,7 +201,7 @@ describe('validate', () => {
     const flagged = validateConfig(await loadConfig([file]), {}, { version: 2 });
     assert.equal(flagged.desired, null);
     assert.match(flagged.diagnostics.map(formatDiagnostic).join('\n'), /vantage6 4\.2 has no studies/);
-    assert.match((await check(`vantage6: "4.15"\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: fedctl does not know vantage6 4\.15 \(it knows vantage6 4\.0 to 4\.14\)/);
+    assert.match((await check(`vantage6: "4.16"\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: fedctl does not know vantage6 4\.16 \(it knows vantage6 4\.0 to 4\.15\)/);
     assert.match((await check(`vantage6: 4.10\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: must be string, not number 4\.1 \(quote it, so that YAML reads it as text\)/);
   });
 

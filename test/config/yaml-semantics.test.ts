@@ -68,6 +68,10 @@ const EDGE_CASES = [
   ' >\n#',
   '  |\n #',
   ' |-\n#',
+  // ... and an indented root collection followed by a line less indented (npm run fuzz, seed 270792008).
+  ' -\n-',
+  ' a: 1\nb: 2',
+  '---\n - a\n-',
 ];
 
 describe('one YAML semantics for the fast and the precise parser', () => {

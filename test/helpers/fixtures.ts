@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,17 @@ export const EXAMPLE_CONFIG = path.resolve(path.dirname(new URL(import.meta.url)
 export function exampleText(): string {
   return readFileSync(EXAMPLE_CONFIG, 'utf8');
 }
+
+/** The example federation, without what a release lacks: its study and the study rules of a role. */
+export function exampleFor(studies: boolean): string {
+  if (studies) return exampleText();
+  const text = exampleText()
+    .replace('      - resource: study\n        scope: collaboration\n        operation: all\n', '')
+    .replace(/\nstudies:\n[\s\S]*$/, '\n');
+  assert.doesNotMatch(text, /study/);
+  return text;
+}
+
 
 /**
  * The example configs and identities, copied into a test's folder: only the

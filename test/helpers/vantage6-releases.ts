@@ -98,6 +98,7 @@ export const SERVER_DATABASES: readonly ServerDatabase[] = [
   { release: '4.8', range: '4.8 to 4.9', studies: true, build: (db) => loadRelease(db, '4.6', '4.10') },
   { release: '4.10', range: '4.10 to 4.12', studies: true, build: (db) => loadRelease(db, '4.10') },
   { release: '4.12', range: '4.10 to 4.12', studies: true, build: (db) => loadRelease(db, '4.10') },
-  { release: '4.13', range: '4.13 to 4.14', studies: true, build: (db) => loadRelease(db, '4.13') },
-  { release: '4.14', range: '4.13 to 4.14', studies: true, build: (db) => loadRelease(db, '4.14') },
+  { release: '4.13', range: '4.13 to 4.15', studies: true, build: (db) => loadRelease(db, '4.13') },
+  { release: '4.14', range: '4.13 to 4.15', studies: true, build: (db) => loadRelease(db, '4.14') },
+  { release: '4.15', range: '4.13 to 4.15', studies: true, build: (db) => loadRelease(db, '4.15') },
 ];

@@ -85,7 +85,7 @@ for (const { engine, skip } of ENGINES) {
       try {
         const result = await runCli(['init', '--database', db.url], { cwd: db.dir });
         assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stdout, /vantage6 4\.14 schema, 86 rules and 7 built-in roles/);
+        assert.match(result.stdout, /vantage6 4\.15 schema, 86 rules and 7 built-in roles/);
       } finally {
         await db.drop();
       }
@@ -96,7 +96,7 @@ for (const { engine, skip } of ENGINES) {
       try {
         const result = await runCli(['init', '--database', db.url, '--vantage6-version', '4.8'], { cwd: db.dir });
         assert.equal(result.code, 1);
-        assert.match(result.stderr, /can create the databases of vantage6 4\.0, 4\.3, 4\.6, 4\.10, 4\.13, 4\.14, not 4\.8/);
+        assert.match(result.stderr, /can create the databases of vantage6 4\.0, 4\.3, 4\.6, 4\.10, 4\.13, 4\.14, 4\.15, not 4\.8/);
         assert.deepEqual(await tableColumns(db), {});
       } finally {
         await db.drop();

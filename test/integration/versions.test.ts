@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
+import { exampleFor, exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 import { assertPythonBcryptVerifies } from '../helpers/python-bcrypt.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
@@ -14,20 +14,24 @@ const FAST = ['--bcrypt-cost', '4'];
 const fedctl = (db: TestDatabase, args: string[]): Promise<CliResult> =>
   runCli([...args, '--database', db.url], { cwd: db.dir });
 
-/** The example federation, without what a release lacks: its study and the study rules of a role. */
-function exampleFor(studies: boolean): string {
-  if (studies) return exampleText();
-  const text = exampleText()
-    .replace('      - resource: study\n        scope: collaboration\n        operation: all\n', '')
-    .replace(/\nstudies:\n[\s\S]*$/, '\n');
-  assert.doesNotMatch(text, /study/);
-  return text;
-}
-
 /** The rows of the built-in roles: fedctl never changes them. */
 async function builtInRoles(db: TestDatabase): Promise<unknown> {
   return db.sql(`select r.id, r.name, r.description, a.rule_id from role r join role_rule_association a on a.role_id = r.id
     where r.id <= 7 order by r.id, a.rule_id`);
+}
+
+/** A column a newer release might add: NOT NULL without a default (SQLite adds one only by rebuilding the table). */
+async function addRequiredColumn(db: TestDatabase, table: string, column: string): Promise<void> {
+  if (db.engine === 'postgres') {
+    await db.sql(`alter table "${table}" add column ${column} integer not null default 0`);
+    await db.sql(`alter table "${table}" alter column ${column} drop default`);
+    return;
+  }
+  const [ddl] = await db.sql(`select sql from sqlite_master where type = 'table' and name = '${table}'`);
+  const rebuilt = String(ddl?.sql).replace(`CREATE TABLE ${table} (`, `CREATE TABLE ${table}_new (`)
+    .replace(/PRIMARY KEY \(id\)/, `${column} INTEGER NOT NULL,\n\tPRIMARY KEY (id)`);
+  await db.loadFile(`pragma foreign_keys = off; ${rebuilt}; insert into ${table}_new select *, 0 from "${table}";
+    drop table "${table}"; alter table ${table}_new rename to "${table}";`);
 }
 
 async function withServerDatabase(engine: TestDatabase['engine'], build: (db: TestDatabase) => Promise<void>, body: (db: TestDatabase) => Promise<void>): Promise<void> {
@@ -109,7 +113,7 @@ for (const { engine, skip } of ENGINES) {
         await upgradeFrom43To414(db);
         const planned = await fedctl(db, ['plan', config, '--detailed-exitcode']);
         assert.equal(planned.code, 0, planned.stdout + planned.stderr);
-        assert.match(planned.stdout, /\(vantage6 4\.13 to 4\.14\) matches the config/);
+        assert.match(planned.stdout, /\(vantage6 4\.13 to 4\.15\) matches the config/);
 
         // The rule the upgrade appended (id 86 here, 27 in a fresh 4.14 database) is found by name, scope and operation.
         const changed = writeConfig(db, exampleText().replace(
@@ -128,6 +132,36 @@ for (const { engine, skip } of ENGINES) {
         assert.equal((await fedctl(db, ['export', '-o', exportFile])).code, 0);
         const replanned = await fedctl(db, ['plan', exportFile, '--detailed-exitcode']);
         assert.equal(replanned.code, 0, replanned.stdout + replanned.stderr);
+      });
+    });
+
+    it('a database newer than fedctl knows: what it has is named, and a write it would refuse is refused in the plan', async () => {
+      await withServerDatabase(engine, (db) => loadRelease(db, '4.15'), async (db) => {
+        await addRequiredColumn(db, 'user', 'tenant_id');
+        await db.sql('create table dataframe (id integer primary key)');
+        await db.sql('alter table organization add column region varchar');
+        await db.sql("insert into rule (id, name, operation, scope, description) values (87, 'dataframe', 'VIEW', 'GLOBAL', 'view any dataframe')");
+        const before = await snapshot(db);
+        const config = writeConfig(db, exampleText());
+        const planned = await fedctl(db, ['plan', config, '--no-color']);
+        assert.equal(planned.code, 1, planned.stderr);
+        assert.match(planned.stdout, /^! This database has what no vantage6 release up to 4\.15 has: table dataframe, column organization\.region, column user\.tenant_id, rule dataframe: view \(global\)\./m);
+        assert.match(planned.stdout, /Refused: 5 change\(s\) that the database would refuse:\n {2}! create user "anna\.devries": the database requires user\.tenant_id \(NOT NULL without a default\), which fedctl does not fill: no vantage6 release up to 4\.15 has it/);
+        assert.match(planned.stdout, /Plan: 14 to add, 0 to change, 0 to destroy\./);
+        assert.match(planned.stderr, /the plan has 5 change\(s\) the database would refuse/);
+        const json = JSON.parse((await fedctl(db, ['plan', config, '--json'])).stdout) as { database: { unknown: string[] }; blocked: { action: string; kind: string }[] };
+        assert.deepEqual(json.database.unknown, ['table dataframe', 'column organization.region', 'column user.tenant_id', 'rule dataframe: view (global)']);
+        assert.deepEqual(new Set(json.blocked.map((b) => `${b.action} ${b.kind}`)), new Set(['create user']));
+        const refused = await fedctl(db, ['apply', config, '--auto-approve', ...FAST]);
+        assert.equal(refused.code, 1);
+        assert.deepEqual(await snapshot(db), before, 'nothing written');
+
+        // Without users, nothing needs the column: organizations get the unknown nullable one empty, as before.
+        const withoutUsers = writeConfig(db, exampleText().replace(/\nusers:\n[\s\S]*?\ncollaborations:/, '\ncollaborations:'));
+        const applied = await fedctl(db, ['apply', withoutUsers, '--auto-approve', ...FAST]);
+        assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+        assert.deepEqual(await db.sql("select region from organization where name = 'IKNL'"), [{ region: null }]);
+        assert.equal((await fedctl(db, ['plan', withoutUsers, '--detailed-exitcode'])).code, 0);
       });
     });
 

@@ -23,9 +23,9 @@ describe('renderPlanText', () => {
   it('renders creates terraform-like, secrets as their source', () => {
     const plan = computePlan(desired, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: true });
     assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), `\
-+ sqlite:///f.sqlite is empty: the vantage6 4.14 schema, rule catalogue and built-in roles will be created first.
++ sqlite:///f.sqlite is empty: the vantage6 4.15 schema, rule catalogue and built-in roles will be created first.
 
-fedctl will make these changes to sqlite:///f.sqlite (vantage6 4.13 to 4.14):
+fedctl will make these changes to sqlite:///f.sqlite (vantage6 4.13 to 4.15):
 
   + organization "IKNL"
       domain:  "iknl.nl"
@@ -66,7 +66,7 @@ Plan: 4 to add, 0 to change, 0 to destroy.
     const plan = computePlan(desired, state, { engine: 'postgres', display: 'postgresql://u:***@h/db', initialize: false });
     const text = renderPlanText(plan, { color: false, showUnmanaged: false });
     assert.equal(text, `\
-fedctl will make these changes to postgresql://u:***@h/db (vantage6 4.13 to 4.14):
+fedctl will make these changes to postgresql://u:***@h/db (vantage6 4.13 to 4.15):
 
   ~ organization "IKNL"
       domain: "old.nl" -> "iknl.nl"
@@ -89,6 +89,6 @@ Plan: 0 to add, 3 to change, 0 to destroy.
 
   it('says so when nothing changes', () => {
     const plan = computePlan({ ...desired, organizations: [], collaborations: [], nodes: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
-    assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite (vantage6 4.13 to 4.14) matches the config.\n');
+    assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite (vantage6 4.13 to 4.15) matches the config.\n');
   });
 });

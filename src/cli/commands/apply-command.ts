@@ -4,6 +4,7 @@ import { applyFederation, type ResolvePlan } from '../../apply/apply-federation.
 import { isExposedToGit } from '../../apply/git-exposure.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
 import { DEFAULT_SECRETS_FILE_NAME, listConfigFiles } from '../../config/load-config.js';
+import { NEWEST_RELEASE } from '../../catalog/vantage6-versions.js';
 import { openDatabase } from '../../db/open-database.js';
 import type { DatabaseTarget } from '../../db/database-url.js';
 import { resolveDatabase } from '../../db/resolve-database.js';
@@ -179,7 +180,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     // Under --json stdout holds the plan document only.
     const report = flags.json ? io.stderr : io.stdout;
     if (result.plan !== plan) report.write('The database changed while waiting for the lock; applied the plan computed afresh.\n');
-    if (result.initialized) report.write(`Initialised ${target.display} with the vantage6 4.14 schema.\n`);
+    if (result.initialized) report.write(`Initialised ${target.display} with the vantage6 ${NEWEST_RELEASE} schema.\n`);
     const { add, change, destroy } = result.plan.summary;
     report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.${result.recordId === null ? '' : ` Recorded as #${result.recordId} in the database's history.`}\n`);
     if (result.secrets !== null) {

@@ -33,7 +33,9 @@ export class PostgresAdapter implements DatabaseAdapter {
 
   async listColumns(db: Vantage6Db = this.db): Promise<CatalogColumn[]> {
     const result = await sql<CatalogColumn>`
-      select table_name, column_name from information_schema.columns
+      select table_name, column_name,
+        is_nullable = 'NO' and column_default is null and is_identity = 'NO' and is_generated = 'NEVER' as required
+      from information_schema.columns
       where table_schema = current_schema()`.execute(db);
     return result.rows;
   }

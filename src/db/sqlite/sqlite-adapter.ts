@@ -37,11 +37,12 @@ export class SqliteAdapter implements DatabaseAdapter {
   }
 
   async listColumns(db: Vantage6Db = this.db): Promise<CatalogColumn[]> {
-    const result = await sql<CatalogColumn>`
-      select m.name as table_name, p.name as column_name
+    // A primary key takes the rowid (INTEGER) or is named by every insert anyway.
+    const result = await sql<Omit<CatalogColumn, 'required'> & { required: number }>`
+      select m.name as table_name, p.name as column_name, p."notnull" = 1 and p.dflt_value is null and p.pk = 0 as required
       from sqlite_master m join pragma_table_info(m.name) p
       where m.type = 'table' and m.name not like 'sqlite_%'`.execute(db);
-    return result.rows;
+    return result.rows.map((row) => ({ ...row, required: row.required === 1 }));
   }
 
   async readSnapshot<T>(work: (db: Vantage6Db) => Promise<T>): Promise<T> {

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { dump, load } from 'js-yaml';
+import { configText, generateFederation } from '../../bench/generate-federation.js';
+import { FederationAccess } from '../../src/access/user-access.js';
+import { parseRuleKey } from '../../src/catalog/rule-catalog.js';
+import { featuresOfRelease, parseVersion } from '../../src/catalog/vantage6-versions.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { validateConfig } from '../../src/config/validate-config.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { copyExamples, exampleFor, snapshot } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/run-cli.js';
+import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import {
+  accessModel, apiRuleKey, assertNodesLogIn, assertRolesAndRules, assertUsersLogInAndSee, initReleaseFor, nodeFileKey,
+  plaintextSecrets, serverView, type ConfigFederation,
+} from '../real-server/conformance.js';
+import { availableServers } from '../real-server/conformance-env.js';
+import { startRealServer, type RealServer } from '../real-server/real-server.js';
+import { isSession, ServerSession } from '../real-server/server-api.js';
+import { CONFORMANCE_RELEASES } from '../real-server/server-environment.js';
+
+const AVAILABLE = await availableServers();
+
+/** Cost 4: the server checks whatever cost a hash says, and node login tries every node's hash in turn. */
+const FAST = ['--bcrypt-cost', '4'];
+
+/** The example federation with a generated password for every user, without studies where the release has none. */
+function exampleWithPasswords(studies: boolean): string {
+  const config = load(exampleFor(studies)) as { users: Record<string, unknown>[] };
+  for (const user of config.users) user.password = 'generate';
+  return dump(config, { lineWidth: -1 });
+}
+
+/** What a config asks for, read as fedctl reads it. */
+async function federationOf(files: string[]): Promise<ConfigFederation> {
+  const { desired, diagnostics } = validateConfig(await loadConfig(files), {});
+  assert.ok(desired, JSON.stringify(diagnostics));
+  return desired;
+}
+
+/** The catalogue tables fedctl reads and the server owns: unchanged by a first start on fedctl's database. */
+async function catalogue(db: TestDatabase): Promise<unknown> {
+  const all = await snapshot(db);
+  return { rule: all.rule, role: all.role, role_rule_association: all.role_rule_association };
+}
+
+for (const release of CONFORMANCE_RELEASES) {
+  for (const { engine, skip } of ENGINES) {
+    describe(`the real vantage6 ${release} server on ${engine}`, { skip: skip || AVAILABLE.get(release) || false }, () => {
+      const initRelease = initReleaseFor(release);
+      // A release without its own reference data starts on the newest carried one before it, and upgrades it in place.
+      const upgrades = parseVersion(initRelease) !== parseVersion(release);
+      let db: TestDatabase;
+      let server: RealServer;
+      let before1: unknown;
+      const fedctl = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli([...args, '--database', db.url], { cwd: db.dir, env });
+      const example = (): string => path.join(db.dir, 'federation.yaml');
+      let exampleFederation: ConfigFederation;
+
+      before(async () => {
+        db = await createTestDatabase(engine);
+        const init = await fedctl(['init', '--vantage6-version', initRelease]);
+        assert.equal(init.code, 0, init.stderr);
+        before1 = await catalogue(db);
+        server = await startRealServer(release, db.url, path.join(db.dir, 'server'));
+        writeFileSync(example(), exampleWithPasswords(featuresOfRelease(parseVersion(release) as number).studies));
+        exampleFederation = await federationOf([example()]);
+      });
+
+      after(async () => {
+        await server?.stop();
+        await db?.drop();
+      });
+
+      it(`its first start on a database made by fedctl init --vantage6-version ${initRelease} changes nothing fedctl manages`, async () => {
+        if (!upgrades) assert.deepEqual(await catalogue(db), before1, 'rules, roles and their rules as init made them');
+        writeFileSync(path.join(db.dir, 'empty.yaml'), 'version: 1\n');
+        const plan = await fedctl(['plan', path.join(db.dir, 'empty.yaml'), '--json']);
+        assert.equal(plan.code, 0, plan.stderr);
+        const parsed = JSON.parse(plan.stdout) as Plan;
+        assert.deepEqual(parsed.changes, []);
+        // The server's own root organization and user, left alone.
+        assert.deepEqual(parsed.unmanaged, [{ kind: 'organization', address: 'root', serverOwned: true }, { kind: 'user', address: 'root', serverOwned: true }]);
+        const [from, to] = parsed.database.vantage6.split(' to ').map((v) => parseVersion(v) as number);
+        const minor = parseVersion(release) as number;
+        assert.ok(from !== undefined && from <= minor && minor <= (to ?? from), `the plan names ${release}: ${parsed.database.vantage6}`);
+      });
+
+      it('every user logs in, holds the config\'s roles and rules, and lists what their scopes allow; every node logs in', async () => {
+        const applied = await fedctl(['apply', example(), '--auto-approve', ...FAST]);
+        assert.equal(applied.code, 0, applied.stderr);
+        const secrets = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml'));
+        const view = await serverView(server.api);
+        const access = new FederationAccess(await accessModel(view, [exampleFederation]));
+        await assertRolesAndRules(view, exampleFederation, access);
+        const passwords = Object.fromEntries(Object.entries(secrets.users).map(([user, entry]) => [user, entry.password]));
+        assert.equal(await assertUsersLogInAndSee(server.api, passwords, access), 5);
+        assert.equal(Object.keys(secrets.nodes).length, 5);
+        await assertNodesLogIn(view, secrets.nodes);
+      });
+
+      it('nodes log in with the keys of the encrypted records and node files; a rotated-out key no longer does', async () => {
+        const { encrypted, identity } = copyExamples(db.dir);
+        const old = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).nodes;
+        const rotate = Object.keys(old).flatMap((name) => ['--rotate-node-key', name]);
+        const applied = await fedctl(['apply', example(), encrypted, '--auto-approve', ...FAST, ...rotate]);
+        assert.equal(applied.code, 0, applied.stderr);
+        for (const [name, { api_key: key }] of Object.entries(old)) {
+          assert.ok(!isSession(await ServerSession.node(server.api, key)), `the old key of ${name} no longer logs in`);
+        }
+        const shown = await runCli(['secrets', 'show', path.join(db.dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: db.dir });
+        assert.equal(shown.code, 0, shown.stderr);
+        const records = (JSON.parse(shown.stdout) as { nodes: Record<string, { api_key: string; organization: string; collaboration: string }> }).nodes;
+        assert.deepEqual(Object.keys(records).sort(), Object.keys(old).sort());
+        const view = await serverView(server.api);
+        await assertNodesLogIn(view, records);
+        const fromFiles = Object.fromEntries(Object.entries(records).map(([name, entry]) => {
+          const file = path.join(db.dir, 'fedctl-secrets', 'nodes', entry.organization, `${name}.yaml.age`);
+          // IKNL's operator opens IKNL's node files; the admins open all.
+          const key = nodeFileKey(identity(entry.organization === 'IKNL' ? 'iknl-operator' : 'admin-bram'), file);
+          return [name, { ...entry, api_key: key }];
+        }));
+        await assertNodesLogIn(view, fromFiles);
+      });
+
+      describe('drift made through the API', () => {
+        let driftPlan: Plan;
+
+        it('is planned as exactly those changes, the new organization unmanaged, and named as made outside fedctl', async () => {
+          const view = await serverView(server.api);
+          const { root } = view;
+          await root.request('PATCH', `/user/${view.userId('bram.jansen')}`, { firstname: 'Bram (changed in the UI)' });
+          const created = await root.request<{ id: number }>('POST', '/organization', { name: 'Drift Hospital' });
+          const registry = view.collaborations.find((c) => c.name === 'Rare Tumours Registry');
+          assert.ok(registry);
+          await root.request('POST', `/collaboration/${registry.id}/organization`, { id: created.id });
+          const steward = view.roles.find((r) => r.name === 'Data Steward');
+          assert.ok(steward);
+          const rules = await root.list<{ id: number; name: string; scope: string; operation: string }>(`/rule?role_id=${steward.id}`) ?? [];
+          assert.ok(rules.some((r) => apiRuleKey(r) === 'task:COLLABORATION:VIEW'), 'Data Steward has task: view (collaboration)');
+          // The role's rules without one, as the UI sends them (DELETE /role/ID/rule/RULE answers 200 but is not saved before 4.10).
+          await root.request('PATCH', `/role/${steward.id}`, { rules: rules.filter((r) => apiRuleKey(r) !== 'task:COLLABORATION:VIEW').map((r) => r.id) });
+
+          const planned = await fedctl(['plan', example(), '--json']);
+          assert.equal(planned.code, 0, planned.stderr);
+          driftPlan = JSON.parse(planned.stdout) as Plan;
+          const changes = driftPlan.changes.map((c) => ({ action: c.action, kind: c.kind, address: c.address, fields: 'fields' in c ? c.fields : null }));
+          assert.deepEqual(changes, [
+            { action: 'update', kind: 'collaboration', address: 'Rare Tumours Registry', fields: [{ field: 'members', added: [], removed: ['Drift Hospital'] }] },
+            { action: 'update', kind: 'role', address: 'Data Steward (IKNL)', fields: [{ field: 'rules', added: ['task:COLLABORATION:VIEW'], removed: [] }] },
+            { action: 'update', kind: 'user', address: 'bram.jansen', fields: [{ field: 'firstname', before: 'Bram (changed in the UI)', after: 'Bram' }] },
+          ]);
+          assert.ok(driftPlan.unmanaged.some((u) => u.kind === 'organization' && u.address === 'Drift Hospital'), 'the new organization is unmanaged');
+          assert.equal(driftPlan.history?.changedOutsideFedctl, true);
+          const text = await fedctl(['plan', example(), '--no-color']);
+          assert.match(text.stdout, /changed outside fedctl since the last apply/);
+        });
+
+        it('exported after the server\'s own writes, plans as no changes', async () => {
+          const exported = await fedctl(['export', '-o', path.join(db.dir, 'exported.yaml')]);
+          assert.equal(exported.code, 0, exported.stderr);
+          const planned = await fedctl(['plan', path.join(db.dir, 'exported.yaml'), '--detailed-exitcode']);
+          assert.equal(planned.code, 0, `${planned.stdout}${planned.stderr}`);
+          assert.match(planned.stdout, /No changes/);
+        });
+
+        it('is reverted by apply, and users and nodes work as before', async () => {
+          const applied = await fedctl(['apply', example(), '--auto-approve', ...FAST]);
+          assert.equal(applied.code, 0, applied.stderr);
+          assert.match(applied.stdout, /Apply complete: 0 added, 3 changed, 0 destroyed/);
+          const again = await fedctl(['plan', example(), '--detailed-exitcode']);
+          assert.equal(again.code, 0, again.stdout);
+          const view = await serverView(server.api);
+          const access = new FederationAccess(await accessModel(view, [exampleFederation]));
+          await assertRolesAndRules(view, exampleFederation, access);
+          const secrets = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml'));
+          const passwords = Object.fromEntries(Object.entries(secrets.users).map(([user, entry]) => [user, entry.password]));
+          assert.equal(await assertUsersLogInAndSee(server.api, passwords, access), 5);
+        });
+      });
+
+      it('the realistic S federation (names of every script): its users with passwords and every node log in', async () => {
+        const view = await serverView(server.api);
+        const catalogueRules = new Set(((await view.root.list<{ name: string; scope: string; operation: string }>('/rule')) ?? []).map(apiRuleKey));
+        const config = generateFederation('S', 42, 'realistic') as {
+          users: { password?: string; rules?: { resource: string; scope: string; operation: string }[] }[];
+          roles: { rules: { resource: string; scope: string; operation: string }[] }[];
+          studies?: unknown[];
+        };
+        // Only the rules this release has, and studies where it has them.
+        const has = (rule: { resource: string; scope: string; operation: string }): boolean =>
+          catalogueRules.has(`${rule.resource}:${rule.scope.toUpperCase()}:${rule.operation.toUpperCase()}`);
+        for (const role of config.roles) role.rules = role.rules.filter(has);
+        config.users.forEach((user, i) => {
+          if (user.rules) user.rules = user.rules.filter(has);
+          if (i % 10 === 0) user.password = 'generate';
+          else delete user.password;
+        });
+        if (![...catalogueRules].some((key) => parseRuleKey(key).resource === 'study')) delete config.studies;
+        const dir = path.join(db.dir, 'realistic');
+        mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, 'federation.yaml');
+        writeFileSync(file, configText(config, 'realistic'));
+        const applied = await fedctl(['apply', file, '--auto-approve', ...FAST]);
+        assert.equal(applied.code, 0, applied.stderr);
+        const again = await fedctl(['plan', file, '--detailed-exitcode']);
+        assert.equal(again.code, 0, again.stdout);
+
+        const realistic = await federationOf([file]);
+        const after = await serverView(server.api);
+        const access = new FederationAccess(await accessModel(after, [exampleFederation, realistic]));
+        const secrets = plaintextSecrets(path.join(dir, 'fedctl-secrets.yaml'));
+        const passwords = Object.fromEntries(Object.entries(secrets.users).map(([user, entry]) => [user, entry.password]));
+        assert.equal(Object.keys(passwords).length, 50);
+        assert.equal(await assertUsersLogInAndSee(server.api, passwords, access), 50);
+        assert.equal(Object.keys(secrets.nodes).length, realistic.nodes.length);
+        await assertNodesLogIn(after, secrets.nodes);
+      });
+    });
+  }
+}

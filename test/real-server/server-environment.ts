@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { isProcessRunning } from '../../src/process-running.js';
+
+const run = promisify(execFile);
+
+/** The releases the conformance tests run: the newest patch of each minor the issue names. */
+export const CONFORMANCE_RELEASES = ['4.0.3', '4.3.4', '4.8.2', '4.10.2', '4.14.0', '4.15.2'] as const;
+export type ConformanceRelease = (typeof CONFORMANCE_RELEASES)[number];
+
+/**
+ * Where the virtual environments live between runs: outside the clone, so a
+ * fresh clone on the same machine (CI) reuses them.
+ */
+export function environmentCache(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FEDCTL_VANTAGE6_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fedctl', 'vantage6');
+}
+
+/**
+ * What a release needs from PyPI: its server, the package its Docker image
+ * adds beside it (4.3 and later import `vantage6.backend.common` without
+ * declaring it), the PostgreSQL driver the image has, and a setuptools that
+ * still has `pkg_resources` (pyfiglet, which the server imports, needs it;
+ * setuptools 81 removed it).
+ */
+export function packagesOf(release: string): string[] {
+  const minor = Number(release.split('.')[1]);
+  return [
+    `vantage6-server==${release}`, ...(minor >= 3 ? [`vantage6-backend-common==${release}`] : []),
+    'psycopg2-binary==2.9.10', 'setuptools<81',
+  ];
+}
+
+const READY = '.fedctl-ready';
+
+/** A Python >= 3.10 of the machine: 3.10 first, the official vantage6 4.x image's. */
+export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  const pyenv = path.join(env.PYENV_ROOT ?? path.join(os.homedir(), '.pyenv'), 'versions');
+  const fromPyenv = (minor: number): string[] => (existsSync(pyenv) ? readdirSync(pyenv) : [])
+    .filter((name) => name.startsWith(`3.${minor}.`)).sort().reverse().map((name) => path.join(pyenv, name, 'bin', 'python3'));
+  const candidates = [
+    ...(env.FEDCTL_PYTHON ? [env.FEDCTL_PYTHON] : []),
+    ...[10, 11, 12, 13].flatMap((minor) => [`python3.${minor}`, ...fromPyenv(minor)]),
+    'python3',
+  ];
+  for (const candidate of candidates) {
+    try {
+      const { stdout } = await run(candidate, ['-c', 'import sys, venv; print(sys.version_info >= (3, 10))']);
+      if (stdout.trim() === 'True') return candidate;
+    } catch {
+      // Not there, or not usable: the next one.
+    }
+  }
+  return null;
+}
+
+function readIfExists(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The virtual environment of a release, created on first use: built in a
+ * folder of its own, checked, then renamed into place, so that a failed or
+ * partial install is never taken for a cached one. Returns its python.
+ */
+export async function serverEnvironment(release: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const cache = environmentCache(env);
+  const ready = path.join(cache, release);
+  const python = path.join(ready, 'bin', 'python');
+  const wanted = `${packagesOf(release).join('\n')}\n`;
+  // Built with the packages asked for now: a change to the list rebuilds it.
+  if (readIfExists(path.join(ready, READY)) === wanted) return python;
+  mkdirSync(cache, { recursive: true });
+  for (const name of readdirSync(cache)) {
+    const partial = /^\.(.+)\.partial-(\d+)-[0-9a-f]+$/.exec(name);
+    // Left by a run that no longer runs: debris.
+    if (partial && !isProcessRunning(Number(partial[2]))) rmSync(path.join(cache, name), { recursive: true, force: true });
+  }
+  // A folder without the mark (or another one) is what an older run left half-made, or made otherwise.
+  if (existsSync(ready)) rmSync(ready, { recursive: true, force: true });
+  const base = await findPython(env);
+  if (base === null) throw new Error('no Python 3.10 or newer on this machine (set FEDCTL_PYTHON to one)');
+  const building = path.join(cache, `.${release}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await run(base, ['-m', 'venv', building]);
+    const pip = [path.join(building, 'bin', 'python'), '-m', 'pip', '--disable-pip-version-check', '--no-input', '-q'] as const;
+    await run(pip[0], [...pip.slice(1), 'install', ...packagesOf(release)], { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 });
+    const { stdout } = await run(path.join(building, 'bin', 'python'), ['-c',
+      'import psycopg2, vantage6.server, importlib.metadata as m; print(m.version("vantage6-server"))']);
+    if (stdout.trim() !== release) throw new Error(`installed vantage6-server ${stdout.trim()}, not ${release}`);
+    writeFileSync(path.join(building, READY), wanted);
+    try {
+      renameSync(building, ready);
+    } catch (error) {
+      // Another run finished the same release first: use its environment.
+      if (readIfExists(path.join(ready, READY)) !== wanted) throw error;
+      rmSync(building, { recursive: true, force: true });
+    }
+    return python;
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    const output = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`cannot install vantage6-server ${release} from PyPI: ${(error as Error).message.split('\n')[0]}${output ? `\n${output.slice(-2000)}` : ''}`);
+  }
+}
