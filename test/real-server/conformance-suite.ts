@@ -16,13 +16,12 @@ import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-
 import {
   accessModel, apiRuleKey, assertNodesLogIn, assertRolesAndRules, assertUsersLogInAndSee, initReleaseFor, nodeFileKey,
   plaintextSecrets, serverView, type ConfigFederation,
-} from '../real-server/conformance.js';
-import { availableServers } from '../real-server/conformance-env.js';
-import { startRealServer, type RealServer } from '../real-server/real-server.js';
-import { isSession, ServerSession } from '../real-server/server-api.js';
-import { CONFORMANCE_RELEASES } from '../real-server/server-environment.js';
+} from './conformance.js';
+import { availableServers } from './conformance-env.js';
+import { startRealServer, type RealServer } from './real-server.js';
+import { isSession, ServerSession } from './server-api.js';
+import type { ConformanceRelease } from './server-environment.js';
 
-const AVAILABLE = await availableServers();
 
 /** Cost 4: the server checks whatever cost a hash says, and node login tries every node's hash in turn. */
 const FAST = ['--bcrypt-cost', '4'];
@@ -47,9 +46,15 @@ async function catalogue(db: TestDatabase): Promise<unknown> {
   return { rule: all.rule, role: all.role, role_rule_association: all.role_rule_association };
 }
 
-for (const release of CONFORMANCE_RELEASES) {
+/**
+ * The conformance tests of one release on both engines, all through the
+ * server's HTTP API. Each release has a file of its own under
+ * test/conformance/, so that the test runner runs two at a time.
+ */
+export async function conformanceSuite(release: ConformanceRelease): Promise<void> {
+  const unavailable = (await availableServers([release])).get(release) ?? false;
   for (const { engine, skip } of ENGINES) {
-    describe(`the real vantage6 ${release} server on ${engine}`, { skip: skip || AVAILABLE.get(release) || false }, () => {
+    describe(`the real vantage6 ${release} server on ${engine}`, { skip: skip || unavailable }, () => {
       const initRelease = initReleaseFor(release);
       // A release without its own reference data starts on the newest carried one before it, and upgrades it in place.
       const upgrades = parseVersion(initRelease) !== parseVersion(release);

@@ -1,0 +1,3 @@
+import { conformanceSuite } from '../real-server/conformance-suite.js';
+
+await conformanceSuite('4.0.3');
