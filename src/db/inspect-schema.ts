@@ -1,9 +1,8 @@
 import { FEATURES, KNOWN_COLUMNS, type Feature, type SchemaFeatures } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import { compareStrings } from '../federation.js';
-import { HISTORY_TABLE } from '../history/apply-history.js';
 import type { DatabaseAdapter, Vantage6Db } from './database-adapter.js';
-import { INSERTED, REQUIRED_COLUMNS, type TableWriter } from './vantage6-tables.js';
+import { HISTORY_TABLE, INSERTED, REQUIRED_COLUMNS, type TableWriter } from './vantage6-tables.js';
 
 /** The database's catalog: table → columns. */
 export type SchemaColumns = ReadonlyMap<string, ReadonlySet<string>>;

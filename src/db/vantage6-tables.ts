@@ -158,6 +158,9 @@ export interface Vantage6Database {
   algorithmstore: AlgorithmStoreTable;
 }
 
+/** fedctl's own table: the history of its applies (`history/apply-history.ts`), never the server's. */
+export const HISTORY_TABLE = 'fedctl_history';
+
 /** Tables whose ids fedctl allocates when it inserts rows. */
 export type IdTable = 'authenticatable' | 'organization' | 'collaboration' | 'study' | 'role';
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Vantage6Db } from '../db/database-adapter.js';
 import type { SchemaColumns } from '../db/inspect-schema.js';
+import { HISTORY_TABLE } from '../db/vantage6-tables.js';
 import type { Plan, PlanHistory } from '../plan/plan.js';
 
 /**
@@ -10,7 +11,6 @@ import type { Plan, PlanHistory } from '../plan/plan.js';
  * never reads or alters. Both sides live here: recording, and reading the
  * last record (plan's header) and the list (`fedctl history`).
  */
-export const HISTORY_TABLE = 'fedctl_history';
 
 /** Where an apply came from, as the CI system or git tell it; no credential is ever kept. */
 export interface Provenance {
