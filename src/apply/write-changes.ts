@@ -2,8 +2,8 @@ import { sql, type Insertable } from 'kysely';
 import { FedctlError } from '../errors.js';
 import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../federation.js';
 import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
-import type { Vantage6Database } from '../db/vantage6-tables.js';
-import type { SchemaFeatures } from '../catalog/vantage6-versions.js';
+import { storedRow, type Vantage6Database } from '../db/vantage6-tables.js';
+import { apiWritesOf, type SchemaFeatures } from '../catalog/vantage6-versions.js';
 import type { Change, CreateChange, DeleteChange, UpdateChange } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
@@ -93,7 +93,11 @@ export class ChangeWriter {
     this.ids = new IdIndex(live);
     this.batch = new BatchedWrites(trx);
     this.features = live.server.features;
+    this.nodeStatus = apiWritesOf(live.server.versions).newNodeStatus;
   }
+
+  /** What the release's API gives a node it creates. */
+  private readonly nodeStatus: 'offline' | null;
 
   private readonly batch: BatchedWrites;
 
@@ -166,12 +170,14 @@ export class ChangeWriter {
     const ids = await this.adapter.allocateIds(this.trx, 'organization', creates.length);
     await this.insert('organization', creates.map(({ after }, i) => {
       this.ids.organization.set(after.name, ids[i] as number);
-      return { id: ids[i] as number, name: after.name, domain: after.domain, address1: after.address1, address2: after.address2, zipcode: after.zipcode, country: after.country };
+      const { name, domain, address1, address2, zipcode, country } = after;
+      // The API stores an empty key until the organization's node uploads one.
+      return { id: ids[i] as number, ...storedRow('organization', { name, domain, address1, address2, zipcode, country }), _public_key: new Uint8Array(0) };
     }));
   }
 
   private updateOrganization({ id, before, after }: UpdateOf<'organization'>): void {
-    this.batch.update('organization', id, changedFields(before, after, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country']));
+    this.batch.update('organization', id, storedRow('organization', changedFields(before, after, ['name', 'domain', 'address1', 'address2', 'zipcode', 'country'])));
     // Later lookups (members, users, roles) use the new name.
     this.ids.organization.set(after.name, id);
   }
@@ -204,7 +210,7 @@ export class ChangeWriter {
   private async createNodes(creates: CreateOf<'node'>[]): Promise<void> {
     const ids = await this.adapter.allocateIds(this.trx, 'authenticatable', creates.length);
     // Joined-table inheritance: the authenticatable row first, then the node row with the same id.
-    await this.insert('authenticatable', ids.map((id) => ({ id, type: 'node', status: 'offline' })));
+    await this.insert('authenticatable', ids.map((id) => ({ id, type: 'node', status: this.nodeStatus })));
     await this.insert('node', creates.map(({ after }, i) => {
       return {
         id: ids[i] as number,
@@ -261,7 +267,7 @@ export class ChangeWriter {
       return {
         id: ids[i] as number,
         name: after.name,
-        description: after.description,
+        description: storedRow('role', { description: after.description }).description,
         organization_id: after.organization === null ? null : this.ids.get('organization', after.organization),
         // As the API writes a role it creates; the column exists from 4.3 on.
         ...(this.features.defaultRoleFlag ? { is_default_role: this.adapter.toBoolean(false) } : {}),
@@ -272,7 +278,7 @@ export class ChangeWriter {
   }
 
   private updateRole({ id, before, after }: UpdateOf<'role'>): void {
-    this.batch.update('role', id, changedFields(before, after, ['name', 'description']));
+    this.batch.update('role', id, storedRow('role', changedFields(before, after, ['name', 'description'])));
     this.ids.role.set(roleRefKey(after), id);
     this.batch.unlink('role_rule_association', 'role_id', id, 'rule_id', this.ids.ruleIds(removed(before.rules, after.rules)));
     this.batch.link('role_rule_association', this.ids.ruleIds(added(before.rules, after.rules)).map((ruleId) => ({ role_id: id, rule_id: ruleId })));
@@ -286,8 +292,7 @@ export class ChangeWriter {
       id: ids[i] as number,
       username: after.username,
       password: this.secrets.passwordHashes.get(after.username) ?? null,
-      firstname: after.firstname,
-      lastname: after.lastname,
+      ...storedRow('user', { firstname: after.firstname, lastname: after.lastname }),
       email: after.email,
       organization_id: after.organization === null ? null : this.ids.get('organization', after.organization),
       failed_login_attempts: 0,
@@ -301,7 +306,7 @@ export class ChangeWriter {
   private updateUser({ id, before, after, fields }: UpdateOf<'user'>): void {
     const organizationChanged = before.organization !== after.organization;
     this.batch.update('user', id, {
-      ...changedFields(before, after, ['username', 'firstname', 'lastname', 'email']),
+      ...storedRow('user', changedFields(before, after, ['username', 'firstname', 'lastname', 'email'])),
       organization_id: !organizationChanged ? undefined : after.organization === null ? null : this.ids.get('organization', after.organization),
       password: fields.some((field) => 'secret' in field) ? this.secretHash(this.secrets.passwordHashes, after.username, `user ${after.username}`) : undefined,
     });

@@ -1,7 +1,7 @@
 import { referenceCatalog } from './reference-catalog.js';
 import { ruleKey, type RuleKey } from './rule-catalog.js';
 import {
-  catalogueReleaseOf, describeRange, featuresOfRelease, type Minor, type VersionRange,
+  catalogueReleaseOf, describeRange, featuresOfRelease, mayRefuseDottedLogins, type Release, type VersionRange,
 } from './vantage6-versions.js';
 
 /**
@@ -14,6 +14,8 @@ export interface ServerProfile {
   /** The catalogue's rules, in catalogue order. */
   readonly rules: readonly RuleKey[];
   readonly studies: boolean;
+  /** Its login may refuse a username with a dot (4.3.0 and 4.3.1). */
+  readonly refusesDottedLogins: boolean;
 }
 
 /** `vantage6 4.10 to 4.12`: how messages name the server a config is checked against. */
@@ -22,10 +24,12 @@ export function describeServer(profile: Pick<ServerProfile, 'versions'>): string
 }
 
 /** The profile of a chosen release, from the reference data of the carried release with the same catalogue. */
-export function releaseProfile(minor: Minor): ServerProfile {
+export function releaseProfile({ minor, patch }: Release): ServerProfile {
+  const versions = { from: minor, to: minor };
   return {
-    versions: { from: minor, to: minor },
+    versions,
     rules: referenceCatalog(catalogueReleaseOf(minor)).rules.map(ruleKey),
     studies: featuresOfRelease(minor).studies,
+    refusesDottedLogins: mayRefuseDottedLogins(versions, patch),
   };
 }

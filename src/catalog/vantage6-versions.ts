@@ -34,14 +34,44 @@ export function describeRange(range: VersionRange): string {
 }
 
 /** How a 4.x version is written: `4.8`, or `4.8.3`. */
-export const VERSION_SYNTAX = /^4\.(\d{1,2})(?:\.\d+)?$/;
+export const VERSION_SYNTAX = /^4\.(\d{1,2})(?:\.(\d+))?$/;
 
 /** `"4.8"` (or `4.8.3`) → 8; null for anything that is not a vantage6 4.x fedctl knows. */
 export function parseVersion(text: string): Minor | null {
+  return parseRelease(text)?.minor ?? null;
+}
+
+/** A release as a config or a flag names it: its minor, and its patch when given (`4.3.1`). */
+export interface Release {
+  readonly minor: Minor;
+  readonly patch: number | null;
+}
+
+/** `"4.3.1"` → { minor: 3, patch: 1 }, `"4.3"` → { minor: 3, patch: null }; null for what fedctl does not know. */
+export function parseRelease(text: string): Release | null {
   const match = VERSION_SYNTAX.exec(text.trim());
   if (!match) return null;
   const minor = Number(match[1]);
-  return minor >= OLDEST_MINOR && minor <= NEWEST_MINOR ? minor : null;
+  if (minor < OLDEST_MINOR || minor > NEWEST_MINOR) return null;
+  return { minor, patch: match[2] === undefined ? null : Number(match[2]) };
+}
+
+export function formatRelease(release: Release): string {
+  return release.patch === null ? formatMinor(release.minor) : `${formatMinor(release.minor)}.${release.patch}`;
+}
+
+/**
+ * The releases whose login refuses a username with a dot: 4.3.0 and 4.3.1
+ * (`^[a-zA-Z][a-zA-Z0-9_-]+$`); 4.0 to 4.2 and 4.3.2 onwards accept it. A
+ * database does not tell which 4.3 patch made it.
+ */
+export const DOTTED_LOGIN_REFUSED = { minor: 3, patches: [0, 1], fixedIn: '4.3.2' } as const;
+
+/** Whether a server of these releases (a patch when known) may refuse the login of a username with a dot. */
+export function mayRefuseDottedLogins(range: VersionRange, patch: number | null): boolean {
+  const { minor, patches } = DOTTED_LOGIN_REFUSED;
+  const onlyThisMinor = range.from === minor && range.to === minor;
+  return range.from <= minor && minor <= range.to && (patch === null || !onlyThisMinor || (patches as readonly number[]).includes(patch));
 }
 
 export function minorOf(release: ReferenceRelease): Minor {
@@ -115,6 +145,17 @@ function rangeOfMarks(has: (mark: Mark) => boolean): VersionRange {
   const lacking = MARKS.filter((mark) => !has(mark)).map((mark) => mark.since - 1);
   // A mark missing below one present means a hand-altered database: the newest mark decides.
   return { from, to: Math.max(from, Math.min(NEWEST_MINOR, ...lacking)) };
+}
+
+/** What a release's API writes in rows fedctl writes too, where releases differ. */
+export interface ApiWrites {
+  /** `authenticatable.status` of a node `POST /node` creates: NULL until its first connection before 4.8, `'offline'` from 4.8. */
+  readonly newNodeStatus: 'offline' | null;
+}
+
+/** What the API of the releases a database can be from writes (no range spans 4.8: it is a mark). */
+export function apiWritesOf(range: VersionRange): ApiWrites {
+  return { newNodeStatus: range.from >= 8 ? 'offline' : null };
 }
 
 /**

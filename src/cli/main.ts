@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseVersion, type Minor, type ReferenceRelease } from '../catalog/vantage6-versions.js';
+import {
+  NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseRelease, parseVersion, type Release, type ReferenceRelease,
+} from '../catalog/vantage6-versions.js';
 import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/bcrypt-cost.js';
@@ -26,10 +28,10 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
-function vantage6Version(value: string): Minor {
-  const minor = parseVersion(value);
-  if (minor === null) throw new InvalidArgumentError(`fedctl knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}, not ${value}`);
-  return minor;
+function vantage6Version(value: string): Release {
+  const release = parseRelease(value);
+  if (release === null) throw new InvalidArgumentError(`fedctl knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}, not ${value}`);
+  return release;
 }
 
 function referenceRelease(value: string): ReferenceRelease {
@@ -51,7 +53,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   addOutputOptions(program.command('validate')
     .description('check config files against the schema and their references; never opens a database')
     .argument('<config...>', 'YAML files, or directories of *.yaml files merged'), 'the outcome as JSON on stdout, with every problem found')
-    .addOption(new Option('--vantage6-version <x.y>', 'check rules and studies against this vantage6 4.x release (default: the config\'s vantage6:, else the newest)')
+    .addOption(new Option('--vantage6-version <x.y[.z]>', 'check rules, studies and usernames against this vantage6 4.x release (default: the config\'s vantage6:, else the newest)')
       .argParser(vantage6Version))
     .action(async (paths: string[], flags) => {
       const { validateCommand } = await import('./commands/validate-command.js');

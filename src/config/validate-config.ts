@@ -3,7 +3,9 @@ import {
   parseRuleKey, readableSpelling, ruleKey, type Operation, type RuleKey, type RuleTriple, type Scope,
 } from '../catalog/rule-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
-import { FEATURES, NEWEST_MINOR, VERSION_SYNTAX, formatMinor, parseVersion, type Minor } from '../catalog/vantage6-versions.js';
+import {
+  DOTTED_LOGIN_REFUSED, FEATURES, NEWEST_MINOR, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
+} from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, NO_PRUNING, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
   type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
@@ -29,7 +31,7 @@ export interface ValidationOptions {
   /** The database's own catalogue and features: plan and apply check against what the server has. */
   readonly server?: ServerProfile;
   /** `--vantage6-version`: the release to check against without a database, over the config's `vantage6:`. */
-  readonly version?: Minor;
+  readonly version?: Release;
 }
 
 const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies'] as const;
@@ -55,11 +57,11 @@ const isPasswordPath = (path: DocumentPath): boolean =>
 export function validateConfig(loaded: LoadedConfig, env: Environment, options: ValidationOptions = {}): ValidationResult {
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const declared = declaredVersion(loaded.documents, diagnostics);
-  const server = options.server ?? releaseProfile(options.version ?? declared?.minor ?? NEWEST_MINOR);
-  if (options.server && declared && (declared.minor < server.versions.from || declared.minor > server.versions.to)) {
+  const server = options.server ?? releaseProfile(options.version ?? declared?.release ?? { minor: NEWEST_MINOR, patch: null });
+  if (options.server && declared && (declared.release.minor < server.versions.from || declared.release.minor > server.versions.to)) {
     diagnostics.push({
       severity: 'warning', location: declared.locate(), path: ['vantage6'],
-      message: `the config is for vantage6 ${formatMinor(declared.minor)}, but the database is ${describeServer(server)}`,
+      message: `the config is for vantage6 ${formatMinor(declared.release.minor)}, but the database is ${describeServer(server)}`,
       hint: 'rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version',
     });
   }
@@ -92,25 +94,25 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
  * A malformed one has been reported by the schema check. Places are looked
  * up only for a problem: finding one can mean reading the file again.
  */
-function declaredVersion(documents: readonly ConfigDocument[], diagnostics: Diagnostic[]): { minor: Minor; locate: () => SourceLocation } | null {
-  let first: { minor: Minor; locate: () => SourceLocation; text: string } | null = null;
+function declaredVersion(documents: readonly ConfigDocument[], diagnostics: Diagnostic[]): { release: Release; locate: () => SourceLocation } | null {
+  let first: { release: Release; locate: () => SourceLocation; text: string } | null = null;
   for (const document of documents) {
     const text = isRecord(document.value) && typeof document.value.vantage6 === 'string' ? document.value.vantage6 : null;
     if (text === null || !VERSION_SYNTAX.test(text)) continue;
     const locate = (): SourceLocation => document.locate(['vantage6']);
-    const minor = parseVersion(text);
-    if (minor === null) {
+    const release = parseRelease(text);
+    if (release === null) {
       diagnostics.push({ severity: 'error', location: locate(), path: ['vantage6'], message: `fedctl does not know vantage6 ${text}`,
         hint: `it knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}` });
     } else if (first === null) {
-      first = { minor, locate, text };
-    } else if (first.minor !== minor) {
+      first = { release, locate, text };
+    } else if (first.release.minor !== release.minor) {
       const at = first.locate();
       diagnostics.push({ severity: 'error', location: locate(), path: ['vantage6'], message: `vantage6 ${text} disagrees with vantage6 ${first.text}`,
         hint: `declared at ${at.file}:${at.line}:${at.column}; all files are for one server` });
     }
   }
-  return first && { minor: first.minor, locate: first.locate };
+  return first && { release: first.release, locate: first.locate };
 }
 
 /** In file order, as an editor lists problems; unlocated ones first. */
@@ -146,6 +148,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
+}
+
+/** An optional text field: empty is none, as the server reads it. */
+function optionalText(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 function list(value: unknown): unknown[] {
@@ -322,11 +329,11 @@ class SemanticChecker {
     const byName = this.unique('organization', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
     return [...byName.values()].map(({ value }) => ({
       name: value.name as string,
-      domain: text(value.domain),
-      address1: text(value.address1),
-      address2: text(value.address2),
-      zipcode: text(value.zipcode),
-      country: text(value.country),
+      domain: optionalText(value.domain),
+      address1: optionalText(value.address1),
+      address2: optionalText(value.address2),
+      zipcode: optionalText(value.zipcode),
+      country: optionalText(value.country),
     }));
   }
 
@@ -429,7 +436,7 @@ class SemanticChecker {
         continue;
       }
       if (ref.organization !== null && !this.reference(entry, ['organization'], 'organization', ref.organization, orgNames)) continue;
-      roles.push({ ...ref, description: text(entry.value.description), rules: this.expandRules(entry, ['rules'], entry.value.rules) });
+      roles.push({ ...ref, description: optionalText(entry.value.description), rules: this.expandRules(entry, ['rules'], entry.value.rules) });
     }
     return roles;
   }
@@ -451,12 +458,13 @@ class SemanticChecker {
       });
       const rules = this.expandRules(entry, ['rules'], entry.value.rules);
       const password = this.passwordSource(entry);
+      this.checkDottedLogin(entry);
       if (organization === null) continue;
       users.push({
         username: entry.value.username as string,
         organization,
-        firstname: text(entry.value.firstname),
-        lastname: text(entry.value.lastname),
+        firstname: optionalText(entry.value.firstname),
+        lastname: optionalText(entry.value.lastname),
         email: text(entry.value.email),
         roles: sortRoleRefs(userRoles),
         rules,
@@ -490,6 +498,17 @@ class SemanticChecker {
     }
     this.error(entry, sub, `unknown role ${JSON.stringify(name)}`, didYouMean(name, roleNames) ?? 'declare it under roles, or use a built-in role');
     return null;
+  }
+
+  /** A username the server's login may refuse: a warning, since the user is still created and the server can be upgraded. */
+  private checkDottedLogin(entry: Entry): void {
+    const username = text(entry.value.username);
+    if (!this.server.refusesDottedLogins || username === null || !username.includes('.')) return;
+    const { minor, patches, fixedIn } = DOTTED_LOGIN_REFUSED;
+    const releases = patches.map((patch) => `${formatMinor(minor)}.${patch}`).join(' and ');
+    this.warning(entry, ['username'], `${JSON.stringify(username)} cannot log in to vantage6 ${releases}, which refuse a username with a dot `
+      + `("Only letters, numbers, hyphens and underscores are allowed"); ${this.serverName} may be one of them`,
+    `upgrade the server to ${fixedIn} or later (4.0 to 4.2 and ${fixedIn} onwards accept it), or rename the user without the dot (previous_usernames keeps its id)`);
   }
 
   private passwordSource(entry: Entry): PasswordSource {

@@ -1,6 +1,6 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
-import type { SchemaFeatures, VersionRange } from '../catalog/vantage6-versions.js';
+import { mayRefuseDottedLogins, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
 import type { Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
 
 /**
@@ -67,5 +67,11 @@ export type LiveStudy = LiveState['studies'][number];
 
 /** What the database offers a config: its own catalogue, and studies where it has them. */
 export function liveProfile(live: LiveState): ServerProfile {
-  return { versions: live.server.versions, rules: live.rules.map((rule) => rule.key), studies: live.server.features.studies };
+  return {
+    versions: live.server.versions,
+    rules: live.rules.map((rule) => rule.key),
+    studies: live.server.features.studies,
+    // A database does not tell which patch of a release made it.
+    refusesDottedLogins: mayRefuseDottedLogins(live.server.versions, null),
+  };
 }

@@ -4,6 +4,7 @@ import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type RuleKey, type Scope }
 import { versionRangeOf } from '../catalog/vantage6-versions.js';
 import type { Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Schema } from '../db/inspect-schema.js';
+import { readForm } from '../db/vantage6-tables.js';
 import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../federation.js';
 import type { LiveRole, LiveState } from './live-state.js';
 
@@ -96,7 +97,7 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
     id: role.id,
     name: role.name,
     organization: nameOf(orgName, role.organization_id),
-    description: role.description,
+    description: readForm(role.description),
     rules: namesOf(ruleKeyById, roleRuleLinks.get(role.id)),
     // Before 4.3 there is no flag, and a server that upgrades such a database adds it as NULL:
     // then the built-in roles are the ones with their names and no organization.
@@ -117,11 +118,11 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
     organizations: organizations.flatMap((org) => (org.name === null ? [] : [{
       id: org.id,
       name: org.name,
-      domain: org.domain,
-      address1: org.address1,
-      address2: org.address2,
-      zipcode: org.zipcode,
-      country: org.country,
+      domain: readForm(org.domain),
+      address1: readForm(org.address1),
+      address2: readForm(org.address2),
+      zipcode: readForm(org.zipcode),
+      country: readForm(org.country),
     }])),
     collaborations: collaborations.flatMap((collab) => (collab.name === null ? [] : [{
       id: collab.id,
@@ -146,8 +147,8 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
       id: user.id,
       username: user.username,
       organization: nameOf(orgName, user.organization_id),
-      firstname: user.firstname,
-      lastname: user.lastname,
+      firstname: readForm(user.firstname),
+      lastname: readForm(user.lastname),
       email: user.email,
       roles: sortRoleRefs([...(permissionLinks.get(user.id) ?? [])].map((id) => roleRefById.get(id)).filter(present)),
       rules: namesOf(ruleKeyById, userRuleLinks.get(user.id)),

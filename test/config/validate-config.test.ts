@@ -53,6 +53,18 @@ describe('validate', () => {
     ]);
   });
 
+  it('warns, at the username, of a dot that vantage6 4.3.0 and 4.3.1 refuse at login, when the release may be one of them', async () => {
+    const users = `users:\n  - { username: anna.devries, organization: IKNL, email: a@iknl.nl }\n  - { username: bram_jansen, organization: IKNL, email: b@iknl.nl }\n`;
+    for (const release of ['4.3', '4.3.0', '4.3.1']) {
+      const { lines, file, valid } = await check(`vantage6: "${release}"\n${BASE}${users}`);
+      assert.ok(valid);
+      assert.deepEqual(lines, [`${file}:12:17 warning: users[0].username: "anna.devries" cannot log in to vantage6 4.3.0 and 4.3.1, which refuse a username `
+        + `with a dot ("Only letters, numbers, hyphens and underscores are allowed"); vantage6 4.3 may be one of them (upgrade the server to 4.3.2 or `
+        + 'later (4.0 to 4.2 and 4.3.2 onwards accept it), or rename the user without the dot (previous_usernames keeps its id))'], release);
+    }
+    for (const release of ['4.2', '4.3.2', '4.4']) assert.deepEqual((await check(`vantage6: "${release}"\n${BASE}${users}`)).lines, [], release);
+  });
+
   it('reports an unknown field at its key, with did-you-mean', async () => {
     const { lines, file } = await check(`organizations:\n  - name: IKNL\n    contry: NL\n`);
     assert.deepEqual(lines, [`${file}:3:5 organizations[0].contry: unknown field "contry" (did you mean "country"?)`]);
@@ -198,7 +210,7 @@ describe('validate', () => {
     // The flag wins over the config; a release fedctl does not know, or a bare number, is refused at its place.
     const file = path.join(dir, 'flag.yaml');
     writeFileSync(file, `vantage6: "4.14"\n${BASE}${study}`);
-    const flagged = validateConfig(await loadConfig([file]), {}, { version: 2 });
+    const flagged = validateConfig(await loadConfig([file]), {}, { version: { minor: 2, patch: null } });
     assert.equal(flagged.desired, null);
     assert.match(flagged.diagnostics.map(formatDiagnostic).join('\n'), /vantage6 4\.2 has no studies/);
     assert.match((await check(`vantage6: "4.16"\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: fedctl does not know vantage6 4\.16 \(it knows vantage6 4\.0 to 4\.15\)/);
@@ -208,8 +220,8 @@ describe('validate', () => {
   it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {
     const file = path.join(dir, 'live.yaml');
     writeFileSync(file, `vantage6: "4.14"\n${BASE}roles:\n  - name: R\n    rules:\n      - { resource: event, scope: all, operation: all }\n`);
-    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false };
-    const result = validateConfig(await loadConfig([file]), {}, { server, version: 14 });
+    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false, refusesDottedLogins: false };
+    const result = validateConfig(await loadConfig([file]), {}, { server, version: { minor: 14, patch: null } });
     assert.deepEqual(result.desired?.roles[0]?.rules, ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE']);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
       '1:11 warning: vantage6: the config is for vantage6 4.14, but the database is vantage6 4.0 to 4.1 (rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version)',

@@ -64,6 +64,47 @@ for (const { engine, skip } of ENGINES) {
         const steward = await db.sql(`select count(*) as n from role_rule_association rr join role r on r.id = rr.role_id where r.name = 'Data Steward'`);
         // node view+edit, study's 4 collaboration-scoped rules (all operations), task view, run view.
         assert.equal(Number(steward[0]?.n), 2 + 4 + 1 + 1);
+        // Omitted fields as the API stores them: '' for most of an organization's, NULL for address2 (every 4.x release).
+        const maastricht = await db.sql(`select domain, address1, address2, zipcode, country, length(_public_key) as key_length from organization where name = 'Maastricht UMC+'`);
+        assert.deepEqual(maastricht.map((o) => ({ ...o, key_length: Number(o.key_length) })),
+          [{ domain: 'mumc.nl', address1: '', address2: null, zipcode: '', country: 'Netherlands', key_length: 0 }]);
+      });
+    });
+
+    it('writes omitted fields in the form the API stores, reads either form as none, and exports neither as a change', async () => {
+      await withInitializedDatabase(engine, async (db) => {
+        const config = writeConfig(db, `version: 1
+organizations:
+  - name: Bare Hospital
+  - name: Empty Hospital
+    domain: ""
+roles:
+  - { name: Reader, rules: [{ resource: node, scope: global, operation: view }] }
+users:
+  - { username: bare-user, organization: Bare Hospital, email: bare@example.org, roles: [Reader] }
+  - { username: empty-user, organization: Empty Hospital, email: empty@example.org, firstname: "", lastname: "" }
+`);
+        assert.equal((await apply(db, config)).code, 0);
+        const orgs = await db.sql(`select name, domain, address1, address2, zipcode, country from organization where name like '% Hospital' order by name`);
+        assert.deepEqual(orgs, ['Bare Hospital', 'Empty Hospital'].map((name) => ({ name, domain: '', address1: '', address2: null, zipcode: '', country: '' })));
+        assert.deepEqual(await db.sql(`select username, firstname, lastname from "user" order by username`),
+          ['bare-user', 'empty-user'].map((username) => ({ username, firstname: '', lastname: '' })));
+        assert.deepEqual(await db.sql(`select description from role where name = 'Reader'`), [{ description: null }]);
+        // A database that holds the other form (NULL where the API writes '', and back) is the same.
+        await db.sql(`update organization set domain = null, address1 = null, zipcode = null, country = null, address2 = '' where name = 'Bare Hospital'`);
+        await db.sql(`update "user" set firstname = null where username = 'bare-user'`);
+        await db.sql(`update role set description = '' where name = 'Reader'`);
+        const planned = await runCli(['plan', config, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
+        assert.equal(planned.code, 0, planned.stdout);
+        const exported = path.join(db.dir, 'exported.yaml');
+        assert.equal((await runCli(['export', '-o', exported, '--database', db.url], { cwd: db.dir })).code, 0);
+        assert.doesNotMatch(readFileSync(exported, 'utf8'), /: ""|: ''/);
+        assert.equal((await runCli(['plan', exported, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir })).code, 0);
+        // A field set and then removed from the config is stored as the API stores an emptied one.
+        const set = writeConfig(db, readFileSync(config, 'utf8').replace('  - name: Bare Hospital\n', '  - name: Bare Hospital\n    domain: bare.example.org\n    address2: Wing B\n'), 'set.yaml');
+        assert.equal((await apply(db, set)).code, 0);
+        assert.equal((await apply(db, config)).code, 0);
+        assert.deepEqual(await db.sql(`select domain, address2 from organization where name = 'Bare Hospital'`), [{ domain: '', address2: null }]);
       });
     });
 

@@ -62,6 +62,9 @@ for (const { engine, skip } of ENGINES) {
           const again = await fedctl(db, ['plan', config, '--detailed-exitcode']);
           assert.equal(again.code, 0, again.stdout + again.stderr);
           assert.deepEqual(await builtInRoles(db), roles, 'the built-in roles are untouched');
+          // As the release's POST /node: NULL until the node connects before 4.8, 'offline' from 4.8.
+          const statuses = await db.sql(`select distinct a.status from authenticatable a where a.type = 'node'`);
+          assert.deepEqual(statuses, [{ status: Number(server.release.split('.')[1]) >= 8 ? 'offline' : null }]);
 
           const exportFile = path.join(db.dir, 'exported.yaml');
           const exported = await fedctl(db, ['export', '-o', exportFile]);

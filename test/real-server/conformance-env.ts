@@ -1,4 +1,4 @@
-import { CONFORMANCE_RELEASES, serverEnvironment, type ConformanceRelease } from './server-environment.js';
+import { serverEnvironment } from './server-environment.js';
 
 /**
  * Which releases' servers can run here: each one's environment is installed
@@ -6,8 +6,8 @@ import { CONFORMANCE_RELEASES, serverEnvironment, type ConformanceRelease } from
  * are skipped with a message saying so, unless FEDCTL_REQUIRE_REAL_SERVERS
  * (CI) makes that a failure.
  */
-export async function availableServers(releases: readonly ConformanceRelease[] = CONFORMANCE_RELEASES): Promise<Map<ConformanceRelease, string | false>> {
-  const available = new Map<ConformanceRelease, string | false>();
+export async function availableServers(releases: readonly string[]): Promise<Map<string, string | false>> {
+  const available = new Map<string, string | false>();
   const selected = process.env.FEDCTL_REAL_SERVER_RELEASES?.split(',').map((r) => r.trim()).filter((r) => r !== '');
   for (const release of releases) {
     if (selected && !selected.includes(release)) {

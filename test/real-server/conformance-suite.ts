@@ -224,6 +224,61 @@ export async function conformanceSuite(release: ConformanceRelease): Promise<voi
         assert.equal(Object.keys(secrets.nodes).length, realistic.nodes.length);
         await assertNodesLogIn(after, secrets.nodes);
       });
+
+      // Last: the node the API makes has a cost-12 hash, which every later node login checks first.
+      it('writes omitted fields as the server\'s API does: the same rows, read back alike, planned as no change', async () => {
+        const { root } = await serverView(server.api);
+        const rule = (await root.list<{ id: number; name: string; scope: string; operation: string }>('/rule'))?.find((r) => apiRuleKey(r) === 'node:GLOBAL:VIEW');
+        assert.ok(rule);
+        // What a client sends with only what the API requires: empty names, no optional organization or role fields.
+        const org = await root.request<{ id: number }>('POST', '/organization', { name: 'API Hospital' });
+        await root.request('POST', '/user', { username: 'api-user', firstname: '', lastname: '', password: 'Api-Password-42!', email: 'api@example.org', organization_id: org.id });
+        await root.request('POST', '/role', { name: 'API Role', rules: [rule.id], organization_id: org.id });
+        const collab = await root.request<{ id: number }>('POST', '/collaboration', { name: 'API Collaboration', organization_ids: [org.id], encrypted: true });
+        await root.request('POST', '/node', { collaboration_id: collab.id, organization_id: org.id });
+        // The same, twice in a config with nothing optional: the API's rows planned, fedctl's twins created.
+        const file = path.join(db.dir, 'twins.yaml');
+        writeFileSync(file, `version: 1
+organizations: [{ name: API Hospital }, { name: fedctl Hospital }]
+roles:
+  - { name: API Role, organization: API Hospital, rules: [{ resource: node, scope: global, operation: view }] }
+  - { name: fedctl Role, organization: fedctl Hospital, rules: [{ resource: node, scope: global, operation: view }] }
+users:
+  - { username: api-user, organization: API Hospital, email: api@example.org }
+  - { username: fedctl-user, organization: fedctl Hospital, email: fedctl@example.org }
+collaborations:
+  - { name: API Collaboration, encrypted: true, members: [{ organization: API Hospital }] }
+  - { name: fedctl Collaboration, encrypted: true, members: [{ organization: fedctl Hospital }] }
+`);
+        const planned = await fedctl(['plan', file, '--json']);
+        assert.equal(planned.code, 0, planned.stderr);
+        const changes = (JSON.parse(planned.stdout) as Plan).changes.map((c) => `${c.action} ${c.kind} ${c.address}`);
+        assert.deepEqual(changes.filter((c) => c.includes('API') || c.includes('api-')), [], 'what the API wrote is what the config says');
+        const applied = await fedctl(['apply', file, '--auto-approve', ...FAST]);
+        assert.equal(applied.code, 0, applied.stderr);
+        assert.equal((await fedctl(['plan', file, '--detailed-exitcode'])).code, 0);
+
+        const rows = async (query: string, keep: readonly string[]): Promise<unknown[]> =>
+          (await db.sql(query)).map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => !keep.includes(key))));
+        const pair = async (query: string, names: [string, string], drop: readonly string[]): Promise<void> => {
+          const [api, ours] = await Promise.all(names.map((name) => rows(query.replace('$NAME', name.replaceAll("'", "''")), drop)));
+          assert.deepEqual(ours, api, `${names[1]} is stored as ${names[0]}: ${query}`);
+        };
+        await pair(`select * from organization where name = '$NAME'`, ['API Hospital', 'fedctl Hospital'], ['id', 'name']);
+        await pair(`select u.*, a.type, a.ip, a.status, a.last_seen from "user" u join authenticatable a on a.id = u.id where username = '$NAME'`,
+          ['api-user', 'fedctl-user'], ['id', 'username', 'email', 'password', 'organization_id']);
+        await pair(`select * from role where name = '$NAME'`, ['API Role', 'fedctl Role'], ['id', 'name', 'organization_id']);
+        await pair(`select n.name, a.type, a.ip, a.status, a.last_seen from node n join authenticatable a on a.id = n.id join collaboration c on c.id = n.collaboration_id where c.name = '$NAME'`,
+          ['API Collaboration', 'fedctl Collaboration'], ['name']);
+        // The server reads them back alike.
+        const orgs = (await root.list<Record<string, unknown>>('/organization')) ?? [];
+        const shown = (name: string): unknown => {
+          const found = orgs.find((o) => o.name === name);
+          assert.ok(found, name);
+          return ['domain', 'address1', 'address2', 'zipcode', 'country', 'public_key'].map((key) => [key, found[key]]);
+        };
+        assert.deepEqual(shown('fedctl Hospital'), shown('API Hospital'));
+      });
     });
   }
 }

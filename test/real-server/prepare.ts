@@ -1,13 +1,13 @@
 /**
  * `node --import tsx test/real-server/prepare.ts`: install the virtual
- * environments of every release the conformance tests run (two at a time),
+ * environments of every release the tests start (two at a time),
  * or find them in the cache. `.ci/run` calls it before the tests; the tests
  * install what is missing themselves.
  */
-import { CONFORMANCE_RELEASES, environmentCache, serverEnvironment } from './server-environment.js';
+import { TEST_RELEASES, environmentCache, serverEnvironment } from './server-environment.js';
 
 const started = Date.now();
-const queue = [...CONFORMANCE_RELEASES];
+const queue = [...TEST_RELEASES];
 const failures: string[] = [];
 await Promise.all([0, 1].map(async () => {
   for (let release = queue.shift(); release !== undefined; release = queue.shift()) {

@@ -12,6 +12,9 @@ const run = promisify(execFile);
 export const CONFORMANCE_RELEASES = ['4.0.3', '4.3.4', '4.8.2', '4.10.2', '4.14.0', '4.15.2'] as const;
 export type ConformanceRelease = (typeof CONFORMANCE_RELEASES)[number];
 
+/** Every release a test starts: the conformance releases, and 4.3.0, whose login refuses a username with a dot. */
+export const TEST_RELEASES: readonly string[] = [...CONFORMANCE_RELEASES, '4.3.0'];
+
 /**
  * Where the virtual environments live between runs: outside the clone, so a
  * fresh clone on the same machine (CI) reuses them.

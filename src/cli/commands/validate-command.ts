@@ -1,5 +1,5 @@
 import { describeServer } from '../../catalog/server-profile.js';
-import { describeRange, type Minor } from '../../catalog/vantage6-versions.js';
+import { describeRange, type Release } from '../../catalog/vantage6-versions.js';
 import { loadConfig } from '../../config/load-config.js';
 import { isFedctlError } from '../../errors.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
@@ -10,7 +10,7 @@ import type { OutputFlags } from '../output-options.js';
 
 export interface ValidateFlags extends OutputFlags {
   /** `--vantage6-version`: check rules and studies against this release, over the config's `vantage6:`. */
-  readonly vantage6Version?: Minor;
+  readonly vantage6Version?: Release;
 }
 
 /** `fedctl validate`: schema, references and a release's rule catalogue, no database. */
