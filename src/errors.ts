@@ -19,7 +19,14 @@ export type ErrorCode =
   | 'PLAN_CHANGED'
   | 'NOT_INTERACTIVE'
   | 'INTERRUPTED'
-  | 'COMMIT_UNKNOWN';
+  | 'COMMIT_UNKNOWN'
+  | 'BACKEND_AMBIGUOUS'
+  | 'BACKEND_UNSUPPORTED'
+  | 'SERVER_UNREACHABLE'
+  | 'SERVER_LOGIN'
+  | 'SERVER_ACCOUNT'
+  | 'SERVER_REFUSED'
+  | 'APPLY_STOPPED';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

@@ -122,6 +122,14 @@ export interface DesiredState {
   readonly secrets: SecretsSettings;
   /** Record each apply in the database's history table (`history: false` turns it off). */
   readonly history: boolean;
+  /** The server's API URL when the config's `server:` says `manage: api`: fedctl then reaches it there, unless told otherwise. */
+  readonly api: string | null;
+}
+
+/** The URL of a server's API, as fedctl and its nodes reach it: the port only when it is not the scheme's own. */
+export function apiUrlOf(address: ServerAddress): string {
+  const defaultPort = address.url.startsWith('https:') ? 443 : 80;
+  return `${address.url}${address.port === defaultPort ? '' : `:${address.port}`}${address.apiPath}`;
 }
 
 /** One comparable string per role identity: `JSON.stringify([organization, name])`, built without the array (a hot path). */

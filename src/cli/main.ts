@@ -82,8 +82,6 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('show the plan, ask for confirmation, and make the database match in one transaction')
     .argument('<config...>', 'YAML files or directories, or one plan saved with fedctl plan -o FILE.json')
     .option('--auto-approve', 'apply without asking (required without a terminal)')
-    .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
-    .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)')
     .addOption(new Option('--recipient <age1...>', 'an admin\'s age public key to encrypt secrets to (also FEDCTL_AGE_RECIPIENTS); repeatable').default([]).argParser(collect))
     .option('--no-history', 'do not record this apply in the database\'s history table')
     .addOption(new Option('--bcrypt-cost <n>', 'bcrypt cost for new keys and passwords').default(DEFAULT_BCRYPT_COST).argParser(cost))))

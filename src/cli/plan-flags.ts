@@ -4,9 +4,10 @@ import { FedctlError } from '../errors.js';
 import type { EntitySelector, PlanOptions } from '../plan/plan-options.js';
 import type { DatabaseFlags } from './database-options.js';
 import { addOutputOptions, type OutputFlags } from './output-options.js';
+import type { SecretsFlags } from './secrets-options.js';
 import { ownValue } from '../own-property.js';
 
-export interface PlanFlags extends DatabaseFlags, OutputFlags {
+export interface PlanFlags extends DatabaseFlags, OutputFlags, SecretsFlags {
   readonly detailedExitcode?: boolean;
   readonly showUnmanaged?: boolean;
   readonly markdown?: boolean;
@@ -37,7 +38,9 @@ export function addPlanOptions(command: Command): Command {
     .option('--allow-destroy', 'allow a plan that deletes objects (without it such a plan fails)')
     .addOption(new Option('--rotate-node-key <node>', 'give a node a new API key: its name, or organization/collaboration; repeatable').default([]).argParser(collect))
     .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated; repeatable').default([]).argParser(collect))
-    .addOption(new Option('--target <kind/name>', 'limit the plan to this entity and what it needs, e.g. user/anna; repeatable').default([]).argParser(collect));
+    .addOption(new Option('--target <kind/name>', 'limit the plan to this entity and what it needs, e.g. user/anna; repeatable').default([]).argParser(collect))
+    .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
+    .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)');
 }
 
 /** Merge the flags with the config's own `prune:` into plan options. */

@@ -7,7 +7,7 @@ import {
   DOTTED_LOGIN_REFUSED, FEATURES, NEWEST_MINOR, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
-  ENTITY_KINDS, NO_PRUNING, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
+  ENTITY_KINDS, NO_PRUNING, apiUrlOf, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
   type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
@@ -142,6 +142,35 @@ function pruneSettings(documents: readonly ConfigDocument[]): PruneSettings {
   return prune;
 }
 
+/** A `server:` block's address, with the defaults filled in; null when it has no URL (the schema check says why). */
+function serverAddressOf(value: unknown): ServerAddress | null {
+  if (!isRecord(value) || typeof value.url !== 'string') return null;
+  return {
+    url: value.url,
+    port: typeof value.port === 'number' ? value.port : value.url.startsWith('https:') ? 443 : 7601,
+    apiPath: typeof value.api_path === 'string' ? value.api_path : '/api',
+  };
+}
+
+/**
+ * The API URL of a `server:` block that says `manage: api`, read from the
+ * documents as loaded: the way in must be known before the config can be
+ * checked against the server.
+ */
+export function configuredApi(documents: readonly ConfigDocument[]): string | null {
+  for (const { value } of documents) {
+    const address = isRecord(value) && isRecord(value.server) && value.server.manage === 'api' ? serverAddressOf(value.server) : null;
+    if (address !== null) return apiUrlOf(address);
+  }
+  return null;
+}
+
+/** Whether a document asks to prune anything (`prune: true`, or a kind set to true), read as loaded. */
+export function configuresPruning(documents: readonly ConfigDocument[]): boolean {
+  return documents.some(({ value }) => isRecord(value)
+    && (value.prune === true || (isRecord(value.prune) && Object.values(value.prune).some((kind) => kind === true))));
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -229,7 +258,10 @@ class SemanticChecker {
     };
     // One document saying `history: false` is enough: a policy against extra tables wins.
     const history = !documents.some((d) => isRecord(d.value) && d.value.history === false);
-    return { organizations, collaborations, nodes, studies, roles, users, previousNames, prune, secrets: this.secretsSettings(documents, orgNames), history };
+    return {
+      organizations, collaborations, nodes, studies, roles, users, previousNames, prune, history,
+      secrets: this.secretsSettings(documents, orgNames), api: configuredApi(documents),
+    };
   }
 
   /**
@@ -258,14 +290,9 @@ class SemanticChecker {
           }
         }
       }
-      if (isRecord(serverValue) && typeof serverValue.url === 'string') {
-        const entry: Entry = { document, path: ['server'], value: serverValue };
-        const url = serverValue.url;
-        const address: ServerAddress = {
-          url,
-          port: typeof serverValue.port === 'number' ? serverValue.port : url.startsWith('https:') ? 443 : 7601,
-          apiPath: typeof serverValue.api_path === 'string' ? serverValue.api_path : '/api',
-        };
+      const address = serverAddressOf(serverValue);
+      if (address !== null) {
+        const entry: Entry = { document, path: ['server'], value: serverValue as Record<string, unknown> };
         if (server !== null && JSON.stringify(server.address) !== JSON.stringify(address)) {
           this.error(entry, [], 'server is given twice, differently', `first at ${this.where(server.entry)}; a federation has one server`);
         } else {

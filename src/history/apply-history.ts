@@ -155,6 +155,9 @@ export async function readApply(db: Vantage6Db, id: number): Promise<ApplyRecord
  * state the plan was made from (computed only when there is a record to
  * compare it with: at the largest sizes it takes a tenth of a second).
  */
+/** Where fedctl keeps no history: nothing recorded, nothing to compare. */
+export const NO_HISTORY_KEPT: PlanHistory = { kept: false, recording: false, lastApply: null, changedOutsideFedctl: false };
+
 export function planHistory(last: ApplySummary | null, stateFingerprint: () => string, recording: boolean): PlanHistory {
   return {
     recording,

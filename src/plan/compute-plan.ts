@@ -1,11 +1,11 @@
-import { parseRuleKey, readableSpelling } from '../catalog/rule-catalog.js';
-import { NEWEST_MINOR, describeRange, formatMinor } from '../catalog/vantage6-versions.js';
+import { parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
+import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
   ENTITY_KINDS, compareStrings, nodeKey, roleRefKey, sortRoleRefs, sortedUnique,
   type DesiredState, type EntityKind, type RoleRef,
 } from '../federation.js';
-import type { LiveState } from '../state/live-state.js';
+import type { ChangeLimit, LiveState } from '../state/live-state.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from './plan-options.js';
 import type {
   BlockedChange, Change, DeleteChange, FieldChange, Plan, ScalarValue, UnmanagedEntity, UpdateChange,
@@ -216,7 +216,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }
-  const blocked = [...blockedDeletes(deletes, live), ...unwritable(changes, live)];
+  const blocked = [...blockedDeletes(deletes, live), ...beyondLimits(changes, live, desired)];
   const blockedKeys = new Set(blocked.map((b) => `${b.action}\u0000${b.kind}\u0000${b.address}`));
   const isBlocked = (c: Change): boolean => blockedKeys.size > 0 && blockedKeys.has(`${c.action}\u0000${c.kind}\u0000${c.address}`);
   changes.push(...deletes);
@@ -229,7 +229,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   unmanaged.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareStrings(a.address, b.address));
 
   const unknown = describeUnknown(live);
-  const database = { ...target, vantage6: describeRange(live.server.versions), ...(unknown.length > 0 ? { unknown } : {}) };
+  const database = { ...target, vantage6: live.server.release ?? describeRange(live.server.versions), ...(unknown.length > 0 ? { unknown } : {}) };
   const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes: kept, unmanaged, blocked, summary: summarize(kept) };
   if (options.targets === null) return full;
   const targeted = selectTargets(full, desired, options.targets);
@@ -247,33 +247,70 @@ function describeUnknown(live: LiveState): string[] {
   return [
     ...tables.map((table) => `table ${table}`),
     ...columns.map((column) => `column ${column}`),
-    ...rules.map((key) => {
-      const rule = parseRuleKey(key);
-      return `rule ${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
-    }),
+    ...rules.map((key) => `rule ${describeRule(key)}`),
   ];
 }
 
+/** Whether a backend's stated limit covers a change. */
+function limitApplies(limit: ChangeLimit, change: Change): boolean {
+  if (limit.kind !== change.kind || (limit.address !== undefined && limit.address !== change.address)) return false;
+  const what = limit.change;
+  const covered = what === 'create' || what === 'delete' ? change.action === what
+    : what === 'link' ? change.action === 'update' && change.fields.some((f) => 'added' in f && f.added.length > 0)
+      : change.action === 'update' && change.fields.some((f) => f.field === what.field);
+  if (!covered) return false;
+  if (limit.foreignRoles && !givesForeignRole(change)) return false;
+  if (limit.lacking === undefined) return true;
+  const entity = (change.action === 'delete' ? change.before : change.after) as unknown as Readonly<Record<string, unknown>>;
+  return entity[limit.lacking] === null || entity[limit.lacking] === undefined;
+}
+
+/** A user's new roles include one of another organization than the user's. */
+function givesForeignRole(change: Change): boolean {
+  if (change.kind !== 'user' || change.action === 'delete') return false;
+  const roles = change.action === 'create' ? change.after.roles
+    : change.after.roles.filter((ref) => change.fields.some((f) => 'added' in f && f.field === 'roles' && f.added.includes(roleLabel(ref))));
+  return roles.some((ref) => ref.organization !== null && ref.organization !== change.after.organization);
+}
+
+/** The rules a change gives: a role's new rules, a user's new rules and the rules of their new roles. */
+function grantedRules(change: Change, rulesOfRole: (label: string) => readonly RuleKey[]): RuleKey[] {
+  if (change.action === 'delete' || (change.kind !== 'role' && change.kind !== 'user')) return [];
+  if (change.action === 'create') {
+    return change.kind === 'role' ? [...change.after.rules] : [...change.after.rules, ...change.after.roles.flatMap((ref) => rulesOfRole(roleLabel(ref)))];
+  }
+  return change.fields.flatMap((field) => ('added' in field
+    ? field.field === 'roles' ? field.added.flatMap(rulesOfRole) : field.field === 'rules' ? field.added : []
+    : []));
+}
+
 /**
- * Creates, and updates that add links, that the database would refuse: their
- * kind's table requires a column that fedctl does not fill.
+ * Changes the backend cannot make (the limits it states: a column the
+ * database requires, what an API does not offer) and grants of rules that
+ * fedctl's account does not hold: refused in the plan, before anything is done.
  */
-function unwritable(changes: readonly Change[], live: LiveState): BlockedChange[] {
-  if (live.server.unfillable.length === 0) return [];
+function beyondLimits(changes: readonly Change[], live: LiveState, desired: DesiredState): BlockedChange[] {
+  const { limits, grantable } = live.server;
+  if (limits.length === 0 && grantable === null) return [];
+  const held = new Set(grantable ?? []);
+  const roleRules = new Map([...live.roles, ...desired.roles].map((role) => [roleLabel(role), role.rules]));
+  const rulesOfRole = (label: string): readonly RuleKey[] => roleRules.get(label) ?? [];
   const blocked: BlockedChange[] = [];
   for (const change of changes) {
-    const adds = change.action === 'create' ? 'create'
-      : change.action === 'update' && change.fields.some((f) => 'added' in f && f.added.length > 0) ? 'link' : null;
-    if (adds === null) continue;
-    const columns = live.server.unfillable.filter((u) => u.kind === change.kind && u.on === adds).map((u) => u.column);
-    if (columns.length === 0) continue;
-    blocked.push({
-      action: change.action, kind: change.kind, address: change.address,
-      reason: `the database requires ${columns.join(', ')} (NOT NULL without a default), which fedctl does not fill${
-        columns.some((c) => live.server.unknown.columns.includes(c)) ? `: no vantage6 release up to ${formatMinor(NEWEST_MINOR)} has it` : ''}`,
-    });
+    const reasons = limits.filter((limit) => limitApplies(limit, change)).map((limit) => limit.reason);
+    const ungrantable = grantable === null ? [] : sortedUnique(grantedRules(change, rulesOfRole).filter((key) => !held.has(key)));
+    if (ungrantable.length > 0) {
+      reasons.push(`fedctl's account does not hold ${ungrantable.map(describeRule).join(', ')}, and vantage6 lets an account grant only the rules it holds`);
+    }
+    if (reasons.length > 0) blocked.push({ action: change.action, kind: change.kind, address: change.address, reason: [...new Set(reasons)].join('; ') });
   }
   return blocked;
+}
+
+/** `task: view (collaboration)`: a rule as people read it. */
+function describeRule(key: RuleKey): string {
+  const rule = parseRuleKey(key);
+  return `${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type {
   Collaboration, DesiredUser, EntityKind, Node, Organization, Role, Study, User,
 } from '../federation.js';
-import type { Engine } from '../db/database-url.js';
+import type { BackendKind } from '../backends/backend.js';
 
 /** Version of the plan's JSON form; bumped on any incompatible change. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -93,6 +93,8 @@ export interface UnmanagedEntity {
 
 /** What a plan says about fedctl's history of applies to the database. */
 export interface PlanHistory {
+  /** False where fedctl keeps no history (a server reached through its API): an apply there is never recorded. */
+  readonly kept?: false;
   /** Whether apply records itself (`history: false` or `--no-history` turn it off). */
   readonly recording: boolean;
   /** The last apply recorded in the database, if any. */
@@ -116,7 +118,8 @@ export interface PlanHistory {
 export interface Plan {
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;
   readonly database: {
-    readonly engine: Engine;
+    /** How fedctl reaches the server: its database (`postgres`, `sqlite`) or its REST API (`api`, `display` its URL). */
+    readonly engine: BackendKind;
     readonly display: string;
     /** The database does not exist or is empty: apply creates the vantage6 schema first. */
     readonly initialize: boolean;
@@ -137,17 +140,20 @@ export interface Plan {
   readonly summary: { readonly add: number; readonly change: number; readonly destroy: number };
   /** The history of applies as the database records it; set when the plan was made against a database. */
   readonly history?: PlanHistory;
+  /**
+   * Nodes whose keys a server made (through its API) while no apply recorded
+   * them: an apply was killed between the two. `--rotate-node-key` gives each a
+   * new, recorded key.
+   */
+  readonly unrecordedKeys?: readonly string[];
 }
 
 /** Why a plan must not be applied, one message each; empty when it can be. */
 export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
   const refusals: string[] = [];
-  const deletes = plan.blocked.filter((b) => b.action === 'delete').length;
-  const writes = plan.blocked.length - deletes;
-  if (deletes > 0) refusals.push(`the plan has ${deletes} refused delete(s); turn pruning off for that kind, or remove what refers to them first`);
-  if (writes > 0) {
-    refusals.push(`the plan has ${writes} change(s) the database would refuse: it requires columns that fedctl does not fill; `
-      + 'use a fedctl that knows this vantage6 release, or give those columns a default');
+  if (plan.blocked.length > 0) {
+    refusals.push(`the plan has ${plan.blocked.length} change(s) that cannot be made, each listed under "Refused" with its reason; `
+      + 'change the config (or turn pruning off for that kind) so that it needs none of them');
   }
   if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
   return refusals;

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
-import { HISTORY_OFF, changeLines, outsideChangeNote, unknownNote } from './render-plan-text.js';
+import { changeLines, historyOff, outsideChangeNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
@@ -27,7 +27,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     ? `### fedctl plan: no changes`
     : `### fedctl plan: ${add} to add, ${change} to change, ${destroy} to destroy`);
   out.push('', `Database: ${code(plan.database.display)}, vantage6 ${plan.database.vantage6}${plan.database.initialize ? ' (empty: the vantage6 schema will be created first)' : ''}`);
-  for (const note of [unknownNote(plan), outsideChangeNote(plan)]) if (note !== null) out.push('', `> [!WARNING]\n> ${note}`);
+  for (const note of [unknownNote(plan), unrecordedKeysNote(plan), outsideChangeNote(plan)]) if (note !== null) out.push('', `> [!WARNING]\n> ${note}`);
   for (const kind of ENTITY_KINDS) {
     const changes = plan.changes.filter((c) => c.kind === kind);
     if (changes.length === 0) continue;
@@ -43,7 +43,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('', `**Refused changes** (the plan cannot be applied):`, '');
     for (const b of plan.blocked) out.push(`- ${b.action} ${b.kind} ${code(b.address)}: ${b.reason}`);
   }
-  if (plan.unmanaged.length > 0) out.push('', `${plan.unmanaged.length} object(s) in the database are not in the config and are left alone.`);
-  if (plan.history?.recording === false) out.push('', HISTORY_OFF);
+  if (plan.unmanaged.length > 0) out.push('', `${unmanagedNote(plan)}.`);
+  const historyNote = historyOff(plan);
+  if (historyNote !== null) out.push('', historyNote);
   return `${out.join('\n')}\n`;
 }

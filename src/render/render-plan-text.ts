@@ -136,25 +136,18 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const drift = outsideChangeNote(plan);
   if (drift !== null) lines.push(c.yellow.bold(`! ${drift}`), '');
   const database = `${plan.database.display} (vantage6 ${plan.database.vantage6})`;
-  const unknown = unknownNote(plan);
-  if (unknown !== null) lines.push(c.yellow.bold(`! ${unknown}`), '');
+  for (const note of [unknownNote(plan), unrecordedKeysNote(plan)]) if (note !== null) lines.push(c.yellow.bold(`! ${note}`), '');
   if (plan.changes.length === 0) {
-    lines.push(c.green.bold('No changes.') + ` The database ${database} matches the config.`);
+    lines.push(c.green.bold('No changes.') + ` The ${targetNoun(plan)} ${database} matches the config.`);
   } else {
     lines.push(`fedctl will make these changes to ${database}:`, '');
     for (const change of plan.changes) lines.push(...changeLines(change, c), '');
     const { add, change, destroy } = plan.summary;
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
   }
-  const deletes = plan.blocked.filter((b) => b.action === 'delete');
-  if (deletes.length > 0) {
-    lines.push('', c.red.bold(`Refused: ${deletes.length} delete(s) that pruning asks for would orphan data:`));
-    for (const entity of deletes) lines.push(`  ${c.red('!')} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
-  }
-  const writes = plan.blocked.filter((b) => b.action !== 'delete');
-  if (writes.length > 0) {
-    lines.push('', c.red.bold(`Refused: ${writes.length} change(s) that the database would refuse:`));
-    for (const entity of writes) lines.push(`  ${c.red('!')} ${entity.action} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
+  if (plan.blocked.length > 0) {
+    lines.push('', c.red.bold(`Refused: ${plan.blocked.length} change(s) that cannot be made:`));
+    for (const entity of plan.blocked) lines.push(`  ${c.red('!')} ${entity.action} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
   }
   if (plan.unmanaged.length > 0) {
     if (options.showUnmanaged) {
@@ -163,14 +156,39 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
         lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}${entity.serverOwned ? c.dim(' (the server\'s own, never pruned)') : ''}`);
       }
     } else {
-      lines.push(c.dim(`${plan.unmanaged.length} object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).`));
+      lines.push(c.dim(`${unmanagedNote(plan)} (--show-unmanaged lists them).`));
     }
   }
-  if (plan.history?.recording === false) lines.push(c.dim(HISTORY_OFF));
+  const historyNote = historyOff(plan);
+  if (historyNote !== null) lines.push(c.dim(historyNote));
   return `${lines.join('\n')}\n`;
 }
 
-export const HISTORY_OFF = 'History is off: an apply of this plan is not recorded in the database (history: false or --no-history).';
+/** Nodes whose keys the server made while no apply recorded them, with the command that gives each a recorded one. */
+export function unrecordedKeysNote(plan: Plan): string | null {
+  const nodes = plan.unrecordedKeys ?? [];
+  if (nodes.length === 0) return null;
+  return `The server made the key of ${nodes.map((n) => JSON.stringify(n)).join(', ')}, but an apply stopped before recording it. `
+    + `Give ${nodes.length === 1 ? 'it' : 'each'} a new key with: fedctl apply CONFIG ${nodes.map((n) => `--rotate-node-key ${JSON.stringify(n)}`).join(' ')}`;
+}
+
+/** What the plan is for: a database, or a server reached through its API. */
+function targetNoun(plan: Plan): string {
+  return plan.database.engine === 'api' ? 'server' : 'database';
+}
+
+/** `3 object(s) in the database are not in the config and are left alone`. */
+export function unmanagedNote(plan: Plan): string {
+  return `${plan.unmanaged.length} object(s) ${plan.database.engine === 'api' ? 'on the server' : 'in the database'} are not in the config and are left alone`;
+}
+
+/** Why an apply of this plan is not recorded, or null when it is. */
+export function historyOff(plan: Plan): string | null {
+  if (plan.history?.kept === false) {
+    return 'History is kept only in a database: an apply through the server\'s API is not recorded (the server has no place for fedctl\'s history).';
+  }
+  return plan.history?.recording === false ? 'History is off: an apply of this plan is not recorded in the database (history: false or --no-history).' : null;
+}
 
 /** What a reviewer must know about a database newer than fedctl: what it has that fedctl does not know. */
 export function unknownNote(plan: Plan): string | null {

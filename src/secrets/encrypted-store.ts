@@ -8,6 +8,7 @@ import type { SecretsSettings } from '../federation.js';
 import { encryptArmored, recipientProblem } from './age-crypto.js';
 import { readIfExists, removeAbandonedTemporaries, replaceAtomically, restoreFile } from './atomic-file.js';
 import { renderNodeConfig } from './node-config.js';
+import { PendingKeys } from './pending-keys.js';
 import type { MadeSecrets, SecretsStore } from './secrets-store.js';
 
 /** Version of a record's content; `fedctl secrets show` reads this one. */
@@ -45,7 +46,12 @@ export function nodeFilePath(dir: string, organization: string, node: string): s
  * Nothing is written in plaintext, not even a temporary file.
  */
 export class EncryptedSecretsStore implements SecretsStore {
-  constructor(readonly location: string, private readonly settings: SecretsSettings) {}
+  readonly pending: PendingKeys;
+
+  constructor(readonly location: string, private readonly settings: SecretsSettings) {
+    // Beside the records, so that CI keeps it with them.
+    this.pending = new PendingKeys(path.join(location, 'pending-keys.yaml'));
+  }
 
   async check(): Promise<void> {
     const all = [
@@ -106,6 +112,7 @@ export class EncryptedSecretsStore implements SecretsStore {
       throw new FedctlError('SECRETS_FILE', `cannot write the encrypted secrets to ${this.location}: ${messageOf(error)}`,
         'nothing was changed in the database; give a writable folder with --secrets-dir');
     }
+    await this.pending.remove(Object.keys(made.content.nodes));
     return undoAll;
   }
 

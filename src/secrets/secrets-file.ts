@@ -5,6 +5,7 @@ import path from 'node:path';
 import { dump, load } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
 import { readIfExists, removeAbandonedTemporaries, replaceAtomically, restoreFile } from './atomic-file.js';
+import { PendingKeys } from './pending-keys.js';
 import type { MadeSecrets, NodeSecretEntry, SecretsContent, SecretsStore, UserSecretEntry } from './secrets-store.js';
 
 const HEADER = [
@@ -84,7 +85,11 @@ export async function snapshotSecretsFile(file: string): Promise<string | null> 
 
 /** The plaintext secrets file: merged with what is there, replaced atomically, put back on a rollback. */
 export class PlaintextSecretsStore implements SecretsStore {
-  constructor(readonly location: string) {}
+  readonly pending: PendingKeys;
+
+  constructor(readonly location: string) {
+    this.pending = new PendingKeys(path.join(path.dirname(path.resolve(location)), `.${path.basename(location)}.pending`));
+  }
 
   async check(): Promise<void> {
     await checkSecretsFileWritable(this.location);
@@ -95,6 +100,7 @@ export class PlaintextSecretsStore implements SecretsStore {
     // Re-read under the lock: another run may have added keys since the check.
     const previous = await snapshotSecretsFile(this.location);
     await writeSecretsFile(this.location, mergeSecrets(parseSecrets(this.location, previous), made.content));
+    await this.pending.remove(Object.keys(made.content.nodes));
     return () => restoreFile(this.location, previous);
   }
 

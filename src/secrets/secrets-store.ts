@@ -1,3 +1,5 @@
+import type { PendingKeys } from './pending-keys.js';
+
 export interface NodeSecretEntry {
   readonly organization: string;
   readonly collaboration: string;
@@ -35,6 +37,12 @@ export interface MadeSecrets {
 export interface SecretsStore {
   /** For messages: the file or folder. */
   readonly location: string;
+  /**
+   * Nodes whose keys a server is making (through its API): noted before the
+   * call, cleared when `save` records them, so that a key lost to a kill
+   * between the two is named by the next plan.
+   */
+  readonly pending: PendingKeys;
   /** Before any work: fail when the store cannot be read back or written, or a recipient is invalid. */
   check(): Promise<void>;
   save(made: MadeSecrets): Promise<() => Promise<void>>;

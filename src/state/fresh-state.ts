@@ -15,7 +15,7 @@ export function freshState(release: ReferenceRelease = NEWEST_RELEASE): LiveStat
   const { rules, defaultRoles } = referenceCatalog(release);
   const minor = minorOf(release);
   return {
-    server: { versions: versionRangeOfRelease(minor), features: featuresOfRelease(minor), unknown: NOTHING_UNKNOWN, unfillable: [] },
+    server: { versions: versionRangeOfRelease(minor), features: featuresOfRelease(minor), unknown: NOTHING_UNKNOWN, limits: [], grantable: null },
     rules: rules.map((rule) => ({ id: rule.id, key: ruleKey(rule) })),
     organizations: [],
     collaborations: [],

@@ -14,8 +14,12 @@ export interface LiveState {
     readonly versions: VersionRange;
     readonly features: SchemaFeatures;
     readonly unknown: UnknownParts;
-    /** Changes the database would refuse: it requires a column that fedctl's writes for them leave empty. */
-    readonly unfillable: readonly Unfillable[];
+    /** The exact release, where the server says it (its API's `/version`); else only `versions` is known. */
+    readonly release?: string;
+    /** Changes the backend cannot make (a database's required column, what an API does not offer), with the reason. */
+    readonly limits: readonly ChangeLimit[];
+    /** The rules fedctl's account may grant (a server grants only rules the account holds); null for any. */
+    readonly grantable: readonly RuleKey[] | null;
   };
   /** The database's own rule catalogue: ids differ between databases, keys do not. */
   readonly rules: readonly { readonly id: number; readonly key: RuleKey }[];
@@ -39,12 +43,20 @@ export interface UnknownParts {
 
 export const NOTHING_UNKNOWN: UnknownParts = { tables: [], columns: [], rules: [] };
 
-/** Creating entities of a kind (or adding links to one: members, rules, roles) would leave `column` empty, which the database refuses. */
-export interface Unfillable {
+/**
+ * Changes of a kind that the backend cannot make, in the plan's terms:
+ * creating, deleting, adding links (members, rules, roles) or changing a
+ * field; only of one entity (`address`), or only of entities that lack a
+ * field (`lacking`, e.g. a user without e-mail).
+ */
+export interface ChangeLimit {
   readonly kind: EntityKind;
-  readonly on: 'create' | 'link';
-  /** `table.column`. */
-  readonly column: string;
+  readonly change: 'create' | 'delete' | 'link' | { readonly field: string };
+  readonly address?: string;
+  readonly lacking?: string;
+  /** Only changes that give a user a role of another organization than the user's. */
+  readonly foreignRoles?: true;
+  readonly reason: string;
 }
 
 /** A node row; its organization or collaboration can be missing in a hand-edited database. */

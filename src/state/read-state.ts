@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { knownRuleKeys } from '../catalog/reference-catalog.js';
 import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type RuleKey, type Scope } from '../catalog/rule-catalog.js';
-import { versionRangeOf } from '../catalog/vantage6-versions.js';
+import { NEWEST_MINOR, formatMinor, versionRangeOf } from '../catalog/vantage6-versions.js';
 import type { Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Schema } from '../db/inspect-schema.js';
 import { readForm } from '../db/vantage6-tables.js';
@@ -112,7 +112,12 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
       versions: versionRangeOf(schema.columns, new Set(ruleKeyById.values())),
       features,
       unknown: { tables: schema.novelties.tables, columns: schema.novelties.columns, rules: unknownRules(ruleKeyById.values()) },
-      unfillable: schema.novelties.unfillable.flatMap(({ column, by }) => by.map(({ kind, on }) => ({ kind, on, column }))),
+      limits: schema.novelties.unfillable.flatMap(({ column, by }) => by.map(({ kind, on }) => ({
+        kind, change: on,
+        reason: `the database requires ${column} (NOT NULL without a default), which fedctl does not fill${
+          schema.novelties.columns.includes(column) ? `: no vantage6 release up to ${formatMinor(NEWEST_MINOR)} has it` : ''}`,
+      }))),
+      grantable: null,
     },
     rules: [...ruleKeyById].map(([id, key]) => ({ id, key })),
     organizations: organizations.flatMap((org) => (org.name === null ? [] : [{

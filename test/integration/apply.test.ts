@@ -217,11 +217,13 @@ users:
         const { PlaintextSecretsStore } = await import('../../src/secrets/secrets-file.js');
         const { loadConfig } = await import('../../src/config/load-config.js');
         const { validateConfig } = await import('../../src/config/validate-config.js');
-        const { planAgainst } = await import('../../src/cli/commands/plan-command.js');
+        const { planFrom } = await import('../../src/cli/commands/plan-command.js');
+        const { DatabaseBackend } = await import('../../src/backends/database/database-backend.js');
         const { DEFAULT_PLAN_OPTIONS } = await import('../../src/plan/plan-options.js');
         const desired = validateConfig(await loadConfig([config]), {}).desired;
         assert.ok(desired);
-        const { plan: reviewed } = await planAgainst(db.target, desired, DEFAULT_PLAN_OPTIONS, 1000);
+        const backend = new DatabaseBackend(db.target);
+        const { plan: reviewed } = planFrom(backend, desired, DEFAULT_PLAN_OPTIONS, await backend.read({ lockTimeoutMs: 1000, forDeletes: true }), true);
         const adapter = await db.open();
         try {
           await assert.rejects(applyFederation(adapter, reviewed, () => reviewed, {

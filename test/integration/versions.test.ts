@@ -149,9 +149,9 @@ for (const { engine, skip } of ENGINES) {
         const planned = await fedctl(db, ['plan', config, '--no-color']);
         assert.equal(planned.code, 1, planned.stderr);
         assert.match(planned.stdout, /^! This database has what no vantage6 release up to 4\.15 has: table dataframe, column organization\.region, column user\.tenant_id, rule dataframe: view \(global\)\./m);
-        assert.match(planned.stdout, /Refused: 5 change\(s\) that the database would refuse:\n {2}! create user "anna\.devries": the database requires user\.tenant_id \(NOT NULL without a default\), which fedctl does not fill: no vantage6 release up to 4\.15 has it/);
+        assert.match(planned.stdout, /Refused: 5 change\(s\) that cannot be made:\n {2}! create user "anna\.devries": the database requires user\.tenant_id \(NOT NULL without a default\), which fedctl does not fill: no vantage6 release up to 4\.15 has it/);
         assert.match(planned.stdout, /Plan: 14 to add, 0 to change, 0 to destroy\./);
-        assert.match(planned.stderr, /the plan has 5 change\(s\) the database would refuse/);
+        assert.match(planned.stderr, /the plan has 5 change\(s\) that cannot be made/);
         const json = JSON.parse((await fedctl(db, ['plan', config, '--json'])).stdout) as { database: { unknown: string[] }; blocked: { action: string; kind: string }[] };
         assert.deepEqual(json.database.unknown, ['table dataframe', 'column organization.region', 'column user.tenant_id', 'rule dataframe: view (global)']);
         assert.deepEqual(new Set(json.blocked.map((b) => `${b.action} ${b.kind}`)), new Set(['create user']));
@@ -191,7 +191,7 @@ for (const { engine, skip } of ENGINES) {
         const pruned = writeConfig(db, `prune: { studies: true }\n${exampleText().replace(/\nstudies:\n[\s\S]*$/, '\n')}`);
         const planned = await fedctl(db, ['plan', pruned, '--allow-destroy', '--show-unmanaged']);
         assert.equal(planned.code, 1, planned.stdout);
-        assert.match(planned.stdout, /! study "CRC survival 2026": /);
+        assert.match(planned.stdout, /! delete study "CRC survival 2026": /);
       });
     });
   });

@@ -7,6 +7,7 @@ import { FederationAccess, type AccessModel, type ListKind } from '../../src/acc
 import { OPERATION_SPELLINGS, SCOPE_SPELLINGS, ruleKey, type RuleKey } from '../../src/catalog/rule-catalog.js';
 import { REFERENCE_RELEASES, parseVersion, type ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
 import type { DesiredState, RoleRef } from '../../src/federation.js';
+import type { NodeSecretEntry } from '../../src/secrets/secrets-store.js';
 import { isSession, ServerSession } from './server-api.js';
 
 /** The carried release `fedctl init` makes a database of for a server release: its own, else the newest before it. */
@@ -140,8 +141,8 @@ export async function assertNodesLogIn(view: ServerView, keys: Readonly<Record<s
 }
 
 /** The plaintext secrets file apply wrote. */
-export function plaintextSecrets(file: string): { nodes: Record<string, { api_key: string; collaboration: string }>; users: Record<string, { password: string }> } {
-  const content = load(readFileSync(file, 'utf8')) as { nodes?: Record<string, { api_key: string; collaboration: string }>; users?: Record<string, { password: string }> };
+export function plaintextSecrets(file: string): { nodes: Record<string, NodeSecretEntry>; users: Record<string, { password: string }> } {
+  const content = load(readFileSync(file, 'utf8')) as { nodes?: Record<string, NodeSecretEntry>; users?: Record<string, { password: string }> };
   return { nodes: content.nodes ?? {}, users: content.users ?? {} };
 }
 

@@ -17,6 +17,7 @@ const desired: DesiredState = {
   prune: NO_PRUNING,
   secrets: NO_SECRETS_SETTINGS,
   history: true,
+  api: null,
 };
 
 describe('renderPlanText', () => {

@@ -1,53 +1,31 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { applyFederation, type ResolvePlan } from '../../apply/apply-federation.js';
+import type { ResolvePlan } from '../../apply/apply-federation.js';
+import type { Backend } from '../../backends/backend.js';
+import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { isExposedToGit } from '../../apply/git-exposure.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
-import { DEFAULT_SECRETS_FILE_NAME, listConfigFiles } from '../../config/load-config.js';
 import { NEWEST_RELEASE } from '../../catalog/vantage6-versions.js';
-import { openDatabase } from '../../db/open-database.js';
-import type { DatabaseTarget } from '../../db/database-url.js';
-import { resolveDatabase } from '../../db/resolve-database.js';
 import { FedctlError } from '../../errors.js';
 import { NO_SECRETS_SETTINGS, type SecretsSettings } from '../../federation.js';
-import { DEFAULT_SECRETS_DIR_NAME, openSecretsStore, type SecretsLocation } from '../../secrets/open-secrets-store.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
+import { fingerprintConfig } from '../../plan/fingerprint.js';
 import { detectProvenance } from '../../history/provenance.js';
 import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import { isSavedPlanFile, readSavedPlan } from '../../plan/saved-plan.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import type { SecretsStore } from '../../secrets/secrets-store.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
+import { secretsStoreFor, withRecipients, withUnrecordedKeys } from '../secrets-options.js';
 import { loadAndRead, planFrom, showPlan } from './plan-command.js';
 
 export interface ApplyFlags extends PlanFlags {
   readonly autoApprove?: boolean;
-  readonly secretsFile?: string;
-  readonly secretsDir?: string;
-  /** `--recipient`: admins' age public keys on top of the config's. */
   readonly recipient: string[];
   /** false under `--no-history`: this apply is not recorded. */
   readonly history: boolean;
   readonly bcryptCost: number;
-}
-
-/**
- * Where secrets go: `--secrets-file` / `--secrets-dir`, or beside the config
- * file (or saved plan), inside a config directory.
- */
-async function secretsLocation(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<SecretsLocation> {
-  const first = (await listConfigFiles(paths.slice(0, 1)))[0] ?? paths[0] ?? '.';
-  return {
-    file: flags.secretsFile ? path.resolve(io.cwd, flags.secretsFile) : path.join(path.dirname(first), DEFAULT_SECRETS_FILE_NAME),
-    dir: flags.secretsDir ? path.resolve(io.cwd, flags.secretsDir) : path.join(path.dirname(first), DEFAULT_SECRETS_DIR_NAME),
-  };
-}
-
-/** The config's secrets settings with the admins' recipients of `--recipient` and FEDCTL_AGE_RECIPIENTS added. */
-function withRecipients(settings: SecretsSettings, flags: ApplyFlags, env: CliIo['env']): SecretsSettings {
-  const fromEnv = (env.FEDCTL_AGE_RECIPIENTS ?? '').split(/[\s,]+/).filter((r) => r !== '');
-  return { ...settings, recipients: [...new Set([...settings.recipients, ...flags.recipient, ...fromEnv])] };
 }
 
 async function confirm(io: CliIo): Promise<boolean> {
@@ -74,36 +52,50 @@ function withRecording(plan: Plan, allowed: boolean): Plan {
  * without a human reviewer (--auto-approve).
  */
 interface PreparedPlan {
+  readonly backend: Backend;
+  readonly store: SecretsStore;
   readonly plan: Plan;
   readonly resolve: ResolvePlan;
   readonly secrets: SecretsSettings;
   readonly configFingerprint: string;
 }
 
-async function preparePlan(paths: readonly string[], target: DatabaseTarget, flags: ApplyFlags, io: CliIo): Promise<PreparedPlan> {
+async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<PreparedPlan> {
   if (paths.length === 1 && isSavedPlanFile(paths[0] as string)) {
     const saved = await readSavedPlan(paths[0] as string);
-    if (saved.plan.database.display !== target.display) {
-      throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${target.display}`,
-        'apply it to the database it was made for (--database)');
+    const chosen = chooseBackend(flags, io.env, io.cwd);
+    // A saved plan knows where it was made for: a server's API, when no flag or variable names another way in.
+    const choice = chosen.kind === 'database' && chosen.byDefault && saved.plan.database.engine === 'api'
+      ? { kind: 'api' as const, url: saved.plan.database.display, source: 'the saved plan' as const } : chosen;
+    const backend = await openBackend(choice, io.env);
+    if (saved.plan.database.display !== backend.display) {
+      throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${backend.display}`,
+        'apply it where it was made for (--database or --server)');
     }
     const plan = withRecording(saved.plan, flags.history);
+    const secrets = saved.secrets ?? NO_SECRETS_SETTINGS;
     return {
+      backend,
+      store: await secretsStoreFor(paths, withRecipients(secrets, flags, io.env), flags, io),
       plan,
-      secrets: saved.secrets ?? NO_SECRETS_SETTINGS,
+      secrets,
       configFingerprint: saved.configFingerprint,
       resolve: (live) => {
-        if (fingerprintState(live) !== saved.stateFingerprint) {
-          throw new FedctlError('PLAN_CHANGED', 'the database changed since this plan was made; run fedctl plan again', 'nothing was changed');
+        if (backend.fingerprint(live) !== saved.stateFingerprint) {
+          throw new FedctlError('PLAN_CHANGED', `${backend.display} changed since this plan was made; run fedctl plan again`, 'nothing was changed');
         }
         return plan;
       },
     };
   }
-  const { desired, state } = await loadAndRead(paths, target, flags, io);
+  const { desired, state, backend } = await loadAndRead(paths, flags, io);
   const options = planOptionsFrom(flags, desired);
-  const { plan } = planFrom(target, desired, options, state, desired.history && flags.history);
+  const store = await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io);
+  const planned = planFrom(backend, desired, options, state, desired.history && flags.history).plan;
+  const plan = backend.capabilities.nodeKeys === 'server' ? await withUnrecordedKeys(planned, state.live, store) : planned;
   return {
+    backend,
+    store,
     plan,
     secrets: desired.secrets,
     configFingerprint: fingerprintConfig(desired),
@@ -111,7 +103,7 @@ async function preparePlan(paths: readonly string[], target: DatabaseTarget, fla
       const fresh = { ...computePlan(desired, live, plan.database, options), history: plan.history };
       if (sameChanges(fresh, plan)) return plan;
       if (!flags.autoApprove) {
-        throw new FedctlError('PLAN_CHANGED', 'the database changed since the plan was shown; nothing was applied',
+        throw new FedctlError('PLAN_CHANGED', `${backend.display} changed since the plan was shown; nothing was applied`,
           'run fedctl apply again to review the new plan');
       }
       return fresh;
@@ -119,18 +111,13 @@ async function preparePlan(paths: readonly string[], target: DatabaseTarget, fla
   };
 }
 
-/** `fedctl apply`: show the plan, ask, then make the database match in one transaction. */
+/** `fedctl apply`: show the plan, ask, then make the server match: in one transaction, or call by call through its API. */
 export async function applyCommand(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<number> {
-  const { target } = resolveDatabase(flags, io.env, io.cwd);
-  const prepared = await preparePlan(paths, target, flags, io);
-  const { plan, resolve } = prepared;
+  const prepared = await preparePlan(paths, flags, io);
+  const { plan, resolve, backend, store } = prepared;
+  const transactional = backend.capabilities.transactional;
   const recording = plan.history?.recording ?? flags.history;
   const settings = withRecipients(prepared.secrets, flags, io.env);
-  if (settings.recipients.length > 0 && flags.secretsFile) {
-    throw new FedctlError('SECRETS_FILE', 'with recipients, secrets are never written in plaintext: --secrets-file does not apply',
-      'give the folder for the encrypted secrets with --secrets-dir');
-  }
-  const store = await openSecretsStore(settings, await secretsLocation(paths, flags, io));
   const lockTimeoutMs = flags.lockTimeout * 1000;
   showPlan(plan, flags, io);
   const refusals = planRefusals(plan, flags.allowDestroy ?? false);
@@ -154,18 +141,18 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
       io.stderr.write(`\rHashing secrets (bcrypt cost ${flags.bcryptCost}, ${hashWorkerCount(total)} workers): ${done}/${total}${done === total ? '\n' : ''}`);
     }
     : undefined;
-  // Ctrl-C (or a TERM from CI) stops the apply at its next step and rolls the transaction back.
+  // Ctrl-C (or a TERM from CI) stops the apply at its next step: the transaction is rolled back, or no further call is made.
   const interrupt = new AbortController();
   const onInterrupt = (): void => {
-    io.stderr.write('\nInterrupted: stopping before the commit...\n');
-    interrupt.abort(new FedctlError('INTERRUPTED', 'interrupted: the transaction was rolled back; nothing was changed',
-      'run fedctl apply again when you are ready'));
+    io.stderr.write(transactional ? '\nInterrupted: stopping before the commit...\n' : '\nInterrupted: stopping before the next call...\n');
+    interrupt.abort(transactional
+      ? new FedctlError('INTERRUPTED', 'interrupted: the transaction was rolled back; nothing was changed', 'run fedctl apply again when you are ready')
+      : new FedctlError('INTERRUPTED', 'interrupted: the calls made so far stay made, their secrets are recorded', 'run fedctl plan to see what is left'));
   };
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
-  const adapter = await openDatabase(target, { readonly: false, lockTimeoutMs });
   try {
-    const result = await applyFederation(adapter, plan, resolve, {
+    const result = await backend.apply(plan, resolve, {
       signal: interrupt.signal,
       secrets: store,
       record: recording
@@ -179,8 +166,8 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
     });
     // Under --json stdout holds the plan document only.
     const report = flags.json ? io.stderr : io.stdout;
-    if (result.plan !== plan) report.write('The database changed while waiting for the lock; applied the plan computed afresh.\n');
-    if (result.initialized) report.write(`Initialised ${target.display} with the vantage6 ${NEWEST_RELEASE} schema.\n`);
+    if (result.plan !== plan) report.write(`${backend.display} changed since the plan was made; applied the plan computed afresh.\n`);
+    if (result.initialized) report.write(`Initialised ${backend.display} with the vantage6 ${NEWEST_RELEASE} schema.\n`);
     const { add, change, destroy } = result.plan.summary;
     report.write(`Apply complete: ${add} added, ${change} changed, ${destroy} destroyed.${result.recordId === null ? '' : ` Recorded as #${result.recordId} in the database's history.`}\n`);
     if (result.secrets !== null) {
@@ -193,6 +180,5 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
-    await adapter.close();
   }
 }

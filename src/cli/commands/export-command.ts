@@ -1,12 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { describeRange } from '../../catalog/vantage6-versions.js';
-import { describeApply, type ApplySummary } from '../../history/apply-history.js';
+import { describeApply } from '../../history/apply-history.js';
 import { stringify } from 'yaml';
-import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
-import { resolveDatabase } from '../../db/resolve-database.js';
+import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import { exportConfig } from '../../export/export-config.js';
-import { loadLiveState } from '../../state/load-live-state.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -18,24 +16,12 @@ export interface ExportFlags extends DatabaseFlags, OutputFlags {
 
 /** `fedctl export`: the live federation as a config, to adopt an existing server. */
 export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<number> {
-  const { target } = resolveDatabase(flags, io.env, io.cwd);
-  if (databaseIsAbsent(target)) {
-    throw new FedctlError('DATABASE_MISSING', `${target.display} does not exist`, 'point --database at the server\'s database');
-  }
-  const adapter = await openDatabase(target, { readonly: true });
-  let result;
-  let version;
-  let lastApply: ApplySummary | null = null;
-  try {
-    const loaded = await loadLiveState(adapter);
-    const { live, initialize } = loaded;
-    if (initialize) throw new FedctlError('DATABASE_NOT_VANTAGE6', `no vantage6 tables in ${target.display}`, 'nothing to export');
-    result = exportConfig(live);
-    version = live.server.versions;
-    lastApply = loaded.lastApply;
-  } finally {
-    await adapter.close();
-  }
+  const backend = await openBackend(chooseBackend(flags, io.env, io.cwd), io.env);
+  const target = { display: backend.display };
+  const { live, initialize, lastApply } = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
+  if (initialize) throw new FedctlError('DATABASE_MISSING', `${target.display} has no vantage6 database`, 'point --database at the server\'s database');
+  const result = exportConfig(live);
+  const version = live.server.versions;
   const exportedAt = new Date().toISOString();
   const header = [
     `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${exportedAt}.`,

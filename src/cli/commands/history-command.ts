@@ -1,7 +1,7 @@
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import type { Vantage6Db } from '../../db/database-adapter.js';
 import { inspectSchema, requireVantage6 } from '../../db/inspect-schema.js';
-import { resolveDatabase } from '../../db/resolve-database.js';
+import { chooseBackend, requireDatabase } from '../../backends/open-backend.js';
 import { FedctlError } from '../../errors.js';
 import { describeApply, formatAppliedAt, hasHistory, listApplies, readApply, type ApplySummary } from '../../history/apply-history.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
@@ -12,7 +12,8 @@ import type { OutputFlags } from '../output-options.js';
 
 /** Run `work` on the database's history read-only; null when the database has no history table. */
 async function withHistory<T>(flags: DatabaseFlags, io: CliIo, work: (db: Vantage6Db) => Promise<T>): Promise<{ result: T | null; display: string }> {
-  const { target } = resolveDatabase(flags, io.env, io.cwd);
+  // Through the API fedctl keeps no history: it is a table of the database's.
+  const { target } = requireDatabase(chooseBackend(flags, io.env, io.cwd), 'fedctl history');
   if (databaseIsAbsent(target)) throw new FedctlError('DATABASE_MISSING', `${target.display} does not exist`, 'point --database at the server\'s database');
   const adapter = await openDatabase(target, { readonly: true, lockTimeoutMs: flags.lockTimeout * 1000 });
   try {

@@ -2,7 +2,7 @@ import { referenceCatalog } from '../../catalog/reference-catalog.js';
 import type { ReferenceRelease } from '../../catalog/vantage6-versions.js';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { initDatabase } from '../../db/init-database.js';
-import { resolveDatabase } from '../../db/resolve-database.js';
+import { chooseBackend, requireDatabase } from '../../backends/open-backend.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -10,7 +10,7 @@ import type { OutputFlags } from '../output-options.js';
 
 /** `fedctl init`: what a vantage6 server of a release does to an empty database at its first start. */
 export async function initCommand(flags: DatabaseFlags & OutputFlags & { vantage6Version: ReferenceRelease }, io: CliIo): Promise<number> {
-  const { target } = resolveDatabase(flags, io.env, io.cwd);
+  const { target } = requireDatabase(chooseBackend(flags, io.env, io.cwd), 'fedctl init');
   const release = flags.vantage6Version;
   const created = databaseIsAbsent(target);
   const adapter = await openDatabase(target, { readonly: false, lockTimeoutMs: flags.lockTimeout * 1000 });

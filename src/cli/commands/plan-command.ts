@@ -1,72 +1,77 @@
 import { writeFile } from 'node:fs/promises';
-import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
-import type { DatabaseTarget } from '../../db/database-url.js';
-import { resolveDatabase } from '../../db/resolve-database.js';
+import type { Backend } from '../../backends/backend.js';
+import { chooseBackend, openBackend, withConfigChoice } from '../../backends/open-backend.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { planHistory } from '../../history/apply-history.js';
-import { fingerprintAdministration, fingerprintConfig, fingerprintState } from '../../plan/fingerprint.js';
+import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
+import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
 import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
-import { absentLiveState, loadLiveState, type LoadedLiveState } from '../../state/load-live-state.js';
+import type { LoadedLiveState } from '../../state/load-live-state.js';
 import { liveProfile, type LiveState } from '../../state/live-state.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
 import { checkConfig } from '../load-desired.js';
 import { loadConfig } from '../../config/load-config.js';
+import { configuredApi, configuresPruning } from '../../config/validate-config.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
+import { secretsStoreFor, withRecipients, withUnrecordedKeys } from '../secrets-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
   /** `-o FILE`: save the plan for a later `fedctl apply FILE`. */
   readonly out?: string;
 }
 
-/** Read the live state, read-only: a missing SQLite file is not created (it reads as a fresh database). */
-export async function readLive(target: DatabaseTarget, lockTimeoutMs: number): Promise<LoadedLiveState> {
-  if (databaseIsAbsent(target)) return absentLiveState();
-  const adapter = await openDatabase(target, { readonly: true, lockTimeoutMs });
-  try {
-    return await loadLiveState(adapter);
-  } finally {
-    await adapter.close();
-  }
-}
-
-/** Plan against the live database, read-only. */
-export async function planAgainst(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, lockTimeoutMs: number): Promise<{ plan: Plan; live: LiveState }> {
-  return planFrom(target, desired, options, await readLive(target, lockTimeoutMs), desired.history);
-}
-
-/** The plan for a live state already read, with what the history says about it. */
-export function planFrom(target: DatabaseTarget, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
-  const plan = computePlan(desired, live, { engine: target.engine, display: target.display, initialize }, options);
-  return { plan: { ...plan, history: planHistory(lastApply, () => fingerprintAdministration(live), recording) }, live };
+/** The config, the live state, and the backend it was read through. */
+export interface LoadedAndRead {
+  readonly desired: DesiredState;
+  readonly state: LoadedLiveState;
+  readonly backend: Backend;
 }
 
 /**
- * Load the config and read the database at the same time: the database
- * works on its queries while the config is parsed. The config is then
- * checked against the database's own rule catalogue and features. Config
- * errors are reported first, also when the database cannot be read.
+ * Load the config and read the live state. A database is read while the
+ * config is parsed; a server's API once the config is parsed, as the config
+ * may name it (and what it reads may depend on whether anything is pruned).
+ * The config is then checked against the server's own rule catalogue and
+ * features. Config errors are reported first, also when the server cannot
+ * be read.
  */
-export async function loadAndRead(paths: readonly string[], target: DatabaseTarget, flags: PlanFlags, io: CliIo): Promise<{ desired: DesiredState; state: LoadedLiveState }> {
-  const reading = readLive(target, flags.lockTimeout * 1000);
-  reading.catch(() => undefined);
+export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io: CliIo): Promise<LoadedAndRead> {
+  const chosen = chooseBackend(flags, io.env, io.cwd);
+  const lockTimeoutMs = flags.lockTimeout * 1000;
+  const early = chosen.kind === 'database' ? chosen.backend.read({ lockTimeoutMs, forDeletes: true }) : null;
+  early?.catch(() => undefined);
   const loaded = await loadConfig(paths);
   const quiet = flags.json ?? false;
+  const choice = withConfigChoice(chosen, configuredApi(loaded.documents));
+  let backend: Backend;
   let state: LoadedLiveState;
   try {
-    state = await reading;
+    if (choice.kind === 'database' && early !== null) {
+      backend = choice.backend;
+      state = await early;
+    } else {
+      backend = await openBackend(choice, io.env);
+      state = await backend.read({ lockTimeoutMs, forDeletes: flags.prune.length > 0 || configuresPruning(loaded.documents) });
+    }
   } catch (error) {
     checkConfig(loaded, io, { quiet });
     throw error;
   }
   const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
-  return { desired, state };
+  return { desired, state, backend };
+}
+
+/** The plan for a live state already read through a backend, with what its history says. */
+export function planFrom(backend: Backend, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
+  const plan = computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options);
+  const history = backend.capabilities.history ? planHistory(lastApply, () => fingerprintAdministration(live), recording) : NO_HISTORY_KEPT;
+  return { plan: { ...plan, history }, live };
 }
 
 /** Show a plan as the flags ask: JSON, Markdown or text. */
@@ -78,15 +83,19 @@ export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
 
 /** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */
 export async function planCommand(paths: readonly string[], flags: PlanCommandFlags, io: CliIo): Promise<number> {
-  const { target } = resolveDatabase(flags, io.env, io.cwd);
-  const { desired, state } = await loadAndRead(paths, target, flags, io);
-  const { plan, live } = planFrom(target, desired, planOptionsFrom(flags, desired), state, desired.history);
+  const { desired, state, backend } = await loadAndRead(paths, flags, io);
+  const planned = planFrom(backend, desired, planOptionsFrom(flags, desired), state, desired.history);
+  const { live } = planned;
+  // Keys a server makes can be lost to a kill before they are recorded: the secrets stage noted which.
+  const plan = backend.capabilities.nodeKeys === 'server'
+    ? await withUnrecordedKeys(planned.plan, live, await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io))
+    : planned.plan;
   showPlan(plan, flags, io);
   if (flags.out) {
     const saved: SavedPlan = {
       fedctlSavedPlan: 1,
       createdAt: new Date().toISOString(),
-      stateFingerprint: fingerprintState(live),
+      stateFingerprint: backend.fingerprint(live),
       configFingerprint: fingerprintConfig(desired),
       plan,
       secrets: desired.secrets,

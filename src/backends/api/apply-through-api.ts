@@ -1,0 +1,249 @@
+import { checkApplicable, type ApplyOptions, type ApplyResult, type ResolvePlan } from '../../apply/apply-federation.js';
+import { generatePassword } from '../../apply/prepare-secrets.js';
+import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
+import { ENTITY_KINDS, roleRefKey, type EntityKind, type RoleRef } from '../../federation.js';
+import type { Change, CreateChange, DeleteChange, Plan, UpdateChange } from '../../plan/plan.js';
+import type { MadeSecrets, NodeSecretEntry, SecretsContent, UserSecretEntry } from '../../secrets/secrets-store.js';
+import type { LiveState } from '../../state/live-state.js';
+import type { Vantage6Api } from './vantage6-api.js';
+
+type CreateOf<K extends EntityKind> = Extract<CreateChange, { kind: K }>;
+type UpdateOf<K extends EntityKind> = Extract<UpdateChange, { kind: K }>;
+
+/** The REST resource of each kind. */
+const RESOURCE: Readonly<Record<EntityKind, string>> = {
+  organization: 'organization', collaboration: 'collaboration', node: 'node', study: 'study', role: 'role', user: 'user',
+};
+
+/** Fields as the API takes them: what the config leaves out is not sent on create, and sent empty to clear it on update. */
+function present(fields: Readonly<Record<string, string | null>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).flatMap(([key, value]) => (value === null ? [] : [[key, value]])));
+}
+
+function changedScalars(change: UpdateChange): Map<string, string | boolean | null> {
+  return new Map(change.fields.flatMap((field) => ('after' in field ? [[field.field, field.after] as const] : [])));
+}
+
+const added = (change: UpdateChange, field: string): readonly string[] =>
+  change.fields.flatMap((f) => ('added' in f && f.field === field ? f.added : []));
+const removed = (change: UpdateChange, field: string): readonly string[] =>
+  change.fields.flatMap((f) => ('removed' in f && f.field === field ? f.removed : []));
+const setChanged = (change: UpdateChange, field: string): boolean => change.fields.some((f) => 'added' in f && f.field === field);
+
+/**
+ * Make the server match a plan through its 4.x REST API: no transaction, so
+ * calls in dependency order (creates and updates by kind, then deletes the
+ * other way round), each one a plan made afresh would repeat; the first
+ * failure stops the apply and says what was done and what was not. A key the
+ * server makes is recorded before the next call; a generated password before
+ * the call that sets it.
+ */
+export async function applyThroughApi(api: Vantage6Api, reviewed: Plan, resolve: ResolvePlan, live: LiveState, options: ApplyOptions): Promise<ApplyResult> {
+  checkApplicable(reviewed, options.allowDestroy);
+  await options.secrets.check();
+  const plan = resolve(live);
+  if (plan !== reviewed) checkApplicable(plan, options.allowDestroy);
+  const missing = plan.changes.flatMap((change) => (change.action === 'create' && change.kind === 'user' && change.after.password?.from === 'env'
+    && !options.env[change.after.password.variable] ? [`${change.after.password.variable} (password of ${change.after.username})`] : []));
+  if (missing.length > 0) {
+    throw new FedctlError('APPLY_FAILED', `environment variables not set: ${missing.join(', ')}`,
+      'set them to the initial passwords of the users being created; nothing was changed');
+  }
+  // A note of a key whose node does not exist belongs to a call that failed or never came: nothing to record.
+  const existing = new Set(live.nodes.map((node) => node.name));
+  await options.secrets.pending.remove((await options.secrets.pending.list()).map((key) => key.name).filter((name) => !existing.has(name)));
+  const writer = new ApiWriter(api, live, plan, options);
+  const order = [
+    ...ENTITY_KINDS.flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action !== 'delete')),
+    ...[...ENTITY_KINDS].reverse().flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action === 'delete')),
+  ];
+  let done = 0;
+  for (const change of order) {
+    try {
+      options.signal?.throwIfAborted();
+      await writer.make(change);
+    } catch (error) {
+      const what = `${change.action} ${change.kind} ${JSON.stringify(change.address)}`;
+      const made = done === 0 ? 'nothing was changed' : `${done} of ${order.length} changes were made before it, the other ${order.length - done} were not`;
+      const cause = isFedctlError(error) && error.code === 'INTERRUPTED' ? 'interrupted' : messageOf(error);
+      throw new FedctlError(isFedctlError(error) && error.code === 'INTERRUPTED' ? 'INTERRUPTED' : 'APPLY_STOPPED',
+        `apply stopped at ${what}: ${cause}; ${made}`, 'every key the server made is recorded; run fedctl plan to see what is left', { cause: error });
+    }
+    done++;
+  }
+  return { plan, initialized: false, secrets: writer.made(), recordId: null };
+}
+
+/** Ids by identity, from the live state and from what the calls create. */
+class ApiWriter {
+  private readonly organization: Map<string, number>;
+  private readonly collaboration: Map<string, number>;
+  private readonly role: Map<string, number>;
+  private readonly rule: Map<string, number>;
+  private readonly encrypted: Map<string, boolean>;
+  private readonly nodes: Record<string, NodeSecretEntry> = {};
+  private readonly users: Record<string, UserSecretEntry> = {};
+
+  constructor(private readonly api: Vantage6Api, live: LiveState, plan: Plan, private readonly options: ApplyOptions) {
+    this.organization = new Map(live.organizations.map((o) => [o.name, o.id]));
+    this.collaboration = new Map(live.collaborations.map((c) => [c.name, c.id]));
+    this.rule = new Map(live.rules.map((r) => [r.key, r.id]));
+    // Custom roles first, so that a built-in role wins when both have the same identity.
+    this.role = new Map([...live.roles].sort((a, b) => Number(a.isDefault) - Number(b.isDefault) || b.id - a.id).map((r) => [roleRefKey(r), r.id]));
+    this.encrypted = new Map(live.collaborations.map((c) => [c.name, c.encrypted]));
+    for (const change of plan.changes) {
+      if (change.kind === 'collaboration' && change.action !== 'delete') this.encrypted.set(change.after.name, change.after.encrypted);
+    }
+  }
+
+  /** What the apply recorded, for the summary. */
+  made(): MadeSecrets | null {
+    return Object.keys(this.nodes).length + Object.keys(this.users).length === 0 ? null : this.secrets({ nodes: this.nodes, users: this.users });
+  }
+
+  async make(change: Change): Promise<void> {
+    if (change.action === 'delete') return this.remove(change);
+    switch (change.kind) {
+      case 'organization': return change.action === 'create' ? this.createOrganization(change) : this.updateOrganization(change);
+      case 'collaboration': return change.action === 'create' ? this.createCollaboration(change) : this.updateCollaboration(change);
+      case 'node': return change.action === 'create' ? this.createNode(change) : this.updateNode(change);
+      case 'study': return change.action === 'create' ? this.createStudy(change) : this.updateStudy(change);
+      case 'role': return change.action === 'create' ? this.createRole(change) : this.updateRole(change);
+      case 'user': return change.action === 'create' ? this.createUser(change) : this.updateUser(change);
+      default: return unreachable(change);
+    }
+  }
+
+  private id(map: Map<string, number>, key: string, what: string): number {
+    const found = map.get(key);
+    if (found === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no id for ${what}`);
+    return found;
+  }
+
+  private orgId = (name: string): number => this.id(this.organization, name, `organization ${name}`);
+  private ruleIds = (keys: readonly string[]): number[] => keys.map((key) => this.id(this.rule, key, `rule ${key}`));
+  private roleIds = (refs: readonly RoleRef[]): number[] => refs.map((ref) => this.id(this.role, roleRefKey(ref), `role ${ref.name}`));
+
+  private secrets(content: SecretsContent): MadeSecrets {
+    return { content, collaborationEncrypted: Object.fromEntries(this.encrypted), database: this.api.url };
+  }
+
+  private async createOrganization({ after }: CreateOf<'organization'>): Promise<void> {
+    const { name, domain, address1, address2, zipcode, country } = after;
+    const created = await this.api.write<{ id: number }>('POST', 'organization', { name, ...present({ domain, address1, address2, zipcode, country }) });
+    this.organization.set(name, created.id);
+  }
+
+  private async updateOrganization(change: UpdateOf<'organization'>): Promise<void> {
+    const fields = Object.fromEntries([...changedScalars(change)].map(([field, value]) => [field, value ?? '']));
+    await this.api.write('PATCH', `organization/${change.id}`, fields);
+    this.organization.set(change.after.name, change.id);
+  }
+
+  private async createCollaboration({ after }: CreateOf<'collaboration'>): Promise<void> {
+    const created = await this.api.write<{ id: number }>('POST', 'collaboration', {
+      name: after.name, encrypted: after.encrypted, organization_ids: after.members.map(this.orgId),
+    });
+    this.collaboration.set(after.name, created.id);
+  }
+
+  private async updateCollaboration(change: UpdateOf<'collaboration'>): Promise<void> {
+    const scalars = Object.fromEntries(changedScalars(change));
+    if (Object.keys(scalars).length > 0) await this.api.write('PATCH', `collaboration/${change.id}`, scalars);
+    this.collaboration.set(change.after.name, change.id);
+    for (const org of added(change, 'members')) await this.api.write('POST', `collaboration/${change.id}/organization`, { id: this.orgId(org) });
+    for (const org of removed(change, 'members')) await this.api.write('DELETE', `collaboration/${change.id}/organization`, { id: this.orgId(org) });
+  }
+
+  /** Noted before the call, recorded after it: the server makes the key and gives it once. */
+  private async withNewKey(node: { name: string; organization: string; collaboration: string }, call: () => Promise<{ api_key?: unknown }>): Promise<void> {
+    await this.options.secrets.pending.add([{ ...node, since: new Date().toISOString() }]);
+    const answer = await call();
+    if (typeof answer.api_key !== 'string') throw new FedctlError('APPLY_FAILED', `${this.api.url} gave no key for node ${node.name}`);
+    const entry: NodeSecretEntry = { organization: node.organization, collaboration: node.collaboration, api_key: answer.api_key, created_at: new Date().toISOString() };
+    await this.options.secrets.save(this.secrets({ nodes: { [node.name]: entry }, users: {} }));
+    this.nodes[node.name] = entry;
+  }
+
+  private async createNode({ after }: CreateOf<'node'>): Promise<void> {
+    await this.withNewKey(after, () => this.api.write('POST', 'node', {
+      name: after.name, organization_id: this.orgId(after.organization),
+      collaboration_id: this.id(this.collaboration, after.collaboration, `collaboration ${after.collaboration}`),
+    }));
+  }
+
+  private async updateNode(change: UpdateOf<'node'>): Promise<void> {
+    const name = changedScalars(change).get('name');
+    if (typeof name === 'string') await this.api.write('PATCH', `node/${change.id}`, { name });
+    if (change.fields.some((field) => 'secret' in field)) {
+      await this.withNewKey(change.after, () => this.api.write('POST', 'recover/node', { id: change.id }));
+    }
+  }
+
+  private async createStudy({ after }: CreateOf<'study'>): Promise<void> {
+    await this.api.write('POST', 'study', {
+      name: after.name, collaboration_id: this.id(this.collaboration, after.collaboration, `collaboration ${after.collaboration}`),
+      organization_ids: after.organizations.map(this.orgId),
+    });
+  }
+
+  private async updateStudy(change: UpdateOf<'study'>): Promise<void> {
+    const name = changedScalars(change).get('name');
+    await this.api.write('PATCH', `study/${change.id}`, {
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(setChanged(change, 'organizations') ? { organization_ids: change.after.organizations.map(this.orgId) } : {}),
+    });
+  }
+
+  private async createRole({ after }: CreateOf<'role'>): Promise<void> {
+    const created = await this.api.write<{ id: number }>('POST', 'role', {
+      name: after.name, rules: this.ruleIds(after.rules), ...present({ description: after.description }),
+      ...(after.organization === null ? {} : { organization_id: this.orgId(after.organization) }),
+    });
+    this.role.set(roleRefKey(after), created.id);
+  }
+
+  /** The whole list of rules: before 4.10 the API does not save a rule removed on its own (DELETE /role/ID/rule/RULE). */
+  private async updateRole(change: UpdateOf<'role'>): Promise<void> {
+    const scalars = Object.fromEntries([...changedScalars(change)].map(([field, value]) => [field, value ?? '']));
+    await this.api.write('PATCH', `role/${change.id}`, { ...scalars, ...(setChanged(change, 'rules') ? { rules: this.ruleIds(change.after.rules) } : {}) });
+    this.role.set(roleRefKey(change.after), change.id);
+  }
+
+  /** A generated password is recorded before the call that sets it: if the call fails, the next apply makes another. */
+  private async createUser({ after }: CreateOf<'user'>): Promise<void> {
+    let password: string;
+    if (after.password?.from === 'env') {
+      password = this.options.env[after.password.variable] as string;
+    } else {
+      password = generatePassword();
+      const entry = { password, created_at: new Date().toISOString() };
+      await this.options.secrets.save(this.secrets({ nodes: {}, users: { [after.username]: entry } }));
+      this.users[after.username] = entry;
+    }
+    await this.api.write('POST', 'user', {
+      username: after.username, email: after.email, password,
+      // The API needs both names, empty when there are none.
+      firstname: after.firstname ?? '', lastname: after.lastname ?? '',
+      organization_id: this.orgId(after.organization as string), roles: this.roleIds(after.roles), rules: this.ruleIds(after.rules),
+    });
+  }
+
+  private async updateUser(change: UpdateOf<'user'>): Promise<void> {
+    const scalars = Object.fromEntries([...changedScalars(change)].map(([field, value]) => [field, value ?? '']));
+    await this.api.write('PATCH', `user/${change.id}`, {
+      ...scalars,
+      ...(setChanged(change, 'roles') ? { roles: this.roleIds(change.after.roles) } : {}),
+      ...(setChanged(change, 'rules') ? { rules: this.ruleIds(change.after.rules) } : {}),
+    });
+  }
+
+  private async remove(change: DeleteChange): Promise<void> {
+    await this.api.write('DELETE', `${RESOURCE[change.kind]}/${change.id}`);
+    if (change.kind === 'node') await this.options.secrets.pending.remove([change.address]);
+  }
+}
+
+function unreachable(value: never): never {
+  throw new FedctlError('APPLY_FAILED', `internal error: unhandled change ${JSON.stringify(value)}`);
+}

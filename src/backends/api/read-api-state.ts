@@ -1,0 +1,221 @@
+import { knownRuleKeys } from '../../catalog/reference-catalog.js';
+import { DEFAULT_ROLE_NAMES, OPERATION_SPELLINGS, SCOPE_SPELLINGS, ruleKey, type RuleKey } from '../../catalog/rule-catalog.js';
+import { featuresOfRelease, type Minor } from '../../catalog/vantage6-versions.js';
+import { readForm } from '../../db/vantage6-tables.js';
+import { FedctlError } from '../../errors.js';
+import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
+import type { ChangeLimit, LiveRole, LiveState } from '../../state/live-state.js';
+import type { Vantage6Api } from './vantage6-api.js';
+
+/** A reference as the 4.x API gives one: `{ id, link, methods }`, or null. */
+interface Ref { readonly id: number }
+
+interface ApiOrganization {
+  readonly id: number; readonly name: string | null;
+  readonly domain: string | null; readonly address1: string | null; readonly address2: string | null; readonly zipcode: string | null; readonly country: string | null;
+}
+interface ApiCollaboration { readonly id: number; readonly name: string | null; readonly encrypted: boolean | null; readonly organizations?: unknown }
+interface ApiNode { readonly id: number; readonly name: string | null; readonly organization: Ref | null; readonly collaboration: Ref | null }
+interface ApiStudy { readonly id: number; readonly name: string | null; readonly collaboration: Ref | null; readonly organizations?: unknown }
+interface ApiRole { readonly id: number; readonly name: string | null; readonly description: string | null; readonly organization: Ref | null; readonly is_default_role?: boolean | null }
+interface ApiUser {
+  readonly id: number; readonly username: string | null; readonly organization: Ref | null;
+  readonly firstname: string | null; readonly lastname: string | null; readonly email: string | null;
+}
+interface ApiRule { readonly id: number; readonly name: string; readonly scope: string; readonly operation: string }
+interface ApiTask { readonly collaboration: Ref | null; readonly init_org: Ref | null; readonly init_user: Ref | null; readonly study?: Ref | null }
+interface ApiRun { readonly organization: Ref | null; readonly task: Ref | null }
+
+/** A rule as the API writes it (names, or the short values of some releases) as fedctl's key; null for a rule fedctl cannot read. */
+export function apiRuleKey(rule: Pick<ApiRule, 'name' | 'scope' | 'operation'>): RuleKey | null {
+  const scope = SCOPE_SPELLINGS[String(rule.scope).toLowerCase()];
+  const operation = OPERATION_SPELLINGS[String(rule.operation).toLowerCase()];
+  return scope && operation ? ruleKey({ resource: rule.name, scope, operation }) : null;
+}
+
+/** Rules an account needs to see everything fedctl manages; without them a plan would take what it cannot see for missing. */
+const VIEW_ALL: readonly RuleKey[] = ['organization', 'collaboration', 'node', 'role', 'user'].map((resource) => `${resource}:GLOBAL:VIEW`);
+const VIEW_RUNTIME: readonly RuleKey[] = ['task:GLOBAL:VIEW', 'run:GLOBAL:VIEW'];
+
+/**
+ * What the 4.x API cannot do that a plan may ask, in the plan's terms (the
+ * account's own roles and rules, and grants beyond its rules, are checked
+ * with the account's rules).
+ */
+export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
+  return [
+    { kind: 'user', change: 'create', lacking: 'email', reason: 'the API creates a user only with an e-mail address: add email:' },
+    { kind: 'user', change: 'create', lacking: 'password', reason: 'the API creates a user only with a password: add password: generate (or ${VAR})' },
+    { kind: 'user', change: { field: 'password' }, reason: 'the API cannot set another user\'s password (only the user, or the e-mail recovery, can)' },
+    { kind: 'user', change: { field: 'organization' }, reason: 'the API cannot move a user to another organization' },
+    { kind: 'user', change: { field: 'roles' }, address: account, reason: 'an account cannot change its own roles through the API' },
+    { kind: 'user', change: { field: 'rules' }, address: account, reason: 'an account cannot change its own rules through the API' },
+    { kind: 'user', change: 'delete', address: account, reason: 'fedctl does not delete the account it acts as' },
+    { kind: 'study', change: { field: 'collaboration' }, reason: 'the API cannot move a study to another collaboration' },
+    { kind: 'role', change: 'create', lacking: 'organization',
+      reason: 'the API gives every role it creates an organization (the account\'s, when none is given): a role without organization can only be made in the database' },
+    { kind: 'user', change: 'create', foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
+    { kind: 'user', change: { field: 'roles' }, foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
+    ...(minor < 7 ? [{ kind: 'organization' as const, change: 'delete' as const, reason: 'vantage6 before 4.7 cannot delete an organization through its API' }] : []),
+  ];
+}
+
+/** The ids of the organizations an API item lists inline (`?include=organizations`). */
+function inlineIds(value: unknown): number[] {
+  return Array.isArray(value) ? value.flatMap((item) => (typeof item === 'object' && item !== null && typeof (item as Ref).id === 'number' ? [(item as Ref).id] : [])) : [];
+}
+
+const id = (ref: Ref | null | undefined): number | null => ref?.id ?? null;
+
+/** Group (owner, target) pairs as a set per owner. */
+function groupPairs(pairs: Iterable<readonly [number, number]>): Map<number, Set<number>> {
+  const groups = new Map<number, Set<number>>();
+  for (const [owner, target] of pairs) groups.set(owner, (groups.get(owner) ?? new Set()).add(target));
+  return groups;
+}
+
+/**
+ * Read the whole administrative state through a 4.x server's list
+ * endpoints: one listing of each kind, page by page, and the links between
+ * them from their bounded side (per rule of the catalogue, per role, and per
+ * collaboration and study where the release cannot list members inline), in
+ * parallel. What tasks and runs refer to is read only for deletes.
+ */
+export async function readApiState(api: Vantage6Api, minor: Minor, options: { readonly forDeletes: boolean }): Promise<LiveState> {
+  const features = featuresOfRelease(minor);
+  const inline = minor >= 3;
+  const include: Record<string, string> = inline ? { include: 'organizations' } : {};
+  const [rules, organizations, collaborations, nodes, studies, roles, users, accountRules] = await Promise.all([
+    api.list<ApiRule>('rule'),
+    api.list<ApiOrganization>('organization'),
+    api.list<ApiCollaboration>('collaboration', include),
+    api.list<ApiNode>('node'),
+    features.studies ? api.list<ApiStudy>('study', include) : Promise.resolve([]),
+    api.list<ApiRole>('role'),
+    api.list<ApiUser>('user'),
+    api.list<ApiRule>('rule', { user_id: api.account.id }),
+  ]);
+
+  const held = sortedUnique(accountRules.flatMap((rule) => apiRuleKey(rule) ?? []));
+  const lacking = [...VIEW_ALL, ...(features.studies ? ['study:GLOBAL:VIEW'] : []), ...(options.forDeletes ? VIEW_RUNTIME : [])]
+    .filter((key) => !held.includes(key));
+  if (lacking.length > 0) {
+    throw new FedctlError('SERVER_ACCOUNT', `the account ${api.account.username} cannot see everything fedctl manages on ${api.url}: it lacks ${lacking.join(', ')}`,
+      'give it the Root role, or a role with these rules: a plan of what it cannot see would take it for missing');
+  }
+
+  const ruleKeyById = new Map(rules.flatMap((rule) => {
+    const key = apiRuleKey(rule);
+    return key === null ? [] : [[rule.id, key] as const];
+  }));
+  // The links, from their bounded side: the catalogue's rules, the roles, and the collaborations and studies when not inline.
+  const byRole = roles.length <= rules.length;
+  const [roleRuleLists, userRoleLists, userRuleLists, memberLists, studyMemberLists, runtime] = await Promise.all([
+    byRole
+      ? Promise.all(roles.map(async (role) => (await api.list<ApiRule>('rule', { role_id: role.id })).map((rule) => [role.id, rule.id] as const)))
+      : Promise.all(rules.map(async (rule) => (await api.list<ApiRole>('role', { rule_id: rule.id })).map((role) => [role.id, rule.id] as const))),
+    Promise.all(roles.map(async (role) => (await api.list<ApiUser>('user', { role_id: role.id })).map((user) => [user.id, role.id] as const))),
+    Promise.all(rules.map(async (rule) => (await api.list<ApiUser>('user', { rule_id: rule.id })).map((user) => [user.id, rule.id] as const))),
+    inline
+      ? collaborations.map((c) => inlineIds(c.organizations).map((org) => [c.id, org] as const))
+      : Promise.all(collaborations.map(async (c) => (await api.list<ApiOrganization>('organization', { collaboration_id: c.id })).map((o) => [c.id, o.id] as const))),
+    inline
+      ? studies.map((st) => inlineIds(st.organizations).map((org) => [st.id, org] as const))
+      : Promise.all(studies.map(async (st) => (await api.list<ApiOrganization>('organization', { study_id: st.id })).map((o) => [st.id, o.id] as const))),
+    options.forDeletes ? readRuntime(api, nodes, features.algorithmStores) : Promise.resolve([]),
+  ]);
+  const roleRules = groupPairs(roleRuleLists.flat());
+  const userRoles = groupPairs(userRoleLists.flat());
+  const userRules = groupPairs(userRuleLists.flat());
+  const members = groupPairs(memberLists.flat());
+  const studyMembers = groupPairs(studyMemberLists.flat());
+
+  const orgName = new Map(organizations.flatMap((o) => (o.name === null ? [] : [[o.id, o.name] as const])));
+  const collabName = new Map(collaborations.flatMap((c) => (c.name === null ? [] : [[c.id, c.name] as const])));
+  const nameOf = (map: ReadonlyMap<number, string>, ref: number | null): string | null => (ref === null ? null : map.get(ref) ?? null);
+  const namesOf = (map: ReadonlyMap<number, string>, ids: Iterable<number> | undefined): string[] =>
+    sortedUnique([...(ids ?? [])].flatMap((ref) => map.get(ref) ?? []));
+
+  const liveRoles: LiveRole[] = roles.flatMap((role) => (role.name === null ? [] : [{
+    id: role.id,
+    name: role.name,
+    organization: nameOf(orgName, id(role.organization)),
+    description: readForm(role.description),
+    rules: namesOf(ruleKeyById, roleRules.get(role.id)),
+    // As in the database: before 4.3 (no flag) the built-in roles are those of their names without organization.
+    isDefault: role.is_default_role === null || role.is_default_role === undefined
+      ? role.organization === null && DEFAULT_ROLE_NAMES.has(role.name)
+      : role.is_default_role,
+  }]));
+  const roleRef = new Map<number, RoleRef>(liveRoles.map((role) => [role.id, { name: role.name, organization: role.organization }]));
+  const known = knownRuleKeys();
+
+  return {
+    server: {
+      versions: { from: minor, to: minor },
+      release: api.version,
+      features,
+      unknown: { tables: [], columns: [], rules: [...ruleKeyById.values()].filter((key) => !known.has(key)).sort(compareStrings) },
+      limits: apiLimits(minor, api.account.username),
+      grantable: held,
+    },
+    rules: [...ruleKeyById].map(([ruleId, key]) => ({ id: ruleId, key })),
+    organizations: organizations.flatMap((o) => (o.name === null ? [] : [{
+      id: o.id, name: o.name,
+      domain: readForm(o.domain), address1: readForm(o.address1), address2: readForm(o.address2), zipcode: readForm(o.zipcode), country: readForm(o.country),
+    }])),
+    collaborations: collaborations.flatMap((c) => (c.name === null ? [] : [{
+      id: c.id, name: c.name, encrypted: c.encrypted ?? true, members: namesOf(orgName, members.get(c.id)),
+    }])),
+    nodes: nodes.flatMap((n) => (n.name === null ? [] : [{
+      id: n.id, name: n.name, organization: nameOf(orgName, id(n.organization)), collaboration: nameOf(collabName, id(n.collaboration)),
+    }])),
+    studies: studies.flatMap((st) => {
+      const collaboration = nameOf(collabName, id(st.collaboration));
+      return st.name === null || collaboration === null ? [] : [{ id: st.id, name: st.name, collaboration, organizations: namesOf(orgName, studyMembers.get(st.id)) }];
+    }),
+    roles: liveRoles,
+    users: users.flatMap((u) => (u.username === null ? [] : [{
+      id: u.id,
+      username: u.username,
+      organization: nameOf(orgName, id(u.organization)),
+      firstname: readForm(u.firstname),
+      lastname: readForm(u.lastname),
+      email: u.email,
+      roles: sortRoleRefs([...(userRoles.get(u.id) ?? [])].flatMap((roleId) => roleRef.get(roleId) ?? [])),
+      rules: namesOf(ruleKeyById, userRules.get(u.id)),
+    }])),
+    inUse: runtime,
+  };
+}
+
+/** What tasks, runs and algorithm stores refer to, as `readState` finds it in the database. */
+async function readRuntime(api: Vantage6Api, nodes: readonly ApiNode[], algorithmStores: boolean): Promise<{ kind: EntityKind; id: number }[]> {
+  const [tasks, runs, stores] = await Promise.all([
+    api.list<ApiTask & { id: number }>('task'),
+    api.list<ApiRun>('run'),
+    algorithmStores ? api.list<{ id: number; collaborations?: unknown }>('algorithmstore') : Promise.resolve([]),
+  ]);
+  const inUse = new Map<string, { kind: EntityKind; id: number }>();
+  const add = (kind: EntityKind, ref: number | null): void => {
+    if (ref !== null) inUse.set(`${kind}:${ref}`, { kind, id: ref });
+  };
+  const taskCollab = new Map(tasks.map((task) => [task.id, id(task.collaboration)]));
+  for (const task of tasks) {
+    add('collaboration', id(task.collaboration));
+    add('study', id(task.study));
+    add('organization', id(task.init_org));
+    add('user', id(task.init_user));
+  }
+  const ranIn = new Set<string>();
+  for (const run of runs) {
+    add('organization', id(run.organization));
+    ranIn.add(`${id(run.organization)}:${taskCollab.get(id(run.task) ?? -1) ?? null}`);
+  }
+  for (const node of nodes) if (ranIn.has(`${id(node.organization)}:${id(node.collaboration)}`)) add('node', node.id);
+  // A store linked to one collaboration lists it as a link; one for all collaborations has none.
+  const linked = await Promise.all(stores.filter((store) => typeof store.collaborations === 'string')
+    .map((store) => api.list<{ id: number }>('collaboration', { algorithm_store_id: store.id })));
+  for (const list of linked) for (const collab of list) add('collaboration', collab.id);
+  return [...inUse.values()].sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id);
+}

@@ -1,0 +1,149 @@
+import got, { HTTPError, RequestError, type Got } from 'got';
+import pLimit from 'p-limit';
+import { FedctlError, messageOf } from '../../errors.js';
+
+/** Items per page: the 4.x API has no maximum, so requests grow with pages of this size, never with entities. */
+const PER_PAGE = 1000;
+
+/** Requests in flight at once: the server's workers answer them side by side. */
+const PARALLEL_REQUESTS = 6;
+
+/** The account fedctl acts as, from the environment: never printed, never in a plan. */
+export interface ApiCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The account's credentials from FEDCTL_API_USERNAME and FEDCTL_API_PASSWORD, or an error saying what to set. */
+export function credentialsFrom(env: NodeJS.ProcessEnv): ApiCredentials {
+  const username = env.FEDCTL_API_USERNAME;
+  const password = env.FEDCTL_API_PASSWORD;
+  if (!username || !password) {
+    throw new FedctlError('SERVER_LOGIN', 'no account to reach the server\'s API with: FEDCTL_API_USERNAME and FEDCTL_API_PASSWORD are not both set',
+      'set them to an administrator\'s username and password (in CI, as secrets); they are never printed');
+  }
+  return { username, password };
+}
+
+/** `https://v6.example.org` → `https://v6.example.org/api`; a URL with a path is the API's own. */
+export function apiBaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new FedctlError('SERVER_UNREACHABLE', `not a server URL: ${url}`, 'give the API\'s URL, e.g. https://v6.example.org/api');
+  }
+  if (!/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password || parsed.search) {
+    throw new FedctlError('SERVER_UNREACHABLE', `not a server URL: ${parsed.protocol}//${parsed.host}${parsed.pathname}`,
+      'give the API\'s URL, e.g. https://v6.example.org/api; the account comes from FEDCTL_API_USERNAME and FEDCTL_API_PASSWORD');
+  }
+  const path = parsed.pathname.replace(/\/+$/, '');
+  return `${parsed.origin}${path === '' ? '/api' : path}`;
+}
+
+/** What the server said when it refused a request: its `msg`, else the status. */
+function refusal(error: unknown): string {
+  if (error instanceof HTTPError) {
+    const body = error.response.body as { msg?: unknown; errors?: unknown } | string | undefined;
+    const message = typeof body === 'object' && body !== null && typeof body.msg === 'string' ? body.msg : `HTTP ${error.response.statusCode}`;
+    const details = typeof body === 'object' && body !== null && body.errors !== undefined ? ` ${JSON.stringify(body.errors)}` : '';
+    return `${message}${details}`;
+  }
+  return messageOf(error).split('\n')[0] ?? 'unknown error';
+}
+
+/**
+ * A logged-in session with a vantage6 4.x server's REST API. Reads come page
+ * by page, side by side; a GET is retried on a dropped connection or a busy
+ * server, a write never (the next plan shows whether it happened).
+ */
+export class Vantage6Api {
+  private readonly limit = pLimit(PARALLEL_REQUESTS);
+
+  private constructor(
+    private readonly http: Got,
+    /** The API's URL, as plans and messages name the server. */
+    readonly url: string,
+    /** The server's release, as `/version` gives it (`4.14.0`). */
+    readonly version: string,
+    /** The account fedctl acts as. */
+    readonly account: { readonly id: number; readonly username: string },
+  ) {}
+
+  /** Ask the server its version, then log in as the account. */
+  static async connect(url: string, credentials: ApiCredentials): Promise<Vantage6Api> {
+    const base = apiBaseUrl(url);
+    const anonymous = got.extend({ prefixUrl: base, responseType: 'json', timeout: { request: 60_000 }, retry: { limit: 2 } });
+    let version: string;
+    try {
+      version = String((await anonymous.get('version').json<{ version?: unknown }>()).version);
+    } catch (error) {
+      throw new FedctlError('SERVER_UNREACHABLE', `cannot reach a vantage6 server at ${base}: ${refusal(error)}`,
+        'check the URL (the API\'s, e.g. https://v6.example.org/api) and that the server runs');
+    }
+    let login: { access_token?: string; user_url?: string };
+    try {
+      login = await anonymous.post('token/user', { json: credentials, retry: { limit: 0 } }).json();
+    } catch (error) {
+      const said = refusal(error);
+      if (/mfa|two.?factor|2fa|authenticat(or|ion) code/i.test(said)) {
+        throw new FedctlError('SERVER_LOGIN', `the account ${credentials.username} uses two-factor authentication, which a run without a person cannot answer`,
+          'give fedctl an account of its own without a second factor (with the roles it needs), and keep its password in your CI\'s secrets');
+      }
+      throw new FedctlError('SERVER_LOGIN', `the server at ${base} refused the login of ${credentials.username}: ${said}`,
+        'check FEDCTL_API_USERNAME and FEDCTL_API_PASSWORD');
+    }
+    if (typeof login.access_token !== 'string') {
+      throw new FedctlError('SERVER_LOGIN', `the server at ${base} gave no token for ${credentials.username}`, 'is this a vantage6 4.x server?');
+    }
+    const id = Number(login.user_url?.split('/').pop());
+    const http = anonymous.extend({ headers: { authorization: `Bearer ${login.access_token}` } });
+    return new Vantage6Api(http, base, version, { id, username: credentials.username });
+  }
+
+  /**
+   * Every item of a list endpoint, page by page, by id: without an order the
+   * database may return rows in any order, and pages may skip or repeat some.
+   */
+  async list<T>(path: string, filter: Readonly<Record<string, string | number>> = {}): Promise<T[]> {
+    const searchParams = { ...filter, sort: 'id' };
+    return this.limit(() => this.call(`GET ${path}`, () => this.http.paginate.all<T, { data: T[] }>(path, {
+      searchParams: { ...searchParams, per_page: PER_PAGE, page: 1 },
+      pagination: {
+        transform: (response) => response.body.data,
+        paginate: ({ response, currentItems }) => {
+          if (currentItems.length < PER_PAGE) return false;
+          const page = Number(new URL(response.url).searchParams.get('page') ?? '1');
+          return { searchParams: { ...searchParams, per_page: PER_PAGE, page: page + 1 } };
+        },
+      },
+    })));
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return this.limit(() => this.call(`GET ${path}`, () => this.http.get(path).json<T>()));
+  }
+
+  /** One write; a refusal is an error carrying the server's message. */
+  async write<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, json?: unknown): Promise<T> {
+    return this.call(`${method} ${path}`, () => this.http(path, { method, ...(json === undefined ? {} : { json }), retry: { limit: 0 } }).json<T>());
+  }
+
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof HTTPError) {
+        throw new FedctlError('SERVER_REFUSED', `${this.url} refused ${what}: ${refusal(error)}`,
+          error.response.statusCode === 401 || error.response.statusCode === 403
+            ? `the account ${this.account.username} lacks the permission; give it a role with the rules fedctl needs (Root has them all)`
+            : 'the server\'s log says more', { cause: error });
+      }
+      if (error instanceof RequestError) {
+        throw new FedctlError('SERVER_UNREACHABLE', `lost ${this.url} during ${what}: ${refusal(error)}`, 'check the network and run fedctl again',
+          { cause: error });
+      }
+      throw error;
+    }
+  }
+}

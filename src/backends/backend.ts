@@ -1,0 +1,48 @@
+import type { ApplyOptions, ApplyResult, ResolvePlan } from '../apply/apply-federation.js';
+import type { Plan } from '../plan/plan.js';
+import type { LiveState } from '../state/live-state.js';
+import type { LoadedLiveState } from '../state/load-live-state.js';
+
+/** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
+export type BackendKind = 'postgres' | 'sqlite' | 'api';
+
+/**
+ * What a backend can do, declared so that the commands and stages ask
+ * instead of testing which backend they talk to (as Kysely's adapters
+ * declare `supportsTransactionalDdl`).
+ */
+export interface BackendCapabilities {
+  /** All of a plan in one transaction, or nothing; else ordered calls, each safe to repeat, stopping at the first failure. */
+  readonly transactional: boolean;
+  /** Who makes a node's key: fedctl (the database keeps its bcrypt hash), or the server (which returns it once). */
+  readonly nodeKeys: 'fedctl' | 'server';
+  /** Whether applies are recorded where a plan reads them back (the database's history table). */
+  readonly history: boolean;
+  /** Whether `fedctl init` can create the vantage6 schema there. */
+  readonly initialize: boolean;
+}
+
+export interface ReadOptions {
+  readonly lockTimeoutMs: number;
+  /** What tasks and runs refer to is needed only to guard deletes: a backend may skip reading it otherwise. */
+  readonly forDeletes: boolean;
+}
+
+/**
+ * One way to reach a vantage6 server: it reads the live state into the model
+ * the planner diffs, and carries a plan's changes out. Everything else
+ * (validation, the plan, the renderers, the secrets stage) is the same
+ * whichever backend it is.
+ */
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Where it is, safe to print: a database URL with the password masked, or the server's API URL. */
+  readonly display: string;
+  readonly capabilities: BackendCapabilities;
+  /** The live state, read-only: nothing is written, not even an empty SQLite file. */
+  read(options: ReadOptions): Promise<LoadedLiveState>;
+  /** What a saved plan records of the state it was made from, and apply compares before it changes anything. */
+  fingerprint(live: LiveState): string;
+  /** Make the server match `plan` (re-checked against the live state by `resolve`); secrets go to `options.secrets` as they are made. */
+  apply(plan: Plan, resolve: ResolvePlan, options: ApplyOptions): Promise<ApplyResult>;
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { dump, load } from 'js-yaml';
+import { FederationAccess } from '../../src/access/user-access.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { validateConfig } from '../../src/config/validate-config.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { PlaintextSecretsStore } from '../../src/secrets/secrets-file.js';
+import { copyExamples, exampleText } from '../helpers/fixtures.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import {
+  accessModel, apiRuleKey, assertNodesLogIn, assertRolesAndRules, assertUsersLogInAndSee, nodeFileKey, plaintextSecrets, serverView,
+  type ConfigFederation,
+} from './conformance.js';
+import { availableServers } from './conformance-env.js';
+import { startRealServer, type RealServer } from './real-server.js';
+import { isSession, ServerSession } from './server-api.js';
+
+const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
+
+/** The account fedctl acts as: the server's own root user, made at its first start. */
+const ACCOUNT = { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'root' };
+
+/**
+ * The example as the API can make it: every user with a generated password,
+ * and the Auditor role given an organization (the API gives every role it
+ * creates one), Charité's, whose user holds it.
+ */
+function exampleForApi(): string {
+  const config = load(exampleText()) as { users: Record<string, unknown>[]; roles: Record<string, unknown>[] };
+  for (const user of config.users) user.password = 'generate';
+  for (const role of config.roles) if (role.name === 'Auditor') role.organization = 'Charité Berlin';
+  return dump(config, { lineWidth: -1 });
+}
+
+async function federationOf(file: string): Promise<ConfigFederation> {
+  const { desired, diagnostics } = validateConfig(await loadConfig([file]), {});
+  assert.ok(desired, JSON.stringify(diagnostics));
+  return desired;
+}
+
+/** fedctl through a real 4.x server's REST API, end to end, on a server whose database it never touches. */
+export async function apiConformanceSuite(release: string, engine: TestDatabase['engine']): Promise<void> {
+  const unavailable = (await availableServers([release])).get(release) ?? false;
+  describe(`fedctl through the API of the real vantage6 ${release} server (on ${engine})`, { skip: unavailable }, () => {
+    let db: TestDatabase;
+    let server: RealServer;
+    let federation: ConfigFederation;
+    const config = (): string => path.join(db.dir, 'federation.yaml');
+    const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: db.dir, env: ACCOUNT });
+    const planJson = async (args: string[]): Promise<Plan> => {
+      const planned = await fedctl(['plan', ...args, '--json']);
+      assert.ok(planned.code === 0 || planned.code === 1, planned.stderr);
+      return JSON.parse(planned.stdout) as Plan;
+    };
+    const logInsAndVisibility = async (): Promise<void> => {
+      const view = await serverView(server.api);
+      const access = new FederationAccess(await accessModel(view, [federation]));
+      await assertRolesAndRules(view, federation, access);
+      const passwords = Object.fromEntries(Object.entries(plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).users).map(([u, e]) => [u, e.password]));
+      assert.equal(await assertUsersLogInAndSee(server.api, passwords, access), 5);
+    };
+
+    before(async () => {
+      db = await createTestDatabase(engine);
+      // A hosted server: it made its database itself, and fedctl never sees it.
+      server = await startRealServer(release, db.url, path.join(db.dir, 'server'));
+      writeFileSync(config(), exampleForApi());
+      federation = await federationOf(config());
+    });
+
+    after(async () => {
+      await server?.stop();
+      await db?.drop();
+    });
+
+    it('says before anything is done what the API cannot do, and what needs the database', async () => {
+      const plain = path.join(db.dir, 'plain.yaml');
+      writeFileSync(plain, exampleText());
+      const planned = await fedctl(['plan', plain, '--no-color']);
+      assert.equal(planned.code, 1);
+      assert.match(planned.stdout, /! create role "Auditor": the API gives every role it creates an organization/);
+      assert.match(planned.stdout, /! create user "bram\.jansen": the API creates a user only with a password/);
+      assert.match(planned.stdout, new RegExp(`The server ${server.api.replaceAll('.', '\\.')} \\(vantage6 ${release.replaceAll('.', '\\.')}\\)|to ${server.api.replaceAll('.', '\\.')} \\(vantage6 ${release.replaceAll('.', '\\.')}\\)`));
+      assert.match(planned.stdout, /an apply through the server's API is not recorded/);
+      const refused = await fedctl(['apply', plain, '--auto-approve']);
+      assert.equal(refused.code, 1);
+      assert.deepEqual((await serverView(server.api)).organizations.map((o) => o.name), ['root'], 'nothing was made');
+      for (const command of [['init'], ['history']]) {
+        const result = await fedctl(command);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /needs the server's database, and --server names its API/);
+      }
+      const wrong = await runCli(['plan', config(), '--server', server.api], { cwd: db.dir, env: { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'wrong' } });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /refused the login of root/);
+      assert.doesNotMatch(wrong.stderr + wrong.stdout, /wrong/);
+    });
+
+    it('applies the example call by call: users log in with their roles and see what their scopes allow, nodes with the keys the server made', async () => {
+      const applied = await fedctl(['apply', config(), '--auto-approve']);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout, /Apply complete: 19 added, 0 changed, 0 destroyed\./);
+      const again = await fedctl(['apply', config(), '--auto-approve', '--detailed-exitcode']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /^No changes\. The server /m);
+      await logInsAndVisibility();
+      const view = await serverView(server.api);
+      const nodes = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).nodes;
+      assert.equal(Object.keys(nodes).length, 5);
+      await assertNodesLogIn(view, nodes);
+      // A password cannot be set for an existing user through the API: said in the plan.
+      const reset = await fedctl(['plan', config(), '--reset-password', 'anna.devries', '--no-color']);
+      assert.equal(reset.code, 1);
+      assert.match(reset.stdout, /! update user "anna\.devries": the API cannot set another user's password/);
+    });
+
+    it('rotates node keys through the API into the encrypted store: the old keys are refused, the new ones log in', async () => {
+      const { encrypted, identity } = copyExamples(db.dir);
+      const old = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).nodes;
+      const applied = await fedctl(['apply', config(), encrypted, '--auto-approve', ...Object.keys(old).flatMap((n) => ['--rotate-node-key', n])]);
+      assert.equal(applied.code, 0, applied.stderr);
+      for (const [name, { api_key: key }] of Object.entries(old)) assert.ok(!isSession(await ServerSession.node(server.api, key)), `the old key of ${name} is refused`);
+      const shown = await runCli(['secrets', 'show', path.join(db.dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: db.dir });
+      const records = (JSON.parse(shown.stdout) as { nodes: Record<string, { api_key: string; organization: string; collaboration: string }> }).nodes;
+      assert.deepEqual(Object.keys(records).sort(), Object.keys(old).sort());
+      const view = await serverView(server.api);
+      await assertNodesLogIn(view, records);
+      const iknl = Object.entries(records).find(([, e]) => e.organization === 'IKNL');
+      assert.ok(iknl);
+      const key = nodeFileKey(identity('iknl-operator'), path.join(db.dir, 'fedctl-secrets', 'nodes', 'IKNL', `${iknl[0]}.yaml.age`));
+      assert.ok(isSession(await ServerSession.node(server.api, key)), 'the node file\'s key logs in');
+    });
+
+    it('plans drift made through the API as exactly those changes; export then plan shows none; apply reverts it', async () => {
+      const view = await serverView(server.api);
+      const { root } = view;
+      await root.request('PATCH', `/user/${view.userId('bram.jansen')}`, { firstname: 'Bram (changed in the UI)' });
+      const created = await root.request<{ id: number }>('POST', '/organization', { name: 'Drift Hospital' });
+      const registry = view.collaborations.find((c) => c.name === 'Rare Tumours Registry');
+      assert.ok(registry);
+      await root.request('POST', `/collaboration/${registry.id}/organization`, { id: created.id });
+      const steward = view.roles.find((r) => r.name === 'Data Steward');
+      assert.ok(steward);
+      const rules = (await root.list<{ id: number; name: string; scope: string; operation: string }>(`/rule?role_id=${steward.id}`)) ?? [];
+      await root.request('PATCH', `/role/${steward.id}`, { rules: rules.filter((r) => apiRuleKey(r) !== 'task:COLLABORATION:VIEW').map((r) => r.id) });
+
+      const plan = await planJson([config()]);
+      assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} ${c.address}`),
+        ['update collaboration Rare Tumours Registry', 'update role Data Steward (IKNL)', 'update user bram.jansen']);
+      assert.ok(plan.unmanaged.some((u) => u.kind === 'organization' && u.address === 'Drift Hospital'));
+      assert.equal(plan.history?.kept, false);
+
+      const exported = await fedctl(['export', '-o', path.join(db.dir, 'exported.yaml')]);
+      assert.equal(exported.code, 0, exported.stderr);
+      const replanned = await fedctl(['plan', path.join(db.dir, 'exported.yaml'), '--detailed-exitcode']);
+      assert.equal(replanned.code, 0, replanned.stdout + replanned.stderr);
+
+      const saved = path.join(db.dir, 'plan.json');
+      assert.equal((await fedctl(['plan', config(), '-o', saved])).code, 0);
+      // A saved plan goes where it was made for, with no --server.
+      const applied = await runCli(['apply', saved, '--auto-approve'], { cwd: db.dir, env: ACCOUNT });
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout, /Apply complete: 0 added, 3 changed, 0 destroyed/);
+      assert.equal((await fedctl(['plan', config(), '--detailed-exitcode'])).code, 0);
+      await logInsAndVisibility();
+    });
+
+    it('killed at any moment, then run again: it converges, and no node is left without its key unnamed', async () => {
+      const dir = path.join(db.dir, 'kill');
+      const file = path.join(db.dir, 'kill.yaml');
+      const hospitals = ['Kill Amsterdam', 'Kill Bergen', 'Kill Cork', 'Kill Dijon'];
+      writeFileSync(file, dump({
+        version: 1,
+        organizations: hospitals.map((name) => ({ name })),
+        users: hospitals.map((organization, i) => ({ username: `kill-user-${i}`, organization, email: `kill${i}@example.org`, roles: ['Researcher'], password: 'generate' })),
+        collaborations: ['Kill Trial A', 'Kill Trial B'].map((name, c) => ({ name, members: hospitals.slice(c, c + 3).map((organization) => ({ organization })) })),
+      }, { lineWidth: -1 }));
+      const secrets = path.join(dir, 'secrets.yaml');
+      mkdirSync(dir, { recursive: true });
+      const seen: number[] = [];
+      const unrecorded = async (): Promise<string[]> => {
+        const plan = await planJson([file, '--secrets-file', secrets]);
+        return [...(plan.unrecordedKeys ?? [])];
+      };
+      const { root } = await serverView(server.api);
+      const killNodes = async (): Promise<number> => ((await root.list<{ name: string }>('/node')) ?? []).filter((n) => n.name.includes('Kill')).length;
+      // Killed right after the server made the k-th node: between the key it returned and fedctl recording it, or just after.
+      for (const target of [1, 3, 5]) {
+        const child = spawn(process.execPath, [BIN, 'apply', file, '--auto-approve', '--server', server.api, '--secrets-file', secrets],
+          { cwd: db.dir, env: { PATH: process.env.PATH, ...ACCOUNT }, stdio: 'ignore' });
+        let running = true;
+        const exited = new Promise((resolve) => child.on('exit', () => { running = false; resolve(null); }));
+        while (running && await killNodes() < target) await sleep(20);
+        child.kill('SIGKILL');
+        await exited;
+        // Every node of this federation on the server logs in with its recorded key, or the plan names it.
+        const named = await unrecorded();
+        const view = await serverView(server.api);
+        const recorded = existsSync(secrets) ? plaintextSecrets(secrets).nodes : {};
+        seen.push(view.nodes.filter((n) => n.name.includes('Kill')).length);
+        for (const node of view.nodes.filter((n) => n.name.includes('Kill'))) {
+          const key = recorded[node.name]?.api_key;
+          const works = key !== undefined && isSession(await ServerSession.node(server.api, key));
+          assert.ok(works || named.includes(node.name), `node ${node.name}: its key is recorded or the plan names it (killed at node ${target})`);
+        }
+      }
+      assert.ok(seen.some((n) => n > 0 && n < 6), `a kill came in the middle of an apply: nodes after each kill ${JSON.stringify(seen)}`);
+      // What a kill between the server's answer and the record leaves, made certain: a note, and no key.
+      const store = new PlaintextSecretsStore(secrets);
+      const lost = Object.entries(plaintextSecrets(secrets).nodes)[0];
+      assert.ok(lost);
+      await store.pending.add([{ name: lost[0], organization: lost[1].organization, collaboration: lost[1].collaboration, since: new Date().toISOString() }]);
+      const text = readFileSync(secrets, 'utf8');
+      writeFileSync(secrets, dump({ ...(load(text) as object), nodes: Object.fromEntries(Object.entries(plaintextSecrets(secrets).nodes).filter(([n]) => n !== lost[0])) }));
+      assert.ok((await unrecorded()).includes(lost[0]));
+      const shown = await fedctl(['plan', file, '--secrets-file', secrets, '--no-color']);
+      assert.match(shown.stdout, /The server made the key of .*, but an apply stopped before recording it\. Give (it|each) a new key with: fedctl apply CONFIG --rotate-node-key/);
+      assert.ok(shown.stdout.includes(`--rotate-node-key "${lost[0]}"`));
+      const named = await unrecorded();
+      const rerun = await fedctl(['apply', file, '--auto-approve', '--secrets-file', secrets, ...named.flatMap((n) => ['--rotate-node-key', n])]);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(await unrecorded(), []);
+      assert.equal((await fedctl(['plan', file, '--detailed-exitcode', '--secrets-file', secrets])).code, 0);
+      const view = await serverView(server.api);
+      const nodes = plaintextSecrets(secrets).nodes;
+      assert.equal(Object.keys(nodes).length, 6);
+      await assertNodesLogIn(view, nodes);
+    });
+  });
+}
