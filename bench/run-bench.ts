@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     'bcrypt-cost': { type: 'string' },
     seed: { type: 'string', default: '42' },
     json: { type: 'boolean', default: false },
+    api: { type: 'string', default: 'S,M' },
   },
 });
 
@@ -80,18 +81,18 @@ interface Figures {
 const RUNS = 5;
 
 /** The median of RUNS runs of the built command, and the highest peak memory of them. */
-function runFedctl(argv: string[], cwd: string): { ms: number; code: number; peakMB: number; stdout: string } {
-  const runs = Array.from({ length: RUNS }, () => runOnce(argv, cwd)).sort((a, b) => a.ms - b.ms);
+function runFedctl(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { ms: number; code: number; peakMB: number; stdout: string } {
+  const runs = Array.from({ length: RUNS }, () => runOnce(argv, cwd, env)).sort((a, b) => a.ms - b.ms);
   const median = runs[Math.floor(RUNS / 2)] as ReturnType<typeof runOnce>;
   return { ...median, peakMB: Math.max(...runs.map((r) => r.peakMB)) };
 }
 
 /** Run the built command as a user does; returns wall time, exit code and peak memory. */
-function runOnce(argv: string[], cwd: string): { ms: number; code: number; peakMB: number; stdout: string } {
+function runOnce(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { ms: number; code: number; peakMB: number; stdout: string } {
   const rssFile = path.join(cwd, `rss-${process.hrtime.bigint()}`);
   const start = performance.now();
   const result = spawnSync(process.execPath, ['--import', RSS_REPORTER, BIN, ...argv], {
-    cwd, encoding: 'utf8', env: { PATH: process.env.PATH, FEDCTL_BENCH_RSS_FILE: rssFile }, maxBuffer: 1 << 30,
+    cwd, encoding: 'utf8', env: { PATH: process.env.PATH, FEDCTL_BENCH_RSS_FILE: rssFile, ...env }, maxBuffer: 1 << 30,
   });
   const ms = performance.now() - start;
   const peakMB = Number(readFileSync(rssFile, 'utf8')) / 2 ** 20;
@@ -387,7 +388,54 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
-const sizes = (args.size as string).split(',').map((s) => s.trim().toUpperCase()) as SizeName[];
+/** What a no-op plan through a server's REST API costs: the time a user waits, and the requests it makes. */
+interface ApiFigures {
+  size: SizeName;
+  release: string;
+  planNoChangeMs: number;
+  requests: number;
+}
+
+/** The API's server release: the one the issue's target names. */
+const API_RELEASE = '4.14.0';
+
+/**
+ * Fill a database with the realistic federation directly (fast), start the
+ * real server of API_RELEASE on it, and time no-op plans through its API as
+ * a user runs them; count the requests of one plan in-process.
+ */
+async function benchApi(size: SizeName): Promise<ApiFigures> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `fedctl-bench-api-${size}-`));
+  const engine: Engine = engines.includes('postgres') ? 'postgres' : 'sqlite';
+  const database = await createDatabase(engine, dir, 'api');
+  const file = path.join(dir, 'federation.yaml');
+  writeFileSync(file, texts(size, Number(args.seed)).realistic);
+  const { startRealServer } = await import('../test/real-server/real-server.js');
+  let server: Awaited<ReturnType<typeof startRealServer>> | null = null;
+  try {
+    const init = runOnce(['init', '--database', database.url], dir);
+    const applied = runOnce(['apply', file, '--database', database.url, '--auto-approve', '--bcrypt-cost', '4', '--no-history'], dir);
+    if (init.code !== 0 || applied.code !== 0) throw new Error(`cannot fill the database for the API benchmark: ${applied.stdout.slice(0, 500)}`);
+    server = await startRealServer(API_RELEASE, database.url, path.join(dir, 'server'));
+    const account = { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'root' };
+    const plan = runFedctl(['plan', file, '--server', server.api, '--detailed-exitcode'], dir, account);
+    mustBeUnchanged(plan, `${size} plan through the API`);
+    const { Vantage6Api } = await import('../src/backends/api/vantage6-api.js');
+    const { readApiState } = await import('../src/backends/api/read-api-state.js');
+    let requests = 0;
+    const api = await Vantage6Api.connect(server.api, { username: 'root', password: 'root' }, () => { requests++; });
+    requests = 0;
+    await readApiState(api, Number(API_RELEASE.split('.')[1]), { forDeletes: false });
+    return { size, release: API_RELEASE, planNoChangeMs: plan.ms, requests };
+  } finally {
+    await server?.stop();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const sizes = args.size === 'none' ? [] : (args.size as string).split(',').map((s) => s.trim().toUpperCase()) as SizeName[];
+const apiSizes = args.api === 'none' ? [] : (args.api as string).split(',').map((s) => s.trim().toUpperCase()) as SizeName[];
 let engines = (args.engine as string).split(',').map((e) => e.trim()) as Engine[];
 if (engines.includes('postgres') && !(await postgresReachable())) {
   process.stderr.write(`PostgreSQL not reachable at ${POSTGRES_ADMIN_URL}: benchmarking SQLite only.\n`);
@@ -407,8 +455,17 @@ for (const size of sizes) {
     if (!args.json) process.stdout.write(`${table(figures)}\n\n`);
   }
 }
+const apiResults: ApiFigures[] = [];
+for (const size of apiSizes) {
+  const figures = await benchApi(size);
+  apiResults.push(figures);
+  if (!args.json) {
+    process.stdout.write(`${size} through the API of vantage6 ${figures.release} (realistic federation): a no-op plan ${ms(figures.planNoChangeMs)}, `
+      + `${figures.requests} requests (besides logging in)\n`);
+  }
+}
 if (args.json) {
-  process.stdout.write(`${JSON.stringify({ machine, results, bcrypt: { implementations, scaling, versusC } }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ machine, results, api: apiResults, bcrypt: { implementations, scaling, versusC } }, null, 2)}\n`);
 } else {
   const native = implementations.find((i) => i.name.startsWith('bcrypt '))?.perHashMs ?? NaN;
   process.stdout.write('bcrypt, one cost-12 hash:\n');

@@ -300,7 +300,9 @@ function beyondLimits(changes: readonly Change[], live: LiveState, desired: Desi
     const reasons = limits.filter((limit) => limitApplies(limit, change)).map((limit) => limit.reason);
     const ungrantable = grantable === null ? [] : sortedUnique(grantedRules(change, rulesOfRole).filter((key) => !held.has(key)));
     if (ungrantable.length > 0) {
-      reasons.push(`fedctl's account does not hold ${ungrantable.map(describeRule).join(', ')}, and vantage6 lets an account grant only the rules it holds`);
+      const named = ungrantable.slice(0, 5).map(describeRule).join(', ');
+      const more = ungrantable.length > 5 ? ` and ${ungrantable.length - 5} more` : '';
+      reasons.push(`fedctl's account does not hold ${named}${more}, and vantage6 lets an account grant only the rules it holds`);
     }
     if (reasons.length > 0) blocked.push({ action: change.action, kind: change.kind, address: change.address, reason: [...new Set(reasons)].join('; ') });
   }

@@ -116,4 +116,52 @@ describe('computePlan', () => {
     assert.throws(() => computePlan(nodes, live({ nodes: [{ id: 3, name: 'taken', organization: 'B', collaboration: 'D' }] }), DATABASE),
       /node name "taken" is taken by another node \(id 3\)/);
   });
+
+  it('refuses the changes a backend states it cannot make, and grants of rules fedctl\'s account does not hold, with their reasons', () => {
+    const user = (username: string, organization: string, extra: Partial<DesiredState['users'][number]> = {}): DesiredState['users'][number] => ({
+      username, organization, firstname: null, lastname: null, email: `${username}@x.org`, roles: [], rules: [], password: { from: 'generate' }, ...extra,
+    });
+    const desired: DesiredState = {
+      ...EMPTY,
+      organizations: [org('A'), org('B')],
+      roles: [{ name: 'Global', organization: null, description: null, rules: ['node:GLOBAL:VIEW'] }, { name: 'Local', organization: 'B', description: null, rules: ['node:ORGANIZATION:VIEW'] }],
+      users: [
+        user('ok', 'A'),
+        user('no-mail', 'A', { email: null }),
+        user('foreign', 'A', { roles: [{ name: 'Local', organization: 'B' }] }),
+        user('too-much', 'A', { roles: [{ name: 'Root', organization: null }] }),
+        user('moved', 'B'),
+      ],
+    };
+    const base = live({
+      organizations: [{ ...org('A'), id: 1 }, { ...org('B'), id: 2 }],
+      users: [{ id: 10, username: 'moved', organization: 'A', firstname: null, lastname: null, email: 'moved@x.org', roles: [], rules: [] }],
+    });
+    const limited: LiveState = {
+      ...base,
+      server: {
+        ...base.server,
+        grantable: ['node:GLOBAL:VIEW', 'node:ORGANIZATION:VIEW'],
+        limits: [
+          { kind: 'user', change: 'create', lacking: 'email', reason: 'needs e-mail' },
+          { kind: 'user', change: 'create', foreignRoles: true, reason: 'own roles only' },
+          { kind: 'user', change: { field: 'organization' }, reason: 'cannot move' },
+          { kind: 'role', change: 'create', lacking: 'organization', reason: 'needs an organization' },
+        ],
+      },
+    };
+    const plan = computePlan(desired, limited, DATABASE);
+    assert.deepEqual(plan.blocked.map((b) => `${b.action} ${b.kind} ${b.address}: ${b.reason}`), [
+      'create role Global: needs an organization',
+      'create user foreign: own roles only',
+      'update user moved: cannot move',
+      'create user no-mail: needs e-mail',
+      'create user too-much: fedctl\'s account does not hold collaboration: delete (collaboration), collaboration: edit (collaboration), '
+        + 'collaboration: create (global), collaboration: delete (global), collaboration: edit (global) and 79 more, '
+        + 'and vantage6 lets an account grant only the rules it holds',
+    ]);
+    assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), ['create role Local (B)', 'create user ok']);
+    // Without limits and with any grant allowed, the same desired state plans all of it.
+    assert.equal(computePlan(desired, base, DATABASE).blocked.length, 0);
+  });
 });

@@ -85,17 +85,8 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
   const features = featuresOfRelease(minor);
   const inline = minor >= 3;
   const include: Record<string, string> = inline ? { include: 'organizations' } : {};
-  const [rules, organizations, collaborations, nodes, studies, roles, users, accountRules] = await Promise.all([
-    api.list<ApiRule>('rule'),
-    api.list<ApiOrganization>('organization'),
-    api.list<ApiCollaboration>('collaboration', include),
-    api.list<ApiNode>('node'),
-    features.studies ? api.list<ApiStudy>('study', include) : Promise.resolve([]),
-    api.list<ApiRole>('role'),
-    api.list<ApiUser>('user'),
-    api.list<ApiRule>('rule', { user_id: api.account.id }),
-  ]);
-
+  // The catalogue and the roles first: the links are read from their side while the other lists load.
+  const [rules, roles, accountRules] = await Promise.all([api.list<ApiRule>('rule'), api.list<ApiRole>('role'), api.list<ApiRule>('rule', { user_id: api.account.id })]);
   const held = sortedUnique(accountRules.flatMap((rule) => apiRuleKey(rule) ?? []));
   const lacking = [...VIEW_ALL, ...(features.studies ? ['study:GLOBAL:VIEW'] : []), ...(options.forDeletes ? VIEW_RUNTIME : [])]
     .filter((key) => !held.includes(key));
@@ -103,19 +94,29 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
     throw new FedctlError('SERVER_ACCOUNT', `the account ${api.account.username} cannot see everything fedctl manages on ${api.url}: it lacks ${lacking.join(', ')}`,
       'give it the Root role, or a role with these rules: a plan of what it cannot see would take it for missing');
   }
-
-  const ruleKeyById = new Map(rules.flatMap((rule) => {
-    const key = apiRuleKey(rule);
-    return key === null ? [] : [[rule.id, key] as const];
-  }));
-  // The links, from their bounded side: the catalogue's rules, the roles, and the collaborations and studies when not inline.
   const byRole = roles.length <= rules.length;
-  const [roleRuleLists, userRoleLists, userRuleLists, memberLists, studyMemberLists, runtime] = await Promise.all([
+  const links = Promise.all([
     byRole
       ? Promise.all(roles.map(async (role) => (await api.list<ApiRule>('rule', { role_id: role.id })).map((rule) => [role.id, rule.id] as const)))
       : Promise.all(rules.map(async (rule) => (await api.list<ApiRole>('role', { rule_id: rule.id })).map((role) => [role.id, rule.id] as const))),
     Promise.all(roles.map(async (role) => (await api.list<ApiUser>('user', { role_id: role.id })).map((user) => [user.id, role.id] as const))),
     Promise.all(rules.map(async (rule) => (await api.list<ApiUser>('user', { rule_id: rule.id })).map((user) => [user.id, rule.id] as const))),
+  ]);
+  links.catch(() => undefined);
+  const [organizations, collaborations, nodes, studies, users] = await Promise.all([
+    api.list<ApiOrganization>('organization'),
+    api.list<ApiCollaboration>('collaboration', include),
+    api.list<ApiNode>('node'),
+    features.studies ? api.list<ApiStudy>('study', include) : Promise.resolve([]),
+    api.list<ApiUser>('user'),
+  ]);
+  const ruleKeyById = new Map(rules.flatMap((rule) => {
+    const key = apiRuleKey(rule);
+    return key === null ? [] : [[rule.id, key] as const];
+  }));
+  // Members, where the release cannot list them inline; and what tasks and runs refer to, for deletes.
+  const [[roleRuleLists, userRoleLists, userRuleLists], memberLists, studyMemberLists, runtime] = await Promise.all([
+    links,
     inline
       ? collaborations.map((c) => inlineIds(c.organizations).map((org) => [c.id, org] as const))
       : Promise.all(collaborations.map(async (c) => (await api.list<ApiOrganization>('organization', { collaboration_id: c.id })).map((o) => [c.id, o.id] as const))),

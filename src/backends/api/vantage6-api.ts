@@ -70,10 +70,13 @@ export class Vantage6Api {
     readonly account: { readonly id: number; readonly username: string },
   ) {}
 
-  /** Ask the server its version, then log in as the account. */
-  static async connect(url: string, credentials: ApiCredentials): Promise<Vantage6Api> {
+  /** Ask the server its version, then log in as the account; `onRequest` sees every request (the benchmark counts them). */
+  static async connect(url: string, credentials: ApiCredentials, onRequest?: () => void): Promise<Vantage6Api> {
     const base = apiBaseUrl(url);
-    const anonymous = got.extend({ prefixUrl: base, responseType: 'json', timeout: { request: 60_000 }, retry: { limit: 2 } });
+    const anonymous = got.extend({
+      prefixUrl: base, responseType: 'json', timeout: { request: 60_000 }, retry: { limit: 2 },
+      ...(onRequest ? { hooks: { beforeRequest: [() => onRequest()] } } : {}),
+    });
     let version: string;
     try {
       version = String((await anonymous.get('version').json<{ version?: unknown }>()).version);
