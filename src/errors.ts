@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'SERVER_LOGIN'
   | 'SERVER_ACCOUNT'
   | 'SERVER_REFUSED'
-  | 'APPLY_STOPPED';
+  | 'APPLY_STOPPED'
+  | 'ACCESS_QUERY_INVALID';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

@@ -1,10 +1,9 @@
 import type { ApplyOptions, ApplyResult, ResolvePlan } from '../apply/apply-federation.js';
-import type { Plan } from '../plan/plan.js';
+import type { BackendKind, Plan } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import type { LoadedLiveState } from '../state/load-live-state.js';
 
-/** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
-export type BackendKind = 'postgres' | 'sqlite' | 'api';
+export type { BackendKind };
 
 /**
  * What a backend can do, declared so that the commands and stages ask

@@ -46,9 +46,29 @@ export const OPERATION_SPELLINGS: Readonly<Record<string, Operation>> = {
   receive: 'RECEIVE', r: 'RECEIVE',
 };
 
+/** A config's scope or operation field (one spelling, a list, or `all`) as stored values; null when malformed (the schema reports it). */
+export function spelledValues<T extends Scope | Operation>(value: unknown, map: Readonly<Record<string, T>>, all: readonly T[]): T[] | null {
+  if (value === 'all') return [...all];
+  const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
+  if (items === null) return null;
+  const out: T[] = [];
+  for (const item of items) {
+    const mapped = typeof item === 'string' && Object.hasOwn(map, item) ? map[item] : undefined;
+    if (mapped === undefined) return null;
+    out.push(mapped);
+  }
+  return out;
+}
+
 /** The readable config spelling of a stored scope or operation (`ORGANIZATION` → `organization`). */
 export function readableSpelling(value: Scope | Operation): string {
   return value.toLowerCase();
+}
+
+/** `task: view (collaboration)`: a rule as people read it. */
+export function describeRule(key: RuleKey): string {
+  const rule = parseRuleKey(key);
+  return `${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
 }
 
 export interface CatalogRule extends RuleTriple {

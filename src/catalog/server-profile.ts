@@ -1,7 +1,7 @@
 import { referenceCatalog } from './reference-catalog.js';
 import { ruleKey, type RuleKey } from './rule-catalog.js';
 import {
-  catalogueReleaseOf, describeRange, featuresOfRelease, mayRefuseDottedLogins, type Release, type VersionRange,
+  catalogueReleaseOf, defaultRolesReleaseOf, describeRange, featuresOfRelease, mayRefuseDottedLogins, type Minor, type Release, type VersionRange,
 } from './vantage6-versions.js';
 
 /**
@@ -16,6 +16,11 @@ export interface ServerProfile {
   readonly studies: boolean;
   /** Its login may refuse a username with a dot (4.3.0 and 4.3.1). */
   readonly refusesDottedLogins: boolean;
+}
+
+/** The built-in roles a release's server writes, with their rules: what a config's users hold through them. */
+export function builtInRolesOf(minor: Minor): { name: string; organization: null; rules: RuleKey[] }[] {
+  return referenceCatalog(defaultRolesReleaseOf(minor)).defaultRoles.map((role) => ({ name: role.name, organization: null, rules: [...role.rules] }));
 }
 
 /** `vantage6 4.10 to 4.12`: how messages name the server a config is checked against. */

@@ -106,6 +106,19 @@ export function featuresOfRelease(minor: Minor): SchemaFeatures {
 }
 
 /**
+ * The carried release whose built-in roles (their rules) a release's server
+ * writes: they changed in 4.3, 4.6, 4.8 and 4.14 (VERSIONS.md), and 4.8 to
+ * 4.13 write 4.10's.
+ */
+export function defaultRolesReleaseOf(minor: Minor): ReferenceRelease {
+  if (minor < 3) return '4.0';
+  if (minor < 6) return '4.3';
+  if (minor < 8) return '4.6';
+  if (minor < 14) return '4.10';
+  return NEWEST_RELEASE;
+}
+
+/**
  * What tells releases apart, each with the release that brought it. fedctl
  * uses none of these columns; a server adds them (and appends the rule) when
  * it upgrades a database in place, so they date a database without being

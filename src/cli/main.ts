@@ -98,6 +98,24 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await exportCommand(flags, io));
     });
 
+  addOutputOptions(addDatabaseOptions(program.command('access')
+    .description('who can do what: one user\'s permissions, who can do something, or every user at a glance; offline on a config, or on a server')
+    .argument('[config...]', 'YAML files or directories: compute access from the config; without, from the database or server')
+    .addOption(new Option('--user <username>', 'what this user can do, and what the server lists to them; repeatable').default([]).argParser(collect))
+    .option('--who-can <resource:operation>', 'who can do this, e.g. task:create')
+    .option('--on <name>', 'with --who-can: only who can do it on this organization or collaboration')
+    .addOption(new Option('--vantage6-version <x.y[.z]>', 'with a config: the release whose built-in roles its users hold (default: the config\'s vantage6:, else the newest)')
+      .argParser(vantage6Version))
+    .addHelpText('after', `
+Examples:
+  fedctl access examples/federation.yaml --user anna.devries
+  fedctl access --who-can task:create --on "Colorectal Cancer Survival" --database postgresql://…/vantage6
+  fedctl access --server https://v6.example.org/api --json`)), 'the answer as JSON (with the names each user gets from the server\'s lists)')
+    .action(async (paths: string[], flags) => {
+      const { accessCommand } = await import('./commands/access-command.js');
+      setExit(await accessCommand(paths, flags, io));
+    });
+
   const history = program.command('history').description('the applies fedctl recorded in the database: when, who, from which commit');
   addOutputOptions(addDatabaseOptions(history.command('list', { isDefault: true })
     .description('the applies, newest first, one line each')

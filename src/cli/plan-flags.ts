@@ -10,6 +10,7 @@ import { ownValue } from '../own-property.js';
 export interface PlanFlags extends DatabaseFlags, OutputFlags, SecretsFlags {
   readonly detailedExitcode?: boolean;
   readonly showUnmanaged?: boolean;
+  readonly showAccess?: boolean;
   readonly markdown?: boolean;
   readonly prune: string[];
   readonly allowDestroy?: boolean;
@@ -33,6 +34,7 @@ export function addPlanOptions(command: Command): Command {
   return addOutputOptions(command, 'the plan as JSON on stdout (format: schemas/plan.schema.json); errors as JSON too')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--show-unmanaged', 'list the objects in the database that the config does not mention')
+    .option('--show-access', 'list every change of who can do what, not the first groups, users and targets')
     .option('--markdown', 'the plan as Markdown, for a pull-request comment')
     .addOption(new Option('--prune <kind>', 'delete objects of this kind that are not in the config (organizations, collaborations, nodes, studies, roles, users or all); repeatable').default([]).argParser(collect))
     .option('--allow-destroy', 'allow a plan that deletes objects (without it such a plan fails)')

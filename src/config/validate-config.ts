@@ -1,6 +1,6 @@
 import {
   DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, RESERVED_ROLE_NAMES, SCOPES, SCOPE_SPELLINGS,
-  parseRuleKey, readableSpelling, ruleKey, type Operation, type RuleKey, type RuleTriple, type Scope,
+  parseRuleKey, readableSpelling, ruleKey, spelledValues, type RuleKey, type RuleTriple,
 } from '../catalog/rule-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
 import {
@@ -16,8 +16,9 @@ import { hasErrors } from './diagnostic.js';
 import { interpolateValue, referencedVariable, type Environment, type InterpolationProblem } from './interpolate.js';
 import type { ConfigDocument, LoadedConfig } from './load-config.js';
 import { checkSchema } from './schema-check.js';
+import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
+import { readPolicy } from './read-policy.js';
 import { didYouMean } from './suggest.js';
-import { ownValue } from '../own-property.js';
 
 export interface ValidationResult {
   /** The desired state, present only when there are no errors. */
@@ -85,7 +86,19 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
   }
 
   const checker = new SemanticChecker(diagnostics, env, server);
-  const desired = checker.check(entries, pruneSettings(loaded.documents), loaded.documents);
+  const checked = checker.check(entries, pruneSettings(loaded.documents), loaded.documents);
+  const located = readPolicy(loaded.documents, {
+    usernames: new Set(checked.users.map((u) => u.username)), roleNames: new Set(checked.roles.map((r) => r.name)), server,
+  }, diagnostics);
+  const desired: DesiredState = { ...checked, policy: located.map((l) => l.guardrail) };
+  if (!hasErrors(diagnostics)) {
+    const userEntries = new Map(entries.users.map((e) => [e.value.username, e]));
+    const locateUser: LocateUser = (username) => {
+      const entry = userEntries.get(username);
+      return entry === undefined ? null : { location: entry.document.locate(entry.path), path: entry.path };
+    };
+    diagnostics.push(...guardrailDiagnostics(desired, located, locateUser, server));
+  }
   return { desired: hasErrors(diagnostics) ? null : desired, diagnostics: sortByLocation(diagnostics), server };
 }
 
@@ -239,7 +252,7 @@ class SemanticChecker {
     return seen;
   }
 
-  check(entries: Record<ListKind, Entry[]>, prune: PruneSettings, documents: readonly ConfigDocument[]): DesiredState {
+  check(entries: Record<ListKind, Entry[]>, prune: PruneSettings, documents: readonly ConfigDocument[]): Omit<DesiredState, 'policy'> {
     const organizations = this.checkOrganizations(entries.organizations);
     const orgNames = new Set(organizations.map((o) => o.name));
     const { collaborations, nodes } = this.checkCollaborations(entries.collaborations, orgNames);
@@ -560,8 +573,8 @@ class SemanticChecker {
       if (!isRecord(item) || typeof item.resource !== 'string') return;
       const at = [...sub, index];
       const resource = item.resource;
-      const scopes = spellings(item.scope, SCOPE_SPELLINGS, SCOPES);
-      const operations = spellings(item.operation, OPERATION_SPELLINGS, OPERATIONS);
+      const scopes = spelledValues(item.scope, SCOPE_SPELLINGS, SCOPES);
+      const operations = spelledValues(item.operation, OPERATION_SPELLINGS, OPERATIONS);
       if (scopes === null || operations === null) return;
       const available = this.rules.get(resource) ?? [];
       if (available.length === 0) {
@@ -587,18 +600,3 @@ class SemanticChecker {
     return sortedUnique(keys);
   }
 }
-
-/** A scope or operation field as stored values; null when malformed (the schema has reported it). */
-function spellings<T extends Scope | Operation>(value: unknown, map: Readonly<Record<string, T>>, all: readonly T[]): T[] | null {
-  if (value === 'all') return [...all];
-  const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
-  if (items === null) return null;
-  const out: T[] = [];
-  for (const item of items) {
-    const mapped = typeof item === 'string' ? ownValue(map, item) : undefined;
-    if (mapped === undefined) return null;
-    out.push(mapped);
-  }
-  return out;
-}
-

@@ -1,8 +1,8 @@
-import { parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
+import { describeRule, type RuleKey } from '../catalog/rule-catalog.js';
 import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
-  ENTITY_KINDS, compareStrings, nodeKey, roleRefKey, sortRoleRefs, sortedUnique,
+  ENTITY_KINDS, compareStrings, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
   type DesiredState, type EntityKind, type RoleRef,
 } from '../federation.js';
 import type { ChangeLimit, LiveState } from '../state/live-state.js';
@@ -12,12 +12,9 @@ import type {
 } from './plan.js';
 import { PLAN_FORMAT_VERSION } from './plan.js';
 import { selectTargets } from './select-targets.js';
+import { accessChanges, accessDelta } from '../access/access-changes.js';
+import { planViolations } from '../policy/guardrails.js';
 import { ownValue } from '../own-property.js';
-
-/** How a role is shown: its name, and its organization when it has one. */
-export function roleLabel(ref: RoleRef): string {
-  return ref.organization === null ? ref.name : `${ref.name} (${ref.organization})`;
-}
 
 /** The server's own organization and user, created at its first start: never pruned. */
 const SERVER_OWNED: Readonly<Partial<Record<EntityKind, string>>> = { organization: 'root', user: 'root' };
@@ -231,9 +228,11 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   const unknown = describeUnknown(live);
   const database = { ...target, vantage6: live.server.release ?? describeRange(live.server.versions), ...(unknown.length > 0 ? { unknown } : {}) };
   const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes: kept, unmanaged, blocked, summary: summarize(kept) };
-  if (options.targets === null) return full;
-  const targeted = selectTargets(full, desired, options.targets);
-  return { ...targeted, summary: summarize(targeted.changes) };
+  const plan = options.targets === null ? full : selectTargets(full, desired, options.targets);
+  const delta = accessDelta(live, plan.changes);
+  const access = accessChanges(delta);
+  const violations = planViolations(desired.policy, delta);
+  return { ...plan, summary: summarize(plan.changes), ...(access === undefined ? {} : { access }), ...(violations.length > 0 ? { violations } : {}) };
 }
 
 function summarize(changes: readonly Change[]): Plan['summary'] {
@@ -307,12 +306,6 @@ function beyondLimits(changes: readonly Change[], live: LiveState, desired: Desi
     if (reasons.length > 0) blocked.push({ action: change.action, kind: change.kind, address: change.address, reason: [...new Set(reasons)].join('; ') });
   }
   return blocked;
-}
-
-/** `task: view (collaboration)`: a rule as people read it. */
-function describeRule(key: RuleKey): string {
-  const rule = parseRuleKey(key);
-  return `${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
 }
 
 /**

@@ -1,7 +1,9 @@
 import type {
   Collaboration, DesiredUser, EntityKind, Node, Organization, Role, Study, User,
 } from '../federation.js';
-import type { BackendKind } from '../backends/backend.js';
+
+/** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
+export type BackendKind = 'postgres' | 'sqlite' | 'api';
 
 /** Version of the plan's JSON form; bumped on any incompatible change. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -71,6 +73,46 @@ export type DeleteChange = {
  * time; a password from the environment is named by its variable only.
  */
 export type Change = CreateChange | UpdateChange | DeleteChange;
+
+/** One permission gained or lost: resource, operation and scope as the config spells them, and on what. */
+export interface AccessItem {
+  readonly resource: string;
+  readonly operation: string;
+  readonly scope: string;
+  /** `everything`; `collaboration "X"` and `organization "Y"` (what collaboration or organization scope reaches); `their own`. */
+  readonly on: readonly string[];
+}
+
+/** Users whose access a plan changes the same way, for the same reasons. */
+export interface AccessChangeGroup {
+  readonly users: readonly string[];
+  /** How many organizations those users belong to. */
+  readonly organizations: number;
+  readonly gains: readonly AccessItem[];
+  readonly losses: readonly AccessItem[];
+  /** The plan's changes that cause it: a role's rules, a collaboration's members, a user's roles, rules or organization. */
+  readonly causes: readonly string[];
+  /** It gives global scope, or management of others' users, roles or organizations: a reviewer should look twice. */
+  readonly notable: boolean;
+}
+
+/** What a plan changes about who can do what; absent from a plan that changes nobody's access. */
+export interface AccessChanges {
+  /** Users whose access changes. */
+  readonly users: number;
+  /** Notable groups first, then the largest. */
+  readonly groups: readonly AccessChangeGroup[];
+}
+
+/** Users a plan would leave breaking one of the config's guardrails, in the same way, for the same reasons. */
+export interface GuardrailViolation {
+  readonly guardrail: string;
+  readonly users: readonly string[];
+  /** What breaks it: `would hold user: create (global) through role "X"`, or `6 users would hold task: delete (any scope); at most 5 may`. */
+  readonly breach: string;
+  /** The plan's changes that cause it. */
+  readonly causes: readonly string[];
+}
 
 /**
  * A change the plan needs but that must not or cannot be made: a delete that
@@ -146,6 +188,10 @@ export interface Plan {
    * new, recorded key.
    */
   readonly unrecordedKeys?: readonly string[];
+  /** Who gains and loses which power where, and which changes cause it; absent when the plan changes nobody's access. */
+  readonly access?: AccessChanges;
+  /** The config's guardrails the plan would break; a plan with any is refused. Absent when it breaks none. */
+  readonly violations?: readonly GuardrailViolation[];
 }
 
 /** Why a plan must not be applied, one message each; empty when it can be. */
@@ -154,6 +200,11 @@ export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
   if (plan.blocked.length > 0) {
     refusals.push(`the plan has ${plan.blocked.length} change(s) that cannot be made, each listed under "Refused" with its reason; `
       + 'change the config (or turn pruning off for that kind) so that it needs none of them');
+  }
+  const broken = [...new Set((plan.violations ?? []).map((v) => JSON.stringify(v.guardrail)))];
+  if (broken.length > 0) {
+    refusals.push(`the plan breaks guardrail${broken.length === 1 ? '' : 's'} ${broken.join(', ')} of the config's policy, each listed under "Guardrails" with the change that breaks it; `
+      + 'change the config so that it breaks none');
   }
   if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
   return refusals;

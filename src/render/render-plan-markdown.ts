@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
+import { accessLines, violationLines } from './render-access.js';
 import { changeLines, historyOff, outsideChangeNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
@@ -38,6 +39,17 @@ export function renderPlanMarkdown(plan: Plan): string {
       .join(' ');
     out.push('', `<details><summary><b>${PLURAL[kind]}</b> (${counts}): ${changes.map((c) => code(`${SYMBOL[c.action]} ${c.address}`)).slice(0, 5).join(', ')}${changes.length > 5 ? ', …' : ''}</summary>`, '');
     out.push('```diff', ...changes.flatMap((c) => changeLines(c, plain).map((line) => line.replace(/^ {2}/, ''))), '```', '', '</details>');
+  }
+  if (plan.access !== undefined) {
+    const [heading, ...lines] = accessLines(plan.access, false, plain);
+    const notable = plan.access.groups.filter((g) => g.notable).length;
+    out.push('', `<details${notable > 0 ? ' open' : ''}><summary><b>${heading}</b>${notable > 0 ? ` ${notable} notable (global scope or management)` : ''}</summary>`, '',
+      // A diff block colours only lines that start with + or -: gains and losses move their sign to the front.
+      '```diff', ...lines.filter((line) => line !== '').map((line) => line.replace(/^ {2}/, '').replace(/^ {4}([+-]) /, '$1     ')), '```', '', '</details>');
+  }
+  if (plan.violations !== undefined) {
+    const [heading, ...lines] = violationLines(plan.violations, true, plain);
+    out.push('', `**${heading}**`, '', '```diff', ...lines.filter((line) => line !== '').map((line) => line.replace(/^ {2}\u2717/, '-')), '```');
   }
   if (plan.blocked.length > 0) {
     out.push('', `**Refused changes** (the plan cannot be applied):`, '');

@@ -1,8 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import { parseRuleKey, readableSpelling } from '../catalog/rule-catalog.js';
+import { describeRule } from '../catalog/rule-catalog.js';
+import { accessLines, violationLines } from './render-access.js';
 import { NEWEST_MINOR, NEWEST_RELEASE, formatMinor } from '../catalog/vantage6-versions.js';
-import type { EntityKind, PasswordSource, RoleRef } from '../federation.js';
-import { roleLabel } from '../plan/compute-plan.js';
+import { roleLabel, type EntityKind, type PasswordSource, type RoleRef } from '../federation.js';
 import type { Change, FieldChange, Plan, ScalarValue } from '../plan/plan.js';
 import { describeApply } from '../history/apply-history.js';
 
@@ -10,16 +10,12 @@ export interface TextRenderOptions {
   readonly color: boolean;
   /** List unmanaged entities one by one instead of counting them. */
   readonly showUnmanaged: boolean;
-}
-
-/** `node: view (organization)`: a rule key as a reader says it. */
-export function ruleLabel(key: string): string {
-  const rule = parseRuleKey(key);
-  return `${rule.resource}: ${readableSpelling(rule.operation)} (${readableSpelling(rule.scope)})`;
+  /** Show every access change, not the first groups, users and targets. */
+  readonly showAccess?: boolean;
 }
 
 const SET_FIELDS: Readonly<Record<string, (value: string) => string>> = {
-  rules: ruleLabel,
+  rules: describeRule,
 };
 
 function passwordText(source: PasswordSource): string {
@@ -60,13 +56,13 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
     case 'role':
       push('organization', change.after.organization);
       push('description', change.after.description);
-      rows.push(['rules', change.after.rules.map(ruleLabel)]);
+      rows.push(['rules', change.after.rules.map(describeRule)]);
       break;
     case 'user': {
       const u = change.after;
       push('organization', u.organization); push('firstname', u.firstname); push('lastname', u.lastname); push('email', u.email);
       rows.push(['roles', u.roles.map((r: RoleRef) => roleLabel(r))]);
-      if (u.rules.length > 0) rows.push(['rules', u.rules.map(ruleLabel)]);
+      if (u.rules.length > 0) rows.push(['rules', u.rules.map(describeRule)]);
       rows.push(['password', passwordText(u.password)]);
       break;
     }
@@ -145,10 +141,13 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     const { add, change, destroy } = plan.summary;
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
   }
+  if (plan.access !== undefined) lines.push('', ...accessLines(plan.access, options.showAccess ?? false, c));
+  if (plan.violations !== undefined) lines.push('', ...violationLines(plan.violations, options.showAccess ?? false, c));
   if (plan.blocked.length > 0) {
     lines.push('', c.red.bold(`Refused: ${plan.blocked.length} change(s) that cannot be made:`));
     for (const entity of plan.blocked) lines.push(`  ${c.red('!')} ${entity.action} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
   }
+  const notes: string[] = [];
   if (plan.unmanaged.length > 0) {
     if (options.showUnmanaged) {
       lines.push('', 'Not in the config, left alone:');
@@ -156,11 +155,14 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
         lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}${entity.serverOwned ? c.dim(' (the server\'s own, never pruned)') : ''}`);
       }
     } else {
-      lines.push(c.dim(`${unmanagedNote(plan)} (--show-unmanaged lists them).`));
+      notes.push(c.dim(`${unmanagedNote(plan)} (--show-unmanaged lists them).`));
     }
   }
   const historyNote = historyOff(plan);
-  if (historyNote !== null) lines.push(c.dim(historyNote));
+  if (historyNote !== null) notes.push(c.dim(historyNote));
+  // The notes follow the summary line directly; after a section, a blank line.
+  const afterSection = plan.access !== undefined || plan.violations !== undefined || plan.blocked.length > 0;
+  if (notes.length > 0) lines.push(...(afterSection ? [''] : []), ...notes);
   return `${lines.join('\n')}\n`;
 }
 

@@ -87,17 +87,90 @@ describe('properties', () => {
   });
 });
 
+interface AccessJson {
+  users: { username: string; permissions: { resource: string; operation: string; scope: string; on: string[] }[] }[];
+}
+interface PlanJson {
+  access?: { groups: { users: string[]; gains: { resource: string; operation: string; on: string[] }[]; losses: { resource: string; operation: string; on: string[] }[] }[] };
+}
+/** Per user, per `resource:operation`, what it reaches. */
+type AccessMap = Map<string, Map<string, Set<string>>>;
+
+function permissionMap(users: AccessJson['users']): AccessMap {
+  return new Map(users.map((u) => [u.username, new Map(u.permissions.map((p) => [`${p.resource}:${p.operation}`, new Set(p.on)]))]));
+}
+
+/** Every user's access as the database holds it, through `fedctl access`. */
+async function liveAccess(url: string, cwd: string): Promise<AccessMap> {
+  const all = await runCli(['access', '--database', url, '--json'], { cwd });
+  assert.equal(all.code, 0, all.stderr);
+  const usernames = (JSON.parse(all.stdout) as { users: { username: string }[] }).users.map((u) => u.username);
+  const detail = await runCli(['access', '--database', url, '--json', ...usernames.flatMap((u) => ['--user', u])], { cwd });
+  assert.equal(detail.code, 0, detail.stderr);
+  return permissionMap((JSON.parse(detail.stdout) as AccessJson).users);
+}
+
+/** Per user, `+ resource:operation target` and `- ...` lines, sorted: what changed between two readings. */
+function accessDifference(before: AccessMap, after: AccessMap): Map<string, string[]> {
+  const changes = new Map<string, string[]>();
+  for (const user of new Set([...before.keys(), ...after.keys()])) {
+    const was = before.get(user) ?? new Map<string, Set<string>>();
+    const is = after.get(user) ?? new Map<string, Set<string>>();
+    const lines: string[] = [];
+    for (const key of new Set([...was.keys(), ...is.keys()])) {
+      const t0 = was.get(key) ?? new Set<string>();
+      const t1 = is.get(key) ?? new Set<string>();
+      // Everything holds any narrower reach: going from or to it is no loss or gain of what it covers.
+      if (!t0.has('everything')) for (const t of t1) if (!t0.has(t)) lines.push(`+ ${key} ${t}`);
+      if (!t1.has('everything')) for (const t of t0) if (!t1.has(t)) lines.push(`- ${key} ${t}`);
+    }
+    if (lines.length > 0) changes.set(user, lines.sort());
+  }
+  return changes;
+}
+
+function planAccessChanges(plan: PlanJson): Map<string, string[]> {
+  const changes = new Map<string, string[]>();
+  for (const group of plan.access?.groups ?? []) {
+    const lines = [
+      ...group.gains.flatMap((g) => g.on.map((t) => `+ ${g.resource}:${g.operation} ${t}`)),
+      ...group.losses.flatMap((l) => l.on.map((t) => `- ${l.resource}:${l.operation} ${t}`)),
+    ].sort();
+    for (const user of group.users) changes.set(user, lines);
+  }
+  return changes;
+}
+
 for (const { engine, skip } of ENGINES) {
   describe(`properties on ${engine}`, { skip }, () => {
-    it('apply then plan, and export then plan, show no changes, from empty and from another federation', async () => {
+    it('apply then plan, and export then plan, show no changes, from empty and from another federation; access is as the plan said and as the config says', async () => {
       await fc.assert(fc.asyncProperty(federation, federation, async (first, second) => {
         const db = await createTestDatabase(engine);
         try {
           assert.equal((await runCli(['init', '--database', db.url], { cwd: db.dir })).code, 0);
-          for (const config of [first, second]) {
+          // The first federation again, its users and roles holding less: access lost.
+          const narrowed = {
+            ...first,
+            roles: first.roles.map((r) => ({ ...r, rules: r.rules.slice(1) })),
+            users: first.users.map((u) => ({ ...u, roles: u.roles.slice(1), rules: [] })),
+          };
+          for (const config of [first, second, narrowed]) {
             const file = writeConfig(db, stringify(config));
+            const before = await liveAccess(db.url, db.dir);
+            const planned0 = await runCli(['plan', file, '--database', db.url, '--json'], { cwd: db.dir });
+            assert.equal(planned0.code, 0, planned0.stderr);
             const applied = await runCli(['apply', file, '--database', db.url, '--auto-approve', '--bcrypt-cost', '4'], { cwd: db.dir });
             assert.equal(applied.code, 0, applied.stderr);
+            const after = await liveAccess(db.url, db.dir);
+            // The access a plan says it changes is the difference of the access before and after its apply.
+            assert.deepEqual(planAccessChanges(JSON.parse(planned0.stdout) as PlanJson), accessDifference(before, after));
+            // Access computed from the config is access computed from the database it was applied to.
+            const usernames = config.users.map((u) => u.username);
+            if (usernames.length > 0) {
+              const offline = await runCli(['access', file, '--json', ...usernames.flatMap((u) => ['--user', u])], { cwd: db.dir });
+              assert.equal(offline.code, 0, offline.stderr);
+              assert.deepEqual(permissionMap((JSON.parse(offline.stdout) as AccessJson).users), new Map([...after].filter(([u]) => usernames.includes(u))));
+            }
             const planned = await runCli(['plan', file, '--database', db.url, '--detailed-exitcode'], { cwd: db.dir });
             assert.equal(planned.code, 0, planned.stdout + planned.stderr);
             // Adopting this database: its export plans as no changes, unless export said what it had to leave out

@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { FederationAccess, type AccessModel, type ListKind } from '../../src/access/user-access.js';
+import { compareStrings, type DesiredState, type RoleRef } from '../../src/federation.js';
+import type { CliResult } from '../helpers/run-cli.js';
 import { OPERATION_SPELLINGS, SCOPE_SPELLINGS, ruleKey, type RuleKey } from '../../src/catalog/rule-catalog.js';
 import { REFERENCE_RELEASES, parseVersion, type ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
-import type { DesiredState, RoleRef } from '../../src/federation.js';
 import type { NodeSecretEntry } from '../../src/secrets/secrets-store.js';
 import { isSession, ServerSession } from './server-api.js';
 
@@ -111,17 +112,47 @@ export async function assertRolesAndRules(view: ServerView, federation: ConfigFe
   }
 }
 
-const LISTS: readonly [ListKind, string][] = [['organization', '/organization'], ['collaboration', '/collaboration'], ['node', '/node']];
+/** By kind, the names a user gets from the server's lists; null where it refuses the list. */
+export type AccessLists = Readonly<Record<ListKind, readonly string[] | null>>;
 
-/** Each user with a password logs in, and lists exactly the organizations, collaborations and nodes their rules and scopes allow. */
-export async function assertUsersLogInAndSee(api: string, passwords: Readonly<Record<string, string>>, access: FederationAccess): Promise<number> {
+/** What `fedctl access --user … --json` (run as `fedctl` runs it: on a database or through an API) says each user gets from the server's lists. */
+export async function fedctlSays(fedctl: (args: string[]) => Promise<CliResult>, usernames: readonly string[]): Promise<Map<string, AccessLists>> {
+  const result = await fedctl(['access', ...usernames.flatMap((u) => ['--user', u]), '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const { users } = JSON.parse(result.stdout) as { users: { username: string; lists: AccessLists }[] };
+  return new Map(users.map((u) => [u.username, u.lists]));
+}
+
+/** An item of one of the server's lists: named, or a user with a username, or a role of an organization. */
+type ApiListed = ApiNamed & { username?: string; organization?: { id: number } | null };
+
+/** The server's lists, and how a user names what is in them. */
+const LISTS: readonly [ListKind, string, (item: ApiListed, orgName: (id: number) => string) => string][] = [
+  ['organization', '/organization', (item) => item.name],
+  ['collaboration', '/collaboration', (item) => item.name],
+  ['node', '/node', (item) => item.name],
+  ['user', '/user', (item) => item.username ?? ''],
+  ['role', '/role', (item, orgName) => (item.organization ? `${item.name} (${orgName(item.organization.id)})` : item.name)],
+];
+
+/**
+ * Each user with a password logs in, and gets from the server's lists of
+ * organizations, collaborations, nodes, users and roles exactly what fedctl
+ * says they get (where they disagree, the server is right).
+ */
+export async function assertUsersLogInAndSee(view: ServerView, passwords: Readonly<Record<string, string>>, expected: ReadonlyMap<string, AccessLists>): Promise<number> {
+  const names = new Map(view.organizations.map((o) => [o.id, o.name]));
+  const orgName = (id: number): string => names.get(id) ?? `organization ${id}`;
   let checked = 0;
   for (const [username, password] of Object.entries(passwords)) {
-    const session = await ServerSession.user(api, username, password);
+    const session = await ServerSession.user(view.root.api, username, password);
     assert.ok(isSession(session), `${username} logs in: ${'refusal' in session ? session.refusal : ''}`);
-    for (const [kind, endpoint] of LISTS) {
-      const listed: ApiNamed[] | null = await session.list<ApiNamed>(endpoint);
-      assert.deepEqual(listed === null ? null : listed.map((item) => item.name).sort(), access.listable(username, kind), `${kind}s ${username} can list`);
+    const says = expected.get(username);
+    assert.ok(says, `fedctl access reports ${username}`);
+    for (const [kind, endpoint, name] of LISTS) {
+      const listed: ApiListed[] | null = await session.list<ApiListed>(endpoint);
+      const got: string[] | null = listed === null ? null : [...new Set(listed.map((item) => name(item, orgName)))].sort(compareStrings);
+      assert.deepEqual(got, says[kind], `the ${kind}s ${username} gets from the server, and fedctl access says`);
     }
     checked++;
   }

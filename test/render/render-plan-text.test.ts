@@ -18,6 +18,7 @@ const desired: DesiredState = {
   secrets: NO_SECRETS_SETTINGS,
   history: true,
   api: null,
+  policy: [],
 };
 
 describe('renderPlanText', () => {
@@ -52,6 +53,26 @@ fedctl will make these changes to sqlite:///f.sqlite (vantage6 4.13 to 4.15):
       password:     (sensitive, from $ANNA_PW)
 
 Plan: 4 to add, 0 to change, 0 to destroy.
+
+Access: 1 user(s) gain or lose permissions.
+
+  ! user "anna" (global scope or management)
+      + collaboration: view (organization) on organization "IKNL"
+      + event: send (global) everything
+      + event: receive (collaboration) on collaboration "Trial", organization "IKNL"
+      + node: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + organization: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + port: view (organization) on organization "IKNL"
+      + role: view (organization) on organization "IKNL"
+      + run: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + study: view (organization) on organization "IKNL"
+      + task: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + task: create (collaboration) on collaboration "Trial", organization "IKNL"
+      + task: delete (organization) on organization "IKNL"
+      + user: view (organization) on organization "IKNL"
+      + user: edit (own) their own
+      + user: delete (own) their own
+      because they are created
 `);
   });
 
@@ -82,6 +103,27 @@ fedctl will make these changes to postgresql://u:***@h/db (vantage6 4.13 to 4.15
         + "Researcher"
 
 Plan: 0 to add, 3 to change, 0 to destroy.
+
+Access: 1 user(s) gain or lose permissions.
+
+  ~ user "anna"
+      + collaboration: view (organization) on organization "IKNL"
+      + event: receive (collaboration) on collaboration "Trial", organization "IKNL"
+      + node: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + organization: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + port: view (organization) on organization "IKNL"
+      + role: view (organization) on organization "IKNL"
+      + run: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + study: view (organization) on organization "IKNL"
+      + task: view (collaboration) on collaboration "Trial", organization "IKNL"
+      + task: create (collaboration) on collaboration "Trial", organization "IKNL"
+      + task: delete (organization) on organization "IKNL"
+      + user: view (organization) on organization "IKNL"
+      + user: edit (own) their own
+      + user: delete (own) their own
+      because their roles + "Researcher"
+      because collaboration "Trial": members + "IKNL"
+
 1 object(s) in the database are not in the config and are left alone (--show-unmanaged lists them).
 `);
     assert.match(renderPlanText(plan, { color: false, showUnmanaged: true }), /Not in the config, left alone:\n {2}\? organization "root" \(the server's own, never pruned\)\n$/);

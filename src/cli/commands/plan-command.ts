@@ -78,7 +78,7 @@ export function planFrom(backend: Backend, desired: DesiredState, options: PlanO
 export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
   if (flags.json) io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   else if (flags.markdown) io.stdout.write(renderPlanMarkdown(plan));
-  else io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false }));
+  else io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false, showAccess: flags.showAccess ?? false }));
 }
 
 /** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */

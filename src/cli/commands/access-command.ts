@@ -1,0 +1,82 @@
+import { desiredAccessModel } from '../../access/access-model.js';
+import { parseQuestion, userAccess, userReport, whoCan } from '../../access/access-report.js';
+import { FederationAccess } from '../../access/user-access.js';
+import { chooseBackend, openBackend } from '../../backends/open-backend.js';
+import type { RuleKey } from '../../catalog/rule-catalog.js';
+import { builtInRolesOf, describeServer } from '../../catalog/server-profile.js';
+import type { Release } from '../../catalog/vantage6-versions.js';
+import { loadConfig } from '../../config/load-config.js';
+import { FedctlError } from '../../errors.js';
+import { renderAccessSummary, renderHolders, renderUserReport } from '../../render/render-access-report.js';
+import type { DatabaseFlags } from '../database-options.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { useColor, type CliIo } from '../io.js';
+import { checkConfig } from '../load-desired.js';
+import type { OutputFlags } from '../output-options.js';
+
+export interface AccessFlags extends DatabaseFlags, OutputFlags {
+  /** `--user`, repeatable: what these users can do. */
+  readonly user: string[];
+  /** `--who-can RESOURCE:OPERATION`. */
+  readonly whoCan?: string;
+  /** `--on NAME`: only who can do it on this organization or collaboration. */
+  readonly on?: string;
+  /** `--vantage6-version`: the release whose built-in roles a config's users hold, over the config's `vantage6:`. */
+  readonly vantage6Version?: Release;
+}
+
+/** The federation access is computed on, its rule catalogue, and how to name it. */
+interface AccessSource {
+  readonly access: FederationAccess;
+  readonly catalogue: readonly RuleKey[];
+  readonly source: string;
+}
+
+/** A config, offline: its users with the built-in roles of the release it is checked against. */
+async function fromConfig(paths: readonly string[], flags: AccessFlags, io: CliIo): Promise<AccessSource> {
+  const { desired, server } = checkConfig(await loadConfig(paths), io, { quiet: flags.json ?? false, version: flags.vantage6Version });
+  return {
+    access: new FederationAccess(desiredAccessModel(desired, builtInRolesOf(server.versions.to))),
+    catalogue: server.rules,
+    source: `the config (${describeServer(server)})`,
+  };
+}
+
+/** What a database or server holds now. */
+async function fromServer(flags: AccessFlags, io: CliIo): Promise<AccessSource> {
+  const backend = await openBackend(chooseBackend(flags, io.env, io.cwd), io.env);
+  const { live, initialize } = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
+  if (initialize) throw new FedctlError('DATABASE_MISSING', `${backend.display} has no vantage6 database`, 'point --database at the server\'s database, or give a config');
+  return { access: new FederationAccess(live), catalogue: live.rules.map((r) => r.key), source: backend.display };
+}
+
+/** `fedctl access`: what users can do, or who can do something, in a config or on a server. */
+export async function accessCommand(paths: readonly string[], flags: AccessFlags, io: CliIo): Promise<number> {
+  if (flags.on !== undefined && flags.whoCan === undefined) {
+    throw new FedctlError('ACCESS_QUERY_INVALID', '--on narrows --who-can', 'add --who-can RESOURCE:OPERATION, such as --who-can task:create');
+  }
+  if (flags.whoCan !== undefined && flags.user.length > 0) {
+    throw new FedctlError('ACCESS_QUERY_INVALID', '--user and --who-can ask different questions', 'give one of them');
+  }
+  const { access, catalogue, source } = paths.length > 0 ? await fromConfig(paths, flags, io) : await fromServer(flags, io);
+  const color = useColor(io.stdout, io.env, flags.color);
+  const write = (value: unknown): void => { io.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
+  if (flags.whoCan !== undefined) {
+    const question = parseQuestion(flags.whoCan, catalogue);
+    const on = flags.on ?? null;
+    const holders = whoCan(access, question, on);
+    if (flags.json) write({ formatVersion: 1, source, resource: question.resource, operation: question.operation.toLowerCase(), on, users: holders });
+    else io.stdout.write(renderHolders(question, on, holders, color));
+    return EXIT_OK;
+  }
+  if (flags.user.length > 0) {
+    const reports = flags.user.map((username) => userReport(access, username));
+    if (flags.json) write({ formatVersion: 1, source, users: reports });
+    else io.stdout.write(reports.map((report) => renderUserReport(report, color)).join('\n'));
+    return EXIT_OK;
+  }
+  const summaries = access.model.users.map(({ username }) => userAccess(access, username));
+  if (flags.json) write({ formatVersion: 1, source, users: summaries });
+  else io.stdout.write(renderAccessSummary(summaries, source, color));
+  return EXIT_OK;
+}

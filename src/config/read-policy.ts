@@ -1,0 +1,106 @@
+import {
+  DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, SCOPES, SCOPE_SPELLINGS, parseRuleKey, spelledValues,
+} from '../catalog/rule-catalog.js';
+import { describeServer, type ServerProfile } from '../catalog/server-profile.js';
+import type { Guardrail, RoleMatcher, RulePattern } from '../federation.js';
+import type { Diagnostic, DocumentPath } from './diagnostic.js';
+import type { ConfigDocument } from './load-config.js';
+import { didYouMean } from './suggest.js';
+
+/** A guardrail and where the config declares it. */
+export interface LocatedGuardrail {
+  readonly guardrail: Guardrail;
+  readonly document: ConfigDocument;
+  readonly path: DocumentPath;
+}
+
+/** What the rest of the config declares, for checking what guardrails name. */
+export interface PolicyContext {
+  readonly usernames: ReadonlySet<string>;
+  readonly roleNames: ReadonlySet<string>;
+  readonly server: ServerProfile;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const strings = (value: unknown): string[] | undefined =>
+  (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined);
+
+/**
+ * The guardrails of every document's `policy:`, merged in file order. The
+ * schema has checked their shape; here: names unique across files, and a
+ * warning for users, roles and resources the config and the server do not
+ * have (a guardrail may name users the config does not manage).
+ */
+export function readPolicy(documents: readonly ConfigDocument[], context: PolicyContext, diagnostics: Diagnostic[]): LocatedGuardrail[] {
+  const guardrails: LocatedGuardrail[] = [];
+  const seen = new Map<string, { document: ConfigDocument; path: DocumentPath }>();
+  const resources = new Set(context.server.rules.map((key) => parseRuleKey(key).resource));
+  for (const document of documents) {
+    if (!isRecord(document.value) || !isRecord(document.value.policy) || !Array.isArray(document.value.policy.guardrails)) continue;
+    document.value.policy.guardrails.forEach((item: unknown, index) => {
+      const path: DocumentPath = ['policy', 'guardrails', index];
+      const problem = (severity: Diagnostic['severity'], sub: DocumentPath, message: string, hint?: string): void => {
+        diagnostics.push({ severity, location: document.locate([...path, ...sub]), path: [...path, ...sub], message, hint });
+      };
+      const guardrail = guardrailOf(item);
+      if (guardrail === null) return;
+      if (Object.keys(guardrail.rules).length === 0) {
+        problem('error', ['rules'], 'rules: {} matches every rule', 'name the resource, scope or operation of the rules the guardrail is about');
+        return;
+      }
+      if (guardrail.only === undefined && guardrail.atMost === undefined) {
+        problem('error', [], `guardrail ${JSON.stringify(guardrail.name)} limits nothing`, 'add only: (who may hold its rules) or at_most: (how many users may), or both');
+        return;
+      }
+      const first = seen.get(guardrail.name);
+      if (first !== undefined) {
+        const at = first.document.locate([...first.path, 'name']);
+        problem('error', ['name'], `duplicate guardrail ${JSON.stringify(guardrail.name)}`, `already declared at ${at.file}:${at.line}:${at.column}`);
+        return;
+      }
+      seen.set(guardrail.name, { document, path });
+      for (const resource of guardrail.rules.resources ?? []) {
+        if (!resources.has(resource)) problem('warning', ['rules', 'resource'], `${describeServer(context.server)} has no rules for ${resource}: the guardrail matches none`);
+      }
+      guardrail.only?.users.forEach((username, i) => {
+        if (context.usernames.has(username)) return;
+        problem('warning', ['only', 'users', i], `${JSON.stringify(username)} is not a user of the config`,
+          didYouMean(username, context.usernames) ?? 'fine when the server has this user; otherwise a misspelling');
+      });
+      guardrail.only?.roles.forEach((role, i) => {
+        if (context.roleNames.has(role.name) || DEFAULT_ROLE_NAMES.has(role.name)) return;
+        problem('warning', ['only', 'roles', i], `no role of the config is named ${JSON.stringify(role.name)}`,
+          didYouMean(role.name, [...context.roleNames, ...DEFAULT_ROLE_NAMES]) ?? 'fine when the server has this role; otherwise a misspelling');
+      });
+      guardrails.push({ guardrail, document, path });
+    });
+  }
+  return guardrails;
+}
+
+/** One guardrail as the domain has it; null when malformed (the schema has reported it). */
+function guardrailOf(item: unknown): Guardrail | null {
+  if (!isRecord(item) || typeof item.name !== 'string' || !isRecord(item.rules)) return null;
+  const { resource, scope, operation } = item.rules;
+  const scopes = scope === undefined ? undefined : spelledValues(scope, SCOPE_SPELLINGS, SCOPES);
+  const operations = operation === undefined ? undefined : spelledValues(operation, OPERATION_SPELLINGS, OPERATIONS);
+  if (scopes === null || operations === null) return null;
+  const rules: RulePattern = {
+    ...(resource === undefined ? {} : { resources: strings(resource) ?? [] }),
+    ...(scopes === undefined ? {} : { scopes }),
+    ...(operations === undefined ? {} : { operations }),
+  };
+  const only = isRecord(item.only)
+    ? { users: strings(item.only.users) ?? [], roles: Array.isArray(item.only.roles) ? item.only.roles.flatMap(roleMatcherOf) : [] }
+    : undefined;
+  const atMost = typeof item.at_most === 'number' ? item.at_most : undefined;
+  return { name: item.name, rules, ...(only === undefined ? {} : { only }), ...(atMost === undefined ? {} : { atMost }) };
+}
+
+/** `Name` (of any organization) or `{ name, organization }` (of one; without organization when it is absent). */
+function roleMatcherOf(value: unknown): RoleMatcher[] {
+  if (typeof value === 'string') return [{ name: value }];
+  if (!isRecord(value) || typeof value.name !== 'string') return [];
+  return [{ name: value.name, organization: typeof value.organization === 'string' ? value.organization : null }];
+}

@@ -1,0 +1,53 @@
+import { Chalk } from 'chalk';
+import { LIST_KINDS, type AccessQuestion, type HolderLine, type UserAccess, type UserAccessReport } from '../access/access-report.js';
+import { textTable } from './text-table.js';
+
+/** How many of a permission's targets a table shows; --json has them all. */
+const SHOWN_TARGETS = 3;
+
+function targets(on: readonly string[]): string {
+  return on.length <= SHOWN_TARGETS ? on.join(', ') : `${on.slice(0, SHOWN_TARGETS).join(', ')} and ${on.length - SHOWN_TARGETS} more`;
+}
+
+const PLURAL = { organization: 'organizations', collaboration: 'collaborations', node: 'nodes', user: 'users', role: 'roles' } as const;
+
+/** One user's access as text: their roles, a table of what they may do, and what the server lists to them. */
+export function renderUserReport(report: UserAccessReport, color: boolean): string {
+  const c = new Chalk({ level: color ? 1 : 0 });
+  const of = report.organization === null ? '' : ` of organization ${JSON.stringify(report.organization)}`;
+  const lines = [c.bold(`User ${JSON.stringify(report.username)}${of}`), `Roles: ${report.roles.length === 0 ? 'none' : report.roles.join(', ')}`, ''];
+  if (report.permissions.length === 0) lines.push('  No permissions.');
+  else {
+    lines.push(...textTable(['RESOURCE', 'OPERATION', 'SCOPE', 'THROUGH', 'ON'],
+      report.permissions.map((p) => [p.resource, p.operation, p.scope, p.via.join(', '), targets(p.on)]), '  '));
+  }
+  const lists = LIST_KINDS.map((kind) => {
+    const names = report.lists[kind];
+    return names === null ? `${PLURAL[kind]}: refused` : `${names.length} ${names.length === 1 ? kind : PLURAL[kind]}`;
+  });
+  lines.push('', `The server lists to them: ${lists.join(', ')} (--json names them).`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Who can do something, as a table. */
+export function renderHolders(question: AccessQuestion, on: string | null, holders: readonly HolderLine[], color: boolean): string {
+  const c = new Chalk({ level: color ? 1 : 0 });
+  const what = `${question.operation.toLowerCase()} ${question.resource}${on === null ? '' : ` on ${JSON.stringify(on)}`}`;
+  const heading = c.bold(`${holders.length === 0 ? 'No user' : holders.length === 1 ? '1 user' : `${holders.length} users`} can ${what}.`);
+  if (holders.length === 0) return `${heading}\n`;
+  const rows = holders.map((h) => [h.username, h.organization ?? '', h.scope, h.via.join(', '), targets(h.on)]);
+  return `${[heading, '', ...textTable(['USER', 'ORGANIZATION', 'SCOPE', 'THROUGH', 'ON'], rows, '  ')].join('\n')}\n`;
+}
+
+/** Every user at a glance: organization, how many permissions, how many of them of global scope, roles. */
+export function renderAccessSummary(reports: readonly UserAccess[], source: string, color: boolean): string {
+  const c = new Chalk({ level: color ? 1 : 0 });
+  const rows = reports.map((r) => [
+    r.username, r.organization ?? '', String(r.permissions.length), String(r.permissions.filter((p) => p.scope === 'global').length), r.roles.join(', '),
+  ]);
+  return `${[
+    c.bold(`${reports.length} user(s) in ${source}.`), '',
+    ...textTable(['USER', 'ORGANIZATION', 'PERMISSIONS', 'GLOBAL', 'ROLES'], rows, '  '),
+    '', c.dim('fedctl access --user NAME shows what one user can do; --who-can RESOURCE:OPERATION who can do something.'),
+  ].join('\n')}\n`;
+}
