@@ -7,12 +7,14 @@ import type { CliIo } from './io.js';
 
 /**
  * Validate a loaded config against a server's catalogue; diagnostics go to
- * stderr (unless `quiet`: under --json they travel in the error); an invalid
- * config is an error.
+ * stderr (under --json, `quiet`, the errors travel in the error on stdout and
+ * only the warnings of a valid config go to stderr); an invalid config is an
+ * error.
  */
 export function checkConfig(loaded: LoadedConfig, io: CliIo, options: ValidationOptions & { quiet: boolean }): ValidationResult & { desired: DesiredState } {
   const result = validateConfig(loaded, io.env, options);
-  if (!options.quiet) for (const diagnostic of result.diagnostics) io.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
+  const valid = result.desired !== null && !hasErrors(result.diagnostics);
+  if (!options.quiet || valid) for (const diagnostic of result.diagnostics) io.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
   if (!result.desired || hasErrors(result.diagnostics)) {
     const count = result.diagnostics.filter((d) => d.severity === 'error').length;
     throw new FedctlError('CONFIG_INVALID', `the config has ${count} error${count === 1 ? '' : 's'}; nothing was changed`, undefined,

@@ -2,9 +2,10 @@ import {
   DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, RESERVED_ROLE_NAMES, SCOPES, SCOPE_SPELLINGS,
   parseRuleKey, readableSpelling, ruleKey, spelledValues, type RuleKey, type RuleTriple,
 } from '../catalog/rule-catalog.js';
+import { referenceCatalog } from '../catalog/reference-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
 import {
-  DOTTED_LOGIN_REFUSED, FEATURES, NEWEST_MINOR, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
+  DOTTED_LOGIN_REFUSED, FEATURES, NEWEST_MINOR, NEWEST_RELEASE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, NO_PRUNING, apiUrlOf, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
@@ -19,6 +20,9 @@ import { checkSchema } from './schema-check.js';
 import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
 import { readPolicy } from './read-policy.js';
 import { didYouMean } from './suggest.js';
+
+/** The resources of the newest release fedctl knows: those the schema accepts. */
+const NEWEST_RESOURCES: ReadonlySet<string> = new Set(referenceCatalog(NEWEST_RELEASE).rules.map((rule) => rule.resource));
 
 export interface ValidationResult {
   /** The desired state, present only when there are no errors. */
@@ -577,6 +581,8 @@ class SemanticChecker {
       const operations = spelledValues(item.operation, OPERATION_SPELLINGS, OPERATIONS);
       if (scopes === null || operations === null) return;
       const available = this.rules.get(resource) ?? [];
+      // A resource no release has is the schema's error, with what was meant; this one is for older servers.
+      if (available.length === 0 && !NEWEST_RESOURCES.has(resource)) return;
       if (available.length === 0) {
         this.error(entry, at, `${server} has no rules for ${resource}`, 'the rules come from the server\'s own catalogue; upgrade the server or remove this rule');
         return;

@@ -141,6 +141,15 @@ describe('the fedctl command', () => {
     assert.match(missingEnv.stderr, /^Error: unsupported database URL oracle:\/\/x\n/);
   });
 
+  it('under --json keeps stdout to the JSON and still says the config\'s warnings, on stderr', async () => {
+    const cwd = workdir();
+    writeFileSync(path.join(cwd, 'federation.yaml'), exampleText().replace('password: generate', 'password: ${ANNA_PASSWORD}'));
+    const plan = await runCli(['plan', path.join(cwd, 'federation.yaml'), '--json'], { cwd });
+    assert.equal(plan.code, 0, plan.stdout);
+    assert.equal((JSON.parse(plan.stdout) as { summary: { add: number } }).summary.add, 19);
+    assert.match(plan.stderr, /federation\.yaml:\d+:\d+ warning: users\[\d\]\.password: environment variable ANNA_PASSWORD is not set/);
+  });
+
   it('takes --no-color on every command that prints, and --json on those with a JSON form', async () => {
     const cwd = workdir();
     const config = path.join(cwd, 'federation.yaml');

@@ -183,6 +183,11 @@ describe('validate', () => {
     const { lines } = await check(`roles:\n  - name: R\n    rules:\n      - resource: collaboration\n        scope: collaboration\n        operation: view\n`);
     assert.equal(lines.length, 1);
     assert.match(lines[0] ?? '', /4\.15 has no rule to view collaboration with scope collaboration \(collaboration has: view\/global, view\/organization/);
+    // A resource no release has is one error, the schema's, with what was meant.
+    const misspelt = await check(`roles:\n  - name: R\n    rules:\n      - resource: tsak\n        scope: global\n        operation: view\n`);
+    assert.deepEqual(misspelt.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '4:19 roles[0].rules[0].resource: must be one of "node", "collaboration", "organization", "task", "run", "user", "role", "port", "event", "study" (did you mean "task"?)',
+    ]);
     const file = path.join(dir, 'all.yaml');
     writeFileSync(file, `roles:\n  - name: R\n    rules:\n      - resource: event\n        scope: all\n        operation: [send, r]\n`);
     const { desired } = validateConfig(await loadConfig([file]), {});
