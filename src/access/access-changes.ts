@@ -95,7 +95,7 @@ export function accessDelta(live: LiveState, changes: readonly Change[]): Access
   const reached = new Set<string>(index.users.keys());
   if (index.roles.size > 0 || index.collaborations.size > 0) {
     for (const user of before.model.users) if (reaches(user)) reached.add(afterName.get(user.username) ?? user.username);
-    for (const user of after.model.users) if (reaches(user)) reached.add(user.username);
+    for (const user of after.model.users) if (!reached.has(user.username) && reaches(user)) reached.add(user.username);
   }
 
   return {

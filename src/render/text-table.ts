@@ -7,6 +7,7 @@ import stringWidth from 'string-width';
  */
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[], indent = ''): string[] {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => stringWidth(row[i] ?? ''))));
+  // A loop, not Math.max(...cells): tables of every user of a large server exceed the arguments a call takes.
+  const widths = header.map((_, i) => all.reduce((widest, row) => Math.max(widest, stringWidth(row[i] ?? '')), 0));
   return all.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - stringWidth(cell)))).join('  ').trimEnd());
 }

@@ -115,9 +115,13 @@ export async function assertRolesAndRules(view: ServerView, federation: ConfigFe
 /** By kind, the names a user gets from the server's lists; null where it refuses the list. */
 export type AccessLists = Readonly<Record<ListKind, readonly string[] | null>>;
 
-/** What `fedctl access --user … --json` (run as `fedctl` runs it: on a database or through an API) says each user gets from the server's lists. */
-export async function fedctlSays(fedctl: (args: string[]) => Promise<CliResult>, usernames: readonly string[]): Promise<Map<string, AccessLists>> {
-  const result = await fedctl(['access', ...usernames.flatMap((u) => ['--user', u]), '--json']);
+/**
+ * What `fedctl access --user … --json` says each user gets from the server's
+ * lists: run as `fedctl` runs it (on a database or through an API), or
+ * offline on a config (`config`: the file and its flags).
+ */
+export async function fedctlSays(fedctl: (args: string[]) => Promise<CliResult>, usernames: readonly string[], config: readonly string[] = []): Promise<Map<string, AccessLists>> {
+  const result = await fedctl(['access', ...config, ...usernames.flatMap((u) => ['--user', u]), '--json']);
   assert.equal(result.code, 0, result.stderr);
   const { users } = JSON.parse(result.stdout) as { users: { username: string; lists: AccessLists }[] };
   return new Map(users.map((u) => [u.username, u.lists]));
