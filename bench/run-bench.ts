@@ -22,6 +22,7 @@ import { initDatabase } from '../src/db/init-database.js';
 import { openDatabase } from '../src/db/open-database.js';
 import type { DesiredState } from '../src/federation.js';
 import { computePlan } from '../src/plan/compute-plan.js';
+import { assessPlan } from '../src/policy/assess-plan.js';
 import { DEFAULT_PLAN_OPTIONS } from '../src/plan/plan-options.js';
 import { loadLiveState } from '../src/state/load-live-state.js';
 import { createScratchPostgres } from '../test/helpers/scratch-postgres.js';
@@ -117,7 +118,7 @@ async function createDatabase(engine: Engine, dir: string, name: string): Promis
 /** Apply in-process, counting statements and splitting bcrypt time from database time. */
 async function timedApply(adapter: DatabaseAdapter, desired: DesiredState, cost: number, dir: string, counter: { n: number }) {
   const { live, initialize } = await loadLiveState(adapter);
-  const plan = computePlan(desired, live, { engine: adapter.engine, display: adapter.target.display, initialize }, DEFAULT_PLAN_OPTIONS);
+  const plan = assessPlan(computePlan(desired, live, { engine: adapter.engine, display: adapter.target.display, initialize }, DEFAULT_PLAN_OPTIONS), live, desired.policy);
   const start = performance.now();
   let hashedAt = start;
   let hashed = 0;
@@ -200,7 +201,7 @@ async function bench(size: SizeName, engine: Engine): Promise<Figures> {
     const changed = await desiredState(changedFile);
     const planStart = performance.now();
     const { live } = await loadLiveState(adapter);
-    computePlan(changed, live, { engine, display: db.target.display, initialize: false }, DEFAULT_PLAN_OPTIONS);
+    assessPlan(computePlan(changed, live, { engine, display: db.target.display, initialize: false }, DEFAULT_PLAN_OPTIONS), live, changed.policy);
     const planChangeMs = performance.now() - planStart;
     const applyStart = performance.now();
     const change = await timedApply(adapter, changed, cost, dir, counter);

@@ -1,7 +1,7 @@
 import {
   OPERATIONS, OPERATION_SPELLINGS, parseRuleKey, readableSpelling, type Operation, type RuleKey,
 } from '../catalog/rule-catalog.js';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { FedctlError } from '../errors.js';
 import { compareStrings, roleLabel } from '../federation.js';
 import { ownValue } from '../own-property.js';

@@ -5,7 +5,7 @@ import { describeServer, type ServerProfile } from '../catalog/server-profile.js
 import type { Guardrail, RoleMatcher, RulePattern } from '../federation.js';
 import type { Diagnostic, DocumentPath } from './diagnostic.js';
 import type { ConfigDocument } from './load-config.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 
 /** A guardrail and where the config declares it. */
 export interface LocatedGuardrail {

@@ -19,7 +19,7 @@ import type { ConfigDocument, LoadedConfig } from './load-config.js';
 import { checkSchema } from './schema-check.js';
 import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
 import { readPolicy } from './read-policy.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 
 /** The resources of the newest release fedctl knows: those the schema accepts. */
 const NEWEST_RESOURCES: ReadonlySet<string> = new Set(referenceCatalog(NEWEST_RELEASE).rules.map((rule) => rule.resource));

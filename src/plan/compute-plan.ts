@@ -12,8 +12,6 @@ import type {
 } from './plan.js';
 import { PLAN_FORMAT_VERSION } from './plan.js';
 import { selectTargets } from './select-targets.js';
-import { accessChanges, accessDelta } from '../access/access-changes.js';
-import { planViolations } from '../policy/guardrails.js';
 import { ownValue } from '../own-property.js';
 
 /** The server's own organization and user, created at its first start: never pruned. */
@@ -229,10 +227,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   const database = { ...target, vantage6: live.server.release ?? describeRange(live.server.versions), ...(unknown.length > 0 ? { unknown } : {}) };
   const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes: kept, unmanaged, blocked, summary: summarize(kept) };
   const plan = options.targets === null ? full : selectTargets(full, desired, options.targets);
-  const delta = accessDelta(live, plan.changes);
-  const access = accessChanges(delta);
-  const violations = planViolations(desired.policy, delta);
-  return { ...plan, summary: summarize(plan.changes), ...(access === undefined ? {} : { access }), ...(violations.length > 0 ? { violations } : {}) };
+  return { ...plan, summary: summarize(plan.changes) };
 }
 
 function summarize(changes: readonly Change[]): Plan['summary'] {

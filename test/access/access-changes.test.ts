@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_PRUNING } from '../../src/federation.js';
-import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
+import type { PlanTarget } from '../../src/plan/compute-plan.js';
 import { DEFAULT_PLAN_OPTIONS } from '../../src/plan/plan-options.js';
-import { desiredOf, liveOf, type SmallFederation } from '../helpers/small-federations.js';
+import { assessedPlan, desiredOf, liveOf, type SmallFederation } from '../helpers/small-federations.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
@@ -25,7 +25,7 @@ const BASE: SmallFederation = {
 };
 
 function planFrom(before: SmallFederation, after: SmallFederation) {
-  return computePlan(desiredOf(after), liveOf(before), DATABASE);
+  return assessedPlan(desiredOf(after), liveOf(before), DATABASE);
 }
 
 const org = (name: string) => `organization ${JSON.stringify(name)}`;
@@ -35,7 +35,7 @@ describe('the access a plan changes', () => {
     const plan = planFrom(BASE, { ...BASE, users: BASE.users.map((u) => ({ ...u, email: `${u.username}@example.org` })) });
     assert.equal(plan.summary.change, 4);
     assert.equal(plan.access, undefined);
-    assert.equal(computePlan(desiredOf(BASE), liveOf(BASE), DATABASE).access, undefined);
+    assert.equal(assessedPlan(desiredOf(BASE), liveOf(BASE), DATABASE).access, undefined);
   });
 
   it('a new member widens every collaboration-scoped rule of the users of every member, in both directions', () => {
@@ -85,7 +85,7 @@ describe('the access a plan changes', () => {
   });
 
   it('created and deleted users gain and lose everything, because they are created or deleted', () => {
-    const plan = computePlan(
+    const plan = assessedPlan(
       desiredOf({ ...BASE, users: [...BASE.users.filter((u) => u.username !== 'kenji'), { username: 'new', organization: TOKYO, rules: ['task:COLLABORATION:VIEW'] }] }),
       liveOf(BASE), DATABASE, { ...DEFAULT_PLAN_OPTIONS, prune: { ...NO_PRUNING, user: true } },
     );
@@ -103,7 +103,7 @@ describe('the access a plan changes', () => {
       users: BASE.users.map((u) => (u.organization === OSLO ? { ...u, organization: 'OUS' } : u)),
     };
     const desired = { ...desiredOf(renamed), previousNames: { organization: { OUS: [OSLO] }, collaboration: { 'Lung cancer': ['Lung!'] } } };
-    const plan = computePlan(desired, liveOf(BASE), DATABASE);
+    const plan = assessedPlan(desired, liveOf(BASE), DATABASE);
     assert.ok(plan.changes.some((c) => c.action === 'update' && c.kind === 'organization'), JSON.stringify(plan.changes));
     assert.equal(plan.access, undefined);
   });

@@ -1,5 +1,9 @@
 import type { RuleKey } from '../../src/catalog/rule-catalog.js';
 import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState, type DesiredUser, type Guardrail, type RoleRef } from '../../src/federation.js';
+import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
+import type { PlanOptions } from '../../src/plan/plan-options.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { assessPlan } from '../../src/policy/assess-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
 
@@ -46,4 +50,9 @@ export function liveOf(f: SmallFederation): LiveState {
     roles: [...base.roles, ...desired.roles.map((r, i) => ({ ...r, id: 1000 + i, isDefault: false }))],
     users: desired.users.map(({ password: _, ...u }, i) => ({ ...u, id: i + 1 })),
   };
+}
+
+/** The plan as fedctl shows it: the diff, then what it means for access and the config's guardrails. */
+export function assessedPlan(desired: DesiredState, live: LiveState, target: PlanTarget, options?: PlanOptions): Plan {
+  return assessPlan(computePlan(desired, live, target, options), live, desired.policy);
 }

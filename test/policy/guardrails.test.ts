@@ -7,9 +7,9 @@ import { formatDiagnostic } from '../../src/config/diagnostic.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
 import type { Guardrail } from '../../src/federation.js';
-import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
+import type { PlanTarget } from '../../src/plan/compute-plan.js';
 import { planRefusals } from '../../src/plan/plan.js';
-import { desiredOf, liveOf, type SmallFederation } from '../helpers/small-federations.js';
+import { assessedPlan, desiredOf, liveOf, type SmallFederation } from '../helpers/small-federations.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-guardrails-'));
@@ -149,7 +149,7 @@ const NO_GLOBAL: Guardrail = { name: 'no global scope', rules: { scopes: ['GLOBA
 const USER_MANAGERS: Guardrail = { name: 'two user managers', rules: { resources: ['user'], operations: ['CREATE', 'EDIT', 'DELETE'], scopes: ['ORGANIZATION', 'COLLABORATION', 'GLOBAL'] }, atMost: 2 };
 
 function plan(after: SmallFederation, policy: readonly Guardrail[]) {
-  return computePlan(desiredOf({ ...after, policy }), liveOf(BASE), DATABASE);
+  return assessedPlan(desiredOf({ ...after, policy }), liveOf(BASE), DATABASE);
 }
 
 describe('guardrails in a plan', () => {

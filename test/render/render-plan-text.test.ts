@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState } from '../../src/federation.js';
-import { computePlan } from '../../src/plan/compute-plan.js';
 import { renderPlanText } from '../../src/render/render-plan-text.js';
 import { freshState } from '../../src/state/fresh-state.js';
+import { assessedPlan } from '../helpers/small-federations.js';
 
 const desired: DesiredState = {
   organizations: [{ name: 'IKNL', domain: 'iknl.nl', address1: null, address2: null, zipcode: null, country: 'NL' }],
@@ -23,7 +23,7 @@ const desired: DesiredState = {
 
 describe('renderPlanText', () => {
   it('renders creates terraform-like, secrets as their source', () => {
-    const plan = computePlan(desired, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: true });
+    const plan = assessedPlan(desired, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: true });
     assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), `\
 + sqlite:///f.sqlite is empty: the vantage6 4.15 schema, rule catalogue and built-in roles will be created first.
 
@@ -85,7 +85,7 @@ Access: 1 user(s) gain or lose permissions.
       nodes: [{ id: 3, name: 'IKNL - Trial Node', organization: 'IKNL', collaboration: 'Trial' }],
       users: [{ id: 4, username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null, roles: [], rules: ['event:GLOBAL:SEND'] }],
     };
-    const plan = computePlan(desired, state, { engine: 'postgres', display: 'postgresql://u:***@h/db', initialize: false });
+    const plan = assessedPlan(desired, state, { engine: 'postgres', display: 'postgresql://u:***@h/db', initialize: false });
     const text = renderPlanText(plan, { color: false, showUnmanaged: false });
     assert.equal(text, `\
 fedctl will make these changes to postgresql://u:***@h/db (vantage6 4.13 to 4.15):
@@ -131,7 +131,7 @@ Access: 1 user(s) gain or lose permissions.
   });
 
   it('says so when nothing changes', () => {
-    const plan = computePlan({ ...desired, organizations: [], collaborations: [], nodes: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
+    const plan = assessedPlan({ ...desired, organizations: [], collaborations: [], nodes: [], users: [] }, freshState(), { engine: 'sqlite', display: 'sqlite:///f.sqlite', initialize: false });
     assert.equal(renderPlanText(plan, { color: false, showUnmanaged: false }), 'No changes. The database sqlite:///f.sqlite (vantage6 4.13 to 4.15) matches the config.\n');
   });
 });

@@ -9,6 +9,7 @@ import { NEWEST_RELEASE } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
 import { NO_SECRETS_SETTINGS, type SecretsSettings } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
+import { assessPlan } from '../../policy/assess-plan.js';
 import { fingerprintConfig } from '../../plan/fingerprint.js';
 import { detectProvenance } from '../../history/provenance.js';
 import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
@@ -100,7 +101,7 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
     secrets: desired.secrets,
     configFingerprint: fingerprintConfig(desired),
     resolve: (live) => {
-      const fresh = { ...computePlan(desired, live, plan.database, options), history: plan.history };
+      const fresh = { ...assessPlan(computePlan(desired, live, plan.database, options), live, desired.policy), history: plan.history };
       if (sameChanges(fresh, plan)) return plan;
       if (!flags.autoApprove) {
         throw new FedctlError('PLAN_CHANGED', `${backend.display} changed since the plan was shown; nothing was applied`,

@@ -4,6 +4,7 @@ import { chooseBackend, openBackend, withConfigChoice } from '../../backends/ope
 import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
+import { assessPlan } from '../../policy/assess-plan.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
@@ -69,7 +70,7 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
 
 /** The plan for a live state already read through a backend, with what its history says. */
 export function planFrom(backend: Backend, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
-  const plan = computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options);
+  const plan = assessPlan(computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options), live, desired.policy);
   const history = backend.capabilities.history ? planHistory(lastApply, () => fingerprintAdministration(live), recording) : NO_HISTORY_KEPT;
   return { plan: { ...plan, history }, live };
 }
