@@ -63,6 +63,19 @@ export function userAccess(access: FederationAccess, username: string): UserAcce
   };
 }
 
+/** One user at a glance: their organization, roles, and how many permissions they hold, how many of global scope. */
+export interface AccessCounts {
+  readonly username: string;
+  readonly organization: string | null;
+  readonly roles: readonly string[];
+  readonly permissions: number;
+  readonly global: number;
+}
+
+export function accessCounts({ username, organization, roles, permissions }: UserAccess): AccessCounts {
+  return { username, organization, roles, permissions: permissions.length, global: permissions.filter((p) => p.scope === 'global').length };
+}
+
 /** What one user can do, and what the server lists to them. */
 export function userReport(access: FederationAccess, username: string): UserAccessReport {
   return {

@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import { LIST_KINDS, type AccessQuestion, type HolderLine, type UserAccess, type UserAccessReport } from '../access/access-report.js';
+import { LIST_KINDS, type AccessCounts, type AccessQuestion, type HolderLine, type UserAccessReport } from '../access/access-report.js';
 import { textTable } from './text-table.js';
 
 /** How many of a permission's targets a table shows; --json has them all. */
@@ -40,11 +40,9 @@ export function renderHolders(question: AccessQuestion, on: string | null, holde
 }
 
 /** Every user at a glance: organization, how many permissions, how many of them of global scope, roles. */
-export function renderAccessSummary(reports: readonly UserAccess[], source: string, color: boolean): string {
+export function renderAccessSummary(reports: readonly AccessCounts[], source: string, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  const rows = reports.map((r) => [
-    r.username, r.organization ?? '', String(r.permissions.length), String(r.permissions.filter((p) => p.scope === 'global').length), r.roles.join(', '),
-  ]);
+  const rows = reports.map((r) => [r.username, r.organization ?? '', String(r.permissions), String(r.global), r.roles.join(', ')]);
   return `${[
     c.bold(`${reports.length} user(s) in ${source}.`), '',
     ...textTable(['USER', 'ORGANIZATION', 'PERMISSIONS', 'GLOBAL', 'ROLES'], rows, '  '),

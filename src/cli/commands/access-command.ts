@@ -1,5 +1,5 @@
 import { desiredAccessModel } from '../../access/access-model.js';
-import { parseQuestion, userAccess, userReport, whoCan } from '../../access/access-report.js';
+import { accessCounts, parseQuestion, userAccess, userReport, whoCan } from '../../access/access-report.js';
 import { FederationAccess } from '../../access/user-access.js';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import type { RuleKey } from '../../catalog/rule-catalog.js';
@@ -11,6 +11,7 @@ import { renderAccessSummary, renderHolders, renderUserReport } from '../../rend
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
+import { writeJsonWithList } from '../json-output.js';
 import { checkConfig } from '../load-desired.js';
 import type { OutputFlags } from '../output-options.js';
 
@@ -60,23 +61,22 @@ export async function accessCommand(paths: readonly string[], flags: AccessFlags
   }
   const { access, catalogue, source } = paths.length > 0 ? await fromConfig(paths, flags, io) : await fromServer(flags, io);
   const color = useColor(io.stdout, io.env, flags.color);
-  const write = (value: unknown): void => { io.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
   if (flags.whoCan !== undefined) {
     const question = parseQuestion(flags.whoCan, catalogue);
     const on = flags.on ?? null;
     const holders = whoCan(access, question, on);
-    if (flags.json) write({ formatVersion: 1, source, resource: question.resource, operation: question.operation.toLowerCase(), on, users: holders });
+    if (flags.json) await writeJsonWithList(io.stdout, { formatVersion: 1, source, resource: question.resource, operation: question.operation.toLowerCase(), on }, 'users', holders);
     else io.stdout.write(renderHolders(question, on, holders, color));
     return EXIT_OK;
   }
   if (flags.user.length > 0) {
     const reports = flags.user.map((username) => userReport(access, username));
-    if (flags.json) write({ formatVersion: 1, source, users: reports });
+    if (flags.json) await writeJsonWithList(io.stdout, { formatVersion: 1, source }, 'users', reports);
     else io.stdout.write(reports.map((report) => renderUserReport(report, color)).join('\n'));
     return EXIT_OK;
   }
-  const summaries = access.model.users.map(({ username }) => userAccess(access, username));
-  if (flags.json) write({ formatVersion: 1, source, users: summaries });
+  const summaries = access.model.users.map(({ username }) => accessCounts(userAccess(access, username)));
+  if (flags.json) await writeJsonWithList(io.stdout, { formatVersion: 1, source }, 'users', summaries);
   else io.stdout.write(renderAccessSummary(summaries, source, color));
   return EXIT_OK;
 }
