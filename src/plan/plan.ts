@@ -102,6 +102,23 @@ export interface AccessChanges {
   readonly users: number;
   /** Notable groups first, then the largest. */
   readonly groups: readonly AccessChangeGroup[];
+  /** Groups left out of a plan's JSON (the smallest), unless --show-access. */
+  readonly unlistedGroups?: number;
+}
+
+/** How many groups of access changes a plan's JSON and saved plans list without --show-access. */
+const LISTED_GROUPS = 100;
+
+/**
+ * The plan as its JSON gives it: the access changes of a first plan of a
+ * large federation (every user created, each group with every place) would
+ * run to hundreds of megabytes, so only the first groups are listed unless
+ * `all`; `users` still counts everyone.
+ */
+export function planForOutput(plan: Plan, all: boolean): Plan {
+  const access = plan.access;
+  if (all || access === undefined || access.groups.length <= LISTED_GROUPS) return plan;
+  return { ...plan, access: { ...access, groups: access.groups.slice(0, LISTED_GROUPS), unlistedGroups: access.groups.length - LISTED_GROUPS } };
 }
 
 /** Users a plan would leave breaking one of the config's guardrails, in the same way, for the same reasons. */

@@ -35,7 +35,7 @@ export function accessLines(access: AccessChanges, all: boolean, c: ChalkInstanc
     for (const cause of group.causes) lines.push(c.dim(`      because ${cause}`));
     if (group.users.length > 1) lines.push(c.dim(`      users: ${list(group.users, SHOWN.users, all)}`));
   }
-  const hidden = access.groups.length - groups.length;
+  const hidden = access.groups.length - groups.length + (access.unlistedGroups ?? 0);
   const cut = hidden > 0 || (!all && access.groups.some((g) => g.users.length > SHOWN.users || [...g.gains, ...g.losses].some((i) => i.on.length > SHOWN.targets)));
   if (hidden > 0) lines.push('', `  ... and ${hidden} more group(s) of users`);
   if (cut) lines.push(c.dim('  (--show-access lists all of it)'));

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { NO_PRUNING } from '../../src/federation.js';
 import type { PlanTarget } from '../../src/plan/compute-plan.js';
 import { DEFAULT_PLAN_OPTIONS } from '../../src/plan/plan-options.js';
+import { planForOutput } from '../../src/plan/plan.js';
+import { renderPlanText } from '../../src/render/render-plan-text.js';
 import { assessedPlan, desiredOf, liveOf, type SmallFederation } from '../helpers/small-federations.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
@@ -106,5 +108,17 @@ describe('the access a plan changes', () => {
     const plan = assessedPlan(desired, liveOf(BASE), DATABASE);
     assert.ok(plan.changes.some((c) => c.action === 'update' && c.kind === 'organization'), JSON.stringify(plan.changes));
     assert.equal(plan.access, undefined);
+  });
+
+  it('lists the first 100 groups in JSON and saved plans unless --show-access, and counts the rest', () => {
+    const orgs = Array.from({ length: 130 }, (_, i) => `Zorg & Co №${i} 🏥`);
+    const plan = assessedPlan(desiredOf({ organizations: orgs, users: orgs.map((o, i) => ({ username: `u${i}`, organization: o, rules: ['task:ORGANIZATION:VIEW'] })) }), liveOf({ organizations: orgs, users: [] }), DATABASE);
+    assert.equal(plan.access?.groups.length, 130);
+    const listed = planForOutput(plan, false);
+    assert.equal(listed.access?.groups.length, 100);
+    assert.equal(listed.access?.unlistedGroups, 30);
+    assert.equal(listed.access?.users, 130);
+    assert.equal(planForOutput(plan, true), plan);
+    assert.match(renderPlanText(listed, { color: false, showUnmanaged: false }), /\.\.\. and 120 more group\(s\) of users/);
   });
 });

@@ -8,7 +8,7 @@ import { assessPlan } from '../../policy/assess-plan.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
-import { planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
+import { planForOutput, planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
 import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
@@ -77,7 +77,7 @@ export function planFrom(backend: Backend, desired: DesiredState, options: PlanO
 
 /** Show a plan as the flags ask: JSON, Markdown or text. */
 export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
-  if (flags.json) io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  if (flags.json) io.stdout.write(`${JSON.stringify(planForOutput(plan, flags.showAccess ?? false), null, 2)}\n`);
   else if (flags.markdown) io.stdout.write(renderPlanMarkdown(plan));
   else io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false, showAccess: flags.showAccess ?? false }));
 }
@@ -98,7 +98,7 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
       createdAt: new Date().toISOString(),
       stateFingerprint: backend.fingerprint(live),
       configFingerprint: fingerprintConfig(desired),
-      plan,
+      plan: planForOutput(plan, flags.showAccess ?? false),
       secrets: desired.secrets,
     };
     try {
