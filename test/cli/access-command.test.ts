@@ -32,6 +32,11 @@ describe('fedctl access', () => {
     assert.match(result.stdout, /^5 user\(s\) in the config \(vantage6 4\.15\)\./);
     for (const user of ['anna.devries', 'bram.jansen', 'lotte.peeters', 'felix.wagner', 'ingrid.hansen']) assert.match(result.stdout, new RegExp(`\\n  ${user.replace('.', '\\.')} `));
     assert.match(result.stdout, /bram\.jansen +IKNL +\d+ +0 +Data Steward \(IKNL\), Researcher/);
+    const json = await runCli(['access', config, '--json'], { cwd });
+    const summary = JSON.parse(json.stdout) as { users: { username: string; permissions: number; global: number; roles: string[] }[] };
+    assert.deepEqual(summary.users.find((u) => u.username === 'anna.devries'), {
+      username: 'anna.devries', organization: 'IKNL', roles: ['Collaboration Admin'], permissions: 27, global: 1,
+    });
   });
 
   it('says what one user can do, where, and through which role; the same from the config and from the database it was applied to', async () => {
