@@ -418,13 +418,13 @@ async function benchApi(size: SizeName): Promise<ApiFigures> {
     const applied = runOnce(['apply', file, '--database', database.url, '--auto-approve', '--bcrypt-cost', '4', '--no-history'], dir);
     if (init.code !== 0 || applied.code !== 0) throw new Error(`cannot fill the database for the API benchmark: ${applied.stdout.slice(0, 500)}`);
     server = await startRealServer(API_RELEASE, database.url, path.join(dir, 'server'));
-    const account = { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'root' };
+    const { account } = server;
     const plan = runFedctl(['plan', file, '--server', server.api, '--detailed-exitcode'], dir, account);
     mustBeUnchanged(plan, `${size} plan through the API`);
     const { Vantage6Api } = await import('../src/backends/api/vantage6-api.js');
     const { readApiState } = await import('../src/backends/api/read-api-state.js');
     let requests = 0;
-    const api = await Vantage6Api.connect(server.api, { username: 'root', password: 'root' }, () => { requests++; });
+    const api = await Vantage6Api.connect(server.api, account, () => { requests++; });
     requests = 0;
     await readApiState(api, Number(API_RELEASE.split('.')[1]), { forDeletes: false });
     return { size, release: API_RELEASE, planNoChangeMs: plan.ms, requests };

@@ -91,7 +91,10 @@ export interface ServerAddress {
   /** Base URL without trailing slash, e.g. `https://v6.example.org`. */
   readonly url: string;
   readonly port: number;
-  readonly apiPath: string;
+  /** Null when the config does not say: `/api` on vantage6 4.x, `/hq` on vantage6 5. */
+  readonly apiPath: string | null;
+  /** vantage6 5: the Keycloak its nodes log in through; null when the config does not say. */
+  readonly keycloak: { readonly url: string; readonly realm: string } | null;
 }
 
 /**
@@ -153,10 +156,14 @@ export interface DesiredState {
   readonly policy: readonly Guardrail[];
 }
 
-/** The URL of a server's API, as fedctl and its nodes reach it: the port only when it is not the scheme's own. */
+/**
+ * The URL of a server's API, as fedctl and its nodes reach it: the port only
+ * when it is not the scheme's own; without a path when the config gives none
+ * (fedctl then finds `/api` or `/hq`).
+ */
 export function apiUrlOf(address: ServerAddress): string {
   const defaultPort = address.url.startsWith('https:') ? 443 : 80;
-  return `${address.url}${address.port === defaultPort ? '' : `:${address.port}`}${address.apiPath}`;
+  return `${address.url}${address.port === defaultPort ? '' : `:${address.port}`}${address.apiPath ?? ''}`;
 }
 
 /** One comparable string per role identity: `JSON.stringify([organization, name])`, built without the array (a hot path). */
@@ -173,9 +180,13 @@ export function nodeKey(node: Pick<Node, 'organization' | 'collaboration'>): str
   return JSON.stringify([node.organization, node.collaboration]);
 }
 
-/** The name vantage6's own import gives a node. */
-export function defaultNodeName(organization: string, collaboration: string): string {
-  return `${organization} - ${collaboration} Node`;
+/**
+ * The name vantage6's own import gives a node; on vantage6 5, whose node
+ * names have no spaces (a node's Keycloak client is named after it), HQ's own
+ * default with every run of spaces made a hyphen.
+ */
+export function defaultNodeName(organization: string, collaboration: string, keycloak = false): string {
+  return keycloak ? `${organization}-${collaboration}-node`.replace(/\s+/g, '-') : `${organization} - ${collaboration} Node`;
 }
 
 export function sortedUnique<T extends string>(values: Iterable<T>): T[] {

@@ -7,6 +7,7 @@ import { planHasChanges, planRefusals, type Plan } from '../plan/plan.js';
 import { fingerprintAdministration } from '../plan/fingerprint.js';
 import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { hasHistory, recordApply, type Provenance } from '../history/apply-history.js';
+import { usesKeycloak } from '../catalog/vantage6-versions.js';
 import type { LiveState } from '../state/live-state.js';
 import { readState } from '../state/read-state.js';
 import type { HashOptions } from './hash-pool.js';
@@ -142,5 +143,5 @@ function madeSecrets(secrets: PreparedSecrets, plan: Plan, live: LiveState, data
   for (const change of plan.changes) {
     if (change.kind === 'collaboration' && change.action !== 'delete') collaborationEncrypted[change.after.name] = change.after.encrypted;
   }
-  return { content: secrets.fileEntries, collaborationEncrypted, database };
+  return { content: secrets.fileEntries, collaborationEncrypted, database, keycloak: usesKeycloak(live.server.versions.to) };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ruleKey, type CatalogRule, type DefaultRole, type Operation, type RuleKey, type Scope } from './rule-catalog.js';
 import { packageFile } from '../package-files.js';
-import { NEWEST_RELEASE, type ReferenceRelease } from './vantage6-versions.js';
+import { REFERENCE_RELEASES, type ReferenceRelease } from './vantage6-versions.js';
 
 interface ReferenceRule { id: number; name: string; scope: Scope; operation: Operation; description: string }
 interface ReferenceRole {
@@ -47,7 +47,10 @@ export function referenceCatalog(release: ReferenceRelease): ReferenceCatalog {
   return catalog;
 }
 
-/** Every rule a release up to the newest fedctl knows has: the older catalogues are subsets of the newest. */
+let known: ReadonlySet<RuleKey> | null = null;
+
+/** Every rule of a release fedctl knows (5.0 dropped some of 4.x's rules, so this is their union). */
 export function knownRuleKeys(): ReadonlySet<RuleKey> {
-  return new Set(referenceCatalog(NEWEST_RELEASE).rules.map(ruleKey));
+  known ??= new Set(REFERENCE_RELEASES.flatMap((release) => referenceCatalog(release).rules.map(ruleKey)));
+  return known;
 }

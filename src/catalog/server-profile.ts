@@ -1,7 +1,7 @@
 import { referenceCatalog } from './reference-catalog.js';
 import { ruleKey, type RuleKey } from './rule-catalog.js';
 import {
-  catalogueReleaseOf, defaultRolesReleaseOf, describeRange, featuresOfRelease, mayRefuseDottedLogins, type Minor, type Release, type VersionRange,
+  catalogueReleaseOf, defaultRolesReleaseOf, describeRange, featuresOfRelease, mayRefuseDottedLogins, usesKeycloak, type Minor, type Release, type VersionRange,
 } from './vantage6-versions.js';
 
 /**
@@ -16,6 +16,8 @@ export interface ServerProfile {
   readonly studies: boolean;
   /** Its login may refuse a username with a dot (4.3.0 and 4.3.1). */
   readonly refusesDottedLogins: boolean;
+  /** vantage6 5: users' names and e-mail addresses live in Keycloak, out of HQ's reach; node names have no spaces. */
+  readonly keycloak: boolean;
 }
 
 /** The built-in roles a release's server writes, with their rules: what a config's users hold through them. */
@@ -36,5 +38,6 @@ export function releaseProfile({ minor, patch }: Release): ServerProfile {
     rules: referenceCatalog(catalogueReleaseOf(minor)).rules.map(ruleKey),
     studies: featuresOfRelease(minor).studies,
     refusesDottedLogins: mayRefuseDottedLogins(versions, patch),
+    keycloak: usesKeycloak(minor),
   };
 }

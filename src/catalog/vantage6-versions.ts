@@ -1,22 +1,29 @@
 import type { RuleKey } from './rule-catalog.js';
 
 /**
- * What fedctl knows about the vantage6 4.x releases, in one place: which
+ * What fedctl knows about the vantage6 releases, in one place: which
  * release brought which table, column and rule, and which releases the
  * project carries reference data of. Everything else asks this module (or
  * the database's own catalogue) instead of comparing version numbers.
  *
- * A version is its minor number within 4.x: 4.10 is 10.
+ * A version is its place in the line of releases: 4.x is x (4.10 is 10), and
+ * vantage6 5.0 (HQ, with Keycloak) follows 4.15 as 16.
  */
 export type Minor = number;
 
 export const OLDEST_MINOR: Minor = 0;
+/** The newest 4.x: the newest release whose database fedctl writes. */
 export const NEWEST_MINOR: Minor = 15;
+/** vantage6 5.0: users' passwords and nodes' secrets live in Keycloak, so HQ is reached only through its API. */
+export const HQ_MINOR: Minor = 16;
 
-/** Releases whose own server made the reference data in `reference/vantage6-X/` (DDL, seed, rules, roles). */
-export const REFERENCE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14', '4.15'] as const;
+/** Releases whose own server made the reference data in `reference/vantage6-X/` (rules, roles; DDL and seed for 4.x). */
+export const REFERENCE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14', '4.15', '5.0'] as const;
 export type ReferenceRelease = (typeof REFERENCE_RELEASES)[number];
-export const NEWEST_RELEASE: ReferenceRelease = '4.15';
+/** The releases whose database `fedctl init` creates (their DDL and seed are carried). */
+export const DATABASE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14', '4.15'] as const satisfies readonly ReferenceRelease[];
+export type DatabaseRelease = (typeof DATABASE_RELEASES)[number];
+export const NEWEST_RELEASE: DatabaseRelease = '4.15';
 
 /** The releases a database can be from, judged by what it has: `from` and `to` inclusive. */
 export interface VersionRange {
@@ -25,7 +32,12 @@ export interface VersionRange {
 }
 
 export function formatMinor(minor: Minor): string {
-  return `4.${minor}`;
+  return minor === HQ_MINOR ? '5.0' : `4.${minor}`;
+}
+
+/** Whether a release keeps users' credentials and nodes' secrets in Keycloak (vantage6 5). */
+export function usesKeycloak(minor: Minor): boolean {
+  return minor >= HQ_MINOR;
 }
 
 /** `4.10 to 4.12`, or `4.2` when the range is one release. */
@@ -33,10 +45,10 @@ export function describeRange(range: VersionRange): string {
   return range.from === range.to ? formatMinor(range.from) : `${formatMinor(range.from)} to ${formatMinor(range.to)}`;
 }
 
-/** How a 4.x version is written: `4.8`, or `4.8.3`. */
-export const VERSION_SYNTAX = /^4\.(\d{1,2})(?:\.(\d+))?$/;
+/** How a version is written: `4.8`, `4.8.3`, `5.0`, `5.0.3`. */
+export const VERSION_SYNTAX = /^([45])\.(\d{1,2})(?:\.(\d+))?$/;
 
-/** `"4.8"` (or `4.8.3`) → 8; null for anything that is not a vantage6 4.x fedctl knows. */
+/** `"4.8"` (or `4.8.3`) → 8, `"5.0"` → 16; null for anything that is not a vantage6 release fedctl knows. */
 export function parseVersion(text: string): Minor | null {
   return parseRelease(text)?.minor ?? null;
 }
@@ -51,9 +63,11 @@ export interface Release {
 export function parseRelease(text: string): Release | null {
   const match = VERSION_SYNTAX.exec(text.trim());
   if (!match) return null;
-  const minor = Number(match[1]);
+  const patch = match[3] === undefined ? null : Number(match[3]);
+  if (match[1] === '5') return Number(match[2]) === 0 ? { minor: HQ_MINOR, patch } : null;
+  const minor = Number(match[2]);
   if (minor < OLDEST_MINOR || minor > NEWEST_MINOR) return null;
-  return { minor, patch: match[2] === undefined ? null : Number(match[2]) };
+  return { minor, patch };
 }
 
 export function formatRelease(release: Release): string {
@@ -115,7 +129,8 @@ export function defaultRolesReleaseOf(minor: Minor): ReferenceRelease {
   if (minor < 6) return '4.3';
   if (minor < 8) return '4.6';
   if (minor < 14) return '4.10';
-  return NEWEST_RELEASE;
+  if (minor < HQ_MINOR) return NEWEST_RELEASE;
+  return '5.0';
 }
 
 /**
@@ -207,5 +222,6 @@ export const KNOWN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 export function catalogueReleaseOf(minor: Minor): ReferenceRelease {
   if (minor < 3) return '4.0';
   if (minor < 8) return '4.3';
-  return NEWEST_RELEASE;
+  if (minor < HQ_MINOR) return NEWEST_RELEASE;
+  return '5.0';
 }

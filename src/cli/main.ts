@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
-  NEWEST_RELEASE, REFERENCE_RELEASES, formatMinor, NEWEST_MINOR, parseRelease, parseVersion, type Release, type ReferenceRelease,
+  DATABASE_RELEASES, HQ_MINOR, NEWEST_MINOR, NEWEST_RELEASE, formatMinor, parseRelease, parseVersion, type DatabaseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
@@ -30,14 +30,15 @@ function positiveInteger(value: string): number {
 
 function vantage6Version(value: string): Release {
   const release = parseRelease(value);
-  if (release === null) throw new InvalidArgumentError(`fedctl knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}, not ${value}`);
+  if (release === null) throw new InvalidArgumentError(`fedctl knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)} and ${formatMinor(HQ_MINOR)}, not ${value}`);
   return release;
 }
 
-function referenceRelease(value: string): ReferenceRelease {
-  const release = REFERENCE_RELEASES.find((r) => parseVersion(r) === parseVersion(value));
+function databaseRelease(value: string): DatabaseRelease {
+  const release = DATABASE_RELEASES.find((r) => parseVersion(r) === parseVersion(value));
   if (release === undefined) {
-    throw new InvalidArgumentError(`fedctl can create the databases of vantage6 ${REFERENCE_RELEASES.join(', ')}, not ${value}`);
+    const why = parseVersion(value) === HQ_MINOR ? ' (vantage6 5 keeps users and nodes in Keycloak: fedctl reaches HQ through its API, --server)' : '';
+    throw new InvalidArgumentError(`fedctl can create the databases of vantage6 ${DATABASE_RELEASES.join(', ')}, not ${value}${why}`);
   }
   return release;
 }
@@ -53,7 +54,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   addOutputOptions(program.command('validate')
     .description('check config files against the schema and their references; never opens a database')
     .argument('<config...>', 'YAML files, or directories of *.yaml files merged'), 'the outcome as JSON on stdout, with every problem found')
-    .addOption(new Option('--vantage6-version <x.y[.z]>', 'check rules, studies and usernames against this vantage6 4.x release (default: the config\'s vantage6:, else the newest)')
+    .addOption(new Option('--vantage6-version <x.y[.z]>', 'check rules, studies and usernames against this vantage6 release (default: the config\'s vantage6:, else the newest)')
       .argParser(vantage6Version))
     .action(async (paths: string[], flags) => {
       const { validateCommand } = await import('./commands/validate-command.js');
@@ -62,9 +63,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
   addOutputOptions(addDatabaseOptions(program.command('init')
     .description('create a vantage6 release\'s schema, rule catalogue and built-in roles in an empty database, as its server does at first start')
-    .addOption(new Option('--vantage6-version <x.y>', `the release to create: ${REFERENCE_RELEASES.join(', ')}`)
-      .default(NEWEST_RELEASE).argParser(referenceRelease))), 'what was done, as JSON on stdout')
-    .action(async (flags: DatabaseFlags & OutputFlags & { vantage6Version: ReferenceRelease }) => {
+    .addOption(new Option('--vantage6-version <x.y>', `the release to create: ${DATABASE_RELEASES.join(', ')}`)
+      .default(NEWEST_RELEASE).argParser(databaseRelease))), 'what was done, as JSON on stdout')
+    .action(async (flags: DatabaseFlags & OutputFlags & { vantage6Version: DatabaseRelease }) => {
       const { initCommand } = await import('./commands/init-command.js');
       setExit(await initCommand(flags, io));
     });

@@ -9,10 +9,11 @@ import type { ConfigDocument } from './load-config.js';
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   '^[^\\s\\p{Cc}](?:[^\\p{Cc}\\u2028\\u2029]*[^\\s\\p{Cc}])?$': 'must not be empty, start or end with whitespace, or contain control characters or line breaks',
   '^[a-zA-Z][a-zA-Z0-9._-]+$': "must start with a letter and contain only letters, digits, '.', '_' and '-'",
-  '^4\\.[0-9]{1,2}(\\.[0-9]+)?$': 'must be a vantage6 4.x version, such as "4.8"',
+  '^(4\\.[0-9]{1,2}|5\\.0)(\\.[0-9]+)?$': 'must be a vantage6 version, such as "4.8" or "5.0"',
   '^age1[02-9ac-hj-np-z]{20,}$': 'must be an age public key: age1 and lowercase letters and digits, as age-keygen prints it',
   '^https?://[^/\\s:]+$': 'must be the server\'s base URL, https://host, without port or path (give them as port and api_path)',
   '^/[^\\s]*$': 'must be a path starting with /, such as /api',
+  '^https?://[^\\s]+$': 'must be a URL, such as https://auth.v6.example.org',
 };
 
 /** Compile schemas/federation.schema.json with ajv: a tenth of a second, and ajv's own loading as much again. */

@@ -5,7 +5,7 @@ import {
 import { referenceCatalog } from '../catalog/reference-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
 import {
-  DOTTED_LOGIN_REFUSED, FEATURES, NEWEST_MINOR, NEWEST_RELEASE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
+  DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, REFERENCE_RELEASES, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, NO_PRUNING, apiUrlOf, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
@@ -22,7 +22,7 @@ import { readPolicy } from './read-policy.js';
 import { didYouMean } from '../suggest.js';
 
 /** The resources of the newest release fedctl knows: those the schema accepts. */
-const NEWEST_RESOURCES: ReadonlySet<string> = new Set(referenceCatalog(NEWEST_RELEASE).rules.map((rule) => rule.resource));
+const NEWEST_RESOURCES: ReadonlySet<string> = new Set(REFERENCE_RELEASES.flatMap((release) => referenceCatalog(release).rules.map((rule) => rule.resource)));
 
 export interface ValidationResult {
   /** The desired state, present only when there are no errors. */
@@ -120,7 +120,7 @@ function declaredVersion(documents: readonly ConfigDocument[], diagnostics: Diag
     const release = parseRelease(text);
     if (release === null) {
       diagnostics.push({ severity: 'error', location: locate(), path: ['vantage6'], message: `fedctl does not know vantage6 ${text}`,
-        hint: `it knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)}` });
+        hint: `it knows vantage6 ${formatMinor(0)} to ${formatMinor(NEWEST_MINOR)} and ${formatMinor(HQ_MINOR)}` });
     } else if (first === null) {
       first = { release, locate, text };
     } else if (first.release.minor !== release.minor) {
@@ -165,7 +165,10 @@ function serverAddressOf(value: unknown): ServerAddress | null {
   return {
     url: value.url,
     port: typeof value.port === 'number' ? value.port : value.url.startsWith('https:') ? 443 : 7601,
-    apiPath: typeof value.api_path === 'string' ? value.api_path : '/api',
+    apiPath: typeof value.api_path === 'string' ? value.api_path : null,
+    keycloak: isRecord(value.keycloak) && typeof value.keycloak.url === 'string'
+      ? { url: value.keycloak.url.replace(/\/+$/, ''), realm: typeof value.keycloak.realm === 'string' ? value.keycloak.realm : 'vantage6' }
+      : null,
   };
 }
 
@@ -401,8 +404,14 @@ class SemanticChecker {
         members.set(organization, index);
         if (!this.reference(entry, sub, 'organization', organization, orgNames)) return;
         if (member.node === false) return;
-        const nodeName = isRecord(member.node) ? text(member.node.name) ?? defaultNodeName(organization, name) : defaultNodeName(organization, name);
+        const fallback = defaultNodeName(organization, name, this.server.keycloak);
+        const nodeName = isRecord(member.node) ? text(member.node.name) ?? fallback : fallback;
         const nodeSub = ['members', index, ...(isRecord(member.node) && typeof member.node.name === 'string' ? ['node', 'name'] : ['organization'])];
+        if (this.server.keycloak && /\s/.test(nodeName)) {
+          this.error(entry, nodeSub, `${this.serverName} refuses node name ${JSON.stringify(nodeName)}: vantage6 5 names a node's Keycloak client after it, without spaces`,
+            'set node.name to a name without spaces');
+          return;
+        }
         const clash = nodeNames.get(nodeName);
         if (clash) {
           this.error(entry, nodeSub, `node name ${JSON.stringify(nodeName)} is already used`, `by the node at ${this.where(clash.entry, clash.sub)}; node names are unique on the server, set node.name`);
@@ -503,6 +512,7 @@ class SemanticChecker {
       const rules = this.expandRules(entry, ['rules'], entry.value.rules);
       const password = this.passwordSource(entry);
       this.checkDottedLogin(entry);
+      this.checkKeycloakDetails(entry);
       if (organization === null) continue;
       users.push({
         username: entry.value.username as string,
@@ -542,6 +552,16 @@ class SemanticChecker {
     }
     this.error(entry, sub, `unknown role ${JSON.stringify(name)}`, didYouMean(name, roleNames) ?? 'declare it under roles, or use a built-in role');
     return null;
+  }
+
+  /** vantage6 5 keeps names and e-mail addresses in Keycloak, where HQ's API does not write them: fedctl cannot keep them as declared. */
+  private checkKeycloakDetails(entry: Entry): void {
+    if (!this.server.keycloak) return;
+    for (const field of ['firstname', 'lastname', 'email'] as const) {
+      if (entry.value[field] === undefined || entry.value[field] === null) continue;
+      this.error(entry, [field], `${this.serverName} keeps users' ${field === 'email' ? 'e-mail addresses' : 'names'} in Keycloak, which HQ's API does not write`,
+        `remove ${field}: here and keep it in Keycloak; a config shared with 4.x servers can keep it in a file given only to them`);
+    }
   }
 
   /** A username the server's login may refuse: a warning, since the user is still created and the server can be upgraded. */

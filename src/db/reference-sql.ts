@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { ReferenceRelease } from '../catalog/vantage6-versions.js';
+import type { DatabaseRelease } from '../catalog/vantage6-versions.js';
 import { packageFile } from '../package-files.js';
 import type { Engine } from './database-url.js';
 
-function read(release: ReferenceRelease, name: string): string {
+function read(release: DatabaseRelease, name: string): string {
   return readFileSync(packageFile(`reference/vantage6-${release}/${name}`), 'utf8');
 }
 
@@ -23,7 +23,7 @@ const isSessionSetting = (statement: string): boolean =>
   statement.startsWith('SET ') || statement.startsWith('SELECT pg_catalog.set_config');
 
 /** The statements that create a release's tables, as its server's own models create them. */
-export function schemaStatements(engine: Engine, release: ReferenceRelease): string[] {
+export function schemaStatements(engine: Engine, release: DatabaseRelease): string[] {
   if (engine === 'sqlite') return statements(read(release, 'schema.sqlite.sql'));
   return statements(read(release, 'schema.postgres.sql')).filter((s) => !isSessionSetting(s));
 }
@@ -33,7 +33,7 @@ export function schemaStatements(engine: Engine, release: ReferenceRelease): str
  * default roles and their rule links (the seed's INSERTs; on PostgreSQL also
  * the sequence positions).
  */
-export function seedStatements(engine: Engine, release: ReferenceRelease): string[] {
+export function seedStatements(engine: Engine, release: DatabaseRelease): string[] {
   const all = statements(read(release, 'seed.postgres.sql')).filter((s) => !isSessionSetting(s));
   if (engine === 'postgres') return all;
   return all.filter((s) => s.startsWith('INSERT ')).map((s) => s.replace(/^INSERT INTO public\./, 'INSERT INTO '));

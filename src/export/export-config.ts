@@ -1,5 +1,5 @@
 import { DEFAULT_ROLE_NAMES, parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
-import { formatMinor } from '../catalog/vantage6-versions.js';
+import { formatMinor, usesKeycloak } from '../catalog/vantage6-versions.js';
 import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
 
@@ -58,6 +58,7 @@ export function exportConfig(live: LiveState): ExportResult {
     if (nodesByKey.has(key)) skipped.push({ what: `node "${node.name}"`, reason: 'its organization already has a node in this collaboration' });
     else nodesByKey.set(key, node);
   }
+  const keycloak = usesKeycloak(live.server.versions.to);
   const collaborations = live.collaborations.map((collab) => ({
     name: literal(collab.name),
     encrypted: collab.encrypted,
@@ -65,7 +66,7 @@ export function exportConfig(live: LiveState): ExportResult {
       const node = nodesByKey.get(nodeKey({ organization, collaboration: collab.name }));
       nodesByKey.delete(nodeKey({ organization, collaboration: collab.name }));
       if (!node) return { organization: literal(organization), node: false };
-      if (node.name === defaultNodeName(organization, collab.name)) return { organization: literal(organization) };
+      if (node.name === defaultNodeName(organization, collab.name, keycloak)) return { organization: literal(organization) };
       return { organization: literal(organization), node: { name: literal(node.name) } };
     }),
   }));
@@ -108,7 +109,7 @@ export function exportConfig(live: LiveState): ExportResult {
     return ref.organization === null ? { name: literal(ref.name) } : { name: literal(ref.name), organization: literal(ref.organization) };
   };
   const users = live.users.flatMap((user) => {
-    if (user.username === 'root') return [];
+    if (user.username === live.server.owned.user) return [];
     if (user.organization === null) {
       skipped.push({ what: `user "${user.username}"`, reason: 'it has no organization' });
       return [];
@@ -130,7 +131,7 @@ export function exportConfig(live: LiveState): ExportResult {
     ...collaborations.flatMap((c) => c.members.map((m) => m.organization)),
   ]);
   const organizations = live.organizations
-    .filter((org) => org.name !== 'root' || referenced.has('root'))
+    .filter((org) => org.name !== live.server.owned.organization || referenced.has(org.name))
     .map((org) => ({ name: literal(org.name), ...present({ domain: org.domain, address1: org.address1, address2: org.address2, zipcode: org.zipcode, country: org.country }) }));
 
   // The oldest release the database fits: `fedctl validate` then checks the export against its catalogue.

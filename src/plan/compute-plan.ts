@@ -14,9 +14,6 @@ import { PLAN_FORMAT_VERSION } from './plan.js';
 import { selectTargets } from './select-targets.js';
 import { ownValue } from '../own-property.js';
 
-/** The server's own organization and user, created at its first start: never pruned. */
-const SERVER_OWNED: Readonly<Partial<Record<EntityKind, string>>> = { organization: 'root', user: 'root' };
-
 function scalarChanges<F extends string>(
   before: Readonly<Record<F, ScalarValue>>,
   after: Readonly<Record<F, ScalarValue>>,
@@ -206,8 +203,11 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
 
   const unmanaged: UnmanagedEntity[] = [];
   const deletes: DeleteChange[] = [];
+  const { owned } = live.server;
+  const serverOwned = (kind: EntityKind, address: string): boolean =>
+    (kind === 'organization' && address === owned.organization) || (kind === 'user' && address === owned.user);
   for (const row of leftOver) {
-    if (SERVER_OWNED[row.kind] === row.address) unmanaged.push({ kind: row.kind, address: row.address, serverOwned: true });
+    if (serverOwned(row.kind, row.address)) unmanaged.push({ kind: row.kind, address: row.address, serverOwned: true });
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }

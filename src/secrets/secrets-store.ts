@@ -26,6 +26,8 @@ export interface MadeSecrets {
   readonly collaborationEncrypted: Readonly<Record<string, boolean>>;
   /** The database, as its display string (no password), for the records. */
   readonly database: string;
+  /** vantage6 5: nodes log in through Keycloak, and their configuration files are HQ's Helm values. */
+  readonly keycloak: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
-import { mayRefuseDottedLogins, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
+import { mayRefuseDottedLogins, usesKeycloak, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
 import type { Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
 
 /**
@@ -20,6 +20,8 @@ export interface LiveState {
     readonly limits: readonly ChangeLimit[];
     /** The rules fedctl's account may grant (a server grants only rules the account holds); null for any. */
     readonly grantable: readonly RuleKey[] | null;
+    /** The server's own organization and administrator, made at its first start: never pruned, never exported. */
+    readonly owned: ServerOwned;
   };
   /** The database's own rule catalogue: ids differ between databases, keys do not. */
   readonly rules: readonly { readonly id: number; readonly key: RuleKey }[];
@@ -42,6 +44,15 @@ export interface UnknownParts {
 }
 
 export const NOTHING_UNKNOWN: UnknownParts = { tables: [], columns: [], rules: [] };
+
+/** What a server makes at its first start: an organization and its administrator (null: none found). */
+export interface ServerOwned {
+  readonly organization: string;
+  readonly user: string | null;
+}
+
+/** A 4.x server's first start makes organization root and user root. */
+export const ROOT_OWNED: ServerOwned = { organization: 'root', user: 'root' };
 
 /**
  * Changes of a kind that the backend cannot make, in the plan's terms:
@@ -85,5 +96,6 @@ export function liveProfile(live: LiveState): ServerProfile {
     studies: live.server.features.studies,
     // A database does not tell which patch of a release made it.
     refusesDottedLogins: mayRefuseDottedLogins(live.server.versions, null),
+    keycloak: usesKeycloak(live.server.versions.to),
   };
 }

@@ -6,7 +6,7 @@ import type { Vantage6Db } from '../db/database-adapter.js';
 import type { Vantage6Schema } from '../db/inspect-schema.js';
 import { readForm } from '../db/vantage6-tables.js';
 import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../federation.js';
-import type { LiveRole, LiveState } from './live-state.js';
+import { ROOT_OWNED, type LiveRole, type LiveState } from './live-state.js';
 
 /** Group link-table rows by their first column; duplicates collapse, as links are sets. */
 function groupLinks(rows: readonly { owner: number | null; target: number | null }[]): Map<number, Set<number>> {
@@ -118,6 +118,7 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
           schema.novelties.columns.includes(column) ? `: no vantage6 release up to ${formatMinor(NEWEST_MINOR)} has it` : ''}`,
       }))),
       grantable: null,
+      owned: ROOT_OWNED,
     },
     rules: [...ruleKeyById].map(([id, key]) => ({ id, key })),
     organizations: organizations.flatMap((org) => (org.name === null ? [] : [{

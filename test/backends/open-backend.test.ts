@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { apiBaseUrl } from '../../src/backends/api/vantage6-api.js';
+import { apiBaseUrl, apiBaseUrls } from '../../src/backends/api/vantage6-api.js';
 import { chooseBackend, requireDatabase, withConfigChoice } from '../../src/backends/open-backend.js';
 
 const describeChoice = (choice: ReturnType<typeof chooseBackend>): string =>
@@ -35,5 +35,8 @@ describe('choosing the way in', () => {
     assert.throws(() => apiBaseUrl('https://admin:Hunter2@v6.example.org'), (error: Error) => !error.message.includes('Hunter2'));
     assert.throws(() => apiBaseUrl('ftp://v6.example.org'), /not a server URL/);
     assert.throws(() => apiBaseUrl('v6.example.org'), /not a server URL/);
+    // Without a path, a 4.x server's /api or else vantage6 5's /hq; with one, only that.
+    assert.deepEqual(apiBaseUrls('https://v6.example.org'), ['https://v6.example.org/api', 'https://v6.example.org/hq']);
+    assert.deepEqual(apiBaseUrls('https://v6.example.org/hq'), ['https://v6.example.org/hq']);
   });
 });

@@ -186,7 +186,7 @@ describe('validate', () => {
     // A resource no release has is one error, the schema's, with what was meant.
     const misspelt = await check(`roles:\n  - name: R\n    rules:\n      - resource: tsak\n        scope: global\n        operation: view\n`);
     assert.deepEqual(misspelt.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
-      '4:19 roles[0].rules[0].resource: must be one of "node", "collaboration", "organization", "task", "run", "user", "role", "port", "event", "study" (did you mean "task"?)',
+      '4:19 roles[0].rules[0].resource: must be one of "node", "collaboration", "organization", "task", "run", "user", "role", "port", "event", "study", "session" (did you mean "task"?)',
     ]);
     const file = path.join(dir, 'all.yaml');
     writeFileSync(file, `roles:\n  - name: R\n    rules:\n      - resource: event\n        scope: all\n        operation: [send, r]\n`);
@@ -218,14 +218,44 @@ describe('validate', () => {
     const flagged = validateConfig(await loadConfig([file]), {}, { version: { minor: 2, patch: null } });
     assert.equal(flagged.desired, null);
     assert.match(flagged.diagnostics.map(formatDiagnostic).join('\n'), /vantage6 4\.2 has no studies/);
-    assert.match((await check(`vantage6: "4.16"\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: fedctl does not know vantage6 4\.16 \(it knows vantage6 4\.0 to 4\.15\)/);
+    assert.match((await check(`vantage6: "4.16"\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: fedctl does not know vantage6 4\.16 \(it knows vantage6 4\.0 to 4\.15 and 5\.0\)/);
     assert.match((await check(`vantage6: 4.10\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: must be string, not number 4\.1 \(quote it, so that YAML reads it as text\)/);
+  });
+
+  it('for vantage6 5: node names without spaces, HQ\'s rules, and no names or e-mail (Keycloak keeps them), each at its line', async () => {
+    const text = `vantage6: "5.0"\n${BASE.replace('      - organization: MUMC\n', '      - organization: MUMC\n        node: { name: "MUMC trial node" }\n')}users:
+  - username: anna
+    organization: IKNL
+    email: anna@iknl.nl
+    roles: [Researcher]
+    rules:
+      - { resource: session, scope: organization, operation: view }
+  - username: bram
+    organization: MUMC
+    firstname: Bram
+    rules:
+      - { resource: port, scope: organization, operation: view }
+`;
+    const { lines, valid } = await check(text);
+    assert.equal(valid, false);
+    assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ').replace(/ \(.*$/, '')), [
+      '11:23 collaborations[0].members[1].node.name: vantage6 5.0 refuses node name "MUMC trial node": vantage6 5 names a node\'s Keycloak client after it, without spaces',
+      '15:12 users[0].email: vantage6 5.0 keeps users\' e-mail addresses in Keycloak, which HQ\'s API does not write',
+      '21:16 users[1].firstname: vantage6 5.0 keeps users\' names in Keycloak, which HQ\'s API does not write',
+      '23:9 users[1].rules[0]: vantage6 5.0 has no rules for port',
+    ]);
+    const fixed = await check(text.replace(' { name: "MUMC trial node" }', ' { name: mumc-trial-node }').replace(/ {4}(email|firstname): .*\n/g, '')
+      .replace('resource: port', 'resource: session'));
+    assert.deepEqual(fixed.lines, []);
+    const desired = validateConfig(await loadConfig([fixed.file]), {}).desired;
+    // HQ's own default with every space a hyphen.
+    assert.deepEqual(desired?.nodes.map((n) => n.name).sort(), ['IKNL-Trial-node', 'mumc-trial-node']);
   });
 
   it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {
     const file = path.join(dir, 'live.yaml');
     writeFileSync(file, `vantage6: "4.14"\n${BASE}roles:\n  - name: R\n    rules:\n      - { resource: event, scope: all, operation: all }\n`);
-    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false, refusesDottedLogins: false };
+    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false, refusesDottedLogins: false, keycloak: false };
     const result = validateConfig(await loadConfig([file]), {}, { server, version: { minor: 14, patch: null } });
     assert.deepEqual(result.desired?.roles[0]?.rules, ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE']);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
@@ -238,7 +268,7 @@ describe('validate', () => {
     const file = path.join(dir, 'secrets.yaml');
     writeFileSync(file, `${BASE}secrets:\n  recipients: [${key}]\n  organizations:\n    IKNL: [${key}]\nserver:\n  url: http://localhost\n`);
     const { desired } = validateConfig(await loadConfig([file]), {});
-    assert.deepEqual(desired?.secrets, { recipients: [key], organizations: { IKNL: [key] }, server: { url: 'http://localhost', port: 7601, apiPath: '/api' } });
+    assert.deepEqual(desired?.secrets, { recipients: [key], organizations: { IKNL: [key] }, server: { url: 'http://localhost', port: 7601, apiPath: null, keycloak: null } });
     const { lines } = await check(`${BASE}secrets:\n  recipients: [age1NOT-A-KEY]\n  organizations:\n    IKNL2: [${key}]\n    IKNL: [${key}]\nserver:\n  url: https://v6.example.org/api\n`);
     assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
       '11:16 secrets.recipients[0]: must be an age public key: age1 and lowercase letters and digits, as age-keygen prints it',

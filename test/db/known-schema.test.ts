@@ -4,12 +4,12 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { knownRuleKeys, referenceCatalog } from '../../src/catalog/reference-catalog.js';
 import { ruleKey } from '../../src/catalog/rule-catalog.js';
-import { KNOWN_COLUMNS, REFERENCE_RELEASES } from '../../src/catalog/vantage6-versions.js';
+import { KNOWN_COLUMNS, DATABASE_RELEASES } from '../../src/catalog/vantage6-versions.js';
 import { schemaNovelties } from '../../src/db/inspect-schema.js';
 import { referenceDir } from '../helpers/test-databases.js';
 
 /** A release's tables and columns, as its SQLite DDL makes them. */
-function columnsOf(release: (typeof REFERENCE_RELEASES)[number]): Map<string, Set<string>> {
+function columnsOf(release: (typeof DATABASE_RELEASES)[number]): Map<string, Set<string>> {
   const db = new Database(':memory:');
   try {
     db.exec(readFileSync(`${referenceDir(release)}/schema.sqlite.sql`, 'utf8'));
@@ -25,7 +25,7 @@ function columnsOf(release: (typeof REFERENCE_RELEASES)[number]): Map<string, Se
 describe('what fedctl knows of vantage6', () => {
   it('knows exactly the tables and columns of every carried release, and their rules', () => {
     const union = new Map<string, Set<string>>();
-    for (const release of REFERENCE_RELEASES) {
+    for (const release of DATABASE_RELEASES) {
       for (const [table, columns] of columnsOf(release)) union.set(table, new Set([...(union.get(table) ?? []), ...columns]));
       for (const rule of referenceCatalog(release).rules) assert.ok(knownRuleKeys().has(ruleKey(rule)), `${release}: ${ruleKey(rule)}`);
     }

@@ -10,6 +10,11 @@ export function exampleText(): string {
   return readFileSync(EXAMPLE_CONFIG, 'utf8');
 }
 
+/** The example federation as vantage6 5 (HQ) takes it. */
+export function hqExampleText(): string {
+  return readFileSync(path.join(path.dirname(EXAMPLE_CONFIG), 'federation-hq.yaml'), 'utf8');
+}
+
 /** The example federation, without what a release lacks: its study and the study rules of a role. */
 export function exampleFor(studies: boolean): string {
   if (studies) return exampleText();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { referenceCatalog } from '../../src/catalog/reference-catalog.js';
 import { ruleKey, type Operation, type Scope } from '../../src/catalog/rule-catalog.js';
-import { FEATURES, REFERENCE_RELEASES, minorOf } from '../../src/catalog/vantage6-versions.js';
+import { FEATURES, DATABASE_RELEASES, minorOf } from '../../src/catalog/vantage6-versions.js';
 import { inspectSchema, requireVantage6 } from '../../src/db/inspect-schema.js';
 import { REQUIRED_COLUMNS } from '../../src/db/vantage6-tables.js';
 import { freshState } from '../../src/state/fresh-state.js';
@@ -36,7 +36,7 @@ async function catalog(db: TestDatabase): Promise<unknown> {
 
 for (const { engine, skip } of ENGINES) {
   describe(`fedctl init on ${engine}`, { skip }, () => {
-    for (const release of REFERENCE_RELEASES) {
+    for (const release of DATABASE_RELEASES) {
       it(`--vantage6-version ${release} creates exactly that release's schema, rules and built-in roles`, async () => {
         const made = await createTestDatabase(engine);
         const reference = await createTestDatabase(engine);
@@ -178,7 +178,7 @@ for (const { engine, skip } of ENGINES) {
 }
 
 describe('schema knowledge', () => {
-  for (const release of REFERENCE_RELEASES) {
+  for (const release of DATABASE_RELEASES) {
     it(`matches the DDL of vantage6 ${release}: every required column there, each feature exactly from its release`, async () => {
       const db = await createTestDatabase('sqlite');
       try {

@@ -6,32 +6,39 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { FederationAccess } from '../../src/access/user-access.js';
+import { referenceCatalog } from '../../src/catalog/reference-catalog.js';
+import { ruleKey } from '../../src/catalog/rule-catalog.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { PlaintextSecretsStore } from '../../src/secrets/secrets-file.js';
-import { copyExamples, exampleText } from '../helpers/fixtures.js';
+import { copyExamples, exampleText, hqExampleText } from '../helpers/fixtures.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import {
-  accessModel, apiRuleKey, assertNodesLogIn, assertRolesAndRules, assertUsersLogInAndSee, fedctlSays, nodeFileKey, plaintextSecrets, serverView,
+  accessModel, apiRuleKey, assertNodesLogIn, hqNodeValuesKey, assertRolesAndRules, assertUsersLogInAndSee, fedctlSays, nodeFileKey, plaintextSecrets, serverView,
   type ConfigFederation,
 } from './conformance.js';
 import { availableServers } from './conformance-env.js';
+import { keycloakToken } from './keycloak.js';
+import { startRealHq } from './real-hq.js';
 import { startRealServer, type RealServer } from './real-server.js';
-import { isSession, ServerSession } from './server-api.js';
+import { isSession } from './server-api.js';
+import { isHq } from './server-environment.js';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 
-/** The account fedctl acts as: the server's own root user, made at its first start. */
-const ACCOUNT = { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'root' };
+/** Where the example's HQ nodes would reach Keycloak, for their values files. */
+const HQ_NODES_KEYCLOAK = 'https://auth.v6.example.org';
 
 /**
  * The example as the API can make it: every user with a generated password,
  * and the Auditor role given an organization (the API gives every role it
- * creates one), Charité's, whose user holds it.
+ * creates one), Charité's, whose user holds it. For HQ, its own example,
+ * which is that and without what Keycloak keeps (names, e-mail).
  */
-function exampleForApi(): string {
+function exampleForApi(hq: boolean): string {
+  if (hq) return hqExampleText();
   const config = load(exampleText()) as { users: Record<string, unknown>[]; roles: Record<string, unknown>[] };
   for (const user of config.users) user.password = 'generate';
   for (const role of config.roles) if (role.name === 'Auditor') role.organization = 'Charité Berlin';
@@ -44,22 +51,28 @@ async function federationOf(file: string): Promise<ConfigFederation> {
   return desired;
 }
 
-/** fedctl through a real 4.x server's REST API, end to end, on a server whose database it never touches. */
+/**
+ * fedctl through a real server's REST API, end to end, on a server whose
+ * database it never touches: a 4.x server, or vantage6 5's HQ with its
+ * Keycloak.
+ */
 export async function apiConformanceSuite(release: string, engine: TestDatabase['engine']): Promise<void> {
+  const hq = isHq(release);
   const unavailable = (await availableServers([release])).get(release) ?? false;
-  describe(`fedctl through the API of the real vantage6 ${release} server (on ${engine})`, { skip: unavailable }, () => {
+  const name = hq ? `HQ ${release} with Keycloak` : `vantage6 ${release} server`;
+  describe(`fedctl through the API of the real ${name} (on ${engine})`, { skip: unavailable }, () => {
     let db: TestDatabase;
     let server: RealServer;
     let federation: ConfigFederation;
     const config = (): string => path.join(db.dir, 'federation.yaml');
-    const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: db.dir, env: ACCOUNT });
+    const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: db.dir, env: server.account });
     const planJson = async (args: string[]): Promise<Plan> => {
       const planned = await fedctl(['plan', ...args, '--json']);
       assert.ok(planned.code === 0 || planned.code === 1, planned.stderr);
       return JSON.parse(planned.stdout) as Plan;
     };
     const logInsAndVisibility = async (): Promise<void> => {
-      const view = await serverView(server.api);
+      const view = await serverView(server.login);
       const access = new FederationAccess(await accessModel(view, [federation]));
       await assertRolesAndRules(view, federation, access);
       const passwords = Object.fromEntries(Object.entries(plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).users).map(([u, e]) => [u, e.password]));
@@ -69,8 +82,8 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
     before(async () => {
       db = await createTestDatabase(engine);
       // A hosted server: it made its database itself, and fedctl never sees it.
-      server = await startRealServer(release, db.url, path.join(db.dir, 'server'));
-      writeFileSync(config(), exampleForApi());
+      server = hq ? await startRealHq(db.url, path.join(db.dir, 'server')) : await startRealServer(release, db.url, path.join(db.dir, 'server'));
+      writeFileSync(config(), exampleForApi(hq));
       federation = await federationOf(config());
     });
 
@@ -82,6 +95,27 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
     it('says before anything is done what the API cannot do, and what needs the database', async () => {
       const plain = path.join(db.dir, 'plain.yaml');
       writeFileSync(plain, exampleText());
+      if (hq) {
+        // What fedctl carries of HQ (and checks configs against offline) is what HQ lists.
+        const view = await serverView(server.login);
+        const { rules, defaultRoles } = referenceCatalog('5.0');
+        assert.deepEqual([...new Set(((await view.root.list<{ name: string; scope: string; operation: string }>('/rule')) ?? []).map(apiRuleKey))].sort(),
+          rules.map(ruleKey).sort());
+        for (const role of defaultRoles) {
+          const listed = view.roles.find((r) => r.name === role.name && r.organization === null);
+          assert.ok(listed, `HQ has built-in role ${role.name}`);
+          assert.deepEqual(await view.roleRules(listed.id), [...role.rules].sort(), `rules of ${role.name}`);
+        }
+        // Names and e-mail addresses live in Keycloak, which HQ's API does not write: said at their lines.
+        const planned = await fedctl(['plan', plain, '--no-color']);
+        assert.equal(planned.code, 1);
+        assert.match(planned.stderr, /plain\.yaml:\d+:\d+ users\[0\]\.email: vantage6 5\.0 keeps users' e-mail addresses in Keycloak/);
+        assert.match(planned.stderr, /plain\.yaml:\d+:\d+ users\[0\]\.firstname: vantage6 5\.0 keeps users' names in Keycloak/);
+        const withoutKeycloak = load(exampleForApi(true)) as { roles: Record<string, unknown>[]; users: Record<string, unknown>[] };
+        for (const role of withoutKeycloak.roles) delete role.organization;
+        delete withoutKeycloak.users[1]?.password;
+        writeFileSync(plain, dump(withoutKeycloak));
+      }
       const planned = await fedctl(['plan', plain, '--no-color']);
       assert.equal(planned.code, 1);
       assert.match(planned.stdout, /! create role "Auditor": the API gives every role it creates an organization/);
@@ -90,16 +124,22 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       assert.match(planned.stdout, /an apply through the server's API is not recorded/);
       const refused = await fedctl(['apply', plain, '--auto-approve']);
       assert.equal(refused.code, 1);
-      assert.deepEqual((await serverView(server.api)).organizations.map((o) => o.name), ['root'], 'nothing was made');
+      assert.deepEqual((await serverView(server.login)).organizations.map((o) => o.name), ['root'], 'nothing was made');
       for (const command of [['init'], ['history']]) {
         const result = await fedctl(command);
         assert.equal(result.code, 1);
         assert.match(result.stderr, /needs the server's database, and --server names its API/);
       }
-      const wrong = await runCli(['plan', config(), '--server', server.api], { cwd: db.dir, env: { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'wrong' } });
+      const [secretVariable, refusedLogin] = hq ? ['FEDCTL_CLIENT_SECRET', /refused the client fedctl-user-client/] : ['FEDCTL_API_PASSWORD', /refused the login of root/];
+      const wrong = await runCli(['plan', config(), '--server', server.api], { cwd: db.dir, env: { ...server.account, [secretVariable]: 'wrong-secret' } });
       assert.equal(wrong.code, 1);
-      assert.match(wrong.stderr, /refused the login of root/);
-      assert.doesNotMatch(wrong.stderr + wrong.stdout, /wrong/);
+      assert.match(wrong.stderr, refusedLogin);
+      assert.doesNotMatch(wrong.stderr + wrong.stdout, /wrong-secret/);
+      if (hq) {
+        const unset = await runCli(['plan', config(), '--server', server.api], { cwd: db.dir, env: { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'root' } });
+        assert.equal(unset.code, 1);
+        assert.match(unset.stderr, /is vantage6 5, whose accounts log in through Keycloak, and FEDCTL_KEYCLOAK_URL, FEDCTL_CLIENT_ID, FEDCTL_CLIENT_SECRET are not set/);
+      }
     });
 
     it('applies the example call by call: users log in with their roles and see what their scopes allow, nodes with the keys the server made', async () => {
@@ -109,8 +149,18 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       const again = await fedctl(['apply', config(), '--auto-approve', '--detailed-exitcode']);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /^No changes\. The server /m);
+      if (hq) {
+        // HQ sets each password as Keycloak's temporary one: right, it asks for the first login's change; wrong, it is refused.
+        const { keycloak } = server;
+        assert.ok(keycloak);
+        for (const [username, { password }] of Object.entries(plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).users)) {
+          const grant = (value: string): ReturnType<typeof keycloakToken> => keycloakToken(keycloak.url, keycloak.realm, { grant_type: 'password', client_id: keycloak.passwordClient, username, password: value });
+          assert.deepEqual(await grant(password), { error: 'invalid_grant', error_description: 'Account is not fully set up' }, `${username}'s recorded password`);
+          assert.deepEqual(await grant(`${password}x`), { error: 'invalid_grant', error_description: 'Invalid user credentials' }, `${username} with another password`);
+        }
+      }
       await logInsAndVisibility();
-      const view = await serverView(server.api);
+      const view = await serverView(server.login);
       const nodes = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).nodes;
       assert.equal(Object.keys(nodes).length, 5);
       await assertNodesLogIn(view, nodes);
@@ -122,25 +172,34 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
 
     it('rotates node keys through the API into the encrypted store: the old keys are refused, the new ones log in', async () => {
       const { encrypted, identity } = copyExamples(db.dir);
+      if (hq) writeFileSync(encrypted, readFileSync(encrypted, 'utf8').replace(/^server:.*$/m, `server:\n  keycloak: { url: "${HQ_NODES_KEYCLOAK}" }`));
       const old = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).nodes;
       const applied = await fedctl(['apply', config(), encrypted, '--auto-approve', ...Object.keys(old).flatMap((n) => ['--rotate-node-key', n])]);
       assert.equal(applied.code, 0, applied.stderr);
-      for (const [name, { api_key: key }] of Object.entries(old)) assert.ok(!isSession(await ServerSession.node(server.api, key)), `the old key of ${name} is refused`);
+      for (const [name, { api_key: key }] of Object.entries(old)) assert.ok(!isSession(await server.login.node(name, key)), `the old key of ${name} is refused`);
       const shown = await runCli(['secrets', 'show', path.join(db.dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: db.dir });
       const records = (JSON.parse(shown.stdout) as { nodes: Record<string, { api_key: string; organization: string; collaboration: string }> }).nodes;
       assert.deepEqual(Object.keys(records).sort(), Object.keys(old).sort());
-      const view = await serverView(server.api);
+      const view = await serverView(server.login);
       await assertNodesLogIn(view, records);
       const iknl = Object.entries(records).find(([, e]) => e.organization === 'IKNL');
       assert.ok(iknl);
-      const key = nodeFileKey(identity('iknl-operator'), path.join(db.dir, 'fedctl-secrets', 'nodes', 'IKNL', `${iknl[0]}.yaml.age`));
-      assert.ok(isSession(await ServerSession.node(server.api, key)), 'the node file\'s key logs in');
+      const file = path.join(db.dir, 'fedctl-secrets', 'nodes', 'IKNL', `${iknl[0]}.yaml.age`);
+      const key = hq ? hqNodeValuesKey(identity('iknl-operator'), file, iknl[0], HQ_NODES_KEYCLOAK) : nodeFileKey(identity('iknl-operator'), file);
+      assert.ok(isSession(await server.login.node(iknl[0], key)), 'the node file\'s key logs in');
     });
 
     it('plans drift made through the API as exactly those changes; export then plan shows none; apply reverts it', async () => {
-      const view = await serverView(server.api);
+      const view = await serverView(server.login);
       const { root } = view;
-      await root.request('PATCH', `/user/${view.userId('bram.jansen')}`, { firstname: 'Bram (changed in the UI)' });
+      if (hq) {
+        // Names live in Keycloak: the drift is in a user's roles.
+        const steward = view.roles.find((r) => r.name === 'Data Steward');
+        assert.ok(steward);
+        await root.request('PATCH', `/user/${view.userId('bram.jansen')}`, { roles: [steward.id] });
+      } else {
+        await root.request('PATCH', `/user/${view.userId('bram.jansen')}`, { firstname: 'Bram (changed in the UI)' });
+      }
       const created = await root.request<{ id: number }>('POST', '/organization', { name: 'Drift Hospital' });
       const registry = view.collaborations.find((c) => c.name === 'Rare Tumours Registry');
       assert.ok(registry);
@@ -164,7 +223,7 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       const saved = path.join(db.dir, 'plan.json');
       assert.equal((await fedctl(['plan', config(), '-o', saved])).code, 0);
       // A saved plan goes where it was made for, with no --server.
-      const applied = await runCli(['apply', saved, '--auto-approve'], { cwd: db.dir, env: ACCOUNT });
+      const applied = await runCli(['apply', saved, '--auto-approve'], { cwd: db.dir, env: server.account });
       assert.equal(applied.code, 0, applied.stderr);
       assert.match(applied.stdout, /Apply complete: 0 added, 3 changed, 0 destroyed/);
       assert.equal((await fedctl(['plan', config(), '--detailed-exitcode'])).code, 0);
@@ -178,7 +237,7 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       writeFileSync(file, dump({
         version: 1,
         organizations: hospitals.map((name) => ({ name })),
-        users: hospitals.map((organization, i) => ({ username: `kill-user-${i}`, organization, email: `kill${i}@example.org`, roles: ['Researcher'], password: 'generate' })),
+        users: hospitals.map((organization, i) => ({ username: `kill-user-${i}`, organization, ...(hq ? {} : { email: `kill${i}@example.org` }), roles: ['Researcher'], password: 'generate' })),
         collaborations: ['Kill Trial A', 'Kill Trial B'].map((name, c) => ({ name, members: hospitals.slice(c, c + 3).map((organization) => ({ organization })) })),
       }, { lineWidth: -1 }));
       const secrets = path.join(dir, 'secrets.yaml');
@@ -188,12 +247,12 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
         const plan = await planJson([file, '--secrets-file', secrets]);
         return [...(plan.unrecordedKeys ?? [])];
       };
-      const { root } = await serverView(server.api);
+      const { root } = await serverView(server.login);
       const killNodes = async (): Promise<number> => ((await root.list<{ name: string }>('/node')) ?? []).filter((n) => n.name.includes('Kill')).length;
       // Killed right after the server made the k-th node: between the key it returned and fedctl recording it, or just after.
       for (const target of [1, 3, 5]) {
         const child = spawn(process.execPath, [BIN, 'apply', file, '--auto-approve', '--server', server.api, '--secrets-file', secrets],
-          { cwd: db.dir, env: { PATH: process.env.PATH, ...ACCOUNT }, stdio: 'ignore' });
+          { cwd: db.dir, env: { PATH: process.env.PATH, ...server.account }, stdio: 'ignore' });
         let running = true;
         const exited = new Promise((resolve) => child.on('exit', () => { running = false; resolve(null); }));
         while (running && await killNodes() < target) await sleep(20);
@@ -201,12 +260,12 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
         await exited;
         // Every node of this federation on the server logs in with its recorded key, or the plan names it.
         const named = await unrecorded();
-        const view = await serverView(server.api);
+        const view = await serverView(server.login);
         const recorded = existsSync(secrets) ? plaintextSecrets(secrets).nodes : {};
         seen.push(view.nodes.filter((n) => n.name.includes('Kill')).length);
         for (const node of view.nodes.filter((n) => n.name.includes('Kill'))) {
           const key = recorded[node.name]?.api_key;
-          const works = key !== undefined && isSession(await ServerSession.node(server.api, key));
+          const works = key !== undefined && isSession(await server.login.node(node.name, key));
           assert.ok(works || named.includes(node.name), `node ${node.name}: its key is recorded or the plan names it (killed at node ${target})`);
         }
       }
@@ -227,7 +286,7 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.deepEqual(await unrecorded(), []);
       assert.equal((await fedctl(['plan', file, '--detailed-exitcode', '--secrets-file', secrets])).code, 0);
-      const view = await serverView(server.api);
+      const view = await serverView(server.login);
       const nodes = plaintextSecrets(secrets).nodes;
       assert.equal(Object.keys(nodes).length, 6);
       await assertNodesLogIn(view, nodes);

@@ -1,10 +1,12 @@
-import { serverEnvironment } from './server-environment.js';
+import { keycloakDistribution } from './keycloak.js';
+import { isHq, serverEnvironment } from './server-environment.js';
 
 /**
  * Which releases' servers can run here: each one's environment is installed
- * (or taken from the cache) now. Without Python or PyPI the conformance tests
- * are skipped with a message saying so, unless FEDCTL_REQUIRE_REAL_SERVERS
- * (CI) makes that a failure.
+ * (or taken from the cache) now, and for HQ its Keycloak. Without Python or
+ * PyPI (or for HQ, Java 21 and Maven Central) the conformance tests are
+ * skipped with a message saying so, unless FEDCTL_REQUIRE_REAL_SERVERS (CI)
+ * makes that a failure.
  */
 export async function availableServers(releases: readonly string[]): Promise<Map<string, string | false>> {
   const available = new Map<string, string | false>();
@@ -16,6 +18,7 @@ export async function availableServers(releases: readonly string[]): Promise<Map
     }
     try {
       await serverEnvironment(release);
+      if (isHq(release)) await keycloakDistribution();
       available.set(release, false);
     } catch (error) {
       const reason = (error as Error).message.split('\n')[0] ?? 'unknown';

@@ -19,7 +19,7 @@ import {
 } from './conformance.js';
 import { availableServers } from './conformance-env.js';
 import { startRealServer, type RealServer } from './real-server.js';
-import { isSession, ServerSession } from './server-api.js';
+import { isSession } from './server-api.js';
 import type { ConformanceRelease } from './server-environment.js';
 
 
@@ -123,7 +123,7 @@ export async function conformanceSuite(release: ConformanceRelease): Promise<voi
         const applied = await fedctl(['apply', example(), encrypted, '--auto-approve', ...FAST, ...rotate]);
         assert.equal(applied.code, 0, applied.stderr);
         for (const [name, { api_key: key }] of Object.entries(old)) {
-          assert.ok(!isSession(await ServerSession.node(server.api, key)), `the old key of ${name} no longer logs in`);
+          assert.ok(!isSession(await server.login.node(name, key)), `the old key of ${name} no longer logs in`);
         }
         const shown = await runCli(['secrets', 'show', path.join(db.dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: db.dir });
         assert.equal(shown.code, 0, shown.stderr);

@@ -7,14 +7,14 @@ import { FederationAccess, type AccessModel, type ListKind } from '../../src/acc
 import { compareStrings, type DesiredState, type RoleRef } from '../../src/federation.js';
 import type { CliResult } from '../helpers/run-cli.js';
 import { OPERATION_SPELLINGS, SCOPE_SPELLINGS, ruleKey, type RuleKey } from '../../src/catalog/rule-catalog.js';
-import { REFERENCE_RELEASES, parseVersion, type ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
+import { DATABASE_RELEASES, parseVersion, type DatabaseRelease } from '../../src/catalog/vantage6-versions.js';
 import type { NodeSecretEntry } from '../../src/secrets/secrets-store.js';
-import { isSession, ServerSession } from './server-api.js';
+import { isSession, v4Login, type ServerLogin, type ServerSession } from './server-api.js';
 
 /** The carried release `fedctl init` makes a database of for a server release: its own, else the newest before it. */
-export function initReleaseFor(release: string): ReferenceRelease {
+export function initReleaseFor(release: string): DatabaseRelease {
   const minor = parseVersion(release) as number;
-  return [...REFERENCE_RELEASES].reverse().find((r) => (parseVersion(r) as number) <= minor) as ReferenceRelease;
+  return [...DATABASE_RELEASES].reverse().find((r) => (parseVersion(r) as number) <= minor) as DatabaseRelease;
 }
 
 /** A rule as the API shows it (`{name, scope, operation}`, names or short values) as fedctl's key. */
@@ -29,8 +29,9 @@ interface ApiRole { id: number; name: string; organization: { id: number } | nul
 interface ApiUser { id: number; username: string; organization: { id: number } | null; firstname: string | null; lastname: string | null }
 interface ApiNamed { id: number; name: string }
 
-/** What the server holds, as its root user sees it through the API. */
+/** What the server holds, as its administrator sees it through the API. */
 export interface ServerView {
+  readonly login: ServerLogin;
   readonly root: ServerSession;
   readonly organizations: ApiNamed[];
   readonly collaborations: ApiNamed[];
@@ -43,14 +44,10 @@ export interface ServerView {
   userId(username: string): number;
 }
 
-export async function rootSession(api: string): Promise<ServerSession> {
-  const root = await ServerSession.user(api, 'root', 'root');
-  assert.ok(isSession(root), `root logs in: ${'refusal' in root ? root.refusal : ''}`);
-  return root;
-}
-
-export async function serverView(api: string): Promise<ServerView> {
-  const root = await rootSession(api);
+/** The view of a 4.x server's API URL, or of any server by how its users log in. */
+export async function serverView(server: string | ServerLogin): Promise<ServerView> {
+  const login = typeof server === 'string' ? v4Login(server) : server;
+  const root = await login.admin();
   const [organizations, collaborations, roles, users, nodes] = await Promise.all([
     root.list<ApiNamed>('/organization'), root.list<ApiNamed>('/collaboration'), root.list<ApiRole>('/role'),
     root.list<ApiUser>('/user'), root.list<ApiNamed>('/node'),
@@ -61,6 +58,7 @@ export async function serverView(api: string): Promise<ServerView> {
     return found.id;
   };
   return {
+    login,
     root,
     organizations: organizations ?? [], collaborations: collaborations ?? [], roles: roles ?? [], users: users ?? [], nodes: nodes ?? [],
     async roleRules(roleId) {
@@ -149,7 +147,7 @@ export async function assertUsersLogInAndSee(view: ServerView, passwords: Readon
   const orgName = (id: number): string => names.get(id) ?? `organization ${id}`;
   let checked = 0;
   for (const [username, password] of Object.entries(passwords)) {
-    const session = await ServerSession.user(view.root.api, username, password);
+    const session = await view.login.user(username, password);
     assert.ok(isSession(session), `${username} logs in: ${'refusal' in session ? session.refusal : ''}`);
     const says = expected.get(username);
     assert.ok(says, `fedctl access reports ${username}`);
@@ -166,7 +164,7 @@ export async function assertUsersLogInAndSee(view: ServerView, passwords: Readon
 /** Every node logs in with its key and sees its own collaboration. */
 export async function assertNodesLogIn(view: ServerView, keys: Readonly<Record<string, { api_key: string; collaboration: string }>>): Promise<void> {
   for (const [name, { api_key: key, collaboration }] of Object.entries(keys)) {
-    const session = await ServerSession.node(view.root.api, key);
+    const session = await view.login.node(name, key);
     assert.ok(isSession(session), `node ${name} logs in: ${'refusal' in session ? session.refusal : ''}`);
     const node = await session.request<{ name: string; collaboration: { id: number } }>('GET', `/node/${session.id}`);
     assert.equal(node.name, name, 'the key is this node\'s');
@@ -187,4 +185,19 @@ export function nodeFileKey(identity: string, file: string): string {
   const key = (load(text) as { api_key?: string }).api_key;
   assert.ok(typeof key === 'string', `${path.basename(file)} has an api_key`);
   return key;
+}
+
+/**
+ * `age -d` of a vantage6 5 node's values file, as its operator runs it: the
+ * node, HQ (at the example's address, HQ's default path) and the Keycloak it
+ * names; its `apiKey`.
+ */
+export function hqNodeValuesKey(identity: string, file: string, name: string, keycloak: string): string {
+  const values = load(execFileSync('age', ['-d', '-i', identity, file]).toString()) as {
+    node: { name: string; apiKey: string; hq: { url: string; port: number; path: string }; keycloak: { url: string; realm: string } };
+  };
+  assert.equal(values.node.name, name);
+  assert.deepEqual(values.node.hq, { url: 'https://v6.example.org', port: 443, path: '/hq' });
+  assert.deepEqual(values.node.keycloak, { url: keycloak, realm: 'vantage6' });
+  return values.node.apiKey;
 }

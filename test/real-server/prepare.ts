@@ -1,22 +1,27 @@
 /**
  * `node --import tsx test/real-server/prepare.ts`: install the virtual
- * environments of every release the tests start (two at a time),
- * or find them in the cache. `.ci/run` calls it before the tests; the tests
- * install what is missing themselves.
+ * environments of every release the tests start (two at a time) and HQ's
+ * Keycloak, or find them in the cache. `.ci/run` calls it before the tests;
+ * the tests install what is missing themselves.
  */
+import { KEYCLOAK_VERSION, keycloakDistribution } from './keycloak.js';
 import { TEST_RELEASES, environmentCache, serverEnvironment } from './server-environment.js';
 
 const started = Date.now();
-const queue = [...TEST_RELEASES];
+const queue: [string, () => Promise<unknown>][] = [
+  [`Keycloak ${KEYCLOAK_VERSION}`, () => keycloakDistribution()],
+  ...TEST_RELEASES.map((release): [string, () => Promise<unknown>] => [`vantage6 ${release}`, () => serverEnvironment(release)]),
+];
 const failures: string[] = [];
 await Promise.all([0, 1].map(async () => {
-  for (let release = queue.shift(); release !== undefined; release = queue.shift()) {
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const [what, install] = next;
     const began = Date.now();
     try {
-      await serverEnvironment(release);
-      process.stdout.write(`vantage6-server ${release}: ready (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
+      await install();
+      process.stdout.write(`${what}: ready (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
     } catch (error) {
-      failures.push(`${release}: ${(error as Error).message}`);
+      failures.push(`${what}: ${(error as Error).message}`);
     }
   }
 }));

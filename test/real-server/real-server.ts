@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { v4Login, type ServerLogin } from './server-api.js';
 import { serverEnvironment } from './server-environment.js';
+import { freePort, startProcess, waitForAnswer } from './server-process.js';
 
 const LAUNCHER = path.join(path.dirname(new URL(import.meta.url).pathname), 'launch-server.py');
 
@@ -12,26 +11,30 @@ export interface RealServer {
   readonly release: string;
   /** The API's base URL, e.g. `http://127.0.0.1:41234/api`. */
   readonly api: string;
+  /** How its users and nodes log in. */
+  readonly login: ServerLogin;
+  /** The environment fedctl needs to act as the server's root account through the API. */
+  readonly account: Readonly<Record<string, string>>;
+  /** HQ's Keycloak, and the client a test logs users in with by password. */
+  readonly keycloak?: { readonly url: string; readonly realm: string; readonly passwordClient: string };
   /** What the server printed so far (for a failing test's message). */
   log(): string;
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-// Whatever ends the test process, no server outlives it.
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+/** The `logging:` block of a vantage6 server config (4.x and HQ read the same keys). */
+export function loggingConfig(extra: readonly string[] = []): string[] {
+  return [
+    'logging:',
+    '  level: INFO',
+    '  use_console: true',
+    ...extra,
+    '  backup_count: 1',
+    '  max_size: 1024',
+    "  format: '%(asctime)s - %(name)-14s - %(levelname)-8s - %(message)s'",
+    "  datefmt: '%Y-%m-%d %H:%M:%S'",
+    '  loggers: []',
+  ];
 }
 
 /**
@@ -52,63 +55,16 @@ export async function startRealServer(release: string, database: string, dir: st
     `uri: ${JSON.stringify(database)}`,
     'allow_drop_all: false',
     `jwt_secret_key: ${JSON.stringify(`fedctl-conformance-${port}-secret-key-0123456789`)}`,
-    'logging:',
-    '  level: INFO',
-    '  use_console: true',
-    '  file: server.log',
-    '  backup_count: 1',
-    '  max_size: 1024',
-    "  format: '%(asctime)s - %(name)-14s - %(levelname)-8s - %(message)s'",
-    "  datefmt: '%Y-%m-%d %H:%M:%S'",
-    '  loggers: []',
+    ...loggingConfig(['  file: server.log']),
     '',
   ].join('\n'));
-  const logFile = path.join(dir, 'server-console.log');
-  const out = createWriteStream(logFile);
-  const child = spawn(python, [LAUNCHER, config, String(port)], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // The development server stops on Ctrl-C (it ignores TERM).
+  const server = startProcess(python, [LAUNCHER, config, String(port)], {
+    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1' }, logFile: path.join(dir, 'server-console.log'), signal: 'SIGINT',
   });
-  running.add(child);
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    running.delete(child);
-    resolve();
-  }));
-  const log = (): string => {
-    try {
-      return readFileSync(logFile, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const stop = async (): Promise<void> => {
-    if (!running.has(child)) return;
-    // The development server stops on Ctrl-C (it ignores TERM); a kill when it does not.
-    child.kill('SIGINT');
-    const killed = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
-    if (!killed) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
   const api = `http://127.0.0.1:${port}/api`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (!running.has(child)) throw new Error(`vantage6 ${release} stopped while starting:\n${log().slice(-4000)}`);
-    try {
-      const response = await fetch(`${api}/version`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`vantage6 ${release} did not answer within 120 s:\n${log().slice(-4000)}`);
-    }
-    await sleep(250);
-  }
-  return { release, api, log, stop };
+  await waitForAnswer(`vantage6 ${release}`, server, `${api}/version`, 120_000);
+  return {
+    release, api, login: v4Login(api), account: { FEDCTL_API_USERNAME: 'root', FEDCTL_API_PASSWORD: 'root' }, log: server.log, stop: server.stop,
+  };
 }

@@ -1,4 +1,4 @@
-/** Talking to a real vantage6 4.x server as its users and nodes do: log in, then ask. */
+/** Talking to a real vantage6 server as its users and nodes do: log in, then ask. */
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly body: string, what: string) {
@@ -6,7 +6,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call(api: string, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; text: string }> {
+export async function call(api: string, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; text: string }> {
   const response = await fetch(`${api}${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -16,11 +16,18 @@ async function call(api: string, method: string, path: string, token: string | n
   return { status: response.status, text: await response.text() };
 }
 
+/** A token, or a way to get a fresh one (Keycloak's live minutes; a test may take longer). */
+export type TokenSource = string | (() => Promise<string>);
+
 /** A logged-in user or node. */
 export class ServerSession {
-  constructor(readonly api: string, readonly token: string, readonly id: number | null) {}
+  constructor(readonly api: string, private readonly token: TokenSource, readonly id: number | null) {}
 
-  /** `POST /token/user`; null when the server refuses the login (with its message in `refusal`). */
+  private async bearer(): Promise<string> {
+    return typeof this.token === 'string' ? this.token : this.token();
+  }
+
+  /** 4.x: `POST /token/user`; a refusal (with the server's message) when the server refuses the login. */
   static async user(api: string, username: string, password: string): Promise<ServerSession | { refusal: string }> {
     const { status, text } = await call(api, 'POST', '/token/user', null, { username, password });
     if (status !== 200) return { refusal: `HTTP ${status} ${text.slice(0, 300)}` };
@@ -28,7 +35,7 @@ export class ServerSession {
     return new ServerSession(api, body.access_token, body.user_url === undefined ? null : Number(body.user_url.split('/').pop()));
   }
 
-  /** `POST /token/node`; a refusal when the key is not recognised. */
+  /** 4.x: `POST /token/node`; a refusal when the key is not recognised. */
   static async node(api: string, apiKey: string): Promise<ServerSession | { refusal: string }> {
     const { status, text } = await call(api, 'POST', '/token/node', null, { api_key: apiKey });
     if (status !== 200) return { refusal: `HTTP ${status} ${text.slice(0, 300)}` };
@@ -41,7 +48,7 @@ export class ServerSession {
     const items: T[] = [];
     for (let page = 1; ; page++) {
       const separator = path.includes('?') ? '&' : '?';
-      const { status, text } = await call(this.api, 'GET', `${path}${separator}page=${page}&per_page=500`, this.token);
+      const { status, text } = await call(this.api, 'GET', `${path}${separator}page=${page}&per_page=500`, await this.bearer());
       if (status === 401 || status === 403) return null;
       if (status !== 200) throw new ApiError(status, text, `GET ${path}`);
       const body = JSON.parse(text) as { data: T[]; links?: { next?: string } } | T[];
@@ -52,7 +59,7 @@ export class ServerSession {
   }
 
   async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const { status, text } = await call(this.api, method, path, this.token, body);
+    const { status, text } = await call(this.api, method, path, await this.bearer(), body);
     if (status < 200 || status >= 300) throw new ApiError(status, text, `${method} ${path}`);
     return (text === '' ? null : JSON.parse(text)) as T;
   }
@@ -60,4 +67,34 @@ export class ServerSession {
 
 export function isSession(value: ServerSession | { refusal: string }): value is ServerSession {
   return value instanceof ServerSession;
+}
+
+/** A refused login, with what the server (or Keycloak) said. */
+export interface Refusal {
+  readonly refusal: string;
+}
+
+/** How a server's users and nodes log in: the 4.x server's own token endpoints, or Keycloak for HQ. */
+export interface ServerLogin {
+  /** The API's base URL. */
+  readonly api: string;
+  user(username: string, password: string): Promise<ServerSession | Refusal>;
+  /** A node by its name and the key (4.x) or client secret (HQ) fedctl recorded. */
+  node(name: string, key: string): Promise<ServerSession | Refusal>;
+  /** The server's own administrator, made at its first start, who sees everything. */
+  admin(): Promise<ServerSession>;
+}
+
+/** A 4.x server: users and nodes log in at its own endpoints; its first start made root with password root. */
+export function v4Login(api: string): ServerLogin {
+  return {
+    api,
+    user: (username, password) => ServerSession.user(api, username, password),
+    node: (_name, key) => ServerSession.node(api, key),
+    async admin() {
+      const root = await ServerSession.user(api, 'root', 'root');
+      if (!isSession(root)) throw new Error(`root logs in to ${api}: ${root.refusal}`);
+      return root;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type { LoadedLiveState } from '../../state/load-live-state.js';
 import type { Backend, BackendCapabilities, ReadOptions } from '../backend.js';
 import { applyThroughApi } from './apply-through-api.js';
 import { readApiState } from './read-api-state.js';
-import { Vantage6Api, credentialsFrom } from './vantage6-api.js';
+import { Vantage6Api } from './vantage6-api.js';
 
 /**
  * No transaction, keys made by the server, and no place for fedctl's history:
@@ -16,7 +16,7 @@ import { Vantage6Api, credentialsFrom } from './vantage6-api.js';
  */
 const CAPABILITIES: BackendCapabilities = { transactional: false, nodeKeys: 'server', history: false, initialize: false };
 
-/** A vantage6 4.x server reached through its REST API, as an administrator's account. */
+/** A vantage6 4.x server, or a vantage6 5 HQ, reached through its REST API as an administrator's account. */
 export class ApiBackend implements Backend {
   readonly kind = 'api';
   readonly capabilities = CAPABILITIES;
@@ -46,15 +46,15 @@ export class ApiBackend implements Backend {
 
 /** Log in to the server at `url` with the account of the environment; its release decides what fedctl expects of it. */
 export async function connectApi(url: string, env: NodeJS.ProcessEnv): Promise<ApiBackend> {
-  const api = await Vantage6Api.connect(url, credentialsFrom(env));
+  const api = await Vantage6Api.connect(url, env);
   const release = parseRelease(api.version);
   if (release === null && /^4\./.test(api.version)) {
     // A 4.x release newer than fedctl: read it as the newest it knows; the plan names what it does not know.
     return new ApiBackend(api, NEWEST_MINOR);
   }
   if (release === null) {
-    throw new FedctlError('BACKEND_UNSUPPORTED', `${api.url} is vantage6 ${api.version}; fedctl reaches vantage6 4.x servers through their API`,
-      'use a vantage6 4.x server, or its database with --database');
+    throw new FedctlError('BACKEND_UNSUPPORTED', `${api.url} is vantage6 ${api.version}; fedctl reaches vantage6 4.x and 5.0 servers through their API`,
+      'use a vantage6 4.x or 5.0 server, or a 4.x server\'s database with --database');
   }
   return new ApiBackend(api, release.minor);
 }

@@ -1,5 +1,6 @@
 import { checkApplicable, type ApplyOptions, type ApplyResult, type ResolvePlan } from '../../apply/apply-federation.js';
 import { generatePassword } from '../../apply/prepare-secrets.js';
+import { usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
 import { ENTITY_KINDS, roleRefKey, type EntityKind, type RoleRef } from '../../federation.js';
 import type { Change, CreateChange, DeleteChange, Plan, UpdateChange } from '../../plan/plan.js';
@@ -84,7 +85,11 @@ class ApiWriter {
   private readonly nodes: Record<string, NodeSecretEntry> = {};
   private readonly users: Record<string, UserSecretEntry> = {};
 
+  /** vantage6 5: users' details live in Keycloak, out of HQ's API. */
+  private readonly keycloak: boolean;
+
   constructor(private readonly api: Vantage6Api, live: LiveState, plan: Plan, private readonly options: ApplyOptions) {
+    this.keycloak = usesKeycloak(live.server.versions.to);
     this.organization = new Map(live.organizations.map((o) => [o.name, o.id]));
     this.collaboration = new Map(live.collaborations.map((c) => [c.name, c.id]));
     this.rule = new Map(live.rules.map((r) => [r.key, r.id]));
@@ -125,7 +130,7 @@ class ApiWriter {
   private roleIds = (refs: readonly RoleRef[]): number[] => refs.map((ref) => this.id(this.role, roleRefKey(ref), `role ${ref.name}`));
 
   private secrets(content: SecretsContent): MadeSecrets {
-    return { content, collaborationEncrypted: Object.fromEntries(this.encrypted), database: this.api.url };
+    return { content, collaborationEncrypted: Object.fromEntries(this.encrypted), database: this.api.url, keycloak: this.keycloak };
   }
 
   private async createOrganization({ after }: CreateOf<'organization'>): Promise<void> {
@@ -222,9 +227,9 @@ class ApiWriter {
       this.users[after.username] = entry;
     }
     await this.api.write('POST', 'user', {
-      username: after.username, email: after.email, password,
-      // The API needs both names, empty when there are none.
-      firstname: after.firstname ?? '', lastname: after.lastname ?? '',
+      username: after.username, password,
+      // 4.x needs both names, empty when there are none; vantage6 5 takes none of these (validation refuses them there).
+      ...(this.keycloak ? {} : { email: after.email, firstname: after.firstname ?? '', lastname: after.lastname ?? '' }),
       organization_id: this.orgId(after.organization as string), roles: this.roleIds(after.roles), rules: this.ruleIds(after.rules),
     });
   }

@@ -1,10 +1,10 @@
 import { knownRuleKeys } from '../../catalog/reference-catalog.js';
 import { DEFAULT_ROLE_NAMES, OPERATION_SPELLINGS, SCOPE_SPELLINGS, ruleKey, type RuleKey } from '../../catalog/rule-catalog.js';
-import { featuresOfRelease, type Minor } from '../../catalog/vantage6-versions.js';
+import { featuresOfRelease, usesKeycloak, type Minor } from '../../catalog/vantage6-versions.js';
 import { readForm } from '../../db/vantage6-tables.js';
 import { FedctlError } from '../../errors.js';
 import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
-import type { ChangeLimit, LiveRole, LiveState } from '../../state/live-state.js';
+import { ROOT_OWNED, type ChangeLimit, type LiveRole, type LiveState, type ServerOwned } from '../../state/live-state.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
 /** A reference as the 4.x API gives one: `{ id, link, methods }`, or null. */
@@ -20,7 +20,8 @@ interface ApiStudy { readonly id: number; readonly name: string | null; readonly
 interface ApiRole { readonly id: number; readonly name: string | null; readonly description: string | null; readonly organization: Ref | null; readonly is_default_role?: boolean | null }
 interface ApiUser {
   readonly id: number; readonly username: string | null; readonly organization: Ref | null;
-  readonly firstname: string | null; readonly lastname: string | null; readonly email: string | null;
+  /** Not on vantage6 5, where Keycloak keeps them. */
+  readonly firstname?: string | null; readonly lastname?: string | null; readonly email?: string | null;
 }
 interface ApiRule { readonly id: number; readonly name: string; readonly scope: string; readonly operation: string }
 interface ApiTask { readonly collaboration: Ref | null; readonly init_org: Ref | null; readonly init_user: Ref | null; readonly study?: Ref | null }
@@ -38,13 +39,22 @@ const VIEW_ALL: readonly RuleKey[] = ['organization', 'collaboration', 'node', '
 const VIEW_RUNTIME: readonly RuleKey[] = ['task:GLOBAL:VIEW', 'run:GLOBAL:VIEW'];
 
 /**
- * What the 4.x API cannot do that a plan may ask, in the plan's terms (the
+ * What the API cannot do that a plan may ask, in the plan's terms (the
  * account's own roles and rules, and grants beyond its rules, are checked
- * with the account's rules).
+ * with the account's rules). On vantage6 5 a user's username and a node's
+ * name are also the names of their Keycloak user and client, which HQ never
+ * renames; names and e-mail addresses are refused by validation instead.
  */
 export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
+  const keycloak = usesKeycloak(minor);
   return [
-    { kind: 'user', change: 'create', lacking: 'email', reason: 'the API creates a user only with an e-mail address: add email:' },
+    ...(keycloak
+      ? [
+        { kind: 'user' as const, change: { field: 'username' }, reason: 'HQ cannot rename a user: its username is its Keycloak user\'s; create the user anew instead' },
+        { kind: 'node' as const, change: { field: 'name' },
+          reason: 'HQ cannot rename a node: its node logs in as the Keycloak client named after the name it was created with' },
+      ]
+      : [{ kind: 'user' as const, change: 'create' as const, lacking: 'email', reason: 'the API creates a user only with an e-mail address: add email:' }]),
     { kind: 'user', change: 'create', lacking: 'password', reason: 'the API creates a user only with a password: add password: generate (or ${VAR})' },
     { kind: 'user', change: { field: 'password' }, reason: 'the API cannot set another user\'s password (only the user, or the e-mail recovery, can)' },
     { kind: 'user', change: { field: 'organization' }, reason: 'the API cannot move a user to another organization' },
@@ -58,6 +68,17 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
     { kind: 'user', change: { field: 'roles' }, foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
     ...(minor < 7 ? [{ kind: 'organization' as const, change: 'delete' as const, reason: 'vantage6 before 4.7 cannot delete an organization through its API' }] : []),
   ];
+}
+
+/**
+ * HQ's first start makes organization root and, in it, the user its
+ * KEYCLOAK_ADMIN_USERNAME names (admin, unless set otherwise): the first
+ * user of root, since nothing can make another before it.
+ */
+function hqOwned(users: readonly ApiUser[], orgName: ReadonlyMap<number, string>): ServerOwned {
+  const first = users.filter((u) => u.username !== null && orgName.get(id(u.organization) ?? -1) === ROOT_OWNED.organization)
+    .sort((a, b) => a.id - b.id)[0];
+  return { organization: ROOT_OWNED.organization, user: first?.username ?? null };
 }
 
 /** The ids of the organizations an API item lists inline (`?include=organizations`). */
@@ -95,20 +116,25 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       'give it the Root role, or a role with these rules: a plan of what it cannot see would take it for missing');
   }
   const byRole = roles.length <= rules.length;
+  // HQ 5.0.3 fails on `user?role_id=` for a role without organization (its permission check takes the role's organization): read users' roles per user there.
+  const rolesByUser = usesKeycloak(minor);
+  const users = api.list<ApiUser>('user');
+  users.catch(() => undefined);
   const links = Promise.all([
     byRole
       ? Promise.all(roles.map(async (role) => (await api.list<ApiRule>('rule', { role_id: role.id })).map((rule) => [role.id, rule.id] as const)))
       : Promise.all(rules.map(async (rule) => (await api.list<ApiRole>('role', { rule_id: rule.id })).map((role) => [role.id, rule.id] as const))),
-    Promise.all(roles.map(async (role) => (await api.list<ApiUser>('user', { role_id: role.id })).map((user) => [user.id, role.id] as const))),
+    rolesByUser
+      ? Promise.all((await users).map(async (user) => (await api.list<ApiRole>('role', { user_id: user.id })).map((role) => [user.id, role.id] as const)))
+      : Promise.all(roles.map(async (role) => (await api.list<ApiUser>('user', { role_id: role.id })).map((user) => [user.id, role.id] as const))),
     Promise.all(rules.map(async (rule) => (await api.list<ApiUser>('user', { rule_id: rule.id })).map((user) => [user.id, rule.id] as const))),
   ]);
   links.catch(() => undefined);
-  const [organizations, collaborations, nodes, studies, users] = await Promise.all([
+  const [organizations, collaborations, nodes, studies] = await Promise.all([
     api.list<ApiOrganization>('organization'),
     api.list<ApiCollaboration>('collaboration', include),
     api.list<ApiNode>('node'),
     features.studies ? api.list<ApiStudy>('study', include) : Promise.resolve([]),
-    api.list<ApiUser>('user'),
   ]);
   const ruleKeyById = new Map(rules.flatMap((rule) => {
     const key = apiRuleKey(rule);
@@ -159,6 +185,7 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       unknown: { tables: [], columns: [], rules: [...ruleKeyById.values()].filter((key) => !known.has(key)).sort(compareStrings) },
       limits: apiLimits(minor, api.account.username),
       grantable: held,
+      owned: usesKeycloak(minor) ? hqOwned(await users, orgName) : ROOT_OWNED,
     },
     rules: [...ruleKeyById].map(([ruleId, key]) => ({ id: ruleId, key })),
     organizations: organizations.flatMap((o) => (o.name === null ? [] : [{
@@ -176,13 +203,13 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       return st.name === null || collaboration === null ? [] : [{ id: st.id, name: st.name, collaboration, organizations: namesOf(orgName, studyMembers.get(st.id)) }];
     }),
     roles: liveRoles,
-    users: users.flatMap((u) => (u.username === null ? [] : [{
+    users: (await users).flatMap((u) => (u.username === null ? [] : [{
       id: u.id,
       username: u.username,
       organization: nameOf(orgName, id(u.organization)),
-      firstname: readForm(u.firstname),
-      lastname: readForm(u.lastname),
-      email: u.email,
+      firstname: readForm(u.firstname ?? null),
+      lastname: readForm(u.lastname ?? null),
+      email: u.email ?? null,
       roles: sortRoleRefs([...(userRoles.get(u.id) ?? [])].flatMap((roleId) => roleRef.get(roleId) ?? [])),
       rules: namesOf(ruleKeyById, userRules.get(u.id)),
     }])),

@@ -1,6 +1,6 @@
 import got, { HTTPError, RequestError, type Got } from 'got';
 import pLimit from 'p-limit';
-import { FedctlError, messageOf } from '../../errors.js';
+import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
 
 /** Items per page: the 4.x API has no maximum, so requests grow with pages of this size, never with entities. */
 const PER_PAGE = 1000;
@@ -25,6 +25,42 @@ export function credentialsFrom(env: NodeJS.ProcessEnv): ApiCredentials {
   return { username, password };
 }
 
+/** A Keycloak client whose service account is fedctl's account on vantage6 5 (HQ). */
+export interface ClientCredentials {
+  /** Keycloak's base URL, e.g. `https://auth.v6.example.org`. */
+  readonly keycloakUrl: string;
+  readonly realm: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/**
+ * The Keycloak client of a vantage6 5 account from FEDCTL_KEYCLOAK_URL,
+ * FEDCTL_KEYCLOAK_REALM (default `vantage6`), FEDCTL_CLIENT_ID and
+ * FEDCTL_CLIENT_SECRET, or an error saying what to set.
+ */
+export function clientCredentialsFrom(env: NodeJS.ProcessEnv, server: string): ClientCredentials {
+  const missing = ['FEDCTL_KEYCLOAK_URL', 'FEDCTL_CLIENT_ID', 'FEDCTL_CLIENT_SECRET'].filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new FedctlError('SERVER_LOGIN', `${server} is vantage6 5, whose accounts log in through Keycloak, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set`,
+      'create fedctl\'s account in HQ as a service account (POST /user with is_service_account: true gives its client secret), give it the Root role, '
+      + 'and set FEDCTL_KEYCLOAK_URL (Keycloak\'s URL), FEDCTL_CLIENT_ID (USERNAME-user-client) and FEDCTL_CLIENT_SECRET; they are never printed');
+  }
+  return {
+    keycloakUrl: (env.FEDCTL_KEYCLOAK_URL as string).replace(/\/+$/, ''), realm: env.FEDCTL_KEYCLOAK_REALM || 'vantage6',
+    clientId: env.FEDCTL_CLIENT_ID as string, clientSecret: env.FEDCTL_CLIENT_SECRET as string,
+  };
+}
+
+/**
+ * Where the API may be: a URL with a path is the API's own; without one,
+ * `/api` (vantage6 4) or `/hq` (vantage6 5), in that order.
+ */
+export function apiBaseUrls(url: string): string[] {
+  const base = apiBaseUrl(url);
+  return new URL(url).pathname.replace(/\/+$/, '') === '' ? [base, base.replace(/\/api$/, '/hq')] : [base];
+}
+
 /** `https://v6.example.org` → `https://v6.example.org/api`; a URL with a path is the API's own. */
 export function apiBaseUrl(url: string): string {
   let parsed: URL;
@@ -39,6 +75,46 @@ export function apiBaseUrl(url: string): string {
   }
   const path = parsed.pathname.replace(/\/+$/, '');
   return `${parsed.origin}${path === '' ? '/api' : path}`;
+}
+
+/** Renewed before it expires: Keycloak's tokens live minutes (HQ's realm: 5), and an apply may take longer. */
+class KeycloakToken {
+  private current: { token: string; renewAt: number } | null = null;
+  private pending: Promise<string> | null = null;
+
+  constructor(private readonly credentials: ClientCredentials) {}
+
+  get clientId(): string {
+    return this.credentials.clientId;
+  }
+
+  async get(): Promise<string> {
+    if (this.current !== null && Date.now() < this.current.renewAt) return this.current.token;
+    this.pending ??= this.fetch().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async fetch(): Promise<string> {
+    const { keycloakUrl, realm, clientId, clientSecret } = this.credentials;
+    const endpoint = `${keycloakUrl}/realms/${encodeURIComponent(realm)}/protocol/openid-connect/token`;
+    let answer: { access_token?: unknown; expires_in?: unknown };
+    try {
+      answer = await got.post(endpoint, {
+        form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }, timeout: { request: 60_000 }, retry: { limit: 2 },
+      }).json();
+    } catch (error) {
+      const said = error instanceof HTTPError ? JSON.stringify(error.response.body).slice(0, 300) : refusal(error);
+      throw new FedctlError('SERVER_LOGIN', `Keycloak at ${keycloakUrl} (realm ${realm}) refused the client ${clientId}: ${said}`,
+        'check FEDCTL_KEYCLOAK_URL, FEDCTL_KEYCLOAK_REALM, FEDCTL_CLIENT_ID and FEDCTL_CLIENT_SECRET');
+    }
+    if (typeof answer.access_token !== 'string') throw new FedctlError('SERVER_LOGIN', `Keycloak at ${keycloakUrl} gave no token for ${clientId}`);
+    const lifetime = typeof answer.expires_in === 'number' ? answer.expires_in : 60;
+    // Renewed at three quarters of its life, so that no request carries a token about to expire.
+    this.current = { token: answer.access_token, renewAt: Date.now() + lifetime * 750 };
+    return answer.access_token;
+  }
 }
 
 /** What the server said when it refused a request: its `msg`, else the status. */
@@ -70,20 +146,46 @@ export class Vantage6Api {
     readonly account: { readonly id: number; readonly username: string },
   ) {}
 
-  /** Ask the server its version, then log in as the account; `onRequest` sees every request (the benchmark counts them). */
-  static async connect(url: string, credentials: ApiCredentials, onRequest?: () => void): Promise<Vantage6Api> {
-    const base = apiBaseUrl(url);
-    const anonymous = got.extend({
-      prefixUrl: base, responseType: 'json', timeout: { request: 60_000 }, retry: { limit: 2 },
-      ...(onRequest ? { hooks: { beforeRequest: [() => onRequest()] } } : {}),
-    });
-    let version: string;
-    try {
-      version = String((await anonymous.get('version').json<{ version?: unknown }>()).version);
-    } catch (error) {
-      throw new FedctlError('SERVER_UNREACHABLE', `cannot reach a vantage6 server at ${base}: ${refusal(error)}`,
-        'check the URL (the API\'s, e.g. https://v6.example.org/api) and that the server runs');
+  /**
+   * Ask the server its version, then log in as the account of the
+   * environment: a 4.x account's username and password, or on vantage6 5 a
+   * Keycloak client's credentials. `onRequest` sees every request (the
+   * benchmark counts them).
+   */
+  static async connect(url: string, env: NodeJS.ProcessEnv, onRequest?: () => void): Promise<Vantage6Api> {
+    const hooks = onRequest ? { hooks: { beforeRequest: [() => onRequest()] } } : {};
+    let found: { base: string; version: string; anonymous: Got } | null = null;
+    let failure: unknown = null;
+    for (const base of apiBaseUrls(url)) {
+      const anonymous = got.extend({ prefixUrl: base, responseType: 'json', timeout: { request: 60_000 }, retry: { limit: 2 }, ...hooks });
+      try {
+        const { version } = await anonymous.get('version').json<{ version?: unknown }>();
+        if (typeof version === 'string') {
+          found = { base, version, anonymous };
+          break;
+        }
+      } catch (error) {
+        failure ??= error;
+      }
     }
+    if (found === null) {
+      throw new FedctlError('SERVER_UNREACHABLE', `cannot reach a vantage6 server at ${apiBaseUrl(url)}${failure === null ? '' : `: ${refusal(failure)}`}`,
+        'check the URL (the API\'s, e.g. https://v6.example.org/api, or HQ\'s, https://v6.example.org/hq) and that the server runs');
+    }
+    const { base, version, anonymous } = found;
+    if (/^5\./.test(version)) {
+      const token = new KeycloakToken(clientCredentialsFrom(env, base));
+      const http = anonymous.extend({ hooks: { beforeRequest: [async (options) => {
+        options.headers.authorization = `Bearer ${await token.get()}`;
+      }] } });
+      const me = await http.get('user/me').json<{ id?: unknown; username?: unknown }>().catch((error: unknown) => {
+        if (isFedctlError(error)) throw error;
+        throw new FedctlError('SERVER_LOGIN', `${base} does not take the Keycloak client ${token.clientId} for an account: ${refusal(error)}`,
+          'use the client of a user HQ made as a service account (USERNAME-user-client)');
+      });
+      return new Vantage6Api(http, base, version, { id: Number(me.id), username: String(me.username) });
+    }
+    const credentials = credentialsFrom(env);
     let login: { access_token?: string; user_url?: string };
     try {
       login = await anonymous.post('token/user', { json: credentials, retry: { limit: 0 } }).json();

@@ -1,5 +1,5 @@
 import { referenceCatalog } from '../../catalog/reference-catalog.js';
-import type { ReferenceRelease } from '../../catalog/vantage6-versions.js';
+import type { DatabaseRelease } from '../../catalog/vantage6-versions.js';
 import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { initDatabase } from '../../db/init-database.js';
 import { chooseBackend, requireDatabase } from '../../backends/open-backend.js';
@@ -9,7 +9,7 @@ import type { CliIo } from '../io.js';
 import type { OutputFlags } from '../output-options.js';
 
 /** `fedctl init`: what a vantage6 server of a release does to an empty database at its first start. */
-export async function initCommand(flags: DatabaseFlags & OutputFlags & { vantage6Version: ReferenceRelease }, io: CliIo): Promise<number> {
+export async function initCommand(flags: DatabaseFlags & OutputFlags & { vantage6Version: DatabaseRelease }, io: CliIo): Promise<number> {
   const { target } = requireDatabase(chooseBackend(flags, io.env, io.cwd), 'fedctl init');
   const release = flags.vantage6Version;
   const created = databaseIsAbsent(target);
