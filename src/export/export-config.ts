@@ -42,9 +42,9 @@ function exportRules(keys: readonly RuleKey[]): Record<string, unknown>[] {
 
 /**
  * The live federation as a config, such that planning it against the same
- * database shows no changes. No secrets; the server's own root user and the
- * built-in roles are left out (the root organization too, unless something
- * exported belongs to it).
+ * database shows no changes. No secrets; the server's own administrator,
+ * fedctl's account and the built-in roles are left out (the root
+ * organization too, unless something exported belongs to it).
  */
 export function exportConfig(live: LiveState): ExportResult {
   const skipped: ExportSkip[] = [];
@@ -109,7 +109,7 @@ export function exportConfig(live: LiveState): ExportResult {
     return ref.organization === null ? { name: literal(ref.name) } : { name: literal(ref.name), organization: literal(ref.organization) };
   };
   const users = live.users.flatMap((user) => {
-    if (user.username === live.server.owned.user) return [];
+    if (user.username === live.server.owned.user || user.username === live.server.owned.account) return [];
     if (user.organization === null) {
       skipped.push({ what: `user "${user.username}"`, reason: 'it has no organization' });
       return [];

@@ -208,6 +208,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     (kind === 'organization' && address === owned.organization) || (kind === 'user' && address === owned.user);
   for (const row of leftOver) {
     if (serverOwned(row.kind, row.address)) unmanaged.push({ kind: row.kind, address: row.address, serverOwned: true });
+    else if (row.kind === 'user' && row.address === owned.account) unmanaged.push({ kind: row.kind, address: row.address, account: true });
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }
@@ -254,8 +255,13 @@ function limitApplies(limit: ChangeLimit, change: Change): boolean {
       : change.action === 'update' && change.fields.some((f) => f.field === what.field);
   if (!covered) return false;
   if (limit.foreignRoles && !givesForeignRole(change)) return false;
-  if (limit.lacking === undefined) return true;
   const entity = (change.action === 'delete' ? change.before : change.after) as unknown as Readonly<Record<string, unknown>>;
+  if (limit.refusedName !== undefined) {
+    const name = entity[limit.refusedName.field];
+    // Python's len counts code points, and isnumeric any digits, not only ASCII ones.
+    return typeof name === 'string' && ([...name].length > limit.refusedName.max || /^\p{N}+$/u.test(name));
+  }
+  if (limit.lacking === undefined) return true;
   return entity[limit.lacking] === null || entity[limit.lacking] === undefined;
 }
 

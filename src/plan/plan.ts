@@ -146,8 +146,10 @@ export interface BlockedChange {
 export interface UnmanagedEntity {
   readonly kind: EntityKind;
   readonly address: string;
-  /** Owned by the server (its root organization and user): never pruned. */
+  /** Owned by the server (its root organization and administrator): never pruned. */
   readonly serverOwned?: true;
+  /** The account fedctl acts as through the server's API: never pruned. */
+  readonly account?: true;
 }
 
 /** What a plan says about fedctl's history of applies to the database. */

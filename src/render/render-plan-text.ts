@@ -152,7 +152,8 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     if (options.showUnmanaged) {
       lines.push('', 'Not in the config, left alone:');
       for (const entity of plan.unmanaged) {
-        lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}${entity.serverOwned ? c.dim(' (the server\'s own, never pruned)') : ''}`);
+        const why = entity.serverOwned ? ' (the server\'s own, never pruned)' : entity.account ? ' (fedctl\'s own account, never pruned)' : '';
+        lines.push(`  ${c.dim('?')} ${entity.kind} ${JSON.stringify(entity.address)}${c.dim(why)}`);
       }
     } else {
       notes.push(c.dim(`${unmanagedNote(plan)} (--show-unmanaged lists them).`));

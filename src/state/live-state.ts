@@ -20,7 +20,7 @@ export interface LiveState {
     readonly limits: readonly ChangeLimit[];
     /** The rules fedctl's account may grant (a server grants only rules the account holds); null for any. */
     readonly grantable: readonly RuleKey[] | null;
-    /** The server's own organization and administrator, made at its first start: never pruned, never exported. */
+    /** The server's own organization and administrator, and fedctl's account: never pruned, never exported. */
     readonly owned: ServerOwned;
   };
   /** The database's own rule catalogue: ids differ between databases, keys do not. */
@@ -45,14 +45,19 @@ export interface UnknownParts {
 
 export const NOTHING_UNKNOWN: UnknownParts = { tables: [], columns: [], rules: [] };
 
-/** What a server makes at its first start: an organization and its administrator (null: none found). */
+/**
+ * What fedctl never prunes: what a server makes at its first start (an
+ * organization and its administrator; null: none found), and the account
+ * fedctl acts as through the API (null in a database).
+ */
 export interface ServerOwned {
   readonly organization: string;
   readonly user: string | null;
+  readonly account: string | null;
 }
 
 /** A 4.x server's first start makes organization root and user root. */
-export const ROOT_OWNED: ServerOwned = { organization: 'root', user: 'root' };
+export const ROOT_OWNED: ServerOwned = { organization: 'root', user: 'root', account: null };
 
 /**
  * Changes of a kind that the backend cannot make, in the plan's terms:
@@ -67,6 +72,8 @@ export interface ChangeLimit {
   readonly lacking?: string;
   /** Only changes that give a user a role of another organization than the user's. */
   readonly foreignRoles?: true;
+  /** Only entities whose `field` the server's API refuses as a name: more than `max` characters (as Python counts them), or digits only. */
+  readonly refusedName?: { readonly field: string; readonly max: number };
   readonly reason: string;
 }
 

@@ -4,6 +4,7 @@ import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState } from '../../src/fe
 import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
+import { apiLimits } from '../../src/backends/api/read-api-state.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
@@ -163,5 +164,28 @@ describe('computePlan', () => {
     assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), ['create role Local (B)', 'create user ok']);
     // Without limits and with any grant allowed, the same desired state plans all of it.
     assert.equal(computePlan(desired, base, DATABASE).blocked.length, 0);
+  });
+
+  it('through the API, refuses the names the API refuses: over 128 characters as Python counts them, or digits of any script', () => {
+    // A name the API takes, whose node's default name it does not.
+    const long = `${'Universitätsklinikum '.repeat(5)}Kiel`;
+    const desired: DesiredState = {
+      ...EMPTY,
+      // 128 emoji are 256 UTF-16 units and still a name the API takes; 129 are not.
+      organizations: [org('🧬'.repeat(128)), org('🧬'.repeat(129)), org('2024'), org('١٢٣'), org('A'), org(long)],
+      collaborations: [{ name: 'Colorectal Cancer Survival', encrypted: true, members: ['A', long] }],
+      nodes: [
+        { organization: 'A', collaboration: 'Colorectal Cancer Survival', name: 'A - Colorectal Cancer Survival Node' },
+        { organization: long, collaboration: 'Colorectal Cancer Survival', name: `${long} - Colorectal Cancer Survival Node` },
+      ],
+    };
+    const api: LiveState = { ...freshState(), server: { ...freshState().server, limits: apiLimits(15, 'root') } };
+    const plan = computePlan(desired, api, DATABASE);
+    assert.deepEqual(plan.blocked.map((b) => `${b.action} ${b.kind} ${b.address.slice(0, 12)}`), [
+      'create organization 2024', 'create organization ١٢٣', `create organization ${'🧬'.repeat(6)}`, `create node ${long.slice(0, 12)}`,
+    ]);
+    assert.match(plan.blocked[3]?.reason ?? '', /refuses a name of more than 128 characters, or of digits only: give a shorter one \(for a node named by default, set node\.name\)/);
+    // The database takes them all.
+    assert.equal(computePlan(desired, freshState(), DATABASE).blocked.length, 0);
   });
 });

@@ -114,12 +114,16 @@ export async function startKeycloak(dir: string): Promise<RunningKeycloak> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForAnswer(`Keycloak ${KEYCLOAK_VERSION}`, keycloak, `${url}/realms/master`, 240_000);
+  let admin: { token: string; until: number } | null = null;
   return {
     url,
     process: keycloak,
     async adminToken() {
+      if (admin !== null && Date.now() < admin.until) return admin.token;
       const answer = await keycloakToken(url, 'master', { grant_type: 'password', client_id: 'admin-cli', ...MASTER_ADMIN });
       if (!('access_token' in answer)) throw new Error(`Keycloak's master administrator logs in: ${JSON.stringify(answer)}`);
+      // The master realm's tokens live a minute: taken anew well before.
+      admin = { token: answer.access_token, until: Date.now() + 30_000 };
       return answer.access_token;
     },
   };

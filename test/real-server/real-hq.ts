@@ -77,7 +77,7 @@ async function importRealm(keycloak: RunningKeycloak): Promise<void> {
   await keycloakAdmin(keycloak, 'PUT', `/${REALM}/users/profile`, profile);
 }
 
-interface KeycloakUser { id: string; username: string; requiredActions?: string[] }
+interface KeycloakUser { id: string; username: string; requiredActions?: string[]; attributes?: Record<string, string[]> }
 
 /**
  * Logins through Keycloak. HQ gives every user it creates a temporary
@@ -93,11 +93,11 @@ function hqLogin(api: string, keycloak: RunningKeycloak): ServerLogin {
     return 'access_token' in answer ? answer.access_token : { refusal: `${answer.error}: ${answer.error_description ?? ''}` };
   };
   const firstLogin = async (username: string): Promise<void> => {
-    const [user] = await keycloakAdmin<KeycloakUser[]>(keycloak, 'GET', `/${REALM}/users?exact=true&username=${encodeURIComponent(username)}`);
+    // The search gives the whole representation (attributes too), which the update must carry.
+    const [user] = await keycloakAdmin<KeycloakUser[]>(keycloak, 'GET', `/${REALM}/users?exact=true&briefRepresentation=false&username=${encodeURIComponent(username)}`);
     if (!user) throw new Error(`Keycloak has no user ${username}`);
-    const full = await keycloakAdmin<Record<string, unknown>>(keycloak, 'GET', `/${REALM}/users/${user.id}`);
     await keycloakAdmin(keycloak, 'PUT', `/${REALM}/users/${user.id}`, {
-      ...full, requiredActions: [], firstName: 'First', lastName: 'Login', email: `user-${user.id}@example.org`, emailVerified: true,
+      ...user, requiredActions: [], firstName: 'First', lastName: 'Login', email: `user-${user.id}@example.org`, emailVerified: true,
     });
   };
   const session = async (token: () => Promise<string | Refusal>, me: '/user/me' | '/node/me'): Promise<ServerSession | Refusal> => {

@@ -1,5 +1,5 @@
 import type { ApplyOptions, ApplyResult, ResolvePlan } from '../../apply/apply-federation.js';
-import { NEWEST_MINOR, parseRelease } from '../../catalog/vantage6-versions.js';
+import { HQ_MINOR, NEWEST_MINOR, parseRelease } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
 import { fingerprintAdministration } from '../../plan/fingerprint.js';
 import type { Plan } from '../../plan/plan.js';
@@ -48,9 +48,9 @@ export class ApiBackend implements Backend {
 export async function connectApi(url: string, env: NodeJS.ProcessEnv): Promise<ApiBackend> {
   const api = await Vantage6Api.connect(url, env);
   const release = parseRelease(api.version);
-  if (release === null && /^4\./.test(api.version)) {
-    // A 4.x release newer than fedctl: read it as the newest it knows; the plan names what it does not know.
-    return new ApiBackend(api, NEWEST_MINOR);
+  if (release === null && /^[45]\./.test(api.version)) {
+    // A release newer than fedctl of a line it knows: read it as the newest of that line; the plan names what it does not know.
+    return new ApiBackend(api, api.version.startsWith('5.') ? HQ_MINOR : NEWEST_MINOR);
   }
   if (release === null) {
     throw new FedctlError('BACKEND_UNSUPPORTED', `${api.url} is vantage6 ${api.version}; fedctl reaches vantage6 4.x and 5.0 servers through their API`,

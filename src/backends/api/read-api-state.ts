@@ -60,22 +60,33 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
     { kind: 'user', change: { field: 'organization' }, reason: 'the API cannot move a user to another organization' },
     { kind: 'user', change: { field: 'roles' }, address: account, reason: 'an account cannot change its own roles through the API' },
     { kind: 'user', change: { field: 'rules' }, address: account, reason: 'an account cannot change its own rules through the API' },
-    { kind: 'user', change: 'delete', address: account, reason: 'fedctl does not delete the account it acts as' },
     { kind: 'study', change: { field: 'collaboration' }, reason: 'the API cannot move a study to another collaboration' },
     { kind: 'role', change: 'create', lacking: 'organization',
       reason: 'the API gives every role it creates an organization (the account\'s, when none is given): a role without organization can only be made in the database' },
     { kind: 'user', change: 'create', foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
     { kind: 'user', change: { field: 'roles' }, foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
     ...(minor < 7 ? [{ kind: 'organization' as const, change: 'delete' as const, reason: 'vantage6 before 4.7 cannot delete an organization through its API' }] : []),
+    ...NAMED_KINDS.flatMap(([kind, field]) => (['create', { field }] as const).map((change) => ({
+      kind, change, refusedName: { field, max: API_NAME_LENGTH },
+      reason: `the API refuses a ${field} of more than ${API_NAME_LENGTH} characters, or of digits only: give a shorter one${kind === 'node' ? ' (for a node named by default, set node.name)' : ''}`,
+    }))),
   ];
 }
+
+/** The longest name the API takes (every release's input schemas: MAX_LEN_NAME). */
+const API_NAME_LENGTH = 128;
+
+/** The kinds whose name the API checks on create and rename, and the field that holds it (a role's check is overridden by its own). */
+const NAMED_KINDS: readonly (readonly [EntityKind, 'name' | 'username'])[] = [
+  ['organization', 'name'], ['collaboration', 'name'], ['node', 'name'], ['study', 'name'], ['user', 'username'],
+];
 
 /**
  * HQ's first start makes organization root and, in it, the user its
  * KEYCLOAK_ADMIN_USERNAME names (admin, unless set otherwise): the first
  * user of root, since nothing can make another before it.
  */
-function hqOwned(users: readonly ApiUser[], orgName: ReadonlyMap<number, string>): ServerOwned {
+function hqOwned(users: readonly ApiUser[], orgName: ReadonlyMap<number, string>): Omit<ServerOwned, 'account'> {
   const first = users.filter((u) => u.username !== null && orgName.get(id(u.organization) ?? -1) === ROOT_OWNED.organization)
     .sort((a, b) => a.id - b.id)[0];
   return { organization: ROOT_OWNED.organization, user: first?.username ?? null };
@@ -185,7 +196,7 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       unknown: { tables: [], columns: [], rules: [...ruleKeyById.values()].filter((key) => !known.has(key)).sort(compareStrings) },
       limits: apiLimits(minor, api.account.username),
       grantable: held,
-      owned: usesKeycloak(minor) ? hqOwned(await users, orgName) : ROOT_OWNED,
+      owned: { ...(usesKeycloak(minor) ? hqOwned(await users, orgName) : ROOT_OWNED), account: api.account.username },
     },
     rules: [...ruleKeyById].map(([ruleId, key]) => ({ id: ruleId, key })),
     organizations: organizations.flatMap((o) => (o.name === null ? [] : [{

@@ -25,7 +25,7 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   const exportedAt = new Date().toISOString();
   const header = [
     `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${exportedAt}.`,
-    '# Built-in roles and the server\'s root user are the server\'s own and left out; no secrets are exported.',
+    '# Built-in roles and the server\'s administrator are the server\'s own and left out, as is fedctl\'s account; no secrets are exported.',
     ...(lastApply ? [`# Last apply by fedctl: ${describeApply(lastApply)}.`] : []),
     ...result.skipped.map((skip) => `# Left out: ${skip.what}: ${skip.reason}.`),
   ];
