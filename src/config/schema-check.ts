@@ -61,7 +61,10 @@ function simplifyErrors(errors: readonly ErrorObject[]): ErrorObject[] {
     return !errors.some((other) => other.instancePath.startsWith(`${error.instancePath}/`));
   });
   const wrongValueAt = new Set(kept.filter((e) => e.keyword !== 'type').map((e) => e.instancePath));
-  return mergeAlternatives(kept.filter((e) => e.keyword !== 'type' || !wrongValueAt.has(e.instancePath)));
+  // An empty name fails its minimum length and its pattern, whose message says both: one error, in words.
+  const patternAt = new Set(kept.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));
+  return mergeAlternatives(kept.filter((e) => (e.keyword !== 'type' || !wrongValueAt.has(e.instancePath))
+    && (e.keyword !== 'minLength' || !patternAt.has(e.instancePath))));
 }
 
 /** Equally good alternatives at one path become one error: "must be boolean or object", "must be one of …". */
@@ -149,6 +152,11 @@ function toDiagnostic(document: ConfigDocument, error: ErrorObject): Diagnostic 
     case 'pattern': {
       const pattern = (error.params as { pattern: string }).pattern;
       return { severity: 'error', location: at(path), path, message: PATTERN_MESSAGES[pattern] ?? `must match ${pattern}` };
+    }
+    case 'minLength':
+    case 'maxLength': {
+      const limit = (error.params as { limit: number }).limit;
+      return { severity: 'error', location: at(path), path, message: `must be ${error.keyword === 'minLength' ? 'at least' : 'at most'} ${limit} characters long` };
     }
     case 'format':
       return {

@@ -96,7 +96,7 @@ describe('validate', () => {
     const { lines } = await check(`${BASE}users:\n  - username: 1anna\n    organization: IKNL\n  - username: ab\n    organization: IKNL\n`);
     assert.equal(lines.length, 2);
     assert.match(lines[0] ?? '', /users\[0\]\.username: must start with a letter/);
-    assert.match(lines[1] ?? '', /users\[1\]\.username: must NOT have fewer than 3 characters/);
+    assert.match(lines[1] ?? '', /users\[1\]\.username: must be at least 3 characters long/);
   });
 
   it('reports invalid YAML with its position', async () => {
@@ -274,6 +274,15 @@ describe('validate', () => {
       '11:16 secrets.recipients[0]: must be an age public key: age1 and lowercase letters and digits, as age-keygen prints it',
       '13:12 secrets.organizations.IKNL2: unknown organization "IKNL2" (did you mean "IKNL"?)',
       '16:8 server.url: must be the server\'s base URL, https://host, without port or path (give them as port and api_path)',
+    ]);
+    // vantage6 5: where nodes reach Keycloak, for their values files; the realm defaults to HQ's.
+    writeFileSync(file, `${BASE}server:\n  url: https://v6.example.org\n  api_path: /hq\n  keycloak: { url: "https://auth.v6.example.org/" }\n`);
+    assert.deepEqual(validateConfig(await loadConfig([file]), {}).desired?.secrets.server,
+      { url: 'https://v6.example.org', port: 443, apiPath: '/hq', keycloak: { url: 'https://auth.v6.example.org', realm: 'vantage6' } });
+    assert.deepEqual((await check(`${BASE}server:\n  url: https://v6.example.org\n  keycloak: { url: auth.v6.example.org, realm: "" }\n`)).lines
+      .map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '12:20 server.keycloak.url: must be a URL, such as https://auth.v6.example.org',
+      '12:48 server.keycloak.realm: must not be empty, start or end with whitespace, or contain control characters or line breaks',
     ]);
     const noServer = await check(`${BASE}secrets:\n  recipients: [${key}]\n  organizations:\n    IKNL: [${key}]\n`);
     assert.deepEqual(noServer.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [

@@ -19,7 +19,7 @@ const REFUSED: [string, string, RegExp][] = [
   ['an unknown field', `${BASE}    countyr: NL\n`, /:3:5 organizations\[0\]\.countyr: unknown field "countyr" \(did you mean "country"\?\)/],
   ['a control character in a name', 'organizations:\n  - name: "IK\\u0007NL"\n', /:2:11 organizations\[0\]\.name: must not be empty, start or end with whitespace, or contain control characters/],
   ['a leading space in a name', 'organizations:\n  - name: " IKNL"\n', /:2:11 organizations\[0\]\.name: must not be empty, start or end with whitespace/],
-  ['a 10,000-character name', `organizations:\n  - name: ${'x'.repeat(10_000)}\n`, /:2:11 organizations\[0\]\.name: must NOT have more than 1024 characters/],
+  ['a 10,000-character name', `organizations:\n  - name: ${'x'.repeat(10_000)}\n`, /:2:11 organizations\[0\]\.name: must be at most 1024 characters long/],
   ['duplicate mapping keys', `${BASE}    name: Other\n`, /:3:5 \(document\): invalid YAML: Map keys must be unique/],
   ['an unset variable', `${BASE}    domain: \${NOT_SET_ANYWHERE}\n`, /:3:13 organizations\[0\]\.domain: environment variable NOT_SET_ANYWHERE is not set/],
   ['a literal password', `${BASE}users:\n  - username: anna\n    organization: IKNL\n    password: "hunter2; DROP TABLE user"\n`, /:6:15 users\[0\]\.password: a password must not be written in the config/],
