@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ruleKey, type CatalogRule, type DefaultRole, type Operation, type RuleKey, type Scope } from './rule-catalog.js';
 import { packageFile } from '../package-files.js';
-import { REFERENCE_RELEASES, type ReferenceRelease } from './vantage6-versions.js';
+import { NEWEST_OF_EACH_LINE, type ReferenceRelease } from './vantage6-versions.js';
 
 interface ReferenceRule { id: number; name: string; scope: Scope; operation: Operation; description: string }
 interface ReferenceRole {
@@ -49,8 +49,8 @@ export function referenceCatalog(release: ReferenceRelease): ReferenceCatalog {
 
 let known: ReadonlySet<RuleKey> | null = null;
 
-/** Every rule of a release fedctl knows (5.0 dropped some of 4.x's rules, so this is their union). */
+/** Every rule of a release fedctl knows (5.0 dropped some of 4.x's rules, so this is both lines' union). */
 export function knownRuleKeys(): ReadonlySet<RuleKey> {
-  known ??= new Set(REFERENCE_RELEASES.flatMap((release) => referenceCatalog(release).rules.map(ruleKey)));
+  known ??= new Set(NEWEST_OF_EACH_LINE.flatMap((release) => referenceCatalog(release).rules.map(ruleKey)));
   return known;
 }

@@ -24,6 +24,8 @@ export type ReferenceRelease = (typeof REFERENCE_RELEASES)[number];
 export const DATABASE_RELEASES = ['4.0', '4.3', '4.6', '4.10', '4.13', '4.14', '4.15'] as const satisfies readonly ReferenceRelease[];
 export type DatabaseRelease = (typeof DATABASE_RELEASES)[number];
 export const NEWEST_RELEASE: DatabaseRelease = '4.15';
+/** The newest release of each line: every older release's rules are among theirs (test/db/known-schema.test.ts holds them to it). */
+export const NEWEST_OF_EACH_LINE = [NEWEST_RELEASE, '5.0'] as const satisfies readonly ReferenceRelease[];
 
 /** The releases a database can be from, judged by what it has: `from` and `to` inclusive. */
 export interface VersionRange {
@@ -68,6 +70,20 @@ export function parseRelease(text: string): Release | null {
   const minor = Number(match[2]);
   if (minor < OLDEST_MINOR || minor > NEWEST_MINOR) return null;
   return { minor, patch };
+}
+
+/**
+ * The release fedctl treats a server's own version (its API's `/version`,
+ * `4.14.0`) as: the release itself, or for one newer than fedctl knows the
+ * newest of its line (4.x as 4.15, 5.x as 5.0), whose plan then names what
+ * fedctl does not know; null for another line.
+ */
+export function serverMinor(version: string): Minor | null {
+  const release = parseRelease(version);
+  if (release !== null) return release.minor;
+  if (/^4\./.test(version)) return NEWEST_MINOR;
+  if (/^5\./.test(version)) return HQ_MINOR;
+  return null;
 }
 
 export function formatRelease(release: Release): string {

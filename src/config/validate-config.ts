@@ -5,7 +5,7 @@ import {
 import { referenceCatalog } from '../catalog/reference-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
 import {
-  DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, REFERENCE_RELEASES, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
+  DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, NO_PRUNING, apiUrlOf, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
@@ -21,8 +21,8 @@ import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
 import { readPolicy } from './read-policy.js';
 import { didYouMean } from '../suggest.js';
 
-/** The resources of the newest release fedctl knows: those the schema accepts. */
-const NEWEST_RESOURCES: ReadonlySet<string> = new Set(REFERENCE_RELEASES.flatMap((release) => referenceCatalog(release).rules.map((rule) => rule.resource)));
+/** The resources of the newest releases fedctl knows: those the schema accepts. */
+const NEWEST_RESOURCES: ReadonlySet<string> = new Set(NEWEST_OF_EACH_LINE.flatMap((release) => referenceCatalog(release).rules.map((rule) => rule.resource)));
 
 export interface ValidationResult {
   /** The desired state, present only when there are no errors. */

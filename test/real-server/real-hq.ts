@@ -88,10 +88,13 @@ interface KeycloakUser { id: string; username: string; requiredActions?: string[
  * would, keeping the password, and then logs in for real.
  */
 function hqLogin(api: string, keycloak: RunningKeycloak): ServerLogin {
-  const passwordToken = async (username: string, password: string): Promise<string | Refusal> => {
-    const answer = await keycloakToken(keycloak.url, REALM, { grant_type: 'password', client_id: PASSWORD_CLIENT, username, password, scope: 'openid' });
+  /** A token of the realm for a grant, or what Keycloak said. */
+  const grant = async (form: Readonly<Record<string, string>>): Promise<string | Refusal> => {
+    const answer = await keycloakToken(keycloak.url, REALM, form);
     return 'access_token' in answer ? answer.access_token : { refusal: `${answer.error}: ${answer.error_description ?? ''}` };
   };
+  const passwordToken = (username: string, password: string): Promise<string | Refusal> =>
+    grant({ grant_type: 'password', client_id: PASSWORD_CLIENT, username, password, scope: 'openid' });
   const firstLogin = async (username: string): Promise<void> => {
     // The search gives the whole representation (attributes too), which the update must carry.
     const [user] = await keycloakAdmin<KeycloakUser[]>(keycloak, 'GET', `/${REALM}/users?exact=true&briefRepresentation=false&username=${encodeURIComponent(username)}`);
@@ -120,10 +123,7 @@ function hqLogin(api: string, keycloak: RunningKeycloak): ServerLogin {
       return session(() => passwordToken(username, password), '/user/me');
     },
     node(name, key) {
-      return session(async () => {
-        const answer = await keycloakToken(keycloak.url, REALM, { grant_type: 'client_credentials', client_id: `${name}-node-client`, client_secret: key });
-        return 'access_token' in answer ? answer.access_token : { refusal: `${answer.error}: ${answer.error_description ?? ''}` };
-      }, '/node/me');
+      return session(() => grant({ grant_type: 'client_credentials', client_id: `${name}-node-client`, client_secret: key }), '/node/me');
     },
     async admin() {
       const admin = await session(() => passwordToken(ADMIN.username, ADMIN.password), '/user/me');

@@ -1,5 +1,5 @@
 import type { ApplyOptions, ApplyResult, ResolvePlan } from '../../apply/apply-federation.js';
-import { HQ_MINOR, NEWEST_MINOR, parseRelease } from '../../catalog/vantage6-versions.js';
+import { serverMinor } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
 import { fingerprintAdministration } from '../../plan/fingerprint.js';
 import type { Plan } from '../../plan/plan.js';
@@ -47,14 +47,10 @@ export class ApiBackend implements Backend {
 /** Log in to the server at `url` with the account of the environment; its release decides what fedctl expects of it. */
 export async function connectApi(url: string, env: NodeJS.ProcessEnv): Promise<ApiBackend> {
   const api = await Vantage6Api.connect(url, env);
-  const release = parseRelease(api.version);
-  if (release === null && /^[45]\./.test(api.version)) {
-    // A release newer than fedctl of a line it knows: read it as the newest of that line; the plan names what it does not know.
-    return new ApiBackend(api, api.version.startsWith('5.') ? HQ_MINOR : NEWEST_MINOR);
-  }
-  if (release === null) {
+  const minor = serverMinor(api.version);
+  if (minor === null) {
     throw new FedctlError('BACKEND_UNSUPPORTED', `${api.url} is vantage6 ${api.version}; fedctl reaches vantage6 4.x and 5.0 servers through their API`,
       'use a vantage6 4.x or 5.0 server, or a 4.x server\'s database with --database');
   }
-  return new ApiBackend(api, release.minor);
+  return new ApiBackend(api, minor);
 }

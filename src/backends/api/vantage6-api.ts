@@ -1,5 +1,6 @@
 import got, { HTTPError, RequestError, type Got } from 'got';
 import pLimit from 'p-limit';
+import { serverMinor, usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
 
 /** Items per page: the 4.x API has no maximum, so requests grow with pages of this size, never with entities. */
@@ -173,7 +174,8 @@ export class Vantage6Api {
         'check the URL (the API\'s, e.g. https://v6.example.org/api, or HQ\'s, https://v6.example.org/hq) and that the server runs');
     }
     const { base, version, anonymous } = found;
-    if (/^5\./.test(version)) {
+    const minor = serverMinor(version);
+    if (minor !== null && usesKeycloak(minor)) {
       const token = new KeycloakToken(clientCredentialsFrom(env, base));
       const http = anonymous.extend({ hooks: { beforeRequest: [async (options) => {
         options.headers.authorization = `Bearer ${await token.get()}`;
