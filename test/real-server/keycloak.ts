@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { isProcessRunning } from '../../src/process-running.js';
-import { environmentCache } from './server-environment.js';
+import { environmentCache, readIfExists } from './server-environment.js';
 import { freePort, startProcess, waitForAnswer, type ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
@@ -37,6 +37,13 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string | null {
   return candidates.find((home): home is string => home !== undefined && home !== '' && (javaMajor(home) ?? 0) >= JAVA_MINIMUM) ?? null;
 }
 
+/** Why a Keycloak folder is not this version's whole distribution, or null: the same check after an install and on every use. */
+function distributionFault(home: string): string | null {
+  if (readIfExists(path.join(home, READY)) !== `${ARTIFACT}\n`) return `not marked as ${ARTIFACT}`;
+  const missing = ['bin/kc.sh', 'lib/quarkus-run.jar'].filter((file) => !existsSync(path.join(home, file)));
+  return missing.length === 0 ? null : `${missing.join(' and ')} missing`;
+}
+
 /**
  * Keycloak's server distribution, downloaded from Maven Central (with the
  * machine's Maven) and unpacked into the cache beside the vantage6
@@ -46,7 +53,7 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string | null {
 export async function keycloakDistribution(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const cache = path.join(path.dirname(environmentCache(env)), 'keycloak');
   const ready = path.join(cache, KEYCLOAK_VERSION);
-  if (existsSync(path.join(ready, READY))) return ready;
+  if (distributionFault(ready) === null) return ready;
   if (findJava(env) === null) throw new Error(`no Java ${JAVA_MINIMUM} or newer on this machine for Keycloak (set FEDCTL_JAVA_HOME to one)`);
   mkdirSync(cache, { recursive: true });
   for (const name of readdirSync(cache)) {
@@ -61,12 +68,13 @@ export async function keycloakDistribution(env: NodeJS.ProcessEnv = process.env)
     const archive = path.join(download, `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.tar.gz`);
     await run('tar', ['-xzf', archive, '-C', building, '--strip-components=1']);
     rmSync(download, { recursive: true, force: true });
-    if (!existsSync(path.join(building, 'bin', 'kc.sh'))) throw new Error('the archive has no bin/kc.sh');
     writeFileSync(path.join(building, READY), `${ARTIFACT}\n`);
+    const fault = distributionFault(building);
+    if (fault !== null) throw new Error(`the archive is not a Keycloak distribution: ${fault}`);
     try {
       renameSync(building, ready);
     } catch (error) {
-      if (!existsSync(path.join(ready, READY))) throw error;
+      if (distributionFault(ready) !== null) throw error;
       rmSync(building, { recursive: true, force: true });
     }
     return ready;

@@ -31,25 +31,85 @@ export function isHq(release: string): boolean {
   return release.startsWith('5.');
 }
 
+/** One package a release's environment installs, and the module whose import proves it is there and works. */
+export interface EnvironmentPackage {
+  /** As pip takes it: `vantage6-server==4.15.2`. */
+  readonly requirement: string;
+  /** Imported by the check on every use of the environment. */
+  readonly module: string;
+}
+
+/**
+ * How a release's environment is made and checked, from one list: each
+ * package brings the module the check imports, so the install and the check
+ * cannot disagree (a check importing what was never installed failed only on
+ * machines without an older cache).
+ */
+export interface EnvironmentRecipe {
+  readonly release: string;
+  /** The minimum Python 3 minor version: the one its image runs. */
+  readonly pythonMinor: number;
+  /** The distribution whose installed version must be `release`. */
+  readonly distribution: 'vantage6-server' | 'vantage6-hq';
+  readonly packages: readonly EnvironmentPackage[];
+}
+
 /**
  * What a release needs from PyPI: its server, the package its Docker image
  * adds beside it (4.3 and later, and HQ, import `vantage6.backend.common`
  * without declaring it), the PostgreSQL driver the image has, and on 4.x a
  * setuptools that still has `pkg_resources` (pyfiglet, which the 4.x server
- * imports, needs it; setuptools 81 removed it).
+ * imports, needs it; setuptools 81 removed it). The Python is the image's:
+ * 3.10 for 4.x (the first the machine has from there), 3.13 for HQ.
  */
-export function packagesOf(release: string): string[] {
-  if (isHq(release)) return [`vantage6-hq==${release}`, `vantage6-backend-common==${release}`, 'psycopg2-binary==2.9.10'];
+export function recipeOf(release: string): EnvironmentRecipe {
+  const backendCommon = { requirement: `vantage6-backend-common==${release}`, module: 'vantage6.backend.common' };
+  const postgres = { requirement: 'psycopg2-binary==2.9.10', module: 'psycopg2' };
+  if (isHq(release)) {
+    return {
+      release, pythonMinor: 13, distribution: 'vantage6-hq',
+      packages: [{ requirement: `vantage6-hq==${release}`, module: 'vantage6.hq' }, backendCommon, postgres],
+    };
+  }
   const minor = Number(release.split('.')[1]);
-  return [
-    `vantage6-server==${release}`, ...(minor >= 3 ? [`vantage6-backend-common==${release}`] : []),
-    'psycopg2-binary==2.9.10', 'setuptools<81',
-  ];
+  return {
+    release, pythonMinor: 10, distribution: 'vantage6-server',
+    packages: [
+      { requirement: `vantage6-server==${release}`, module: 'vantage6.server' },
+      ...(minor >= 3 ? [backendCommon] : []),
+      postgres,
+      { requirement: 'setuptools<81', module: 'pkg_resources' },
+    ],
+  };
 }
 
-/** The Python a release's image runs: 3.10 for 4.x (the first the machine has from there), 3.13 for HQ, which declares it. */
-function pythonOf(release: string): number {
-  return isHq(release) ? 13 : 10;
+/** The check of an environment, as Python: import every package's module, print the distribution's version. */
+export function checkScript(recipe: EnvironmentRecipe): string {
+  return [
+    'import importlib.metadata',
+    ...recipe.packages.map((p) => `import ${p.module}`),
+    `print(importlib.metadata.version(${JSON.stringify(recipe.distribution)}))`,
+  ].join('\n');
+}
+
+/** The mark a finished environment carries: what was installed and how it is checked, so a change to either rebuilds it. */
+export function readyMark(recipe: EnvironmentRecipe): string {
+  return `${JSON.stringify({ packages: recipe.packages.map((p) => p.requirement), check: checkScript(recipe) }, null, 2)}\n`;
+}
+
+/**
+ * Run the recipe's check with an environment's python: null when it passes,
+ * else why not. The same check a fresh install must pass, made again on
+ * every use of a cached one (about a second), since a cache is no proof.
+ */
+export async function checkEnvironment(python: string, recipe: EnvironmentRecipe): Promise<string | null> {
+  try {
+    const { stdout } = await run(python, ['-c', checkScript(recipe)], { timeout: 120_000 });
+    return stdout.trim() === recipe.release ? null : `installed ${recipe.distribution} ${stdout.trim()}, not ${recipe.release}`;
+  } catch (error) {
+    const output = (error as { stderr?: string }).stderr ?? '';
+    return `${(error as Error).message.split('\n')[0]}${output ? `\n${output.slice(-2000)}` : ''}`;
+  }
 }
 
 const READY = '.fedctl-ready';
@@ -75,7 +135,8 @@ export async function findPython(minor = 10, env: NodeJS.ProcessEnv = process.en
   return null;
 }
 
-function readIfExists(file: string): string | null {
+/** A file's text, or null when it cannot be read. */
+export function readIfExists(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
   } catch {
@@ -83,49 +144,75 @@ function readIfExists(file: string): string | null {
   }
 }
 
+/** Each release's environment as this process found or made it: checked once per process. */
+const checked = new Map<string, Promise<string>>();
+
 /**
  * The virtual environment of a release, created on first use: built in a
  * folder of its own, checked, then renamed into place, so that a failed or
- * partial install is never taken for a cached one. Returns its python.
+ * partial install is never taken for a cached one. A cached one is used only
+ * when its mark is this recipe's and it passes the same check again; else it
+ * is built anew. Returns its python.
  */
-export async function serverEnvironment(release: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const cache = environmentCache(env);
-  const ready = path.join(cache, release);
+export function serverEnvironment(release: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const key = `${environmentCache(env)}\0${release}`;
+  let environment = checked.get(key);
+  if (environment === undefined) {
+    environment = soundEnvironment(recipeOf(release), env);
+    // A failure is not remembered: the next caller tries again.
+    environment.catch(() => checked.delete(key));
+    checked.set(key, environment);
+  }
+  return environment;
+}
+
+async function soundEnvironment(recipe: EnvironmentRecipe, env: NodeJS.ProcessEnv): Promise<string> {
+  const ready = path.join(environmentCache(env), recipe.release);
   const python = path.join(ready, 'bin', 'python');
-  const wanted = `${packagesOf(release).join('\n')}\n`;
-  // Built with the packages asked for now: a change to the list rebuilds it.
-  if (readIfExists(path.join(ready, READY)) === wanted) return python;
+  if (readIfExists(path.join(ready, READY)) === readyMark(recipe)) {
+    const failure = await checkEnvironment(python, recipe);
+    if (failure === null) return python;
+    process.stderr.write(`vantage6 ${recipe.release}: the cached environment fails its check, installing it anew (${failure.split('\n')[0]})\n`);
+  }
+  return buildEnvironment(recipe, env);
+}
+
+async function buildEnvironment(recipe: EnvironmentRecipe, env: NodeJS.ProcessEnv): Promise<string> {
+  const cache = environmentCache(env);
+  const ready = path.join(cache, recipe.release);
+  const python = path.join(ready, 'bin', 'python');
+  const mark = readyMark(recipe);
+  const requirements = recipe.packages.map((p) => p.requirement);
   mkdirSync(cache, { recursive: true });
   for (const name of readdirSync(cache)) {
     const partial = /^\.(.+)\.partial-(\d+)-[0-9a-f]+$/.exec(name);
     // Left by a run that no longer runs: debris.
     if (partial && !isProcessRunning(Number(partial[2]))) rmSync(path.join(cache, name), { recursive: true, force: true });
   }
-  // A folder without the mark (or another one) is what an older run left half-made, or made otherwise.
-  if (existsSync(ready)) rmSync(ready, { recursive: true, force: true });
-  const base = await findPython(pythonOf(release), env);
-  if (base === null) throw new Error(`no Python 3.${pythonOf(release)} or newer on this machine (set FEDCTL_PYTHON to one)`);
-  const building = path.join(cache, `.${release}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const base = await findPython(recipe.pythonMinor, env);
+  if (base === null) throw new Error(`no Python 3.${recipe.pythonMinor} or newer on this machine (set FEDCTL_PYTHON to one)`);
+  const building = path.join(cache, `.${recipe.release}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await run(base, ['-m', 'venv', building]);
     const pip = [path.join(building, 'bin', 'python'), '-m', 'pip', '--disable-pip-version-check', '--no-input', '-q'] as const;
-    await run(pip[0], [...pip.slice(1), 'install', ...packagesOf(release)], { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 });
-    const product = isHq(release) ? 'hq' : 'server';
-    const { stdout } = await run(path.join(building, 'bin', 'python'), ['-c',
-      `import psycopg2, vantage6.${product}, vantage6.backend.common, importlib.metadata as m; print(m.version("vantage6-${product}"))`]);
-    if (stdout.trim() !== release) throw new Error(`installed vantage6-${product} ${stdout.trim()}, not ${release}`);
-    writeFileSync(path.join(building, READY), wanted);
+    await run(pip[0], [...pip.slice(1), 'install', ...requirements], { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 });
+    const failure = await checkEnvironment(path.join(building, 'bin', 'python'), recipe);
+    if (failure !== null) throw new Error(failure);
+    writeFileSync(path.join(building, READY), mark);
+    // A folder without this mark (or failing the check) is what an older run left half-made, or made otherwise.
+    if (existsSync(ready)) rmSync(ready, { recursive: true, force: true });
     try {
       renameSync(building, ready);
     } catch (error) {
       // Another run finished the same release first: use its environment.
-      if (readIfExists(path.join(ready, READY)) !== wanted) throw error;
+      if (readIfExists(path.join(ready, READY)) !== mark) throw error;
       rmSync(building, { recursive: true, force: true });
     }
     return python;
   } catch (error) {
     rmSync(building, { recursive: true, force: true });
-    const output = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`cannot install ${packagesOf(release)[0]} from PyPI: ${(error as Error).message.split('\n')[0]}${output ? `\n${output.slice(-2000)}` : ''}`);
+    const output = (error as { stderr?: string }).stderr;
+    const detail = output ? `${(error as Error).message.split('\n')[0]}\n${output.slice(-2000)}` : (error as Error).message;
+    throw new Error(`cannot install ${requirements[0]} from PyPI: ${detail}`);
   }
 }
