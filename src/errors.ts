@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'SERVER_ACCOUNT'
   | 'SERVER_REFUSED'
   | 'APPLY_STOPPED'
-  | 'ACCESS_QUERY_INVALID';
+  | 'ACCESS_QUERY_INVALID'
+  | 'NODE_INCOMPATIBLE';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

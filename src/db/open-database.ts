@@ -24,3 +24,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
   const { SqliteAdapter } = await import('./sqlite/sqlite-adapter.js');
   return SqliteAdapter.open(target, { readonly: options.readonly, busyTimeoutMs: options.lockTimeoutMs, onQuery: options.onQuery });
 }
+
+/** Whether the target's driver can load in this Node.js; the SQLite driver is native (see `checkSqliteDriver`). */
+export async function checkDriver(target: DatabaseTarget): Promise<void> {
+  if (target.engine !== 'sqlite') return;
+  const { checkSqliteDriver } = await import('./sqlite/sqlite-adapter.js');
+  checkSqliteDriver();
+}

@@ -1,6 +1,6 @@
 import { applyFederation, type ApplyOptions, type ApplyResult, type ResolvePlan } from '../../apply/apply-federation.js';
 import type { DatabaseTarget } from '../../db/database-url.js';
-import { databaseIsAbsent, openDatabase } from '../../db/open-database.js';
+import { checkDriver, databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { fingerprintState } from '../../plan/fingerprint.js';
 import type { Plan } from '../../plan/plan.js';
 import type { LiveState } from '../../state/live-state.js';
@@ -23,9 +23,12 @@ export class DatabaseBackend implements Backend {
     return this.target.display;
   }
 
-  /** A missing SQLite file reads as a fresh database: plan never creates one. */
+  /** A missing SQLite file reads as a fresh database: plan never creates one (but its driver must load, for apply to). */
   async read({ lockTimeoutMs }: ReadOptions): Promise<LoadedLiveState> {
-    if (databaseIsAbsent(this.target)) return absentLiveState();
+    if (databaseIsAbsent(this.target)) {
+      await checkDriver(this.target);
+      return absentLiveState();
+    }
     const adapter = await openDatabase(this.target, { readonly: true, lockTimeoutMs });
     try {
       return await loadLiveState(adapter);
