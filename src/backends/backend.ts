@@ -15,6 +15,8 @@ export interface BackendCapabilities {
   readonly transactional: boolean;
   /** Who makes a node's key: fedctl (the database keeps its bcrypt hash), or the server (which returns it once). */
   readonly nodeKeys: 'fedctl' | 'server';
+  /** Who hashes the keys and passwords stored: fedctl (at `--bcrypt-cost`), or the server (at its own cost). */
+  readonly hashing: 'fedctl' | 'server';
   /** Whether applies are recorded where a plan reads them back (the database's history table). */
   readonly history: boolean;
   /** Whether `fedctl init` can create the vantage6 schema there. */

@@ -66,8 +66,8 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
   if (options.server && declared && (declared.release.minor < server.versions.from || declared.release.minor > server.versions.to)) {
     diagnostics.push({
       severity: 'warning', location: declared.locate(), path: ['vantage6'],
-      message: `the config is for vantage6 ${formatMinor(declared.release.minor)}, but the database is ${describeServer(server)}`,
-      hint: 'rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version',
+      message: `the config is for vantage6 ${formatMinor(declared.release.minor)}, but the server is ${describeServer(server)}`,
+      hint: 'rules and studies are checked against the server\'s own catalogue; update vantage6: to the server\'s version',
     });
   }
   const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [] };
@@ -265,7 +265,7 @@ class SemanticChecker {
     const { collaborations, nodes } = this.checkCollaborations(entries.collaborations, orgNames);
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
-    const users = this.checkUsers(entries.users, orgNames, roles);
+    const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
     const byName = (field: string) => (entry: Entry): string | null => text(entry.value[field]);
     const roleKey = (entry: Entry, name: string): string =>
       roleRefKey({ name, organization: text(entry.value.organization) });
@@ -494,13 +494,16 @@ class SemanticChecker {
     return roles;
   }
 
-  private checkUsers(entries: Entry[], orgNames: ReadonlySet<string>, roles: readonly Role[]): DesiredUser[] {
+  /** `throughApi`: the config names the server's API as its way in (`server: manage: api`). */
+  private checkUsers(entries: Entry[], orgNames: ReadonlySet<string>, roles: readonly Role[], throughApi: boolean): DesiredUser[] {
     const byName = this.unique('username', (e) => text(e.value.username), String, entries, 'username', (n) => JSON.stringify(n));
     this.unique('email', (e) => text(e.value.email), String, entries, 'email', (n) => JSON.stringify(n));
     const roleKeys = new Set(roles.map(roleRefKey));
     const roleNames = new Set([...roles.map((r) => r.name), ...DEFAULT_ROLE_NAMES]);
     const users: DesiredUser[] = [];
-    for (const entry of byName.values()) {
+    // Every entry is checked, also one without a usable username (a schema error) or a duplicate, so that every error shows at once.
+    for (const entry of entries) {
+      const identified = byName.get(text(entry.value.username) ?? '') === entry;
       const named = text(entry.value.organization);
       const organization = named !== null && this.reference(entry, ['organization'], 'organization', named, orgNames) ? named : null;
       // The rest is checked also for a user whose organization is unknown, so that every error shows at once.
@@ -508,12 +511,16 @@ class SemanticChecker {
       list(entry.value.roles).forEach((item, index) => {
         const resolved = this.resolveRole(entry, ['roles', index], item, organization, roleKeys, roleNames);
         if (resolved) userRoles.push(resolved);
+        if (resolved && throughApi && organization !== null && resolved.organization !== null && resolved.organization !== organization) {
+          this.warning(entry, ['roles', index], `the API gives a user only roles of the user's own organization, or without organization: role ${JSON.stringify(resolved.name)} is of organization ${JSON.stringify(resolved.organization)}, the user of ${JSON.stringify(organization)}`,
+            'a plan through the server\'s API (server: manage: api) refuses this; give a role of the user\'s organization, or apply through the database');
+        }
       });
       const rules = this.expandRules(entry, ['rules'], entry.value.rules);
       const password = this.passwordSource(entry);
       this.checkDottedLogin(entry);
       this.checkKeycloakDetails(entry);
-      if (organization === null) continue;
+      if (organization === null || !identified) continue;
       users.push({
         username: entry.value.username as string,
         organization,

@@ -265,12 +265,23 @@ function limitApplies(limit: ChangeLimit, change: Change): boolean {
   return entity[limit.lacking] === null || entity[limit.lacking] === undefined;
 }
 
-/** A user's new roles include one of another organization than the user's. */
-function givesForeignRole(change: Change): boolean {
-  if (change.kind !== 'user' || change.action === 'delete') return false;
+/** The roles a change newly gives a user that are of another organization than the user's. */
+function foreignRolesGiven(change: Change): RoleRef[] {
+  if (change.kind !== 'user' || change.action === 'delete') return [];
   const roles = change.action === 'create' ? change.after.roles
     : change.after.roles.filter((ref) => change.fields.some((f) => 'added' in f && f.field === 'roles' && f.added.includes(roleLabel(ref))));
-  return roles.some((ref) => ref.organization !== null && ref.organization !== change.after.organization);
+  return roles.filter((ref) => ref.organization !== null && ref.organization !== change.after.organization);
+}
+
+function givesForeignRole(change: Change): boolean {
+  return foreignRolesGiven(change).length > 0;
+}
+
+/** A limit's reason, with the roles it is about when it is about roles of another organization. */
+function limitReason(limit: ChangeLimit, change: Change): string {
+  if (!limit.foreignRoles || change.kind !== 'user' || change.action === 'delete') return limit.reason;
+  const roles = foreignRolesGiven(change).map((ref) => `${JSON.stringify(ref.name)} of ${JSON.stringify(ref.organization)}`);
+  return `${limit.reason}: role ${roles.join(', role ')} is not of the user's organization ${JSON.stringify(change.after.organization)}`;
 }
 
 /** The rules a change gives: a role's new rules, a user's new rules and the rules of their new roles. */
@@ -297,7 +308,7 @@ function beyondLimits(changes: readonly Change[], live: LiveState, desired: Desi
   const rulesOfRole = (label: string): readonly RuleKey[] => roleRules.get(label) ?? [];
   const blocked: BlockedChange[] = [];
   for (const change of changes) {
-    const reasons = limits.filter((limit) => limitApplies(limit, change)).map((limit) => limit.reason);
+    const reasons = limits.filter((limit) => limitApplies(limit, change)).map((limit) => limitReason(limit, change));
     const ungrantable = grantable === null ? [] : sortedUnique(grantedRules(change, rulesOfRole).filter((key) => !held.has(key)));
     if (ungrantable.length > 0) {
       const named = ungrantable.slice(0, 5).map(describeRule).join(', ');

@@ -16,11 +16,32 @@ function code(text: string): string {
   return `${fence}${text}${fence}`;
 }
 
+/** Where and when a plan was made, for the comment that shows it. */
+export interface CommentContext {
+  /** The config paths as given on the command line: one comment per config, found again by its marker. */
+  readonly configs: readonly string[];
+  readonly madeAt: Date;
+  /** The commit the plan was made at, when CI says. */
+  readonly commit: string | null;
+}
+
+/**
+ * The invisible line a comment of this config's plans carries, so that CI
+ * updates the one comment in place instead of adding one at every push:
+ * `<!-- fedctl plan: federation -->` for `fedctl plan federation/`.
+ */
+export function commentMarker(configs: readonly string[]): string {
+  const names = configs.map((config) => config.replaceAll('\\', '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '') || '.');
+  // `--` would end the HTML comment early.
+  return `<!-- fedctl plan: ${names.join(' ').replace(/-{2,}/g, '-')} -->`;
+}
+
 /**
  * A compact plan for a pull-request comment: the summary first, then one
- * collapsible section per kind with the same lines as the text plan.
+ * collapsible section per kind with the same lines as the text plan; with a
+ * context, when and where it was made and the comment's marker last.
  */
-export function renderPlanMarkdown(plan: Plan): string {
+export function renderPlanMarkdown(plan: Plan, context?: CommentContext): string {
   const plain = new Chalk({ level: 0 });
   const { add, change, destroy } = plan.summary;
   const out: string[] = [];
@@ -58,5 +79,9 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (plan.unmanaged.length > 0) out.push('', `${unmanagedNote(plan)}.`);
   const historyNote = historyOff(plan);
   if (historyNote !== null) out.push('', historyNote);
+  if (context !== undefined) {
+    const when = `${context.madeAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    out.push('', `<sub>Planned ${when}${context.commit === null ? '' : ` at ${context.commit.slice(0, 12)}`} by fedctl.</sub>`, commentMarker(context.configs));
+  }
   return `${out.join('\n')}\n`;
 }

@@ -53,6 +53,29 @@ describe('validate', () => {
     ]);
   });
 
+  it('reports every problem of a user whose username is not text, or is a duplicate: a misspelt role is not hidden by the schema error', async () => {
+    const { lines, file } = await check(`${BASE}users:\n  - username: 12345\n    organization: IKNL\n    roles: [Reseacher]\n`
+      + '  - username: anna\n    organization: IKNL\n  - username: anna\n    organization: MUMC\n    roles: [Data Stewrd]\n');
+    assert.deepEqual(lines, [
+      `${file}:11:15 users[0].username: must be string, not number 12345 (quote it, so that YAML reads it as text)`,
+      `${file}:13:13 users[0].roles[0]: unknown role "Reseacher" (did you mean "Researcher"?)`,
+      `${file}:16:15 users[2].username: duplicate username "anna" (already declared at ${file}:14:15)`,
+      `${file}:18:13 users[2].roles[0]: unknown role "Data Stewrd" (declare it under roles, or use a built-in role)`,
+    ]);
+  });
+
+  it('warns at the role when a config for the API gives a user a role of another organization, naming both', async () => {
+    const config = `server: { url: "https://v6.example.org", manage: api }\n${BASE}roles:\n  - { name: Data Steward, organization: MUMC, rules: [] }\n`
+      + 'users:\n  - { username: anna, organization: IKNL, email: a@iknl.nl, password: generate, roles: [{ name: Data Steward, organization: MUMC }] }\n';
+    const { lines, file, valid } = await check(config);
+    assert.ok(valid);
+    assert.deepEqual(lines, [`${file}:14:89 warning: users[0].roles[0]: the API gives a user only roles of the user's own organization, or without organization: `
+      + 'role "Data Steward" is of organization "MUMC", the user of "IKNL" (a plan through the server\'s API (server: manage: api) refuses this; '
+      + 'give a role of the user\'s organization, or apply through the database)']);
+    // Through the database, where such a role can be given, there is nothing to say.
+    assert.deepEqual((await check(config.replace('manage: api', 'api_path: /api'))).lines, []);
+  });
+
   it('warns, at the username, of a dot that vantage6 4.3.0 and 4.3.1 refuse at login, when the release may be one of them', async () => {
     const users = `users:\n  - { username: anna.devries, organization: IKNL, email: a@iknl.nl }\n  - { username: bram_jansen, organization: IKNL, email: b@iknl.nl }\n`;
     for (const release of ['4.3', '4.3.0', '4.3.1']) {
@@ -259,7 +282,7 @@ describe('validate', () => {
     const result = validateConfig(await loadConfig([file]), {}, { server, version: { minor: 14, patch: null } });
     assert.deepEqual(result.desired?.roles[0]?.rules, ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE']);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
-      '1:11 warning: vantage6: the config is for vantage6 4.14, but the database is vantage6 4.0 to 4.1 (rules and studies are checked against the database\'s own catalogue; update vantage6: to the server\'s version)',
+      '1:11 warning: vantage6: the config is for vantage6 4.14, but the server is vantage6 4.0 to 4.1 (rules and studies are checked against the server\'s own catalogue; update vantage6: to the server\'s version)',
     ]);
   });
 

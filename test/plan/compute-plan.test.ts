@@ -154,7 +154,7 @@ describe('computePlan', () => {
     const plan = computePlan(desired, limited, DATABASE);
     assert.deepEqual(plan.blocked.map((b) => `${b.action} ${b.kind} ${b.address}: ${b.reason}`), [
       'create role Global: needs an organization',
-      'create user foreign: own roles only',
+      'create user foreign: own roles only: role "Local" of "B" is not of the user\'s organization "A"',
       'update user moved: cannot move',
       'create user no-mail: needs e-mail',
       'create user too-much: fedctl\'s account does not hold collaboration: delete (collaboration), collaboration: edit (collaboration), '

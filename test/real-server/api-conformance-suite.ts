@@ -130,6 +130,11 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       const refused = await fedctl(['apply', plain, '--auto-approve']);
       assert.equal(refused.code, 1);
       assert.deepEqual((await serverView(server.login)).organizations.map((o) => o.name), ['root'], 'nothing was made');
+      // The server hashes what is made through its API at its own cost: the flag would be a promise not kept.
+      const costly = await fedctl(['apply', config(), '--auto-approve', '--bcrypt-cost', '4']);
+      assert.equal(costly.code, 1);
+      assert.match(costly.stderr, /--bcrypt-cost does nothing here: through \S+ the server hashes keys and passwords at its own cost/);
+      assert.deepEqual((await serverView(server.login)).organizations.map((o) => o.name), ['root'], 'nothing was made');
       for (const command of [['init'], ['history']]) {
         const result = await fedctl(command);
         assert.equal(result.code, 1);

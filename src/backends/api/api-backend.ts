@@ -14,7 +14,7 @@ import { Vantage6Api } from './vantage6-api.js';
  * No transaction, keys made by the server, and no place for fedctl's history:
  * an apply is ordered calls, each key recorded as the server gives it.
  */
-const CAPABILITIES: BackendCapabilities = { transactional: false, nodeKeys: 'server', history: false, initialize: false };
+const CAPABILITIES: BackendCapabilities = { transactional: false, nodeKeys: 'server', hashing: 'server', history: false, initialize: false };
 
 /** A vantage6 4.x server, or a vantage6 5 HQ, reached through its REST API as an administrator's account. */
 export class ApiBackend implements Backend {

@@ -7,7 +7,7 @@ import type { LiveState } from '../../state/live-state.js';
 import { absentLiveState, loadLiveState, type LoadedLiveState } from '../../state/load-live-state.js';
 import type { Backend, BackendCapabilities, ReadOptions } from '../backend.js';
 
-const CAPABILITIES: BackendCapabilities = { transactional: true, nodeKeys: 'fedctl', history: true, initialize: true };
+const CAPABILITIES: BackendCapabilities = { transactional: true, nodeKeys: 'fedctl', hashing: 'fedctl', history: true, initialize: true };
 
 /** The server's database, PostgreSQL or SQLite: read in one snapshot, written in one transaction. */
 export class DatabaseBackend implements Backend {

@@ -4,6 +4,7 @@ import type { ResolvePlan } from '../../apply/apply-federation.js';
 import type { Backend } from '../../backends/backend.js';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { isExposedToGit } from '../../apply/git-exposure.js';
+import { DEFAULT_BCRYPT_COST } from '../../apply/bcrypt-cost.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
 import { NEWEST_RELEASE } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
@@ -26,7 +27,8 @@ export interface ApplyFlags extends PlanFlags {
   readonly recipient: string[];
   /** false under `--no-history`: this apply is not recorded. */
   readonly history: boolean;
-  readonly bcryptCost: number;
+  /** `--bcrypt-cost`, when given: a database's hashes only. */
+  readonly bcryptCost?: number;
 }
 
 async function confirm(io: CliIo): Promise<boolean> {
@@ -116,11 +118,16 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
 export async function applyCommand(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<number> {
   const prepared = await preparePlan(paths, flags, io);
   const { plan, resolve, backend, store } = prepared;
+  if (flags.bcryptCost !== undefined && backend.capabilities.hashing === 'server') {
+    throw new FedctlError('BACKEND_UNSUPPORTED', `--bcrypt-cost does nothing here: through ${backend.display} the server hashes keys and passwords at its own cost`,
+      'leave --bcrypt-cost out (it sets the cost of hashes fedctl writes into a database)');
+  }
+  const bcryptCost = flags.bcryptCost ?? DEFAULT_BCRYPT_COST;
   const transactional = backend.capabilities.transactional;
   const recording = plan.history?.recording ?? flags.history;
   const settings = withRecipients(prepared.secrets, flags, io.env);
   const lockTimeoutMs = flags.lockTimeout * 1000;
-  showPlan(plan, flags, io);
+  showPlan(plan, paths, flags, io);
   const refusals = planRefusals(plan, flags.allowDestroy ?? false);
   for (const refusal of refusals) io.stderr.write(`Error: ${refusal}\n`);
   if (refusals.length > 0) return EXIT_ERROR;
@@ -139,7 +146,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
 
   const progress = io.stderr.isTTY
     ? (done: number, total: number): void => {
-      io.stderr.write(`\rHashing secrets (bcrypt cost ${flags.bcryptCost}, ${hashWorkerCount(total)} workers): ${done}/${total}${done === total ? '\n' : ''}`);
+      io.stderr.write(`\rHashing secrets (bcrypt cost ${bcryptCost}, ${hashWorkerCount(total)} workers): ${done}/${total}${done === total ? '\n' : ''}`);
     }
     : undefined;
   // Ctrl-C (or a TERM from CI) stops the apply at its next step: the transaction is rolled back, or no further call is made.
@@ -159,7 +166,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
       record: recording
         ? { provenance: await detectProvenance(io.env, path.dirname(path.resolve(io.cwd, paths[0] ?? '.')), paths.map((p) => path.resolve(io.cwd, p))), configFingerprint: prepared.configFingerprint }
         : null,
-      bcryptCost: flags.bcryptCost,
+      bcryptCost,
       lockTimeoutMs,
       allowDestroy: flags.allowDestroy ?? false,
       env: io.env,

@@ -6,6 +6,7 @@ import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { assessPlan } from '../../policy/assess-plan.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
+import { ciProvenance } from '../../history/provenance.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
 import { planForOutput, planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
@@ -75,10 +76,10 @@ export function planFrom(backend: Backend, desired: DesiredState, options: PlanO
   return { plan: { ...plan, history }, live };
 }
 
-/** Show a plan as the flags ask: JSON, Markdown or text. */
-export function showPlan(plan: Plan, flags: PlanFlags, io: CliIo): void {
+/** Show a plan of the configs at `paths` as the flags ask: JSON, Markdown (a comment that says when and for what) or text. */
+export function showPlan(plan: Plan, paths: readonly string[], flags: PlanFlags, io: CliIo): void {
   if (flags.json) io.stdout.write(`${JSON.stringify(planForOutput(plan, flags.showAccess ?? false), null, 2)}\n`);
-  else if (flags.markdown) io.stdout.write(renderPlanMarkdown(plan));
+  else if (flags.markdown) io.stdout.write(renderPlanMarkdown(plan, { configs: paths, madeAt: new Date(), commit: ciProvenance(io.env)?.commit ?? null }));
   else io.stdout.write(renderPlanText(plan, { color: useColor(io.stdout, io.env, flags.color), showUnmanaged: flags.showUnmanaged ?? false, showAccess: flags.showAccess ?? false }));
 }
 
@@ -91,7 +92,7 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
   const plan = backend.capabilities.nodeKeys === 'server'
     ? await withUnrecordedKeys(planned.plan, live, await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io))
     : planned.plan;
-  showPlan(plan, flags, io);
+  showPlan(plan, paths, flags, io);
   if (flags.out) {
     const saved: SavedPlan = {
       fedctlSavedPlan: 1,
