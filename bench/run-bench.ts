@@ -12,7 +12,7 @@ import pg from 'pg';
 import { PlaintextSecretsStore } from '../src/secrets/secrets-file.js';
 import { detectProvenance } from '../src/history/provenance.js';
 import { fingerprintConfig } from '../src/plan/fingerprint.js';
-import { applyFederation } from '../src/apply/apply-federation.js';
+import { applyToDatabase } from '../src/backends/database/apply-to-database.js';
 import { hashSecrets, hashWorkerCount } from '../src/apply/hash-pool.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { validateConfig } from '../src/config/validate-config.js';
@@ -24,7 +24,7 @@ import type { DesiredState } from '../src/federation.js';
 import { computePlan } from '../src/plan/compute-plan.js';
 import { assessPlan } from '../src/policy/assess-plan.js';
 import { DEFAULT_PLAN_OPTIONS } from '../src/plan/plan-options.js';
-import { loadLiveState } from '../src/state/load-live-state.js';
+import { loadLiveState } from '../src/backends/database/read-database-state.js';
 import { createScratchPostgres } from '../test/helpers/scratch-postgres.js';
 import { SIZES, changeOnePercent, configText, generateFederation, type SizeName } from './generate-federation.js';
 
@@ -123,7 +123,7 @@ async function timedApply(adapter: DatabaseAdapter, desired: DesiredState, cost:
   let hashedAt = start;
   let hashed = 0;
   counter.n = 0;
-  await applyFederation(adapter, plan, () => plan, {
+  await applyToDatabase(adapter, plan, () => plan, {
     secrets: new PlaintextSecretsStore(path.join(dir, 'fedctl-secrets.yaml')),
     record: { provenance: await detectProvenance(process.env, dir, []), configFingerprint: fingerprintConfig(desired) },
     bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {},

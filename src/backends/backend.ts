@@ -1,9 +1,50 @@
-import type { ApplyOptions, ApplyResult, ResolvePlan } from '../apply/apply-federation.js';
+import type { Environment } from '../config/interpolate.js';
+import type { ApplySummary, Provenance } from '../history/apply-history.js';
 import type { BackendKind, Plan } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
-import type { LoadedLiveState } from '../state/load-live-state.js';
+import type { MadeSecrets, SecretsStore } from '../secrets/secrets-store.js';
 
 export type { BackendKind };
+
+/** What a backend reads: the live state, and what its history says of the last apply. */
+export interface LoadedLiveState {
+  readonly live: LiveState;
+  /** The database is an empty SQLite file: apply creates the vantage6 schema first. */
+  readonly initialize: boolean;
+  /** The last apply fedctl recorded in the database (without its plan), read in the same snapshot. */
+  readonly lastApply: ApplySummary | null;
+}
+
+export interface ApplyOptions {
+  /** Where the keys and passwords apply makes go, before the commit. */
+  readonly secrets: SecretsStore;
+  readonly bcryptCost: number;
+  readonly lockTimeoutMs: number;
+  /** Deletes are applied only when allowed (a guard for CI). */
+  readonly allowDestroy: boolean;
+  readonly env: Environment;
+  readonly onHashProgress?: (done: number, total: number) => void;
+  /** Aborted on Ctrl-C: apply stops before the commit, and nothing is changed. */
+  readonly signal?: AbortSignal;
+  /** Record the apply in the database's history, in its transaction; null when recording is off. */
+  readonly record: { readonly provenance: Provenance; readonly configFingerprint: string } | null;
+}
+
+/**
+ * The plan to apply, given the live state read under the lock: the reviewed
+ * plan when nothing changed since; otherwise a fresh one, or an error when
+ * a plan made for another state must not be applied.
+ */
+export type ResolvePlan = (live: LiveState) => Plan;
+
+export interface ApplyResult {
+  readonly plan: Plan;
+  readonly initialized: boolean;
+  /** What went to the secrets store; empty when the plan made no secret. */
+  readonly secrets: MadeSecrets | null;
+  /** The id of the history record, when the apply was recorded. */
+  readonly recordId: number | null;
+}
 
 /**
  * What a backend can do, declared so that the commands and stages ask

@@ -1,3 +1,4 @@
+import { FedctlError } from '../errors.js';
 import type {
   Collaboration, DesiredUser, EntityKind, Node, Organization, Role, Study, User,
 } from '../federation.js';
@@ -227,6 +228,12 @@ export function planRefusals(plan: Plan, allowDestroy: boolean): string[] {
   }
   if (plan.summary.destroy > 0 && !allowDestroy) refusals.push(`the plan deletes ${plan.summary.destroy} object(s); review the deletes and pass --allow-destroy`);
   return refusals;
+}
+
+/** Refuse a plan that must not be applied, whoever made it (each backend calls this before it changes anything). */
+export function assertApplicable(plan: Plan, allowDestroy: boolean): void {
+  const refusals = planRefusals(plan, allowDestroy);
+  if (refusals.length > 0) throw new FedctlError('APPLY_ABORTED', refusals.join('; '), 'nothing was changed');
 }
 
 export function planHasChanges(plan: Plan): boolean {

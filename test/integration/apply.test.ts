@@ -213,7 +213,7 @@ users:
         const secretsFile = path.join(db.dir, 'secrets', 'fedctl-secrets.yaml');
         mkdirSync(path.dirname(secretsFile));
         // The file turns into a folder once hashing has started: after the up-front check, before the write.
-        const { applyFederation } = await import('../../src/apply/apply-federation.js');
+        const { applyToDatabase } = await import('../../src/backends/database/apply-to-database.js');
         const { PlaintextSecretsStore } = await import('../../src/secrets/secrets-file.js');
         const { loadConfig } = await import('../../src/config/load-config.js');
         const { validateConfig } = await import('../../src/config/validate-config.js');
@@ -226,7 +226,7 @@ users:
         const { plan: reviewed } = planFrom(backend, desired, DEFAULT_PLAN_OPTIONS, await backend.read({ lockTimeoutMs: 1000, forDeletes: true }), true);
         const adapter = await db.open();
         try {
-          await assert.rejects(applyFederation(adapter, reviewed, () => reviewed, {
+          await assert.rejects(applyToDatabase(adapter, reviewed, () => reviewed, {
             secrets: new PlaintextSecretsStore(secretsFile), record: null, bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
             onHashProgress: () => { if (!existsSync(secretsFile)) mkdirSync(secretsFile); },
           }), /secrets file/);

@@ -6,7 +6,7 @@ import { FEATURES, DATABASE_RELEASES, minorOf } from '../../src/catalog/vantage6
 import { inspectSchema, requireVantage6 } from '../../src/db/inspect-schema.js';
 import { REQUIRED_COLUMNS } from '../../src/db/vantage6-tables.js';
 import { freshState } from '../../src/state/fresh-state.js';
-import { readState } from '../../src/state/read-state.js';
+import { readState } from '../../src/backends/database/read-database-state.js';
 import { EXAMPLE_CONFIG, tableColumns } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';

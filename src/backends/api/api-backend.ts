@@ -1,11 +1,9 @@
-import type { ApplyOptions, ApplyResult, ResolvePlan } from '../../apply/apply-federation.js';
 import { serverMinor } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
 import { fingerprintAdministration } from '../../plan/fingerprint.js';
 import type { Plan } from '../../plan/plan.js';
 import type { LiveState } from '../../state/live-state.js';
-import type { LoadedLiveState } from '../../state/load-live-state.js';
-import type { Backend, BackendCapabilities, ReadOptions } from '../backend.js';
+import type { ApplyOptions, ApplyResult, Backend, BackendCapabilities, LoadedLiveState, ReadOptions, ResolvePlan } from '../backend.js';
 import { applyThroughApi } from './apply-through-api.js';
 import { readApiState } from './read-api-state.js';
 import { Vantage6Api } from './vantage6-api.js';

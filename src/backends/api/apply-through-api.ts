@@ -1,11 +1,11 @@
-import { checkApplicable, type ApplyOptions, type ApplyResult, type ResolvePlan } from '../../apply/apply-federation.js';
 import { generatePassword } from '../../apply/prepare-secrets.js';
 import { usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
 import { ENTITY_KINDS, roleRefKey, type EntityKind, type RoleRef } from '../../federation.js';
-import type { Change, CreateChange, DeleteChange, Plan, UpdateChange } from '../../plan/plan.js';
+import { assertApplicable, type Change, type CreateChange, type DeleteChange, type Plan, type UpdateChange } from '../../plan/plan.js';
 import type { MadeSecrets, NodeSecretEntry, SecretsContent, UserSecretEntry } from '../../secrets/secrets-store.js';
 import type { LiveState } from '../../state/live-state.js';
+import type { ApplyOptions, ApplyResult, ResolvePlan } from '../backend.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
 type CreateOf<K extends EntityKind> = Extract<CreateChange, { kind: K }>;
@@ -40,10 +40,10 @@ const setChanged = (change: UpdateChange, field: string): boolean => change.fiel
  * the call that sets it.
  */
 export async function applyThroughApi(api: Vantage6Api, reviewed: Plan, resolve: ResolvePlan, live: LiveState, options: ApplyOptions): Promise<ApplyResult> {
-  checkApplicable(reviewed, options.allowDestroy);
+  assertApplicable(reviewed, options.allowDestroy);
   await options.secrets.check();
   const plan = resolve(live);
-  if (plan !== reviewed) checkApplicable(plan, options.allowDestroy);
+  if (plan !== reviewed) assertApplicable(plan, options.allowDestroy);
   const missing = plan.changes.flatMap((change) => (change.action === 'create' && change.kind === 'user' && change.after.password?.from === 'env'
     && !options.env[change.after.password.variable] ? [`${change.after.password.variable} (password of ${change.after.username})`] : []));
   if (missing.length > 0) {

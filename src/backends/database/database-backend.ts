@@ -1,11 +1,11 @@
-import { applyFederation, type ApplyOptions, type ApplyResult, type ResolvePlan } from '../../apply/apply-federation.js';
 import type { DatabaseTarget } from '../../db/database-url.js';
 import { checkDriver, databaseIsAbsent, openDatabase } from '../../db/open-database.js';
 import { fingerprintState } from '../../plan/fingerprint.js';
 import type { Plan } from '../../plan/plan.js';
 import type { LiveState } from '../../state/live-state.js';
-import { absentLiveState, loadLiveState, type LoadedLiveState } from '../../state/load-live-state.js';
-import type { Backend, BackendCapabilities, ReadOptions } from '../backend.js';
+import type { ApplyOptions, ApplyResult, Backend, BackendCapabilities, LoadedLiveState, ReadOptions, ResolvePlan } from '../backend.js';
+import { applyToDatabase } from './apply-to-database.js';
+import { absentLiveState, loadLiveState } from './read-database-state.js';
 
 const CAPABILITIES: BackendCapabilities = { transactional: true, nodeKeys: 'fedctl', hashing: 'fedctl', history: true, initialize: true };
 
@@ -45,7 +45,7 @@ export class DatabaseBackend implements Backend {
   async apply(plan: Plan, resolve: ResolvePlan, options: ApplyOptions): Promise<ApplyResult> {
     const adapter = await openDatabase(this.target, { readonly: false, lockTimeoutMs: options.lockTimeoutMs });
     try {
-      return await applyFederation(adapter, plan, resolve, options);
+      return await applyToDatabase(adapter, plan, resolve, options);
     } finally {
       await adapter.close();
     }

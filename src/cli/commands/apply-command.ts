@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { ResolvePlan } from '../../apply/apply-federation.js';
-import type { Backend } from '../../backends/backend.js';
+import type { Backend, ResolvePlan } from '../../backends/backend.js';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { isExposedToGit } from '../../apply/git-exposure.js';
 import { DEFAULT_BCRYPT_COST } from '../../apply/bcrypt-cost.js';

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Backend } from '../../backends/backend.js';
+import type { Backend, LoadedLiveState } from '../../backends/backend.js';
 import { chooseBackend, openBackend, withConfigChoice } from '../../backends/open-backend.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
@@ -13,7 +13,6 @@ import { planForOutput, planHasChanges, planRefusals, type Plan } from '../../pl
 import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
-import type { LoadedLiveState } from '../../state/load-live-state.js';
 import { liveProfile, type LiveState } from '../../state/live-state.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';

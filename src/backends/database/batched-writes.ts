@@ -1,6 +1,6 @@
 import { sql, type Insertable, type RawBuilder } from 'kysely';
-import type { Vantage6Db } from '../db/database-adapter.js';
-import type { Vantage6Database } from '../db/vantage6-tables.js';
+import type { Vantage6Db } from '../../db/database-adapter.js';
+import type { Vantage6Database } from '../../db/vantage6-tables.js';
 
 /** Rows per statement: well under SQLite's 32,766 bound parameters for our widest rows. */
 export const BATCH_SIZE = 500;

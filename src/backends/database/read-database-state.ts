@@ -1,12 +1,15 @@
 import { sql } from 'kysely';
-import { knownRuleKeys } from '../catalog/reference-catalog.js';
-import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type RuleKey, type Scope } from '../catalog/rule-catalog.js';
-import { NEWEST_MINOR, formatMinor, versionRangeOf } from '../catalog/vantage6-versions.js';
-import type { Vantage6Db } from '../db/database-adapter.js';
-import type { Vantage6Schema } from '../db/inspect-schema.js';
-import { readForm } from '../db/vantage6-tables.js';
-import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../federation.js';
-import { ROOT_OWNED, type LiveRole, type LiveState } from './live-state.js';
+import { knownRuleKeys } from '../../catalog/reference-catalog.js';
+import { DEFAULT_ROLE_NAMES, ruleKey, type Operation, type RuleKey, type Scope } from '../../catalog/rule-catalog.js';
+import { NEWEST_MINOR, formatMinor, versionRangeOf } from '../../catalog/vantage6-versions.js';
+import { readForm } from '../../db/vantage6-tables.js';
+import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
+import type { DatabaseAdapter, Vantage6Db } from '../../db/database-adapter.js';
+import { inspectSchema, requireVantage6, type Vantage6Schema } from '../../db/inspect-schema.js';
+import { hasHistory, listApplies } from '../../history/apply-history.js';
+import { freshState } from '../../state/fresh-state.js';
+import { ROOT_OWNED, type LiveRole, type LiveState } from '../../state/live-state.js';
+import type { LoadedLiveState } from '../backend.js';
 
 /** Group link-table rows by their first column; duplicates collapse, as links are sets. */
 function groupLinks(rows: readonly { owner: number | null; target: number | null }[]): Map<number, Set<number>> {
@@ -162,4 +165,24 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
     inUse: inUse.rows.map((row) => ({ kind: row.kind, id: Number(row.id) }))
       .sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id),
   };
+}
+
+/**
+ * Read the live state and the last recorded apply in one snapshot, after
+ * checking that the database is vantage6's (of any 4.x release). An empty SQLite database (the embedded
+ * default before its first apply) reads as the state `fedctl init` would create.
+ */
+export async function loadLiveState(adapter: DatabaseAdapter): Promise<LoadedLiveState> {
+  const status = await inspectSchema(adapter);
+  if (status.kind === 'empty' && adapter.engine === 'sqlite') return absentLiveState();
+  const schema = requireVantage6(status, adapter.target.display);
+  return adapter.readSnapshot(async (db) => {
+    const [live, last] = await Promise.all([readState(db, schema), hasHistory(schema.columns) ? listApplies(db, 1) : []]);
+    return { live, initialize: false, lastApply: last[0] ?? null };
+  });
+}
+
+/** For a database that does not exist yet: plan must not create it. */
+export function absentLiveState(): LoadedLiveState {
+  return { live: freshState(), initialize: true, lastApply: null };
 }

@@ -1,56 +1,19 @@
-import type { Environment } from '../config/interpolate.js';
-import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
-import { inspectSchema, requireVantage6, type Vantage6Schema } from '../db/inspect-schema.js';
-import { initializeSchema } from '../db/init-database.js';
-import { FedctlError, isFedctlError, messageOf } from '../errors.js';
-import { planHasChanges, planRefusals, type Plan } from '../plan/plan.js';
-import { fingerprintAdministration } from '../plan/fingerprint.js';
-import { FEDCTL_VERSION } from '../fedctl-version.js';
-import { hasHistory, recordApply, type Provenance } from '../history/apply-history.js';
-import { usesKeycloak } from '../catalog/vantage6-versions.js';
-import type { LiveState } from '../state/live-state.js';
-import { readState } from '../state/read-state.js';
-import type { HashOptions } from './hash-pool.js';
-import { prepareSecrets, type PreparedSecrets } from './prepare-secrets.js';
-import type { MadeSecrets, SecretsStore } from '../secrets/secrets-store.js';
+import type { DatabaseAdapter, Vantage6Db } from '../../db/database-adapter.js';
+import { inspectSchema, requireVantage6, type Vantage6Schema } from '../../db/inspect-schema.js';
+import { initializeSchema } from '../../db/init-database.js';
+import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
+import { assertApplicable, planHasChanges, type Plan } from '../../plan/plan.js';
+import { fingerprintAdministration } from '../../plan/fingerprint.js';
+import { FEDCTL_VERSION } from '../../fedctl-version.js';
+import { hasHistory, recordApply } from '../../history/apply-history.js';
+import { usesKeycloak } from '../../catalog/vantage6-versions.js';
+import type { LiveState } from '../../state/live-state.js';
+import { readState } from './read-database-state.js';
+import type { HashOptions } from '../../apply/hash-pool.js';
+import { prepareSecrets, type PreparedSecrets } from '../../apply/prepare-secrets.js';
+import type { MadeSecrets } from '../../secrets/secrets-store.js';
+import type { ApplyOptions, ApplyResult, ResolvePlan } from '../backend.js';
 import { ChangeWriter } from './write-changes.js';
-
-export interface ApplyOptions {
-  /** Where the keys and passwords apply makes go, before the commit. */
-  readonly secrets: SecretsStore;
-  readonly bcryptCost: number;
-  readonly lockTimeoutMs: number;
-  /** Deletes are applied only when allowed (a guard for CI). */
-  readonly allowDestroy: boolean;
-  readonly env: Environment;
-  readonly onHashProgress?: (done: number, total: number) => void;
-  /** Aborted on Ctrl-C: apply stops before the commit, and nothing is changed. */
-  readonly signal?: AbortSignal;
-  /** Record the apply in the database's history, in its transaction; null when recording is off. */
-  readonly record: { readonly provenance: Provenance; readonly configFingerprint: string } | null;
-}
-
-/**
- * The plan to apply, given the live state read under the lock: the reviewed
- * plan when nothing changed since; otherwise a fresh one, or an error when
- * a plan made for another state must not be applied.
- */
-export type ResolvePlan = (live: LiveState) => Plan;
-
-export interface ApplyResult {
-  readonly plan: Plan;
-  readonly initialized: boolean;
-  /** What went to the secrets store; empty when the plan made no secret. */
-  readonly secrets: MadeSecrets | null;
-  /** The id of the history record, when the apply was recorded. */
-  readonly recordId: number | null;
-}
-
-/** Refuse plans that must not be applied, whoever made them. */
-export function checkApplicable(plan: Plan, allowDestroy: boolean): void {
-  const refusals = planRefusals(plan, allowDestroy);
-  if (refusals.length > 0) throw new FedctlError('APPLY_ABORTED', refusals.join('; '), 'nothing was changed');
-}
 
 /**
  * Make the database match a plan in one transaction, serialized against
@@ -59,13 +22,13 @@ export function checkApplicable(plan: Plan, allowDestroy: boolean): void {
  * COMMIT, so a key is never lost: if it cannot be written, nothing is
  * committed.
  */
-export async function applyFederation(
+export async function applyToDatabase(
   adapter: DatabaseAdapter,
   reviewed: Plan,
   resolve: ResolvePlan,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  checkApplicable(reviewed, options.allowDestroy);
+  assertApplicable(reviewed, options.allowDestroy);
   await options.secrets.check();
   const hashing: HashOptions = { onProgress: options.onHashProgress, signal: options.signal };
   const prepared = await prepareSecrets(reviewed.changes, options.env, options.bcryptCost, hashing);
@@ -102,7 +65,7 @@ async function applyInTransaction(
   const plan = resolve(live);
   let secrets = prepared;
   if (plan !== reviewed) {
-    checkApplicable(plan, options.allowDestroy);
+    assertApplicable(plan, options.allowDestroy);
     secrets = await prepareSecrets(plan.changes, options.env, options.bcryptCost, hashing);
   }
   await new ChangeWriter(adapter, trx, live, secrets).write(plan.changes, checkpoint);

@@ -1,13 +1,13 @@
 import { sql, type Insertable } from 'kysely';
-import { FedctlError } from '../errors.js';
-import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../federation.js';
-import type { DatabaseAdapter, Vantage6Db } from '../db/database-adapter.js';
-import { storedRow, type Vantage6Database } from '../db/vantage6-tables.js';
-import { apiWritesOf, type SchemaFeatures } from '../catalog/vantage6-versions.js';
-import type { Change, CreateChange, DeleteChange, UpdateChange } from '../plan/plan.js';
-import type { LiveState } from '../state/live-state.js';
+import { FedctlError } from '../../errors.js';
+import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../../federation.js';
+import type { DatabaseAdapter, Vantage6Db } from '../../db/database-adapter.js';
+import { storedRow, type Vantage6Database } from '../../db/vantage6-tables.js';
+import { apiWritesOf, type SchemaFeatures } from '../../catalog/vantage6-versions.js';
+import type { Change, CreateChange, DeleteChange, UpdateChange } from '../../plan/plan.js';
+import type { LiveState } from '../../state/live-state.js';
 import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
-import type { PreparedSecrets } from './prepare-secrets.js';
+import type { PreparedSecrets } from '../../apply/prepare-secrets.js';
 
 
 type CreateOf<K extends EntityKind> = Extract<CreateChange, { kind: K }>;
