@@ -1,16 +1,17 @@
 /**
  * `node --import tsx test/real-server/prepare.ts`: install the virtual
- * environments of every release the tests start (two at a time) and HQ's
- * Keycloak, or find them in the cache. `.ci/run` calls it before the tests;
+ * environments of every release of a server or store the tests start (two
+ * at a time) and HQ's Keycloak, or find them in the cache. `.ci/run` calls it before the tests;
  * the tests install what is missing themselves.
  */
 import { KEYCLOAK_VERSION, keycloakDistribution } from './keycloak.js';
-import { TEST_RELEASES, environmentCache, serverEnvironment } from './server-environment.js';
+import { STORE_RELEASES, TEST_RELEASES, environmentCache, serverEnvironment, storeEnvironment } from './server-environment.js';
 
 const started = Date.now();
 const queue: [string, () => Promise<unknown>][] = [
   [`Keycloak ${KEYCLOAK_VERSION}`, () => keycloakDistribution()],
   ...TEST_RELEASES.map((release): [string, () => Promise<unknown>] => [`vantage6 ${release}`, () => serverEnvironment(release)]),
+  ...STORE_RELEASES.map((release): [string, () => Promise<unknown>] => [`vantage6 algorithm store ${release}`, () => storeEnvironment(release)]),
 ];
 const failures: string[] = [];
 await Promise.all([0, 1].map(async () => {

@@ -55,6 +55,9 @@ export async function startRealServer(release: string, database: string, dir: st
     `uri: ${JSON.stringify(database)}`,
     'allow_drop_all: false',
     `jwt_secret_key: ${JSON.stringify(`fedctl-conformance-${port}-secret-key-0123456789`)}`,
+    // Algorithm stores on 127.0.0.1 are this machine's: without it the server takes 127.0.0.1 for its own container.
+    'dev:',
+    '  host_uri: 127.0.0.1',
     ...loggingConfig(['  file: server.log']),
     '',
   ].join('\n'));

@@ -3,26 +3,38 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HQ_RELEASE, TEST_RELEASES, checkEnvironment, checkScript, readyMark, recipeOf } from './server-environment.js';
+import { HQ_RELEASE, STORE_RELEASES, TEST_RELEASES, checkEnvironment, checkScript, readyMark, recipeOf, type EnvironmentRecipe } from './server-environment.js';
 
-/** Whether a release's server imports `vantage6.backend.common`: from 4.3 on, and HQ (their images install it beside the server). */
+/** Whether a release imports `vantage6.backend.common`: from 4.3 on, and 5.x (their images install it beside the server or store). */
 function hasBackendCommon(release: string): boolean {
   const [major, minor] = release.split('.').map(Number) as [number, number];
   return major >= 5 || minor >= 3;
 }
 
+/** The modules a recipe's check imports. */
+function modulesOf(recipe: EnvironmentRecipe): string[] {
+  return recipe.packages.flatMap((p) => ('module' in p ? [p.module] : []));
+}
+
 describe('the real servers\' environments, without installing anything', () => {
-  it('installs and checks the same packages for every release the tests start', () => {
-    for (const release of TEST_RELEASES) {
-      const recipe = recipeOf(release);
+  it('installs and checks the same packages for every release of a server or store the tests start', () => {
+    const recipes = [...TEST_RELEASES.map((r) => recipeOf(r, 'server')), ...STORE_RELEASES.map((r) => recipeOf(r, 'store'))];
+    for (const recipe of recipes) {
+      const { release } = recipe;
       const requirements = recipe.packages.map((p) => p.requirement);
       const imports = checkScript(recipe).split('\n').filter((line) => line.startsWith('import ')).map((line) => line.slice('import '.length));
       assert.equal(requirements.includes(`vantage6-backend-common==${release}`), hasBackendCommon(release), `${release}: ${requirements.join(', ')}`);
       assert.equal(imports.includes('vantage6.backend.common'), hasBackendCommon(release), `${release}: ${imports.join(', ')}`);
       // Every module the check imports comes from a package installed, and every package is checked.
-      assert.deepEqual(imports.slice(1), recipe.packages.map((p) => p.module), release);
+      assert.deepEqual(imports.slice(1), modulesOf(recipe), release);
+      const programs = recipe.packages.flatMap((p) => ('executable' in p ? [p.executable] : []));
+      assert.deepEqual(programs, recipe.component === 'store' ? ['uwsgi'] : [], `${release} ${recipe.component}: programs checked`);
+      for (const program of programs) assert.ok(checkScript(recipe).includes(`"bin", "${program}"`));
       assert.ok(requirements[0]?.startsWith(`${recipe.distribution}==${release}`), `${release} installs its own server first`);
     }
+    assert.equal(new Set(recipes.map((r) => r.folder)).size, recipes.length, 'each has a folder of its own in the cache');
+    assert.deepEqual(STORE_RELEASES.map((r) => [recipeOf(r, 'store').distribution, recipeOf(r, 'store').pythonMinor]),
+      [['vantage6-algorithm-store', 10], ['vantage6-algorithm-store', 13]]);
     assert.equal(recipeOf(HQ_RELEASE).distribution, 'vantage6-hq');
     assert.equal(recipeOf(HQ_RELEASE).pythonMinor, 13);
     assert.equal(recipeOf('4.0.3').pythonMinor, 10);
@@ -62,7 +74,7 @@ describe('the real servers\' environments, without installing anything', () => {
 
     it('passes an environment that has every module and the release', async () => {
       const recipe = recipeOf('4.3.4');
-      assert.equal(await checkEnvironment(environment('whole', recipe.packages.map((p) => p.module), '4.3.4'), recipe), null);
+      assert.equal(await checkEnvironment(environment('whole', modulesOf(recipe), '4.3.4'), recipe), null);
     });
 
     it('fails one that lacks a module the check imports, naming it', async () => {
@@ -73,7 +85,7 @@ describe('the real servers\' environments, without installing anything', () => {
 
     it('fails one of another release', async () => {
       const recipe = recipeOf('4.3.4');
-      const fault = await checkEnvironment(environment('other-release', recipe.packages.map((p) => p.module), '4.3.3'), recipe);
+      const fault = await checkEnvironment(environment('other-release', modulesOf(recipe), '4.3.3'), recipe);
       assert.equal(fault, 'installed vantage6-server 4.3.3, not 4.3.4');
     });
   });

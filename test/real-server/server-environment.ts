@@ -18,6 +18,12 @@ export type ConformanceRelease = (typeof CONFORMANCE_RELEASES)[number];
 /** Every release a test starts: the conformance releases, 4.3.0, whose login refuses a username with a dot, and HQ. */
 export const TEST_RELEASES: readonly string[] = [...CONFORMANCE_RELEASES, '4.3.0', HQ_RELEASE];
 
+/** The algorithm stores the tests start beside a server: the newest of each line. */
+export const STORE_RELEASES: readonly string[] = ['4.15.2', '5.0.3'];
+
+/** What a test runs of vantage6: its central server (4.x, or 5's HQ), or an algorithm store. */
+export type Component = 'server' | 'store';
+
 /**
  * Where the virtual environments live between runs: outside the clone, so a
  * fresh clone on the same machine (CI) reuses them.
@@ -31,13 +37,14 @@ export function isHq(release: string): boolean {
   return release.startsWith('5.');
 }
 
-/** One package a release's environment installs, and the module whose import proves it is there and works. */
-export interface EnvironmentPackage {
-  /** As pip takes it: `vantage6-server==4.15.2`. */
-  readonly requirement: string;
-  /** Imported by the check on every use of the environment. */
-  readonly module: string;
-}
+/**
+ * One package a release's environment installs, and what proves it is there
+ * and works: the module the check imports, or for a program (uwsgi, whose
+ * module exists only inside it) its executable in the environment.
+ */
+export type EnvironmentPackage =
+  | { readonly requirement: string; readonly module: string }
+  | { readonly requirement: string; readonly executable: string };
 
 /**
  * How a release's environment is made and checked, from one list: each
@@ -46,48 +53,49 @@ export interface EnvironmentPackage {
  * machines without an older cache).
  */
 export interface EnvironmentRecipe {
+  readonly component: Component;
   readonly release: string;
+  /** Its folder in the cache. */
+  readonly folder: string;
   /** The minimum Python 3 minor version: the one its image runs. */
   readonly pythonMinor: number;
   /** The distribution whose installed version must be `release`. */
-  readonly distribution: 'vantage6-server' | 'vantage6-hq';
+  readonly distribution: 'vantage6-server' | 'vantage6-hq' | 'vantage6-algorithm-store';
   readonly packages: readonly EnvironmentPackage[];
 }
 
 /**
- * What a release needs from PyPI: its server, the package its Docker image
- * adds beside it (4.3 and later, and HQ, import `vantage6.backend.common`
- * without declaring it), the PostgreSQL driver the image has, and on 4.x a
- * setuptools that still has `pkg_resources` (pyfiglet, which the 4.x server
- * imports, needs it; setuptools 81 removed it). The Python is the image's:
- * 3.10 for 4.x (the first the machine has from there), 3.13 for HQ.
+ * What a release of a component needs from PyPI: the component, the package
+ * its Docker image adds beside it (from 4.3 on, servers and stores import
+ * `vantage6.backend.common` without declaring it), the PostgreSQL driver the
+ * image has, and on 4.x a setuptools that still has `pkg_resources`
+ * (pyfiglet, which 4.x imports, needs it; setuptools 81 removed it). The
+ * Python is the image's: 3.10 for 4.x (the first the machine has from
+ * there), 3.13 for 5.x, which declares it.
  */
-export function recipeOf(release: string): EnvironmentRecipe {
+export function recipeOf(release: string, component: Component = 'server'): EnvironmentRecipe {
   const backendCommon = { requirement: `vantage6-backend-common==${release}`, module: 'vantage6.backend.common' };
   const postgres = { requirement: 'psycopg2-binary==2.9.10', module: 'psycopg2' };
-  if (isHq(release)) {
-    return {
-      release, pythonMinor: 13, distribution: 'vantage6-hq',
-      packages: [{ requirement: `vantage6-hq==${release}`, module: 'vantage6.hq' }, backendCommon, postgres],
-    };
-  }
+  const [distribution, module] = component === 'store' ? ['vantage6-algorithm-store', 'vantage6.algorithm.store'] as const
+    : isHq(release) ? ['vantage6-hq', 'vantage6.hq'] as const : ['vantage6-server', 'vantage6.server'] as const;
+  const own = { requirement: `${distribution}==${release}`, module };
+  const folder = component === 'store' ? `store-${release}` : release;
+  // A store's image serves it with uwsgi, which (unlike Flask's and gevent's servers) passes on the `server_url` header 4.x servers send.
+  const served = component === 'store' ? [{ requirement: 'uwsgi==2.0.31', executable: 'uwsgi' }] : [];
+  if (isHq(release)) return { component, release, folder, pythonMinor: 13, distribution, packages: [own, backendCommon, postgres, ...served] };
   const minor = Number(release.split('.')[1]);
   return {
-    release, pythonMinor: 10, distribution: 'vantage6-server',
-    packages: [
-      { requirement: `vantage6-server==${release}`, module: 'vantage6.server' },
-      ...(minor >= 3 ? [backendCommon] : []),
-      postgres,
-      { requirement: 'setuptools<81', module: 'pkg_resources' },
-    ],
+    component, release, folder, pythonMinor: 10, distribution,
+    packages: [own, ...(minor >= 3 ? [backendCommon] : []), postgres, { requirement: 'setuptools<81', module: 'pkg_resources' }, ...served],
   };
 }
 
-/** The check of an environment, as Python: import every package's module, print the distribution's version. */
+/** The check of an environment, as Python: import every package's module, find every program, print the distribution's version. */
 export function checkScript(recipe: EnvironmentRecipe): string {
   return [
-    'import importlib.metadata',
-    ...recipe.packages.map((p) => `import ${p.module}`),
+    'import importlib.metadata, os, sys',
+    ...recipe.packages.map((p) => ('module' in p ? `import ${p.module}`
+      : `assert os.access(os.path.join(sys.prefix, "bin", ${JSON.stringify(p.executable)}), os.X_OK), "no ${p.executable} in the environment"`)),
     `print(importlib.metadata.version(${JSON.stringify(recipe.distribution)}))`,
   ].join('\n');
 }
@@ -155,10 +163,19 @@ const checked = new Map<string, Promise<string>>();
  * is built anew. Returns its python.
  */
 export function serverEnvironment(release: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const key = `${environmentCache(env)}\0${release}`;
+  return componentEnvironment(recipeOf(release, 'server'), env);
+}
+
+/** The virtual environment of an algorithm store's release, as `serverEnvironment`. */
+export function storeEnvironment(release: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return componentEnvironment(recipeOf(release, 'store'), env);
+}
+
+function componentEnvironment(recipe: EnvironmentRecipe, env: NodeJS.ProcessEnv): Promise<string> {
+  const key = `${environmentCache(env)}\0${recipe.folder}`;
   let environment = checked.get(key);
   if (environment === undefined) {
-    environment = soundEnvironment(recipeOf(release), env);
+    environment = soundEnvironment(recipe, env);
     // A failure is not remembered: the next caller tries again.
     environment.catch(() => checked.delete(key));
     checked.set(key, environment);
@@ -167,19 +184,19 @@ export function serverEnvironment(release: string, env: NodeJS.ProcessEnv = proc
 }
 
 async function soundEnvironment(recipe: EnvironmentRecipe, env: NodeJS.ProcessEnv): Promise<string> {
-  const ready = path.join(environmentCache(env), recipe.release);
+  const ready = path.join(environmentCache(env), recipe.folder);
   const python = path.join(ready, 'bin', 'python');
   if (readIfExists(path.join(ready, READY)) === readyMark(recipe)) {
     const failure = await checkEnvironment(python, recipe);
     if (failure === null) return python;
-    process.stderr.write(`vantage6 ${recipe.release}: the cached environment fails its check, installing it anew (${failure.split('\n')[0]})\n`);
+    process.stderr.write(`${recipe.distribution} ${recipe.release}: the cached environment fails its check, installing it anew (${failure.split('\n')[0]})\n`);
   }
   return buildEnvironment(recipe, env);
 }
 
 async function buildEnvironment(recipe: EnvironmentRecipe, env: NodeJS.ProcessEnv): Promise<string> {
   const cache = environmentCache(env);
-  const ready = path.join(cache, recipe.release);
+  const ready = path.join(cache, recipe.folder);
   const python = path.join(ready, 'bin', 'python');
   const mark = readyMark(recipe);
   const requirements = recipe.packages.map((p) => p.requirement);
@@ -191,7 +208,7 @@ async function buildEnvironment(recipe: EnvironmentRecipe, env: NodeJS.ProcessEn
   }
   const base = await findPython(recipe.pythonMinor, env);
   if (base === null) throw new Error(`no Python 3.${recipe.pythonMinor} or newer on this machine (set FEDCTL_PYTHON to one)`);
-  const building = path.join(cache, `.${recipe.release}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const building = path.join(cache, `.${recipe.folder}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await run(base, ['-m', 'venv', building]);
     const pip = [path.join(building, 'bin', 'python'), '-m', 'pip', '--disable-pip-version-check', '--no-input', '-q'] as const;

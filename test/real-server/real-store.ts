@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { dump } from 'js-yaml';
+import { loggingConfig } from './real-server.js';
+import { storeEnvironment } from './server-environment.js';
+import { freePort, startProcess, waitForAnswer } from './server-process.js';
+
+const run = promisify(execFile);
+
+/** A vantage6 4.x algorithm store running on 127.0.0.1, with its own database. */
+export interface RealStore {
+  readonly release: string;
+  /** Its API's base URL, as a server links it (with the API path): `http://127.0.0.1:41234/api`. */
+  readonly api: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** The store policies its configuration file sets (the store rewrites them at every start), as its `policies:` block spells them. */
+export type StorePolicies = Readonly<Record<string, unknown>>;
+
+/**
+ * Write a 4.x store's configuration for `database` in `dir`, start it as its
+ * image does, and wait until it answers. `rootOf`, when given, is the server
+ * (its API URL) whose `root` user the store makes its own root, whitelisting
+ * that server at its first start; `policies` are its configuration's (by
+ * default: whitelisted servers may view, localhost may be whitelisted, as on
+ * a developer's machine).
+ */
+export async function startRealStore(release: string, database: string, dir: string, options: { rootOf?: string; policies?: StorePolicies } = {}): Promise<RealStore> {
+  const python = await storeEnvironment(release);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const config = path.join(dir, 'store.yaml');
+  writeFileSync(config, [
+    dump({
+      description: 'fedctl test store',
+      ip: '127.0.0.1',
+      port,
+      api_path: '/api',
+      uri: database,
+      allow_drop_all: false,
+      policies: { algorithm_view: 'whitelisted', allow_localhost: true, ...options.policies },
+      ...(options.rootOf === undefined ? {} : { root_user: { v6_server_uri: options.rootOf, username: 'root' } }),
+      // The store checks tokens with the server it names; on 127.0.0.1 it would otherwise take itself for a container.
+      dev: { host_uri: '127.0.0.1' },
+    }, { lineWidth: -1 }).trimEnd(),
+    ...loggingConfig(['  file: store.log']),
+    '',
+  ].join('\n'));
+  // As the store's image serves it: uwsgi with gevent on the app of the store's wsgi.py.
+  const { stdout: packages } = await run(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
+  const wsgi = path.join(packages.trim(), 'vantage6', 'algorithm', 'store', 'wsgi.py');
+  const store = startProcess(path.join(path.dirname(python), 'uwsgi'), [
+    '--http', `127.0.0.1:${port}`, '--gevent', '100', '--master', '--callable', 'app', '--disable-logging', '--die-on-term',
+    '--wsgi-file', wsgi, '--pyargv', config,
+  ], {
+    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1' }, logFile: path.join(dir, 'store-console.log'),
+  });
+  const api = `http://127.0.0.1:${port}/api`;
+  await waitForAnswer(`vantage6 algorithm store ${release}`, store, `${api}/version`, 120_000);
+  return { release, api, log: store.log, stop: store.stop };
+}
+
+/**
+ * A call of a 4.x store's API as a user of `server` makes it: with the
+ * server's token and its URL in `Server-Url`, by which the store checks the
+ * token with that server. Its JSON answer (null when empty) and status.
+ */
+export async function storeCall<T>(store: RealStore, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', route: string, auth: { token: string; server: string } | null, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${store.api}${route}`, {
+    method,
+    headers: {
+      ...(auth === null ? {} : { authorization: `Bearer ${auth.token}`, 'server-url': auth.server }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
+}
