@@ -1,7 +1,8 @@
 /**
  * `node --import tsx test/real-server/make-store-reference.ts X.Y.Z`: the
- * reference data of a 4.x algorithm store release, as its own first start
- * makes it and its API lists it to its root user: `rules.json` and
+ * reference data of an algorithm store release, as its own first start
+ * (beside a server of its line: a 4.x server, or HQ with its Keycloak) makes
+ * it and its API lists it to its root user: `rules.json` and
  * `default_roles.json` in `reference/algorithm-store-X.Y/`. A maintainer's
  * tool; `notes.md` is written by hand beside the data.
  */
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { listStoreReference, storeReferenceDir, withStoreRoot } from './store-reference.js';
 
 const [release] = process.argv.slice(2);
-if (!release || !/^4\.\d+\.\d+$/.test(release)) throw new Error('usage: make-store-reference.ts X.Y.Z');
+if (!release || !/^[45]\.\d+\.\d+$/.test(release)) throw new Error('usage: make-store-reference.ts X.Y.Z');
 const work = mkdtempSync(path.join(os.tmpdir(), 'fedctl-store-reference-'));
 try {
   const reference = await withStoreRoot(release, work, listStoreReference);

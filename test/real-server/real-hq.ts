@@ -168,13 +168,13 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
       ...loggingConfig(),
       '',
     ].join('\n'));
-    const env = {
-      PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1',
+    const backendEnv = {
       KEYCLOAK_URL: keycloak.url, KEYCLOAK_REALM: REALM, KEYCLOAK_ADMIN_USERNAME: ADMIN.username,
       // Checked to be set, never used by HQ: it manages Keycloak through the client's secret.
       KEYCLOAK_ADMIN_PASSWORD: 'unused-by-hq',
       KEYCLOAK_ADMIN_CLIENT: BACKEND_CLIENT.clientId, KEYCLOAK_ADMIN_CLIENT_SECRET: BACKEND_CLIENT.secret,
     };
+    const env = { PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1', ...backendEnv };
     await run(python, ['-m', 'vantage6.hq.init_db', config], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
       throw new Error(`HQ's init_db failed:\n${`${error.stdout ?? ''}${error.stderr ?? ''}`.slice(-4000)}`);
     });
@@ -190,7 +190,7 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
       const login = hqLogin(api, keycloak);
       return {
         release: HQ_RELEASE, api, login, account: await fedctlAccount(login, keycloak),
-        keycloak: { url: keycloak.url, realm: REALM, passwordClient: PASSWORD_CLIENT },
+        keycloak: { url: keycloak.url, realm: REALM, passwordClient: PASSWORD_CLIENT, backendEnv },
         log: () => `${hq.log().slice(-3000)}\n--- Keycloak ---\n${keycloak.process.log().slice(-1000)}`, stop,
       };
     } catch (error) {

@@ -16,7 +16,11 @@ export interface RealServer {
   /** The environment fedctl needs to act as the server's root account through the API. */
   readonly account: Readonly<Record<string, string>>;
   /** HQ's Keycloak, and the client a test logs users in with by password. */
-  readonly keycloak?: { readonly url: string; readonly realm: string; readonly passwordClient: string };
+  readonly keycloak?: {
+    readonly url: string; readonly realm: string; readonly passwordClient: string;
+    /** The Keycloak settings HQ's backend runs with, which a 5.x algorithm store beside it takes too. */
+    readonly backendEnv: Readonly<Record<string, string>>;
+  };
   /** What the server printed so far (for a failing test's message). */
   log(): string;
   stop(): Promise<void>;

@@ -23,7 +23,8 @@ export type TokenSource = string | (() => Promise<string>);
 export class ServerSession {
   constructor(readonly api: string, private readonly token: TokenSource, readonly id: number | null) {}
 
-  private async bearer(): Promise<string> {
+  /** The session's token, as a client sends it to HQ, a server or a store that checks it there. */
+  async bearer(): Promise<string> {
     return typeof this.token === 'string' ? this.token : this.token();
   }
 

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startRealServer } from './real-server.js';
-import { startRealStore, storeCall, type RealStore } from './real-store.js';
-import { call } from './server-api.js';
+import { startRealHq } from './real-hq.js';
+import { startRealHqStore, startRealStore, storeCall, type RealStore } from './real-store.js';
+import { ServerSession, isSession } from './server-api.js';
+import { isHq } from './server-environment.js';
 
 /** A store rule as its API lists it: a resource and an operation (a store's rules have no scope). */
 export interface StoreRule {
@@ -56,14 +58,18 @@ export async function listStoreReference(store: RealStore, auth: { token: string
   return { rules, defaultRoles };
 }
 
-/** Start a store release beside a server of the same release, as the server's root, for as long as `work` runs. */
+/** Start a store release beside a server of the same line (4.x, or HQ and its Keycloak), as its root user, for as long as `work` runs. */
 export async function withStoreRoot<T>(release: string, dir: string, work: (store: RealStore, auth: { token: string; server: string }) => Promise<T>): Promise<T> {
-  const server = await startRealServer(release, `sqlite:///${path.join(dir, 'server.sqlite')}`, path.join(dir, 'server'));
+  const database = (name: string): string => `sqlite:///${path.join(dir, `${name}.sqlite`)}`;
+  const server = isHq(release) ? await startRealHq(database('hq'), path.join(dir, 'hq')) : await startRealServer(release, database('server'), path.join(dir, 'server'));
   try {
-    const store = await startRealStore(release, `sqlite:///${path.join(dir, 'store.sqlite')}`, path.join(dir, 'store'), { rootOf: server.api });
+    const store = isHq(release)
+      ? await startRealHqStore(release, database('store'), path.join(dir, 'store'), server)
+      : await startRealStore(release, database('store'), path.join(dir, 'store'), { rootOf: server.api });
     try {
-      const { text } = await call(server.api, 'POST', '/token/user', null, { username: 'root', password: 'root' });
-      return await work(store, { token: (JSON.parse(text) as { access_token: string }).access_token, server: server.api });
+      const root = isHq(release) ? await server.login.admin() : await ServerSession.user(server.api, 'root', 'root');
+      if (!isSession(root)) throw new Error(`the server's root logs in: ${root.refusal}`);
+      return await work(store, { token: await root.bearer(), server: server.api });
     } finally {
       await store.stop();
     }
