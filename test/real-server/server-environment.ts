@@ -108,7 +108,7 @@ export function readyMark(recipe: EnvironmentRecipe): string {
 /**
  * Run the recipe's check with an environment's python: null when it passes,
  * else why not. The same check a fresh install must pass, made again on
- * every use of a cached one (about a second), since a cache is no proof.
+ * every use of a cached one (a few seconds: it imports the server), since a cache is no proof.
  */
 export async function checkEnvironment(python: string, recipe: EnvironmentRecipe): Promise<string | null> {
   try {
