@@ -167,6 +167,17 @@ export function apiUrlOf(address: ServerAddress): string {
 }
 
 /** One comparable string per role identity: `JSON.stringify([organization, name])`, built without the array (a hot path). */
+/**
+ * Whether a role is of another organization than the user's: vantage6's API
+ * gives no user such a role (the database takes it), and says why in
+ * `FOREIGN_ROLE_REFUSAL`.
+ */
+export function isForeignRole(role: RoleRef, userOrganization: string | null): boolean {
+  return role.organization !== null && role.organization !== userOrganization;
+}
+
+export const FOREIGN_ROLE_REFUSAL = 'the API gives a user only roles of the user\'s own organization, or without organization';
+
 export function roleRefKey(ref: RoleRef): string {
   return `[${ref.organization === null ? 'null' : JSON.stringify(ref.organization)},${JSON.stringify(ref.name)}]`;
 }

@@ -8,7 +8,7 @@ import {
   DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
-  ENTITY_KINDS, NO_PRUNING, apiUrlOf, defaultNodeName, roleRefKey, sortRoleRefs, sortedUnique,
+  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, apiUrlOf, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
   type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
@@ -511,8 +511,8 @@ class SemanticChecker {
       list(entry.value.roles).forEach((item, index) => {
         const resolved = this.resolveRole(entry, ['roles', index], item, organization, roleKeys, roleNames);
         if (resolved) userRoles.push(resolved);
-        if (resolved && throughApi && organization !== null && resolved.organization !== null && resolved.organization !== organization) {
-          this.warning(entry, ['roles', index], `the API gives a user only roles of the user's own organization, or without organization: role ${JSON.stringify(resolved.name)} is of organization ${JSON.stringify(resolved.organization)}, the user of ${JSON.stringify(organization)}`,
+        if (resolved && throughApi && organization !== null && isForeignRole(resolved, organization)) {
+          this.warning(entry, ['roles', index], `${FOREIGN_ROLE_REFUSAL}: role ${JSON.stringify(resolved.name)} is of organization ${JSON.stringify(resolved.organization)}, the user of ${JSON.stringify(organization)}`,
             'a plan through the server\'s API (server: manage: api) refuses this; give a role of the user\'s organization, or apply through the database');
         }
       });

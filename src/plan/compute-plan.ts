@@ -2,7 +2,7 @@ import { describeRule, type RuleKey } from '../catalog/rule-catalog.js';
 import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
-  ENTITY_KINDS, compareStrings, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
+  ENTITY_KINDS, compareStrings, isForeignRole, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
   type DesiredState, type EntityKind, type RoleRef,
 } from '../federation.js';
 import type { ChangeLimit, LiveState } from '../state/live-state.js';
@@ -254,7 +254,7 @@ function limitApplies(limit: ChangeLimit, change: Change): boolean {
     : what === 'link' ? change.action === 'update' && change.fields.some((f) => 'added' in f && f.added.length > 0)
       : change.action === 'update' && change.fields.some((f) => f.field === what.field);
   if (!covered) return false;
-  if (limit.foreignRoles && !givesForeignRole(change)) return false;
+  if (limit.foreignRoles && foreignRolesGiven(change).length === 0) return false;
   const entity = (change.action === 'delete' ? change.before : change.after) as unknown as Readonly<Record<string, unknown>>;
   if (limit.refusedName !== undefined) {
     const name = entity[limit.refusedName.field];
@@ -270,11 +270,7 @@ function foreignRolesGiven(change: Change): RoleRef[] {
   if (change.kind !== 'user' || change.action === 'delete') return [];
   const roles = change.action === 'create' ? change.after.roles
     : change.after.roles.filter((ref) => change.fields.some((f) => 'added' in f && f.field === 'roles' && f.added.includes(roleLabel(ref))));
-  return roles.filter((ref) => ref.organization !== null && ref.organization !== change.after.organization);
-}
-
-function givesForeignRole(change: Change): boolean {
-  return foreignRolesGiven(change).length > 0;
+  return roles.filter((ref) => isForeignRole(ref, change.after.organization));
 }
 
 /** A limit's reason, with the roles it is about when it is about roles of another organization. */

@@ -3,7 +3,7 @@ import { DEFAULT_ROLE_NAMES, OPERATION_SPELLINGS, SCOPE_SPELLINGS, ruleKey, type
 import { featuresOfRelease, usesKeycloak, type Minor } from '../../catalog/vantage6-versions.js';
 import { readForm } from '../../db/vantage6-tables.js';
 import { FedctlError } from '../../errors.js';
-import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
+import { FOREIGN_ROLE_REFUSAL, compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
 import { ROOT_OWNED, type ChangeLimit, type LiveRole, type LiveState, type ServerOwned } from '../../state/live-state.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
@@ -63,8 +63,8 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
     { kind: 'study', change: { field: 'collaboration' }, reason: 'the API cannot move a study to another collaboration' },
     { kind: 'role', change: 'create', lacking: 'organization',
       reason: 'the API gives every role it creates an organization (the account\'s, when none is given): a role without organization can only be made in the database' },
-    { kind: 'user', change: 'create', foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
-    { kind: 'user', change: { field: 'roles' }, foreignRoles: true, reason: 'the API gives a user only roles of the user\'s own organization, or without organization' },
+    { kind: 'user', change: 'create', foreignRoles: true, reason: FOREIGN_ROLE_REFUSAL },
+    { kind: 'user', change: { field: 'roles' }, foreignRoles: true, reason: FOREIGN_ROLE_REFUSAL },
     ...(minor < 7 ? [{ kind: 'organization' as const, change: 'delete' as const, reason: 'vantage6 before 4.7 cannot delete an organization through its API' }] : []),
     ...NAMED_KINDS.flatMap(([kind, field]) => (['create', { field }] as const).map((change) => ({
       kind, change, refusedName: { field, max: API_NAME_LENGTH },
