@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { loggingConfig, type RealServer } from './real-server.js';
 import { ServerSession, call, isSession, type Refusal, type ServerLogin } from './server-api.js';
 import { HQ_RELEASE, serverEnvironment } from './server-environment.js';
-import { freePort, startProcess, waitForAnswer } from './server-process.js';
+import { freePort, runModule, startProcess, waitForAnswer } from './server-process.js';
 import { keycloakAdmin, keycloakToken, startKeycloak, type RunningKeycloak } from './keycloak.js';
 
-const run = promisify(execFile);
 const LAUNCHER = path.join(path.dirname(new URL(import.meta.url).pathname), 'launch-hq.py');
 
 const REALM = 'vantage6';
@@ -175,9 +172,7 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
       KEYCLOAK_ADMIN_CLIENT: BACKEND_CLIENT.clientId, KEYCLOAK_ADMIN_CLIENT_SECRET: BACKEND_CLIENT.secret,
     };
     const env = { PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1', ...backendEnv };
-    await run(python, ['-m', 'vantage6.hq.init_db', config], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
-      throw new Error(`HQ's init_db failed:\n${`${error.stdout ?? ''}${error.stderr ?? ''}`.slice(-4000)}`);
-    });
+    await runModule('HQ\'s init_db', python, 'vantage6.hq.init_db', [config], { cwd: dir, env });
     // Flask-SocketIO's own server stops on Ctrl-C.
     const hq = startProcess(python, [LAUNCHER, config, String(port)], { cwd: dir, env, logFile: path.join(dir, 'hq-console.log'), signal: 'SIGINT' });
     const api = `http://127.0.0.1:${port}/hq`;

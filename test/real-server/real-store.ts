@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import { loggingConfig, type RealServer } from './real-server.js';
 import { isHq, storeEnvironment } from './server-environment.js';
-import { freePort, startProcess, waitForAnswer } from './server-process.js';
+import { freePort, runModule, startProcess, waitForAnswer } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -71,9 +71,7 @@ async function serveStore(release: string, dir: string, settings: Readonly<Recor
   ].join('\n'));
   const env = { PATH: process.env.PATH, HOME: dir, PYTHONUNBUFFERED: '1', ...backendEnv };
   if (isHq(release)) {
-    await run(python, ['-m', 'vantage6.algorithm.store.init_db', config], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
-      throw new Error(`the store's init_db failed:\n${`${error.stdout ?? ''}${error.stderr ?? ''}`.slice(-4000)}`);
-    });
+    await runModule('the store\'s init_db', python, 'vantage6.algorithm.store.init_db', [config], { cwd: dir, env });
   }
   // As the store's image serves it: uwsgi with gevent on the app of the store's wsgi.py.
   const { stdout: packages } = await run(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);

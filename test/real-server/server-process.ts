@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 /** A server process a test started: what it printed, and a stop that always ends it. */
 export interface ServerProcess {
@@ -80,4 +81,15 @@ export async function waitForAnswer(what: string, process: ServerProcess, url: s
     }
     await sleep(250);
   }
+}
+
+/**
+ * Run a Python module of a component to its end, as its image does before
+ * starting it (`init_db`: tables, built-in roles, root user); a failure says
+ * `what` failed, with the end of what it printed.
+ */
+export async function runModule(what: string, python: string, module: string, args: readonly string[], options: { readonly cwd: string; readonly env: NodeJS.ProcessEnv }): Promise<void> {
+  await promisify(execFile)(python, ['-m', module, ...args], { ...options, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(`${what} failed:\n${`${error.stdout ?? ''}${error.stderr ?? ''}`.slice(-4000)}`);
+  });
 }
