@@ -126,7 +126,7 @@ async function timedApply(adapter: DatabaseAdapter, desired: DesiredState, cost:
   await applyToDatabase(adapter, plan, () => plan, {
     secrets: new PlaintextSecretsStore(path.join(dir, 'fedctl-secrets.yaml')),
     record: { provenance: await detectProvenance(process.env, dir, []), configFingerprint: fingerprintConfig(desired) },
-    bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {},
+    bcryptCost: cost, lockTimeoutMs: 60_000, allowDestroy: false, env: {}, serverAddress: null,
     onHashProgress: (done) => { hashedAt = performance.now(); hashed = done; },
   });
   const total = performance.now() - start;

@@ -72,19 +72,38 @@ export interface DesiredUser extends User {
   readonly password: PasswordSource;
 }
 
-export type EntityKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user';
+/**
+ * The link of a server to an algorithm store: which collaborations may run
+ * the store's algorithms. A store is identified by its API's URL, which the
+ * server never changes (its API cannot: a store elsewhere is another store).
+ */
+export interface AlgorithmStore {
+  /** The store's API, as the server reaches it: `https://store.example.org/api`, without trailing slash. */
+  readonly url: string;
+  readonly name: string;
+  /** The store serves every collaboration, those made later too; `collaborations` is then empty. */
+  readonly everyCollaboration: boolean;
+  /** Names of the collaborations it serves, sorted. */
+  readonly collaborations: readonly string[];
+}
 
-export const ENTITY_KINDS: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user'];
+/** Created in this order, deleted in the other: a store's links refer to collaborations. */
+export type EntityKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user' | 'algorithm_store';
+
+export const ENTITY_KINDS: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user', 'algorithm_store'];
 
 /** For each kind, whether objects in the database but not in the config are deleted. */
 export type PruneSettings = Readonly<Record<EntityKind, boolean>>;
 
 export const NO_PRUNING: PruneSettings = {
-  organization: false, collaboration: false, node: false, study: false, role: false, user: false,
+  organization: false, collaboration: false, node: false, study: false, role: false, user: false, algorithm_store: false,
 };
 
+/** Kinds whose identity (a name) can change: a node is identified by its place, a store by its URL. */
+export type RenamableKind = Exclude<EntityKind, 'node' | 'algorithm_store'>;
+
 /** Kinds that can be renamed, with the names they had, by the identity key of the entity now. */
-export type PreviousNames = Readonly<Partial<Record<Exclude<EntityKind, 'node'>, Readonly<Record<string, readonly string[]>>>>>;
+export type PreviousNames = Readonly<Partial<Record<RenamableKind, Readonly<Record<string, readonly string[]>>>>>;
 
 /** The vantage6 server as its nodes reach it: what a node configuration file needs. */
 export interface ServerAddress {
@@ -145,6 +164,7 @@ export interface DesiredState {
   readonly studies: readonly Study[];
   readonly roles: readonly Role[];
   readonly users: readonly DesiredUser[];
+  readonly algorithmStores: readonly AlgorithmStore[];
   readonly previousNames: PreviousNames;
   readonly prune: PruneSettings;
   readonly secrets: SecretsSettings;
@@ -166,7 +186,6 @@ export function apiUrlOf(address: ServerAddress): string {
   return `${address.url}${address.port === defaultPort ? '' : `:${address.port}`}${address.apiPath ?? ''}`;
 }
 
-/** One comparable string per role identity: `JSON.stringify([organization, name])`, built without the array (a hot path). */
 /**
  * Whether a role is of another organization than the user's: vantage6's API
  * gives no user such a role (the database takes it), and says why in
@@ -178,6 +197,12 @@ export function isForeignRole(role: RoleRef, userOrganization: string | null): b
 
 export const FOREIGN_ROLE_REFUSAL = 'the API gives a user only roles of the user\'s own organization, or without organization';
 
+/** Whether a 4.x server takes a store's URL for one on its own machine, and links it only with `force`: it looks for these words anywhere in the URL. */
+export function isLoopback(url: string): boolean {
+  return url.includes('localhost') || url.includes('127.0.0.1');
+}
+
+/** One comparable string per role identity: `JSON.stringify([organization, name])`, built without the array (a hot path). */
 export function roleRefKey(ref: RoleRef): string {
   return `[${ref.organization === null ? 'null' : JSON.stringify(ref.organization)},${JSON.stringify(ref.name)}]`;
 }

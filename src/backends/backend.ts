@@ -1,4 +1,5 @@
 import type { Environment } from '../config/interpolate.js';
+import type { ServerAddress } from '../federation.js';
 import type { ApplySummary, Provenance } from '../history/apply-history.js';
 import type { BackendKind, Plan } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
@@ -26,6 +27,8 @@ export interface ApplyOptions {
   readonly onHashProgress?: (done: number, total: number) => void;
   /** Aborted on Ctrl-C: apply stops before the commit, and nothing is changed. */
   readonly signal?: AbortSignal;
+  /** The server as its algorithm stores reach it (the config's `server:`): a 4.x server tells a store it links; null: the server's own `server_url` setting. */
+  readonly serverAddress: ServerAddress | null;
   /** Record the apply in the database's history, in its transaction; null when recording is off. */
   readonly record: { readonly provenance: Provenance; readonly configFingerprint: string } | null;
 }

@@ -14,6 +14,8 @@ export interface ServerProfile {
   /** The catalogue's rules, in catalogue order. */
   readonly rules: readonly RuleKey[];
   readonly studies: boolean;
+  /** It links algorithm stores to collaborations (4.3 onwards). */
+  readonly algorithmStores: boolean;
   /** Its login may refuse a username with a dot (4.3.0 and 4.3.1). */
   readonly refusesDottedLogins: boolean;
   /** vantage6 5: users' names and e-mail addresses live in Keycloak, out of HQ's reach; node names have no spaces. */
@@ -37,6 +39,7 @@ export function releaseProfile({ minor, patch }: Release): ServerProfile {
     versions,
     rules: referenceCatalog(catalogueReleaseOf(minor)).rules.map(ruleKey),
     studies: featuresOfRelease(minor).studies,
+    algorithmStores: featuresOfRelease(minor).algorithmStores,
     refusesDottedLogins: mayRefuseDottedLogins(versions, patch),
     keycloak: usesKeycloak(minor),
   };

@@ -114,10 +114,12 @@ export interface SchemaFeatures {
   readonly studies: boolean;
   /** Column `role.is_default_role` (4.3): marks the built-in roles; before it they are known by name. */
   readonly defaultRoleFlag: boolean;
-  /** Table `algorithmstore` (4.3): collaborations it refers to are never pruned. */
+  /** Table `algorithmstore` (4.3): the server's links to algorithm stores, a row per collaboration served. */
   readonly algorithmStores: boolean;
   /** Column `task.study_id` (4.3): studies tasks run in are never pruned. */
   readonly taskStudies: boolean;
+  /** Column `task.algorithm_store_id` (4.6): unlinking a store clears it, as the server does. */
+  readonly taskStores: boolean;
 }
 
 export type Feature = keyof SchemaFeatures;
@@ -126,8 +128,9 @@ export type Feature = keyof SchemaFeatures;
 export const FEATURES: Readonly<Record<Feature, { readonly since: Minor; readonly columns: Readonly<Record<string, readonly string[]>> }>> = {
   studies: { since: 3, columns: { study: ['id', 'name', 'collaboration_id'], StudyMember: ['organization_id', 'study_id'] } },
   defaultRoleFlag: { since: 3, columns: { role: ['is_default_role'] } },
-  algorithmStores: { since: 3, columns: { algorithmstore: ['id', 'collaboration_id'] } },
+  algorithmStores: { since: 3, columns: { algorithmstore: ['id', 'name', 'url', 'collaboration_id'] } },
   taskStudies: { since: 3, columns: { task: ['study_id'] } },
+  taskStores: { since: 6, columns: { task: ['algorithm_store_id'] } },
 };
 
 /** The features of a database a release's server made. */

@@ -14,6 +14,7 @@ const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   '^https?://[^/\\s:]+$': 'must be the server\'s base URL, https://host, without port or path (give them as port and api_path)',
   '^/[^\\s]*$': 'must be a path starting with /, such as /api',
   '^https?://[^\\s]+$': 'must be a URL, such as https://auth.v6.example.org',
+  '^https?://[^/\\s?#]+/[^\\s?#]*[^/\\s?#]$': 'must be the store\'s API URL with its path and without a trailing slash, such as https://store.example.org/api',
 };
 
 /** Compile schemas/federation.schema.json with ajv: a tenth of a second, and ajv's own loading as much again. */

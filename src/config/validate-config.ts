@@ -8,8 +8,8 @@ import {
   DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
-  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, apiUrlOf, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
-  type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
+  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
+  type AlgorithmStore, type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
@@ -39,7 +39,7 @@ export interface ValidationOptions {
   readonly version?: Release;
 }
 
-const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies'] as const;
+const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies', 'algorithm_stores'] as const;
 type ListKind = (typeof KINDS)[number];
 
 /** One list item of the merged config, and where it came from. */
@@ -70,7 +70,7 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
       hint: 'rules and studies are checked against the server\'s own catalogue; update vantage6: to the server\'s version',
     });
   }
-  const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [] };
+  const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [], algorithm_stores: [] };
 
   for (const document of loaded.documents) {
     const problems: InterpolationProblem[] = [];
@@ -144,6 +144,7 @@ function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 
 const PRUNE_KINDS: Readonly<Record<string, EntityKind>> = {
   organizations: 'organization', collaborations: 'collaboration', nodes: 'node', studies: 'study', roles: 'role', users: 'user',
+  algorithm_stores: 'algorithm_store',
 };
 
 /** `prune:` of every document: a kind is pruned when any document asks for it. */
@@ -266,6 +267,7 @@ class SemanticChecker {
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
+    const algorithmStores = this.checkAlgorithmStores(entries.algorithm_stores, new Set(collaborations.map((c) => c.name)));
     const byName = (field: string) => (entry: Entry): string | null => text(entry.value[field]);
     const roleKey = (entry: Entry, name: string): string =>
       roleRefKey({ name, organization: text(entry.value.organization) });
@@ -279,7 +281,7 @@ class SemanticChecker {
     // One document saying `history: false` is enough: a policy against extra tables wins.
     const history = !documents.some((d) => isRecord(d.value) && d.value.history === false);
     return {
-      organizations, collaborations, nodes, studies, roles, users, previousNames, prune, history,
+      organizations, collaborations, nodes, studies, roles, users, algorithmStores, previousNames, prune, history,
       secrets: this.secretsSettings(documents, orgNames), api: configuredApi(documents),
     };
   }
@@ -466,6 +468,39 @@ class SemanticChecker {
       studies.push({ name: entry.value.name as string, collaboration: collaborationName, organizations: sortedUnique(organizations) });
     }
     return studies;
+  }
+
+  /** Stores by URL (as the server compares them: without a trailing slash), linked to declared collaborations. */
+  private checkAlgorithmStores(entries: Entry[], collaborationNames: ReadonlySet<string>): AlgorithmStore[] {
+    const byUrl = this.unique('algorithm store', (e) => text(e.value.url), String, entries, 'url', (url) => url);
+    if (!this.server.algorithmStores) {
+      for (const entry of byUrl.values()) {
+        this.error(entry, ['url'], `${this.serverName} has no algorithm stores`,
+          `algorithm stores come with vantage6 ${formatMinor(FEATURES.algorithmStores.since)}; remove the store or upgrade the server first`);
+      }
+      return [];
+    }
+    const stores: AlgorithmStore[] = [];
+    for (const entry of byUrl.values()) {
+      const url = entry.value.url as string;
+      if (isLoopback(url)) {
+        this.warning(entry, ['url'], `store ${url} is on this machine: fedctl links it with the server's force flag`,
+          'fit for a development server only; give the address the server reaches the store at');
+      }
+      const all = entry.value.collaborations === 'all';
+      const collaborations: string[] = [];
+      list(entry.value.collaborations).forEach((item, index) => {
+        const name = text(item);
+        if (name !== null && this.reference(entry, ['collaborations', index], 'collaboration', name, collaborationNames)) collaborations.push(name);
+      });
+      stores.push({
+        url,
+        name: text(entry.value.name) ?? new URL(url).host,
+        everyCollaboration: all,
+        collaborations: sortedUnique(collaborations),
+      });
+    }
+    return stores;
   }
 
   private checkRoles(entries: Entry[], orgNames: ReadonlySet<string>): Role[] {

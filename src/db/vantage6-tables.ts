@@ -117,6 +117,7 @@ export interface TaskTable {
   study_id: Nullable<number>;
   init_org_id: Nullable<number>;
   init_user_id: Nullable<number>;
+  algorithm_store_id: Nullable<number>;
 }
 
 export interface NodeConfigTable {
@@ -128,6 +129,8 @@ export interface NodeConfigTable {
 
 export interface AlgorithmStoreTable {
   id: Generated<number>;
+  name: Nullable<string>;
+  url: Nullable<string>;
   collaboration_id: Nullable<number>;
 }
 
@@ -190,7 +193,7 @@ export function readForm(value: string | null): string | null {
 export const HISTORY_TABLE = 'fedctl_history';
 
 /** Tables whose ids fedctl allocates when it inserts rows. */
-export type IdTable = 'authenticatable' | 'organization' | 'collaboration' | 'study' | 'role';
+export type IdTable = 'authenticatable' | 'organization' | 'collaboration' | 'study' | 'role' | 'algorithmstore';
 
 /**
  * The tables and columns fedctl reads or writes in every vantage6 4.x
@@ -242,4 +245,5 @@ export const INSERTED: Readonly<Record<string, { readonly columns: readonly stri
   user: { columns: ['id', 'username', 'password', 'firstname', 'lastname', 'email', 'organization_id', 'failed_login_attempts'], by: [create('user')] },
   Permission: { columns: ['role_id', 'user_id'], by: [create('user'), link('user')] },
   UserPermission: { columns: ['rule_id', 'user_id'], by: [create('user'), link('user')] },
+  algorithmstore: { columns: ['id', 'name', 'url', 'collaboration_id'], by: [link('algorithm_store')] },
 };

@@ -15,6 +15,9 @@ export interface ExportResult {
   readonly skipped: readonly ExportSkip[];
 }
 
+/** A store's URL as a config can name it (the schema's pattern): with a path, without a trailing slash. */
+const STORE_URL = /^https?:\/\/[^/\s?#]+\/[^\s?#]*[^/\s?#]$/;
+
 /** Strings are interpolated on load: a literal `${` is written `$${`. */
 function literal(value: string): string {
   return value.replaceAll('${', () => '$${');
@@ -134,6 +137,24 @@ export function exportConfig(live: LiveState): ExportResult {
     .filter((org) => org.name !== live.server.owned.organization || referenced.has(org.name))
     .map((org) => ({ name: literal(org.name), ...present({ domain: org.domain, address1: org.address1, address2: org.address2, zipcode: org.zipcode, country: org.country }) }));
 
+  const algorithmStores = live.algorithmStores.flatMap((store) => {
+    if (!STORE_URL.test(store.url)) {
+      skipped.push({ what: `algorithm store "${store.url}"`, reason: 'its URL has no API path (a config names a store by its API\'s URL, e.g. https://store.example.org/api)' });
+      return [];
+    }
+    return [{
+      url: literal(store.url),
+      ...(store.name === new URL(store.url).host ? {} : { name: literal(store.name) }),
+      collaborations: store.everyCollaboration ? 'all' : store.collaborations.map(literal),
+    }];
+  });
+
   // The oldest release the database fits: `fedctl validate` then checks the export against its catalogue.
-  return { config: { version: 1, vantage6: formatMinor(live.server.versions.from), organizations, roles, users, collaborations, studies }, skipped };
+  return {
+    config: {
+      version: 1, vantage6: formatMinor(live.server.versions.from), organizations, roles, users, collaborations, studies,
+      ...(algorithmStores.length > 0 ? { algorithm_stores: algorithmStores } : {}),
+    },
+    skipped,
+  };
 }

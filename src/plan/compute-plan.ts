@@ -3,7 +3,7 @@ import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
   ENTITY_KINDS, compareStrings, isForeignRole, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
-  type DesiredState, type EntityKind, type RoleRef,
+  type AlgorithmStore, type DesiredState, type EntityKind, type RenamableKind, type RoleRef,
 } from '../federation.js';
 import type { ChangeLimit, LiveState } from '../state/live-state.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from './plan-options.js';
@@ -104,7 +104,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   const update = (fields: readonly FieldChange[], change: (fields: readonly FieldChange[]) => UpdateChange): void => {
     if (fields.length > 0) changes.push(change(fields));
   };
-  const previous = (kind: Exclude<EntityKind, 'node'>, key: string): readonly string[] => ownValue(desired.previousNames[kind], key) ?? [];
+  const previous = (kind: RenamableKind, key: string): readonly string[] => ownValue(desired.previousNames[kind], key) ?? [];
 
   const orgs = match(desired.organizations, live.organizations, (o) => o.name, (o) => o.name, (o) => previous('organization', o.name));
   for (const [want, have] of orgs.pairs) {
@@ -201,6 +201,16 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
       'a password is set when a user is created; reset it only for users that exist');
   }
 
+  // Stores are compared in the config's names of collaborations, as the other links are.
+  const liveStores = live.algorithmStores.map((st) => ({ ...st, collaborations: sortedUnique(st.collaborations.map((c) => collab(c) ?? c)) }));
+  const stores = match(desired.algorithmStores, liveStores, (st) => st.url, (st) => st.url);
+  for (const [want, have] of stores.pairs) {
+    if (!have) changes.push({ action: 'create', kind: 'algorithm_store', address: want.url, after: want });
+    else update([...scalarChanges(have, want, ['name', 'everyCollaboration']), ...setChange('collaborations', have.collaborations, want.collaborations)],
+      (fields) => ({ action: 'update', kind: 'algorithm_store', address: want.url, id: have.id, before: stripStore(have), after: want, fields }));
+  }
+  leftOver.push(...stores.unmatched.map((st) => ({ kind: 'algorithm_store' as const, address: st.url, id: st.id, before: stripStore(st) })));
+
   const unmanaged: UnmanagedEntity[] = [];
   const deletes: DeleteChange[] = [];
   const { owned } = live.server;
@@ -212,7 +222,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }
-  const blocked = [...blockedDeletes(deletes, live), ...beyondLimits(changes, live, desired)];
+  const blocked = [...blockedDeletes(deletes, live, stores.unmatched), ...beyondLimits(changes, live, desired)];
   const blockedKeys = new Set(blocked.map((b) => `${b.action}\u0000${b.kind}\u0000${b.address}`));
   const isBlocked = (c: Change): boolean => blockedKeys.size > 0 && blockedKeys.has(`${c.action}\u0000${c.kind}\u0000${c.address}`);
   changes.push(...deletes);
@@ -321,14 +331,15 @@ function beyondLimits(changes: readonly Change[], live: LiveState, desired: Desi
  * data (tasks, runs) that refers to the object, or objects that refer to it
  * and are kept.
  */
-function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): BlockedChange[] {
+function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState, unmanagedStores: readonly AlgorithmStore[]): BlockedChange[] {
+  const storesAfter = unmanagedStores.filter((store) => !deletes.some((d) => d.kind === 'algorithm_store' && d.address === store.url));
   const inUse = new Set(live.inUse.map((u) => `${u.kind}\u0000${u.id}`));
   const deleted = (kind: EntityKind, id: number): boolean => deletes.some((d) => d.kind === kind && d.id === id);
   const blocked: BlockedChange[] = [];
   for (const change of deletes) {
     const reasons: string[] = [];
     if (inUse.has(`${change.kind}\u0000${change.id}`)) {
-      reasons.push(change.kind === 'node' ? 'its organization has runs in its collaboration' : 'tasks, runs or algorithm stores refer to it');
+      reasons.push(change.kind === 'node' ? 'its organization has runs in its collaboration' : 'tasks or runs refer to it');
     }
     if (change.kind === 'organization') {
       const name = change.before.name;
@@ -342,6 +353,8 @@ function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): Bloc
       const keptNodes = live.nodes.filter((n) => n.collaboration === name && !deleted('node', n.id)).length;
       const keptStudies = live.studies.filter((s) => s.collaboration === name && !deleted('study', s.id)).length;
       if (keptNodes + keptStudies > 0) reasons.push(`it still has ${keptNodes} node(s) and ${keptStudies} study(ies) that are kept`);
+      const servedBy = storesAfter.filter((store) => store.collaborations.includes(name)).map((store) => store.url);
+      if (servedBy.length > 0) reasons.push(`algorithm store ${servedBy.join(', ')} still serves it, and is not in the config: add the store to the config, or prune algorithm stores`);
     }
     if (reasons.length > 0) blocked.push({ action: 'delete', kind: change.kind, address: change.address, reason: reasons.join('; ') });
   }
@@ -352,6 +365,10 @@ function blockedDeletes(deletes: readonly DeleteChange[], live: LiveState): Bloc
 function strip<T extends { id: number }>(row: T): Omit<T, 'id'> {
   const { id: _id, ...rest } = row;
   return rest;
+}
+
+function stripStore({ url, name, everyCollaboration, collaborations }: AlgorithmStore): AlgorithmStore {
+  return { url, name, everyCollaboration, collaborations };
 }
 
 function stripRole<T extends { id: number; isDefault: boolean }>(row: T): Omit<T, 'id' | 'isDefault'> {

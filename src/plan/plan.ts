@@ -1,6 +1,6 @@
 import { FedctlError } from '../errors.js';
 import type {
-  Collaboration, DesiredUser, EntityKind, Node, Organization, Role, Study, User,
+  AlgorithmStore, Collaboration, DesiredUser, EntityKind, Node, Organization, Role, Study, User,
 } from '../federation.js';
 
 /** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
@@ -17,6 +17,7 @@ export interface DesiredEntity {
   study: Study;
   role: Role;
   user: DesiredUser;
+  algorithm_store: AlgorithmStore;
 }
 
 /** What each kind of entity looks like in the database before an update. */
@@ -27,6 +28,7 @@ export interface CurrentEntity {
   study: Study;
   role: Role;
   user: User;
+  algorithm_store: AlgorithmStore;
 }
 
 export type ScalarValue = string | boolean | null;

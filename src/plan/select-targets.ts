@@ -52,6 +52,9 @@ export function selectTargets(plan: Plan, desired: DesiredState, targets: readon
           }
         }
         break;
+      case 'algorithm_store':
+        for (const st of desired.algorithmStores.filter((st) => st.url === target.name)) st.collaborations.forEach((c) => add('collaboration', c));
+        break;
       default: {
         const never: never = target.kind;
         throw new FedctlError('CONFIG_INVALID', `unknown kind ${String(never)}`);
@@ -62,7 +65,7 @@ export function selectTargets(plan: Plan, desired: DesiredState, targets: readon
   }
   if (unknown.length > 0) {
     throw new FedctlError('CONFIG_INVALID', `--target names nothing in the config or the database: ${unknown.join(', ')}`,
-      'use KIND/NAME with kind organization, collaboration, node, study, role or user');
+      'use KIND/NAME with kind organization, collaboration, node, study, role, user or algorithm_store (its URL)');
   }
   const keep = (item: { kind: EntityKind; address: string }): boolean => wanted.has(entityKey(item.kind, nameOf(item)));
   return {
@@ -86,5 +89,6 @@ function declared(desired: DesiredState, target: EntitySelector): boolean {
     case 'study': return desired.studies.some((st) => st.name === target.name);
     case 'role': return desired.roles.some((r) => r.name === target.name);
     case 'user': return desired.users.some((u) => u.username === target.name);
+    case 'algorithm_store': return desired.algorithmStores.some((st) => st.url === target.name);
   }
 }

@@ -58,6 +58,10 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       push('description', change.after.description);
       rows.push(['rules', change.after.rules.map(describeRule)]);
       break;
+    case 'algorithm_store':
+      push('name', change.after.name);
+      rows.push(['collaborations', change.after.everyCollaboration ? ['(every collaboration)'] : change.after.collaborations.map((n) => JSON.stringify(n))]);
+      break;
     case 'user': {
       const u = change.after;
       push('organization', u.organization); push('firstname', u.firstname); push('lastname', u.lastname); push('email', u.email);
@@ -75,8 +79,13 @@ const SECRET_TEXT: Readonly<Record<'rotate' | 'reset', string>> = {
   reset: '(sensitive) -> (new password, from the config)',
 };
 
+/** Fields whose name in the model is not how a reviewer reads them. */
+const FIELD_LABELS: Readonly<Record<string, string>> = { everyCollaboration: 'every collaboration' };
+
+const fieldLabel = (field: string): string => FIELD_LABELS[field] ?? field;
+
 function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string[] {
-  const name = `${field.field}:`.padEnd(width + 1);
+  const name = `${fieldLabel(field.field)}:`.padEnd(width + 1);
   if ('secret' in field) return [`      ${name} ${c.yellow(SECRET_TEXT[field.secret])}`];
   if ('added' in field) {
     const label = SET_FIELDS[field.field] ?? ((v: string) => JSON.stringify(v));
@@ -91,7 +100,7 @@ function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string
 
 /** The field whose change renames an entity: shown in the heading, `"Old" -> "New"`. */
 const NAME_FIELD: Readonly<Record<EntityKind, string | null>> = {
-  organization: 'name', collaboration: 'name', node: null, study: 'name', role: 'name', user: 'username',
+  organization: 'name', collaboration: 'name', node: null, study: 'name', role: 'name', user: 'username', algorithm_store: null,
 };
 
 /** The lines of one change, as the text plan shows them. */
@@ -114,7 +123,7 @@ export function changeLines(change: Change, c: ChalkInstance): string[] {
         ? `${change.kind} ${c.bold(JSON.stringify(rename.before))} ${c.yellow('->')} ${c.bold(JSON.stringify(rename.after))}`
         : title;
       const fields = change.fields.filter((f) => f !== rename);
-      const width = Math.max(0, ...fields.map((f) => f.field.length));
+      const width = Math.max(0, ...fields.map((f) => fieldLabel(f.field).length));
       return [`  ${c.yellow('~')} ${heading}`, ...fields.flatMap((field) => fieldLines(field, width, c))];
     }
     case 'delete':

@@ -1,7 +1,7 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
 import { mayRefuseDottedLogins, usesKeycloak, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
-import type { Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
+import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
 
 /**
  * The database as the same model the config produces, plus row ids. Plain
@@ -31,6 +31,7 @@ export interface LiveState {
   readonly studies: readonly (Study & { readonly id: number })[];
   readonly roles: readonly LiveRole[];
   readonly users: readonly (User & { readonly id: number })[];
+  readonly algorithmStores: readonly LiveAlgorithmStore[];
   /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
   readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
 }
@@ -84,6 +85,17 @@ export interface LiveNode extends Omit<Node, 'organization' | 'collaboration'> {
   readonly collaboration: string | null;
 }
 
+/**
+ * A store as the server keeps it: one row per collaboration it serves (one
+ * without collaboration for every one), told apart by URL; `id` is the
+ * oldest row's.
+ */
+export interface LiveAlgorithmStore extends AlgorithmStore {
+  readonly id: number;
+  /** Every row, oldest first: a link to several collaborations is several rows. */
+  readonly rows: readonly { readonly id: number; readonly collaboration: string | null }[];
+}
+
 export interface LiveRole extends Role {
   readonly id: number;
   /** A built-in role: referenced, never changed. */
@@ -101,6 +113,7 @@ export function liveProfile(live: LiveState): ServerProfile {
     versions: live.server.versions,
     rules: live.rules.map((rule) => rule.key),
     studies: live.server.features.studies,
+    algorithmStores: live.server.features.algorithmStores,
     // A database does not tell which patch of a release made it.
     refusesDottedLogins: mayRefuseDottedLogins(live.server.versions, null),
     keycloak: usesKeycloak(live.server.versions.to),

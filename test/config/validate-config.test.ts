@@ -278,7 +278,7 @@ describe('validate', () => {
   it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {
     const file = path.join(dir, 'live.yaml');
     writeFileSync(file, `vantage6: "4.14"\n${BASE}roles:\n  - name: R\n    rules:\n      - { resource: event, scope: all, operation: all }\n`);
-    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false, refusesDottedLogins: false, keycloak: false };
+    const server = { versions: { from: 0, to: 1 }, rules: ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE'], studies: false, algorithmStores: false, refusesDottedLogins: false, keycloak: false };
     const result = validateConfig(await loadConfig([file]), {}, { server, version: { minor: 14, patch: null } });
     assert.deepEqual(result.desired?.roles[0]?.rules, ['event:GLOBAL:SEND', 'event:ORGANIZATION:RECEIVE']);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [

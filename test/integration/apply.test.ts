@@ -227,7 +227,7 @@ users:
         const adapter = await db.open();
         try {
           await assert.rejects(applyToDatabase(adapter, reviewed, () => reviewed, {
-            secrets: new PlaintextSecretsStore(secretsFile), record: null, bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {},
+            secrets: new PlaintextSecretsStore(secretsFile), record: null, bcryptCost: 4, lockTimeoutMs: 1000, allowDestroy: false, env: {}, serverAddress: null,
             onHashProgress: () => { if (!existsSync(secretsFile)) mkdirSync(secretsFile); },
           }), /secrets file/);
         } finally {

@@ -8,7 +8,7 @@ import { apiLimits } from '../../src/backends/api/read-api-state.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
-const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [] };
+const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [] };
 
 const org = (name: string) => ({ name, domain: null, address1: null, address2: null, zipcode: null, country: null });
 

@@ -1,10 +1,10 @@
 import { generatePassword } from '../../apply/prepare-secrets.js';
 import { usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
-import { ENTITY_KINDS, roleRefKey, type EntityKind, type RoleRef } from '../../federation.js';
+import { ENTITY_KINDS, apiUrlOf, isLoopback, roleRefKey, type AlgorithmStore, type EntityKind, type RoleRef } from '../../federation.js';
 import { assertApplicable, type Change, type CreateChange, type DeleteChange, type Plan, type UpdateChange } from '../../plan/plan.js';
 import type { MadeSecrets, NodeSecretEntry, SecretsContent, UserSecretEntry } from '../../secrets/secrets-store.js';
-import type { LiveState } from '../../state/live-state.js';
+import type { LiveAlgorithmStore, LiveState } from '../../state/live-state.js';
 import type { ApplyOptions, ApplyResult, ResolvePlan } from '../backend.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
@@ -13,7 +13,7 @@ type UpdateOf<K extends EntityKind> = Extract<UpdateChange, { kind: K }>;
 
 /** The REST resource of each kind. */
 const RESOURCE: Readonly<Record<EntityKind, string>> = {
-  organization: 'organization', collaboration: 'collaboration', node: 'node', study: 'study', role: 'role', user: 'user',
+  organization: 'organization', collaboration: 'collaboration', node: 'node', study: 'study', role: 'role', user: 'user', algorithm_store: 'algorithmstore',
 };
 
 /** Fields as the API takes them: what the config leaves out is not sent on create, and sent empty to clear it on update. */
@@ -54,8 +54,12 @@ export async function applyThroughApi(api: Vantage6Api, reviewed: Plan, resolve:
   const existing = new Set(live.nodes.map((node) => node.name));
   await options.secrets.pending.remove((await options.secrets.pending.list()).map((key) => key.name).filter((name) => !existing.has(name)));
   const writer = new ApiWriter(api, live, plan, options);
+  // Links to stores that serve only collaborations there already go first: the server asks the store at once, and a store that does not answer or refuses the server stops the apply before anything else is changed.
+  const created = new Set(plan.changes.flatMap((c) => (c.kind === 'collaboration' && c.action === 'create' ? [c.after.name] : [])));
+  const early = (c: Change): boolean => c.kind === 'algorithm_store' && c.action !== 'delete' && !c.after.collaborations.some((name) => created.has(name));
   const order = [
-    ...ENTITY_KINDS.flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action !== 'delete')),
+    ...plan.changes.filter(early),
+    ...ENTITY_KINDS.flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action !== 'delete' && !early(c))),
     ...[...ENTITY_KINDS].reverse().flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action === 'delete')),
   ];
   let done = 0;
@@ -88,8 +92,17 @@ class ApiWriter {
   /** vantage6 5: users' details live in Keycloak, out of HQ's API. */
   private readonly keycloak: boolean;
 
+  /** The store links of the live state, by URL. */
+  private readonly stores: ReadonlyMap<string, LiveAlgorithmStore>;
+
+  /** The server's API as its stores reach it; null: the server's own setting. */
+  private readonly serverUrl: string | null;
+
   constructor(private readonly api: Vantage6Api, live: LiveState, plan: Plan, private readonly options: ApplyOptions) {
     this.keycloak = usesKeycloak(live.server.versions.to);
+    this.stores = new Map(live.algorithmStores.map((store) => [store.url, store]));
+    const address = options.serverAddress;
+    this.serverUrl = address === null ? null : apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
     this.organization = new Map(live.organizations.map((o) => [o.name, o.id]));
     this.collaboration = new Map(live.collaborations.map((c) => [c.name, c.id]));
     this.rule = new Map(live.rules.map((r) => [r.key, r.id]));
@@ -115,6 +128,7 @@ class ApiWriter {
       case 'study': return change.action === 'create' ? this.createStudy(change) : this.updateStudy(change);
       case 'role': return change.action === 'create' ? this.createRole(change) : this.updateRole(change);
       case 'user': return change.action === 'create' ? this.createUser(change) : this.updateUser(change);
+      case 'algorithm_store': return change.action === 'create' ? this.createStore(change) : this.updateStore(change);
       default: return unreachable(change);
     }
   }
@@ -243,7 +257,65 @@ class ApiWriter {
     });
   }
 
+  /**
+   * Link a store as the server's UI does: one row per collaboration, or one
+   * for every collaboration. A 4.x server whitelists itself at the store,
+   * at the address the config's `server:` gives (else its own setting); a
+   * store on this machine needs `force`. HQ takes the API's path apart.
+   */
+  private async link(store: AlgorithmStore, collaboration: string | null): Promise<void> {
+    const hq = this.keycloak;
+    const url = new URL(store.url);
+    await this.api.write('POST', 'algorithmstore', {
+      name: store.name,
+      ...(hq ? { algorithm_store_url: url.origin, api_path: url.pathname } : { algorithm_store_url: store.url, ...this.whitelisting(store) }),
+      ...(collaboration === null ? {} : { collaboration_id: this.id(this.collaboration, collaboration, `collaboration ${collaboration}`) }),
+    });
+  }
+
+  /** What a 4.x server needs to whitelist itself at a store: where the store reaches the server, and `force` for a store on this machine. */
+  private whitelisting(store: AlgorithmStore): { server_url?: string; force?: true } {
+    return { ...(this.serverUrl === null ? {} : { server_url: this.serverUrl }), ...(isLoopback(store.url) ? { force: true } : {}) };
+  }
+
+  private async createStore({ after }: CreateOf<'algorithm_store'>): Promise<void> {
+    for (const collaboration of after.everyCollaboration ? [null] : after.collaborations) await this.link(after, collaboration);
+  }
+
+  /**
+   * The API deletes a store's rows only all at once (and the server's
+   * whitelisting with them): rows are moved to the collaborations that come
+   * (PATCH), the rest linked anew; only when collaborations go and none come
+   * in their place is the store unlinked and linked again, which the next
+   * apply finishes if it stops in between.
+   */
+  private async updateStore(change: UpdateOf<'algorithm_store'>): Promise<void> {
+    const { after } = change;
+    const store = this.stores.get(after.url);
+    if (store === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no rows of algorithm store ${after.url}`);
+    if (after.name !== store.name) for (const row of store.rows) await this.api.write('PATCH', `algorithmstore/${row.id}`, { name: after.name });
+    if (after.everyCollaboration === store.everyCollaboration && !setChanged(change, 'collaborations')) return;
+    if (after.everyCollaboration) return this.link(after, null);
+    const rows = store.rows.filter((row) => row.collaboration === null || !after.collaborations.includes(row.collaboration));
+    const coming = after.collaborations.filter((name) => !store.rows.some((row) => row.collaboration === name));
+    if (rows.length > coming.length) {
+      await this.api.write('DELETE', `algorithmstore/${store.id}${this.keycloak || this.serverUrl === null ? '' : `?server_url=${encodeURIComponent(this.serverUrl)}`}`);
+      for (const collaboration of after.collaborations) await this.link(after, collaboration);
+      return;
+    }
+    for (const [i, row] of rows.entries()) {
+      const collaboration = coming[i] as string;
+      await this.api.write('PATCH', `algorithmstore/${row.id}`, { collaboration_id: this.id(this.collaboration, collaboration, `collaboration ${collaboration}`) });
+    }
+    for (const collaboration of coming.slice(rows.length)) await this.link(after, collaboration);
+  }
+
   private async remove(change: DeleteChange): Promise<void> {
+    if (change.kind === 'algorithm_store') {
+      // A 4.x server takes back its whitelisting at the store: it needs to know where the store reaches it.
+      await this.api.write('DELETE', `algorithmstore/${change.id}${this.keycloak || this.serverUrl === null ? '' : `?server_url=${encodeURIComponent(this.serverUrl)}`}`);
+      return;
+    }
     await this.api.write('DELETE', `${RESOURCE[change.kind]}/${change.id}`);
     if (change.kind === 'node') await this.options.secrets.pending.remove([change.address]);
   }

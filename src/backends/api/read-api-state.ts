@@ -5,6 +5,7 @@ import { readForm } from '../../db/vantage6-tables.js';
 import { FedctlError } from '../../errors.js';
 import { FOREIGN_ROLE_REFUSAL, compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
 import { ROOT_OWNED, type ChangeLimit, type LiveRole, type LiveState, type ServerOwned } from '../../state/live-state.js';
+import { readApiStores } from './read-api-stores.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
 /** A reference as the 4.x API gives one: `{ id, link, methods }`, or null. */
@@ -160,8 +161,9 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
     inline
       ? studies.map((st) => inlineIds(st.organizations).map((org) => [st.id, org] as const))
       : Promise.all(studies.map(async (st) => (await api.list<ApiOrganization>('organization', { study_id: st.id })).map((o) => [st.id, o.id] as const))),
-    options.forDeletes ? readRuntime(api, nodes, features.algorithmStores) : Promise.resolve([]),
+    options.forDeletes ? readRuntime(api, nodes) : Promise.resolve([]),
   ]);
+  const algorithmStores = features.algorithmStores ? await readApiStores(api, collaborations) : [];
   const roleRules = groupPairs(roleRuleLists.flat());
   const userRoles = groupPairs(userRoleLists.flat());
   const userRules = groupPairs(userRuleLists.flat());
@@ -224,17 +226,14 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       roles: sortRoleRefs([...(userRoles.get(u.id) ?? [])].flatMap((roleId) => roleRef.get(roleId) ?? [])),
       rules: namesOf(ruleKeyById, userRules.get(u.id)),
     }])),
+    algorithmStores,
     inUse: runtime,
   };
 }
 
-/** What tasks, runs and algorithm stores refer to, as `readState` finds it in the database. */
-async function readRuntime(api: Vantage6Api, nodes: readonly ApiNode[], algorithmStores: boolean): Promise<{ kind: EntityKind; id: number }[]> {
-  const [tasks, runs, stores] = await Promise.all([
-    api.list<ApiTask & { id: number }>('task'),
-    api.list<ApiRun>('run'),
-    algorithmStores ? api.list<{ id: number; collaborations?: unknown }>('algorithmstore') : Promise.resolve([]),
-  ]);
+/** What tasks and runs refer to, as `readState` finds it in the database. */
+async function readRuntime(api: Vantage6Api, nodes: readonly ApiNode[]): Promise<{ kind: EntityKind; id: number }[]> {
+  const [tasks, runs] = await Promise.all([api.list<ApiTask & { id: number }>('task'), api.list<ApiRun>('run')]);
   const inUse = new Map<string, { kind: EntityKind; id: number }>();
   const add = (kind: EntityKind, ref: number | null): void => {
     if (ref !== null) inUse.set(`${kind}:${ref}`, { kind, id: ref });
@@ -252,9 +251,5 @@ async function readRuntime(api: Vantage6Api, nodes: readonly ApiNode[], algorith
     ranIn.add(`${id(run.organization)}:${taskCollab.get(id(run.task) ?? -1) ?? null}`);
   }
   for (const node of nodes) if (ranIn.has(`${id(node.organization)}:${id(node.collaboration)}`)) add('node', node.id);
-  // A store linked to one collaboration lists it as a link; one for all collaborations has none.
-  const linked = await Promise.all(stores.filter((store) => typeof store.collaborations === 'string')
-    .map((store) => api.list<{ id: number }>('collaboration', { algorithm_store_id: store.id })));
-  for (const list of linked) for (const collab of list) add('collaboration', collab.id);
   return [...inUse.values()].sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id);
 }

@@ -7,7 +7,8 @@ import { compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleR
 import type { DatabaseAdapter, Vantage6Db } from '../../db/database-adapter.js';
 import { inspectSchema, requireVantage6, type Vantage6Schema } from '../../db/inspect-schema.js';
 import { hasHistory, listApplies } from '../../history/apply-history.js';
-import { freshState } from '../../state/fresh-state.js';
+import { STORE_LINK_LIMITS, freshState } from '../../state/fresh-state.js';
+import { groupStoreRows } from '../../state/store-rows.js';
 import { ROOT_OWNED, type LiveRole, type LiveState } from '../../state/live-state.js';
 import type { LoadedLiveState } from '../backend.js';
 
@@ -28,18 +29,17 @@ function present<T>(value: T | undefined | null): value is T {
 }
 
 /**
- * What tasks, runs and algorithm stores refer to, so that a prune never
+ * What tasks and runs refer to, so that a prune never
  * orphans them: one query, over the columns this database has.
  */
 function inUseQuery(schema: Vantage6Schema) {
-  const { taskStudies, algorithmStores } = schema.features;
+  const { taskStudies } = schema.features;
   return sql<{ kind: EntityKind; id: number }>`
     select 'collaboration' as kind, collaboration_id as id from task where collaboration_id is not null
     ${taskStudies ? sql`union select 'study', study_id from task where study_id is not null` : sql``}
     union select 'organization', init_org_id from task where init_org_id is not null
     union select 'organization', organization_id from run where organization_id is not null
     union select 'user', init_user_id from task where init_user_id is not null
-    ${algorithmStores ? sql`union select 'collaboration', collaboration_id from algorithmstore where collaboration_id is not null` : sql``}
     union select 'node', n.id from node n
       join run r on r.organization_id = n.organization_id
       join task t on t.id = r.task_id and t.collaboration_id = n.collaboration_id`;
@@ -59,7 +59,7 @@ function unknownRules(keys: Iterable<RuleKey>): RuleKey[] {
  */
 export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise<LiveState> {
   const { features } = schema;
-  const [rules, organizations, collaborations, members, nodes, studies, studyMembers, roles, roleRules, users, permissions, userRules, inUse] =
+  const [rules, organizations, collaborations, members, nodes, studies, studyMembers, roles, roleRules, users, permissions, userRules, storeRows, inUse] =
     await Promise.all([
       db.selectFrom('rule').select(['id', 'name', 'scope', 'operation']).orderBy('id').execute(),
       db.selectFrom('organization').select(['id', 'name', 'domain', 'address1', 'address2', 'zipcode', 'country']).orderBy('id').execute(),
@@ -74,6 +74,7 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
       db.selectFrom('user').select(['id', 'username', 'firstname', 'lastname', 'email', 'organization_id']).orderBy('id').execute(),
       db.selectFrom('Permission').select(['user_id as owner', 'role_id as target']).execute(),
       db.selectFrom('UserPermission').select(['user_id as owner', 'rule_id as target']).execute(),
+      features.algorithmStores ? db.selectFrom('algorithmstore').select(['id', 'name', 'url', 'collaboration_id']).orderBy('id').execute() : [],
       inUseQuery(schema).execute(db),
     ]);
 
@@ -115,11 +116,11 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
       versions: versionRangeOf(schema.columns, new Set(ruleKeyById.values())),
       features,
       unknown: { tables: schema.novelties.tables, columns: schema.novelties.columns, rules: unknownRules(ruleKeyById.values()) },
-      limits: schema.novelties.unfillable.flatMap(({ column, by }) => by.map(({ kind, on }) => ({
+      limits: [...STORE_LINK_LIMITS, ...schema.novelties.unfillable.flatMap(({ column, by }) => by.map(({ kind, on }) => ({
         kind, change: on,
         reason: `the database requires ${column} (NOT NULL without a default), which fedctl does not fill${
           schema.novelties.columns.includes(column) ? `: no vantage6 release up to ${formatMinor(NEWEST_MINOR)} has it` : ''}`,
-      }))),
+      })))],
       grantable: null,
       owned: ROOT_OWNED,
     },
@@ -162,6 +163,9 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
       roles: sortRoleRefs([...(permissionLinks.get(user.id) ?? [])].map((id) => roleRefById.get(id)).filter(present)),
       rules: namesOf(ruleKeyById, userRuleLinks.get(user.id)),
     }])),
+    algorithmStores: groupStoreRows(storeRows.map((row) => ({
+      id: row.id, name: row.name, url: row.url, every: row.collaboration_id === null, collaboration: nameOf(collabName, row.collaboration_id),
+    }))),
     inUse: inUse.rows.map((row) => ({ kind: row.kind, id: Number(row.id) }))
       .sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id),
   };

@@ -5,7 +5,7 @@ import type { DatabaseAdapter, Vantage6Db } from '../../db/database-adapter.js';
 import { storedRow, type Vantage6Database } from '../../db/vantage6-tables.js';
 import { apiWritesOf, type SchemaFeatures } from '../../catalog/vantage6-versions.js';
 import type { Change, CreateChange, DeleteChange, UpdateChange } from '../../plan/plan.js';
-import type { LiveState } from '../../state/live-state.js';
+import type { LiveAlgorithmStore, LiveState } from '../../state/live-state.js';
 import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
 import type { PreparedSecrets } from '../../apply/prepare-secrets.js';
 
@@ -28,7 +28,7 @@ function removed(before: readonly string[], after: readonly string[]): string[] 
  * kind, so a new kind cannot be forgotten. Tables of studies are skipped in
  * databases without them.
  */
-const DELETES: Readonly<Record<EntityKind, readonly (readonly [keyof Vantage6Database, string])[]>> = {
+const DELETES: Readonly<Record<Exclude<EntityKind, 'algorithm_store'>, readonly (readonly [keyof Vantage6Database, string])[]>> = {
   user: [['Permission', 'user_id'], ['UserPermission', 'user_id'], ['user', 'id'], ['authenticatable', 'id']],
   role: [['role_rule_association', 'role_id'], ['Permission', 'role_id'], ['role', 'id']],
   study: [['StudyMember', 'study_id'], ['study', 'id']],
@@ -84,6 +84,9 @@ export class ChangeWriter {
 
   private readonly features: SchemaFeatures;
 
+  /** The rows of each linked store, by URL. */
+  private readonly stores: ReadonlyMap<string, LiveAlgorithmStore>;
+
   constructor(
     private readonly adapter: DatabaseAdapter,
     private readonly trx: Vantage6Db,
@@ -91,6 +94,7 @@ export class ChangeWriter {
     private readonly secrets: PreparedSecrets,
   ) {
     this.ids = new IdIndex(live);
+    this.stores = new Map(live.algorithmStores.map((store) => [store.url, store]));
     this.batch = new BatchedWrites(trx);
     this.features = live.server.features;
     this.nodeStatus = apiWritesOf(live.server.versions).newNodeStatus;
@@ -109,7 +113,7 @@ export class ChangeWriter {
       const updates = changes.filter((c): c is UpdateChange => c.action === 'update' && c.kind === kind);
       await this.createAll(kind, creates);
       // Ids of renamed entities are looked up under their new names by the kinds after this one.
-      updates.forEach((update) => this.update(update));
+      for (const update of updates) await this.update(update);
       await this.batch.flush();
     }
     // Deletes last, dependants first: users and roles before the organizations they belong to.
@@ -122,6 +126,8 @@ export class ChangeWriter {
 
   /** Set-based deletes of the rows and their links, in the order DELETES gives. */
   private async deleteAll(kind: EntityKind, ids: readonly number[]): Promise<void> {
+    // A plan never gets here with one (STORE_LINK_LIMITS): unlinking a store needs the server's call to the store.
+    if (kind === 'algorithm_store') throw new FedctlError('APPLY_FAILED', 'internal error: a database cannot unlink an algorithm store');
     for (let i = 0; i < ids.length; i += BATCH_SIZE) {
       const batch = ids.slice(i, i + BATCH_SIZE);
       for (const [table, column] of DELETES[kind]) {
@@ -138,8 +144,8 @@ export class ChangeWriter {
     }
   }
 
-  /** Exhaustive over kinds: collects the update's writes into the batch. */
-  private update(change: UpdateChange): void {
+  /** Exhaustive over kinds: collects the update's writes into the batch (a store's few rows are written at once). */
+  private update(change: UpdateChange): void | Promise<void> {
     switch (change.kind) {
       case 'organization': return this.updateOrganization(change);
       case 'collaboration': return this.updateCollaboration(change);
@@ -147,6 +153,7 @@ export class ChangeWriter {
       case 'study': return this.updateStudy(change);
       case 'role': return this.updateRole(change);
       case 'user': return this.updateUser(change);
+      case 'algorithm_store': return this.updateStore(change);
       default: return unreachable(change);
     }
   }
@@ -161,6 +168,8 @@ export class ChangeWriter {
       case 'study': return this.createStudies(creates as CreateOf<'study'>[]);
       case 'role': return this.createRoles(creates as CreateOf<'role'>[]);
       case 'user': return this.createUsers(creates as CreateOf<'user'>[]);
+      // A plan never gets here with one (STORE_LINK_LIMITS): linking a store needs the server's call to the store.
+      case 'algorithm_store': throw new FedctlError('APPLY_FAILED', 'internal error: a database cannot link an algorithm store');
       default: return unreachable(kind);
     }
   }
@@ -220,6 +229,34 @@ export class ChangeWriter {
         organization_id: this.ids.get('organization', after.organization),
       };
     }));
+  }
+
+  /**
+   * A linked store's name and collaborations, row by row as the server's
+   * PATCH and POST leave them: a row per collaboration (one without for every
+   * one); rows kept where they serve on, moved to another collaboration
+   * where one goes and another comes, the rest inserted or deleted (tasks
+   * that named a deleted row then name none, as the server leaves them).
+   */
+  private async updateStore({ after }: UpdateOf<'algorithm_store'>): Promise<void> {
+    const store = this.stores.get(after.url);
+    if (store === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no rows of algorithm store ${after.url}`);
+    const wanted: (number | null)[] = after.everyCollaboration ? [null] : after.collaborations.map((name) => this.ids.get('collaboration', name));
+    const rows = store.rows.map((row) => ({ id: row.id, collaboration: row.collaboration === null ? null : this.ids.get('collaboration', row.collaboration) }));
+    const missing = wanted.filter((id) => !rows.some((row) => row.collaboration === id));
+    const surplus = rows.filter((row) => !wanted.includes(row.collaboration));
+    if (after.name !== store.name) await this.trx.updateTable('algorithmstore').set({ name: after.name }).where('url', '=', after.url).execute();
+    const moved = surplus.splice(0, missing.length);
+    for (const [i, row] of moved.entries()) {
+      await this.trx.updateTable('algorithmstore').set({ collaboration_id: missing[i] ?? null }).where('id', '=', row.id).execute();
+    }
+    const inserted = missing.slice(moved.length);
+    const ids = await this.adapter.allocateIds(this.trx, 'algorithmstore', inserted.length);
+    await this.insert('algorithmstore', inserted.map((collaboration, i) => ({ id: ids[i] as number, name: after.name, url: after.url, collaboration_id: collaboration })));
+    if (surplus.length === 0) return;
+    const gone = surplus.map((row) => row.id);
+    if (this.features.taskStores) await this.trx.updateTable('task').set({ algorithm_store_id: null }).where('algorithm_store_id', 'in', gone).execute();
+    await this.trx.deleteFrom('algorithmstore').where('id', 'in', gone).execute();
   }
 
   private updateNode({ id, before, after, fields }: UpdateOf<'node'>): void {

@@ -169,6 +169,7 @@ export async function applyCommand(paths: readonly string[], flags: ApplyFlags, 
       lockTimeoutMs,
       allowDestroy: flags.allowDestroy ?? false,
       env: io.env,
+      serverAddress: prepared.secrets.server,
       onHashProgress: progress,
     });
     // Under --json stdout holds the plan document only.

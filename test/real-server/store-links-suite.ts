@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { dump } from 'js-yaml';
+import type { Plan } from '../../src/plan/plan.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
+import { plaintextSecrets } from './conformance.js';
+import { availableServers, availableStore } from './conformance-env.js';
+import { startRealHq } from './real-hq.js';
+import { startRealServer, type RealServer } from './real-server.js';
+import { startRealHqStore, startRealStore, storeCall, type RealStore } from './real-store.js';
+import { isSession, type ServerSession } from './server-api.js';
+import { isHq } from './server-environment.js';
+
+const ZORG = 'Zorg & Co ✨';
+const AMAL = 'مستشفى الأمل';
+const TRIAL = 'Trial & Error! 100%';
+const STUDY = '研究 "quoted" \\ back';
+const STORE_NAME = 'Community store 🧪';
+
+interface Link { id: number; name: string; url: string; api_path?: string; collaborations: string | null }
+
+/**
+ * Algorithm stores linked as code, against a real server and a real store
+ * beside it (4.x: the server whitelists itself at the store; vantage6 5: HQ
+ * keeps the link, the store trusts HQ's Keycloak): what fedctl plans and
+ * applies is what the server and the store then do for users.
+ */
+export async function storeLinksSuite(release: string): Promise<void> {
+  const hq = isHq(release);
+  const unavailable = (await availableServers([release])).get(release) || await availableStore(release);
+  describe(`algorithm store links through the API of the real ${hq ? `HQ ${release}` : `vantage6 ${release} server`}, with store ${release}`, { skip: unavailable }, () => {
+    let db: TestDatabase;
+    let server: RealServer;
+    let store: RealStore;
+    let refusing: RealStore | undefined;
+    let root: ServerSession;
+    const collaborations: Record<string, number> = {};
+    const config = (): string => path.join(db.dir, 'federation.yaml');
+    const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: db.dir, env: server.account });
+    const planJson = async (file = config(), extra: string[] = []): Promise<Plan> => {
+      const planned = await fedctl(['plan', file, '--json', ...extra]);
+      assert.ok(planned.code === 0 || planned.code === 1, planned.stderr);
+      return JSON.parse(planned.stdout) as Plan;
+    };
+    const apply = async (extra: string[] = []): Promise<CliResult> => fedctl(['apply', config(), '--auto-approve', '--no-color', ...extra]);
+    /** The config: the store serves `served` ('all' for every collaboration); more stores when given. */
+    const write = (served: string[] | 'all' | null, more: Record<string, unknown>[] = [], name = STORE_NAME): void => {
+      const user = (username: string, organization: string): Record<string, unknown> => ({
+        username, organization, password: 'generate', ...(hq ? {} : { email: `${username}+v6@example.org` }),
+        rules: [{ resource: 'collaboration', scope: 'organization', operation: 'view' }],
+      });
+      writeFileSync(config(), `# algorithm stores, as a reviewer reads them\n${dump({
+        vantage6: hq ? '5.0' : '4.15',
+        ...(hq ? {} : { server: { url: 'http://127.0.0.1', port: Number(new URL(server.api).port), api_path: '/api' } }),
+        organizations: [{ name: ZORG }, { name: AMAL }],
+        collaborations: [
+          { name: TRIAL, members: [{ organization: ZORG, node: false }] },
+          { name: STUDY, members: [{ organization: AMAL, node: false }] },
+        ],
+        users: [user('anna', ZORG), user('omar', AMAL)],
+        algorithm_stores: [...(served === null ? [] : [{ url: store.api, name, collaborations: served }]), ...more],
+      }, { lineWidth: -1 })}`);
+    };
+    const links = async (query = ''): Promise<Link[]> => (await root.list<Link>(`/algorithmstore${query}`)) ?? [];
+    const linkedUrl = (link: Link): string => `${link.url}${link.api_path ?? ''}`;
+    /**
+     * The stores the server shows a user of the config (by their collaborations); a 4.x store's own answer to them
+     * (403 until it whitelists the server; store 5.0.3 answers a Keycloak user it does not know with 500, so that is left to its users' own tests).
+     */
+    const asUser = async (username: string): Promise<{ listed: string[]; store: number | null }> => {
+      const password = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).users[username]?.password ?? '';
+      const session = await server.login.user(username, password);
+      assert.ok(isSession(session), `${username} logs in`);
+      const listed = ((await session.list<Link>('/algorithmstore')) ?? []).map(linkedUrl);
+      if (hq) return { listed, store: null };
+      const { status } = await storeCall(store, 'GET', '/algorithm', { token: await session.bearer(), server: server.api });
+      return { listed, store: status };
+    };
+    const noChanges = async (file = config()): Promise<void> => {
+      const plan = await planJson(file);
+      assert.deepEqual(plan.changes, []);
+      assert.deepEqual(plan.blocked, []);
+    };
+
+    before(async () => {
+      db = await createTestDatabase('sqlite');
+      server = hq ? await startRealHq(db.url, path.join(db.dir, 'server')) : await startRealServer(release, db.url, path.join(db.dir, 'server'));
+      store = hq
+        ? await startRealHqStore(release, `sqlite:///${path.join(db.dir, 'store.sqlite')}`, path.join(db.dir, 'store'), server)
+        : await startRealStore(release, `sqlite:///${path.join(db.dir, 'store.sqlite')}`, path.join(db.dir, 'store'));
+      if (!hq) {
+        refusing = await startRealStore(release, `sqlite:///${path.join(db.dir, 'refusing.sqlite')}`, path.join(db.dir, 'refusing'),
+          { policies: { allowed_servers: ['https://v6.elsewhere.example.org/api'] } });
+      }
+      root = await server.login.admin();
+    });
+
+    after(async () => {
+      await Promise.all([store?.stop(), refusing?.stop()]);
+      await server?.stop();
+      await db?.drop();
+    });
+
+    it('links a store to one collaboration: its users are shown the store, the others not; then plan shows no changes', async () => {
+      write([TRIAL]);
+      const planned = await fedctl(['plan', config(), '--no-color']);
+      assert.match(planned.stdout, new RegExp(`\\+ algorithm_store "${store.api.replace(/[.]/g, '\\.')}"\\n\\s+name:\\s+"${STORE_NAME}"\\n\\s+collaborations:\\n\\s+"Trial & Error! 100%"`));
+      const applied = await apply();
+      assert.equal(applied.code, 0, applied.stderr);
+      for (const collab of await root.list<{ id: number; name: string }>('/collaboration') ?? []) collaborations[collab.name] = collab.id;
+      assert.deepEqual((await links(`?collaboration_id=${collaborations[TRIAL]}`)).map(linkedUrl), [store.api]);
+      assert.deepEqual(await links(`?collaboration_id=${collaborations[STUDY]}`), []);
+      const anna = await asUser('anna');
+      const omar = await asUser('omar');
+      assert.deepEqual(anna.listed, [store.api]);
+      assert.deepEqual(omar.listed, []);
+      // A 4.x store answers users of a server it whitelisted.
+      if (!hq) assert.equal(anna.store, 200);
+      await noChanges();
+    });
+
+    it('a second collaboration, a new name, one collaboration taken out, then every collaboration: each applied, each then planned as no changes', async () => {
+      write([TRIAL, STUDY], [], 'Gemeenschap 🧪 & co');
+      assert.equal((await apply()).code, 0);
+      assert.deepEqual((await links()).map((l) => [l.name, l.collaborations === null]), [['Gemeenschap 🧪 & co', false], ['Gemeenschap 🧪 & co', false]]);
+      assert.deepEqual((await asUser('omar')).listed, [store.api]);
+      await noChanges();
+
+      write([STUDY]);
+      const taken = await apply();
+      assert.equal(taken.code, 0, taken.stderr);
+      assert.deepEqual((await links(`?collaboration_id=${collaborations[TRIAL]}`)).map(linkedUrl), []);
+      assert.deepEqual((await asUser('omar')).listed, [store.api]);
+      assert.deepEqual((await asUser('anna')).listed, []);
+      await noChanges();
+
+      write('all');
+      assert.equal((await apply()).code, 0);
+      assert.deepEqual((await links()).map((l) => l.collaborations), [null]);
+      assert.deepEqual((await asUser('anna')).listed, [store.api]);
+      await noChanges();
+    });
+
+    it('drift made through the server\'s API is planned exactly and reverted', async () => {
+      write([TRIAL]);
+      assert.equal((await apply()).code, 0);
+      const [link] = await links();
+      await root.request('PATCH', `/algorithmstore/${link?.id}`, { name: 'renamed by hand' });
+      const plan = await planJson();
+      assert.deepEqual(plan.changes.map((c) => [c.action, c.kind, c.action === 'update' ? c.fields : null]),
+        [['update', 'algorithm_store', [{ field: 'name', before: 'renamed by hand', after: STORE_NAME }]]]);
+      // Unlinked by hand, as an apply stopped between unlinking and linking again would leave it.
+      await root.request('DELETE', `/algorithmstore/${link?.id}${hq ? '' : `?server_url=${encodeURIComponent(server.api)}`}`);
+      assert.deepEqual((await planJson()).changes.map((c) => [c.action, c.kind]), [['create', 'algorithm_store']]);
+      assert.equal((await apply()).code, 0);
+      assert.deepEqual((await links()).map((l) => [l.name, l.collaborations === null]), [[STORE_NAME, false]]);
+      await noChanges();
+    });
+
+    it('export adopts the links: planning the exported config shows no changes', async () => {
+      const exported = await fedctl(['export']);
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.match(exported.stdout, /algorithm_stores:/);
+      const file = path.join(db.dir, 'exported.yaml');
+      writeFileSync(file, exported.stdout);
+      await noChanges(file);
+    });
+
+    if (!hq) {
+      it('a store that refuses the server, or does not answer, stops the apply at its first call, before anything else is changed', async () => {
+        for (const url of [refusing?.api as string, 'http://127.0.0.1:9/api']) {
+          write([TRIAL], [{ url, collaborations: [TRIAL] }]);
+          const config0 = await planJson();
+          assert.deepEqual(config0.changes.map((c) => c.kind), ['algorithm_store']);
+          // Something else to do, which must stay undone.
+          const withOrganization = path.join(db.dir, 'federation.yaml');
+          writeFileSync(withOrganization, `${(await import('node:fs')).readFileSync(withOrganization, 'utf8')}`.replace('organizations:\n', 'organizations:\n  - name: Nieuw\n'));
+          const applied = await apply();
+          assert.equal(applied.code, 1);
+          assert.match(applied.stderr, new RegExp(`apply stopped at create algorithm_store "${url.replace(/[.]/g, '\\.')}": .*; nothing was changed`));
+          assert.equal((await planJson()).changes.length, 2);
+        }
+        write([TRIAL]);
+        await noChanges();
+      });
+
+      it('the server\'s database: the same links read, a rename made, and linking refused with the reason', async () => {
+        const database = ['--database', db.url];
+        const direct = (args: string[]): Promise<CliResult> => runCli(args, { cwd: db.dir });
+        const planned = await direct(['plan', config(), '--json', ...database]);
+        assert.equal(planned.code, 0, planned.stderr);
+        assert.deepEqual((JSON.parse(planned.stdout) as Plan).changes, []);
+        write([TRIAL], [], 'Renamed in the database');
+        assert.equal((await direct(['apply', config(), '--auto-approve', ...database])).code, 0);
+        await noChanges();
+        write([TRIAL], [{ url: 'https://store.example.org/api', collaborations: 'all' }], 'Renamed in the database');
+        const refused = await direct(['plan', config(), '--no-color', ...database]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stdout, /! create algorithm_store "https:\/\/store\.example\.org\/api": linking a store makes the server whitelist itself at the store, which the server's database cannot do/);
+      });
+    }
+
+    it('prune unlinks a store left out of the config (4.x: and the store no longer answers the server\'s users)', async () => {
+      write(null);
+      const unmanaged = await planJson();
+      assert.deepEqual(unmanaged.changes, []);
+      assert.deepEqual(unmanaged.unmanaged.filter((u) => u.kind === 'algorithm_store').map((u) => u.address), [store.api]);
+      const refused = await apply(['--prune', 'algorithm_stores']);
+      assert.equal(refused.code, 1, 'a delete needs --allow-destroy');
+      const pruned = await apply(['--prune', 'algorithm_stores', '--allow-destroy']);
+      assert.equal(pruned.code, 0, pruned.stderr);
+      assert.deepEqual(await links(), []);
+      if (!hq) assert.equal((await asUser('anna')).store, 403);
+      await noChanges();
+    });
+  });
+}
