@@ -222,7 +222,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }
-  const blocked = [...blockedDeletes(deletes, live, stores.unmatched), ...beyondLimits(changes, live, desired)];
+  const blocked = [...blockedDeletes(deletes, live, stores.unmatched), ...beyondLimits([...changes, ...deletes], live, desired)];
   const blockedKeys = new Set(blocked.map((b) => `${b.action}\u0000${b.kind}\u0000${b.address}`));
   const isBlocked = (c: Change): boolean => blockedKeys.size > 0 && blockedKeys.has(`${c.action}\u0000${c.kind}\u0000${c.address}`);
   changes.push(...deletes);

@@ -189,3 +189,64 @@ describe('computePlan', () => {
     assert.equal(computePlan(desired, freshState(), DATABASE).blocked.length, 0);
   });
 });
+
+describe('computePlan: algorithm store links', () => {
+  const STORE = 'https://store.example.org/api';
+  const collabs = ['Trial & Error', 'صحة القلب', '研究'].map((name, i) => ({ id: i + 1, name, encrypted: true, members: [] }));
+  const desiredCollabs = collabs.map(({ name }) => ({ name, encrypted: true, members: [] }));
+  const store = (collaborations: string[] | 'all', name = 'Community 🧪') => ({
+    url: STORE, name, everyCollaboration: collaborations === 'all', collaborations: collaborations === 'all' ? [] : [...collaborations].sort(),
+  });
+  const liveStore = (rows: (string | null)[], name = 'Community 🧪') => ({
+    ...store(rows.includes(null) ? 'all' : rows as string[], name), id: 10, rows: rows.map((collaboration, i) => ({ id: 10 + i, collaboration })),
+  });
+  const through = (limits: LiveState['server']['limits'], extra: Partial<LiveState>): LiveState => {
+    const state = live({ collaborations: collabs, ...extra });
+    return { ...state, server: { ...state.server, limits } };
+  };
+
+  it('links, relinks and renames as field changes of the store, in the config\'s names of collaborations', () => {
+    const desired: DesiredState = { ...EMPTY, collaborations: desiredCollabs, algorithmStores: [store(['صحة القلب', '研究'], 'Gemeenschap')] };
+    const none = computePlan(desired, through([], {}), DATABASE);
+    assert.deepEqual(none.changes.map((c) => [c.action, c.kind, c.address]), [['create', 'algorithm_store', STORE]]);
+    const plan = computePlan(desired, through([], { algorithmStores: [liveStore(['Trial & Error', 'صحة القلب'])] }), DATABASE);
+    assert.deepEqual(plan.changes.map((c) => (c.action === 'update' ? c.fields : null)), [[
+      { field: 'name', before: 'Community 🧪', after: 'Gemeenschap' },
+      { field: 'collaborations', added: ['研究'], removed: ['Trial & Error'] },
+    ]]);
+    const every = computePlan({ ...desired, algorithmStores: [store('all')] }, through([], { algorithmStores: [liveStore(['Trial & Error'])] }), DATABASE);
+    assert.deepEqual(every.changes.map((c) => (c.action === 'update' ? c.fields : null)), [[
+      { field: 'everyCollaboration', before: false, after: true },
+      { field: 'collaborations', added: [], removed: ['Trial & Error'] },
+    ]]);
+    // A renamed collaboration is the same collaboration to the store.
+    const renamed: DesiredState = {
+      ...EMPTY, collaborations: [{ name: 'Trial & Success', encrypted: true, members: [] }], algorithmStores: [store(['Trial & Success'])],
+      previousNames: { collaboration: { 'Trial & Success': ['Trial & Error'] } },
+    };
+    const afterRename = computePlan(renamed, through([], { collaborations: [collabs[0] as LiveState['collaborations'][number]], algorithmStores: [liveStore(['Trial & Error'])] }), DATABASE);
+    assert.deepEqual(afterRename.changes.map((c) => [c.kind, c.action]), [['collaboration', 'update']]);
+  });
+
+  it('leaves a store out of the config alone unless pruned, and unlinks it before the collaborations it served are deleted', () => {
+    const state = through([], { algorithmStores: [liveStore(['Trial & Error'])] });
+    const kept = computePlan({ ...EMPTY, collaborations: desiredCollabs }, state, DATABASE);
+    assert.deepEqual(kept.unmanaged, [{ kind: 'algorithm_store', address: STORE }]);
+    // Pruning the collaboration alone would leave the store serving a collaboration that is gone.
+    const collabOnly = computePlan({ ...EMPTY, collaborations: desiredCollabs.slice(1) }, state, DATABASE, { prune: { ...NO_PRUNING, collaboration: true }, rotateNodeKeys: [], resetPasswords: [], targets: null });
+    assert.match(collabOnly.blocked[0]?.reason ?? '', /algorithm store https:\/\/store\.example\.org\/api still serves it/);
+    const both = computePlan({ ...EMPTY, collaborations: desiredCollabs.slice(1) }, state, DATABASE,
+      { prune: { ...NO_PRUNING, collaboration: true, algorithm_store: true }, rotateNodeKeys: [], resetPasswords: [], targets: null });
+    assert.deepEqual(both.blocked, []);
+    assert.deepEqual(both.changes.map((c) => `${c.action} ${c.kind}`), ['delete algorithm_store', 'delete collaboration']);
+  });
+
+  it('refuses, in a database, linking and unlinking (the server calls the store), and allows the rest', () => {
+    const database = freshState().server.limits;
+    const linking = computePlan({ ...EMPTY, collaborations: desiredCollabs, algorithmStores: [store(['研究'])] }, through(database, {}), DATABASE);
+    assert.deepEqual(linking.changes.map((c) => c.kind), []);
+    assert.match(linking.blocked[0]?.reason ?? '', /^linking a store makes the server whitelist itself at the store, which the server's database cannot do/);
+    const moving = computePlan({ ...EMPTY, collaborations: desiredCollabs, algorithmStores: [store('all', 'Other')] }, through(database, { algorithmStores: [liveStore(['研究'])] }), DATABASE);
+    assert.deepEqual([moving.changes.length, moving.blocked], [1, []]);
+  });
+});
