@@ -369,3 +369,38 @@ describe('the published schema', () => {
     assert.deepEqual(undocumented, []);
   });
 });
+
+describe('validate: algorithm stores', () => {
+  it('accepts the example\'s stores with the example federation', async () => {
+    const result = validateConfig(await loadConfig([EXAMPLE_CONFIG, path.join(path.dirname(EXAMPLE_CONFIG), 'algorithm-stores.yaml')]), {});
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
+    assert.deepEqual(result.desired?.algorithmStores.map((s) => [s.url, s.name, s.everyCollaboration, s.collaborations]), [
+      ['https://store.cotopaxi.vantage6.ai/api', 'vantage6 community store', true, []],
+      ['https://algorithms.iknl.nl/api', 'IKNL reviewed algorithms', false, ['Colorectal Cancer Survival']],
+    ]);
+  });
+
+  it('says at their lines what is wrong: an undeclared collaboration, a URL twice or without path, a store on this machine, a release without stores', async () => {
+    const { lines, file } = await check(`${BASE}algorithm_stores:
+  - url: https://store.example.org/api
+    collaborations: [Trial, Trail]
+  - url: https://store.example.org/api
+    collaborations: all
+  - url: https://store.example.org/
+    collaborations: all
+  - url: http://localhost:7602/api
+    collaborations: all
+`);
+    const at = (line: string): string => line.replace(`${file}:`, '');
+    assert.deepEqual(lines.map(at), [
+      '12:29 algorithm_stores[0].collaborations[1]: unknown collaboration "Trail" (did you mean "Trial"?)',
+      '13:10 algorithm_stores[1].url: duplicate algorithm store https://store.example.org/api (already declared at ' + `${file}:11:10)`,
+      '15:10 algorithm_stores[2].url: must be the store\'s API URL with its path and without a trailing slash, such as https://store.example.org/api',
+      '17:10 warning: algorithm_stores[3].url: store http://localhost:7602/api is on this machine: fedctl links it with the server\'s force flag (fit for a development server only; give the address the server reaches the store at)',
+    ]);
+    const old = await check(`vantage6: "4.2"\n${BASE}algorithm_stores:\n  - url: https://store.example.org/api\n    collaborations: all\n`);
+    assert.deepEqual(old.lines.map((line) => line.replace(`${old.file}:`, '')), [
+      '12:10 algorithm_stores[0].url: vantage6 4.2 has no algorithm stores (algorithm stores come with vantage6 4.3; remove the store or upgrade the server first)',
+    ]);
+  });
+});

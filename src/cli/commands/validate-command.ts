@@ -29,7 +29,7 @@ export async function validateCommand(paths: readonly string[], flags: ValidateF
   const d = result.desired;
   const counts = {
     organizations: d.organizations.length, collaborations: d.collaborations.length, nodes: d.nodes.length,
-    studies: d.studies.length, roles: d.roles.length, users: d.users.length,
+    studies: d.studies.length, roles: d.roles.length, users: d.users.length, algorithmStores: d.algorithmStores.length,
   };
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({
@@ -38,6 +38,7 @@ export async function validateCommand(paths: readonly string[], flags: ValidateF
     return EXIT_OK;
   }
   io.stdout.write(`The config is valid for ${describeServer(result.server)}: ${counts.organizations} organizations, ${counts.collaborations} collaborations, `
-    + `${counts.nodes} nodes, ${counts.studies} studies, ${counts.roles} roles, ${counts.users} users.\n`);
+    + `${counts.nodes} nodes, ${counts.studies} studies, ${counts.roles} roles, ${counts.users} users`
+    + `${counts.algorithmStores > 0 ? `, ${counts.algorithmStores} algorithm stores` : ''}.\n`);
   return EXIT_OK;
 }
