@@ -127,6 +127,12 @@ export interface SecretsSettings {
   readonly organizations: Readonly<Record<string, readonly string[]>>;
   /** Where nodes reach the server; without it no node configuration file is written. */
   readonly server: ServerAddress | null;
+  /**
+   * Per collaboration, the URLs of the algorithm stores that serve it: its
+   * node files allow algorithms from these stores only (absent, or none: the
+   * node files set no such policy).
+   */
+  readonly nodeStores?: Readonly<Record<string, readonly string[]>>;
 }
 
 export const NO_SECRETS_SETTINGS: SecretsSettings = { recipients: [], organizations: {}, server: null };

@@ -280,9 +280,14 @@ class SemanticChecker {
     };
     // One document saying `history: false` is enough: a policy against extra tables wins.
     const history = !documents.some((d) => isRecord(d.value) && d.value.history === false);
+    const nodeStores = Object.fromEntries(collaborations.flatMap(({ name }) => {
+      const urls = algorithmStores.filter((st) => st.everyCollaboration || st.collaborations.includes(name)).map((st) => st.url);
+      return urls.length === 0 ? [] : [[name, urls] as const];
+    }));
     return {
       organizations, collaborations, nodes, studies, roles, users, algorithmStores, previousNames, prune, history,
-      secrets: this.secretsSettings(documents, orgNames), api: configuredApi(documents),
+      secrets: { ...this.secretsSettings(documents, orgNames), ...(Object.keys(nodeStores).length > 0 ? { nodeStores } : {}) },
+      api: configuredApi(documents),
     };
   }
 

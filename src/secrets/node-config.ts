@@ -10,10 +10,28 @@ export interface NodeConfigInput {
   readonly encrypted: boolean;
   readonly server: ServerAddress;
   readonly createdAt: string;
+  /** The API URLs of the algorithm stores linked to its collaboration (the config's): the node runs algorithms from these only. */
+  readonly algorithmStores: readonly string[];
 }
 
 /** A YAML scalar: JSON strings are valid YAML double-quoted strings, whatever the name holds. */
 const q = (value: string): string => JSON.stringify(value);
+
+/**
+ * The node's `policies:` on algorithm stores: the stores linked to its
+ * collaboration, as the server lists their URLs (the node compares a task's
+ * store with these); nothing when none is linked (then the node takes
+ * algorithms from any store).
+ */
+function storePolicy(urls: readonly string[], indent: string): string[] {
+  if (urls.length === 0) return [];
+  return [
+    `${indent}policies:`,
+    `${indent}  # The algorithm stores linked to this node's collaboration: algorithms from other stores are refused.`,
+    `${indent}  allowed_algorithm_stores:`,
+    ...urls.map((url) => `${indent}    - ${q(url)}`),
+  ];
+}
 
 /** Which node reads the file: a 4.x node's configuration, or a vantage6 5 node's Helm values. */
 export type NodeConfigFormat = 'v4' | 'hq';
@@ -48,6 +66,7 @@ function renderV4Config(node: NodeConfigInput): string {
     ...(node.encrypted
       ? ['  # The organization\'s RSA private key; the node uploads its public key at its first start.', '  private_key: "/CHANGE-ME/path/to/private_key.pem"']
       : ['  private_key: null']),
+    ...storePolicy(node.algorithmStores, ''),
     'logging:',
     '  level: DEBUG',
     '  use_console: true',
@@ -88,6 +107,8 @@ function renderHqValues(node: NodeConfigInput): string {
     `    # The collaboration is ${node.encrypted ? '' : 'not '}encrypted; the node refuses to start when this differs.`,
     `    enabled: ${node.encrypted}`,
     ...(node.encrypted ? ['    # The organization\'s RSA private key.', '    private_key: "/CHANGE-ME/path/to/private_key.pem"'] : []),
+    // HQ lists (and its node compares) a store's URL without its API's path.
+    ...storePolicy(node.algorithmStores.map((url) => new URL(url).origin), '  '),
     '  # The data sources of this node.',
     '  databases:',
     '    fileBased:',
