@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'SERVER_REFUSED'
   | 'APPLY_STOPPED'
   | 'ACCESS_QUERY_INVALID'
-  | 'NODE_INCOMPATIBLE';
+  | 'NODE_INCOMPATIBLE'
+  | 'STORE_UNREACHABLE'
+  | 'STORE_REFUSED'
+  | 'STORE_ACCOUNT';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

@@ -1,4 +1,5 @@
 import type { Operation, RuleKey, Scope } from './catalog/rule-catalog.js';
+import type { StoreRuleKey } from './catalog/store-catalog.js';
 
 /**
  * The domain model both the config and the database are turned into, so that
@@ -87,20 +88,63 @@ export interface AlgorithmStore {
   readonly collaborations: readonly string[];
 }
 
-/** Created in this order, deleted in the other: a store's links refer to collaborations. */
-export type EntityKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user' | 'algorithm_store';
+/** A role of an algorithm store: who may review, approve, publish or manage there is who holds which store roles. */
+export interface StoreRole {
+  /** The store's URL (its `AlgorithmStore.url`). */
+  readonly store: string;
+  readonly name: string;
+  readonly description: string | null;
+  /** Store rules, `resource:operation` (a store's rules have no scope), sorted. */
+  readonly rules: readonly StoreRuleKey[];
+}
 
-export const ENTITY_KINDS: readonly EntityKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user', 'algorithm_store'];
+/** A user of the server as a store knows them: the store roles they hold there. */
+export interface StoreUser {
+  readonly store: string;
+  readonly username: string;
+  /** Names of store roles (built-in or the store's own), sorted. */
+  readonly roles: readonly string[];
+}
+
+/** Which stores' own users and roles the config manages: those whose entry lists `users:` or `roles:`. */
+export interface ManagedStore {
+  readonly url: string;
+  readonly users: boolean;
+  readonly roles: boolean;
+}
+
+/**
+ * Created in this order, deleted in the other: a store's links refer to
+ * collaborations; its users to its roles. The server's kinds come first: an
+ * apply changes the server, then the stores.
+ */
+export type EntityKind = ServerKind | StoreKind;
+export type ServerKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user' | 'algorithm_store';
+export type StoreKind = 'store_role' | 'store_user';
+
+export const SERVER_KINDS: readonly ServerKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user', 'algorithm_store'];
+export const STORE_KINDS: readonly StoreKind[] = ['store_role', 'store_user'];
+export const ENTITY_KINDS: readonly EntityKind[] = [...SERVER_KINDS, ...STORE_KINDS];
+
+export function isStoreKind(kind: EntityKind): kind is StoreKind {
+  return kind === 'store_role' || kind === 'store_user';
+}
+
+/** How a store's role or user is shown, and a plan addresses it: its name, and its store. */
+export function storeLabel(name: string, store: string): string {
+  return `${name} (${store})`;
+}
 
 /** For each kind, whether objects in the database but not in the config are deleted. */
 export type PruneSettings = Readonly<Record<EntityKind, boolean>>;
 
 export const NO_PRUNING: PruneSettings = {
   organization: false, collaboration: false, node: false, study: false, role: false, user: false, algorithm_store: false,
+  store_role: false, store_user: false,
 };
 
 /** Kinds whose identity (a name) can change: a node is identified by its place, a store by its URL. */
-export type RenamableKind = Exclude<EntityKind, 'node' | 'algorithm_store'>;
+export type RenamableKind = Exclude<ServerKind, 'node' | 'algorithm_store'>;
 
 /** Kinds that can be renamed, with the names they had, by the identity key of the entity now. */
 export type PreviousNames = Readonly<Partial<Record<RenamableKind, Readonly<Record<string, readonly string[]>>>>>;
@@ -171,6 +215,10 @@ export interface DesiredState {
   readonly roles: readonly Role[];
   readonly users: readonly DesiredUser[];
   readonly algorithmStores: readonly AlgorithmStore[];
+  readonly storeRoles: readonly StoreRole[];
+  readonly storeUsers: readonly StoreUser[];
+  /** The stores whose users or roles the config lists: only these are read, with fedctl's store account. */
+  readonly managedStores: readonly ManagedStore[];
   readonly previousNames: PreviousNames;
   readonly prune: PruneSettings;
   readonly secrets: SecretsSettings;

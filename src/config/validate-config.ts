@@ -9,7 +9,7 @@ import {
 } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
-  type AlgorithmStore, type Collaboration, type DesiredState, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
+  type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
@@ -20,6 +20,7 @@ import { checkSchema } from './schema-check.js';
 import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
 import { readPolicy } from './read-policy.js';
 import { didYouMean } from '../suggest.js';
+import { storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../catalog/store-catalog.js';
 
 /** The resources of the newest releases fedctl knows: those the schema accepts. */
 const NEWEST_RESOURCES: ReadonlySet<string> = new Set(NEWEST_OF_EACH_LINE.flatMap((release) => referenceCatalog(release).rules.map((rule) => rule.resource)));
@@ -144,7 +145,7 @@ function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 
 const PRUNE_KINDS: Readonly<Record<string, EntityKind>> = {
   organizations: 'organization', collaborations: 'collaboration', nodes: 'node', studies: 'study', roles: 'role', users: 'user',
-  algorithm_stores: 'algorithm_store',
+  algorithm_stores: 'algorithm_store', store_roles: 'store_role', store_users: 'store_user',
 };
 
 /** `prune:` of every document: a kind is pruned when any document asks for it. */
@@ -267,7 +268,7 @@ class SemanticChecker {
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
-    const algorithmStores = this.checkAlgorithmStores(entries.algorithm_stores, new Set(collaborations.map((c) => c.name)));
+    const { algorithmStores, storeRoles, storeUsers, managedStores } = this.checkAlgorithmStores(entries.algorithm_stores, new Set(collaborations.map((c) => c.name)));
     const byName = (field: string) => (entry: Entry): string | null => text(entry.value[field]);
     const roleKey = (entry: Entry, name: string): string =>
       roleRefKey({ name, organization: text(entry.value.organization) });
@@ -285,7 +286,7 @@ class SemanticChecker {
       return urls.length === 0 ? [] : [[name, urls] as const];
     }));
     return {
-      organizations, collaborations, nodes, studies, roles, users, algorithmStores, previousNames, prune, history,
+      organizations, collaborations, nodes, studies, roles, users, algorithmStores, storeRoles, storeUsers, managedStores, previousNames, prune, history,
       secrets: { ...this.secretsSettings(documents, orgNames), ...(Object.keys(nodeStores).length > 0 ? { nodeStores } : {}) },
       api: configuredApi(documents),
     };
@@ -475,17 +476,24 @@ class SemanticChecker {
     return studies;
   }
 
-  /** Stores by URL (as the server compares them: without a trailing slash), linked to declared collaborations. */
-  private checkAlgorithmStores(entries: Entry[], collaborationNames: ReadonlySet<string>): AlgorithmStore[] {
+  /**
+   * Stores by URL (as the server compares them: without a trailing slash),
+   * linked to declared collaborations; their own roles and users, checked
+   * against the store release the server's line links to.
+   */
+  private checkAlgorithmStores(entries: Entry[], collaborationNames: ReadonlySet<string>): Pick<DesiredState, 'algorithmStores' | 'storeRoles' | 'storeUsers' | 'managedStores'> {
+    const none = { algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [] };
     const byUrl = this.unique('algorithm store', (e) => text(e.value.url), String, entries, 'url', (url) => url);
     if (!this.server.algorithmStores) {
       for (const entry of byUrl.values()) {
         this.error(entry, ['url'], `${this.serverName} has no algorithm stores`,
           `algorithm stores come with vantage6 ${formatMinor(FEATURES.algorithmStores.since)}; remove the store or upgrade the server first`);
       }
-      return [];
+      return none;
     }
-    const stores: AlgorithmStore[] = [];
+    const result: { algorithmStores: AlgorithmStore[]; storeRoles: StoreRole[]; storeUsers: StoreUser[]; managedStores: ManagedStore[] } = {
+      algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [],
+    };
     for (const entry of byUrl.values()) {
       const url = entry.value.url as string;
       if (isLoopback(url)) {
@@ -498,14 +506,74 @@ class SemanticChecker {
         const name = text(item);
         if (name !== null && this.reference(entry, ['collaborations', index], 'collaboration', name, collaborationNames)) collaborations.push(name);
       });
-      stores.push({
+      result.algorithmStores.push({
         url,
         name: text(entry.value.name) ?? new URL(url).host,
         everyCollaboration: all,
         collaborations: sortedUnique(collaborations),
       });
+      const users = Array.isArray(entry.value.users);
+      const roles = Array.isArray(entry.value.roles);
+      if (!users && !roles) continue;
+      result.managedStores.push({ url, users, roles });
+      const storeRoles = this.checkStoreRoles(entry, url);
+      result.storeRoles.push(...storeRoles);
+      result.storeUsers.push(...this.checkStoreUsers(entry, url, new Set(storeRoles.map((r) => r.name))));
     }
-    return stores;
+    return result;
+  }
+
+  /** A store's own roles: unique names that are not built-in ones, and rules its release has. */
+  private checkStoreRoles(store: Entry, url: string): StoreRole[] {
+    const catalog = storeCatalog(storeReleaseFor(this.server.keycloak));
+    const builtIn = new Set(catalog.defaultRoles.map((r) => r.name));
+    const entries = list(store.value.roles).flatMap((item, index) => (isRecord(item) ? [{ document: store.document, path: [...store.path, 'roles', index], value: item }] : []));
+    const byName = this.unique('store role', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
+    const roles: StoreRole[] = [];
+    for (const entry of byName.values()) {
+      const name = entry.value.name as string;
+      if (builtIn.has(name)) {
+        this.error(entry, ['name'], `${JSON.stringify(name)} is a built-in role of algorithm store ${catalog.release}`, 'give it to store users without declaring it, or choose another name');
+        continue;
+      }
+      const rules: StoreRuleKey[] = [];
+      list(entry.value.rules).forEach((item, index) => {
+        if (!isRecord(item) || typeof item.resource !== 'string') return;
+        const resource = item.resource;
+        const available = catalog.rules.filter((rule) => rule.resource === resource).map((rule) => rule.operation);
+        if (available.length === 0) {
+          this.error(entry, ['rules', index, 'resource'], `algorithm store ${catalog.release} has no rules for ${resource}`,
+            `its resources: ${[...new Set(catalog.rules.map((rule) => rule.resource))].join(', ')}`);
+          return;
+        }
+        const operations = item.operation === 'all' ? available : list(item.operation).length > 0 ? list(item.operation) : [item.operation];
+        for (const operation of operations) {
+          if (typeof operation !== 'string') continue;
+          if (available.includes(operation)) rules.push(storeRuleKey(resource, operation));
+          else this.error(entry, ['rules', index, 'operation'], `algorithm store ${catalog.release} has no rule to ${operation} ${resource}`, `${resource} has: ${available.join(', ')}`);
+        }
+      });
+      roles.push({ store: url, name, description: optionalText(entry.value.description), rules: sortedUnique(rules) });
+    }
+    return roles;
+  }
+
+  /** A store's users: each once, holding built-in roles or the store's own declared ones. */
+  private checkStoreUsers(store: Entry, url: string, customRoles: ReadonlySet<string>): StoreUser[] {
+    const catalog = storeCatalog(storeReleaseFor(this.server.keycloak));
+    const known = new Set([...catalog.defaultRoles.map((r) => r.name), ...customRoles]);
+    const entries = list(store.value.users).flatMap((item, index) => (isRecord(item) ? [{ document: store.document, path: [...store.path, 'users', index], value: item }] : []));
+    const byName = this.unique('store user', (e) => text(e.value.username), String, entries, 'username', (n) => JSON.stringify(n));
+    return [...byName.values()].map((entry) => {
+      const roles: string[] = [];
+      list(entry.value.roles).forEach((item, index) => {
+        const role = text(item);
+        if (role === null) return;
+        if (known.has(role)) roles.push(role);
+        else this.error(entry, ['roles', index], `unknown store role ${JSON.stringify(role)}`, didYouMean(role, known) ?? 'declare it under the store\'s roles, or use a built-in store role');
+      });
+      return { store: url, username: entry.value.username as string, roles: sortedUnique(roles) };
+    });
   }
 
   private checkRoles(entries: Entry[], orgNames: ReadonlySet<string>): Role[] {

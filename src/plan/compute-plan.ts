@@ -2,8 +2,8 @@ import { describeRule, type RuleKey } from '../catalog/rule-catalog.js';
 import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
-  ENTITY_KINDS, compareStrings, isForeignRole, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
-  type AlgorithmStore, type DesiredState, type EntityKind, type RenamableKind, type RoleRef,
+  ENTITY_KINDS, compareStrings, isForeignRole, storeLabel, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
+  type AlgorithmStore, type DesiredState, type StoreRole, type StoreUser, type EntityKind, type RenamableKind, type RoleRef,
 } from '../federation.js';
 import type { ChangeLimit, LiveState } from '../state/live-state.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from './plan-options.js';
@@ -206,10 +206,34 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
   const stores = match(desired.algorithmStores, liveStores, (st) => st.url, (st) => st.url);
   for (const [want, have] of stores.pairs) {
     if (!have) changes.push({ action: 'create', kind: 'algorithm_store', address: want.url, after: want });
-    else update([...scalarChanges(have, want, ['name', 'everyCollaboration']), ...setChange('collaborations', have.collaborations, want.collaborations)],
+    // A store that comes to serve every collaboration serves those it served too: no collaboration is taken out.
+    else update([...scalarChanges(have, want, ['name', 'everyCollaboration']), ...(want.everyCollaboration ? [] : setChange('collaborations', have.collaborations, want.collaborations))],
       (fields) => ({ action: 'update', kind: 'algorithm_store', address: want.url, id: have.id, before: stripStore(have), after: want, fields }));
   }
   leftOver.push(...stores.unmatched.map((st) => ({ kind: 'algorithm_store' as const, address: st.url, id: st.id, before: stripStore(st) })));
+
+  // A store's own roles and users, of the stores the config manages them of (only those were read). Built-in store roles are only referenced.
+  const storeKey = (store: string, name: string): string => JSON.stringify([store, name]);
+  const storeRoles = match(desired.storeRoles, live.storeRoles.filter((r) => !r.isDefault), (r) => storeKey(r.store, r.name), (r) => storeKey(r.store, r.name));
+  for (const [want, have] of storeRoles.pairs) {
+    const address = storeLabel(want.name, want.store);
+    if (!have) changes.push({ action: 'create', kind: 'store_role', address, after: want });
+    else update([...scalarChanges(have, want, ['description']), ...setChange('rules', have.rules, want.rules)],
+      (fields) => ({ action: 'update', kind: 'store_role', address, id: have.id, before: stripStoreRole(have), after: want, fields }));
+  }
+  const managesRoles = new Set(desired.managedStores.filter((m) => m.roles).map((m) => m.url));
+  leftOver.push(...storeRoles.unmatched.filter((r) => managesRoles.has(r.store))
+    .map((r) => ({ kind: 'store_role' as const, address: storeLabel(r.name, r.store), id: r.id, before: stripStoreRole(r) })));
+  const storeUsers = match(desired.storeUsers, live.storeUsers, (u) => storeKey(u.store, u.username), (u) => storeKey(u.store, u.username));
+  for (const [want, have] of storeUsers.pairs) {
+    const address = storeLabel(want.username, want.store);
+    if (!have) changes.push({ action: 'create', kind: 'store_user', address, after: want });
+    else update(setChange('roles', have.roles, want.roles), (fields) => ({ action: 'update', kind: 'store_user', address, id: have.id, before: stripStoreUser(have), after: want, fields }));
+  }
+  const managesUsers = new Set(desired.managedStores.filter((m) => m.users).map((m) => m.url));
+  leftOver.push(...storeUsers.unmatched.filter((u) => managesUsers.has(u.store))
+    .map((u) => ({ kind: 'store_user' as const, address: storeLabel(u.username, u.store), id: u.id, before: stripStoreUser(u) })));
+  const storeAccounts = new Set(live.storeUsers.filter((u) => u.account).map((u) => storeLabel(u.username, u.store)));
 
   const unmanaged: UnmanagedEntity[] = [];
   const deletes: DeleteChange[] = [];
@@ -218,7 +242,9 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     (kind === 'organization' && address === owned.organization) || (kind === 'user' && address === owned.user);
   for (const row of leftOver) {
     if (serverOwned(row.kind, row.address)) unmanaged.push({ kind: row.kind, address: row.address, serverOwned: true });
-    else if (row.kind === 'user' && row.address === owned.account) unmanaged.push({ kind: row.kind, address: row.address, account: true });
+    else if ((row.kind === 'user' && row.address === owned.account) || (row.kind === 'store_user' && storeAccounts.has(row.address))) {
+      unmanaged.push({ kind: row.kind, address: row.address, account: true });
+    }
     else if (options.prune[row.kind]) deletes.push({ action: 'delete', kind: row.kind, address: row.address, id: row.id, before: row.before } as DeleteChange);
     else unmanaged.push({ kind: row.kind, address: row.address });
   }
@@ -262,6 +288,7 @@ function limitApplies(limit: ChangeLimit, change: Change): boolean {
   const what = limit.change;
   const covered = what === 'create' || what === 'delete' ? change.action === what
     : what === 'link' ? change.action === 'update' && change.fields.some((f) => 'added' in f && f.added.length > 0)
+      : what === 'shrink' ? change.action === 'update' && change.fields.some((f) => 'added' in f && f.removed.length > f.added.length)
       : change.action === 'update' && change.fields.some((f) => f.field === what.field);
   if (!covered) return false;
   if (limit.foreignRoles && foreignRolesGiven(change).length === 0) return false;
@@ -369,6 +396,14 @@ function strip<T extends { id: number }>(row: T): Omit<T, 'id'> {
 
 function stripStore({ url, name, everyCollaboration, collaborations }: AlgorithmStore): AlgorithmStore {
   return { url, name, everyCollaboration, collaborations };
+}
+
+function stripStoreUser({ store, username, roles }: StoreUser): StoreUser {
+  return { store, username, roles };
+}
+
+function stripStoreRole({ store, name, description, rules }: StoreRole): StoreRole {
+  return { store, name, description, rules };
 }
 
 function stripRole<T extends { id: number; isDefault: boolean }>(row: T): Omit<T, 'id' | 'isDefault'> {

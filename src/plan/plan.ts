@@ -1,6 +1,7 @@
 import { FedctlError } from '../errors.js';
+import { isStoreKind, type ServerKind, type StoreKind } from '../federation.js';
 import type {
-  AlgorithmStore, Collaboration, DesiredUser, EntityKind, Node, Organization, Role, Study, User,
+  AlgorithmStore, Collaboration, DesiredUser, EntityKind, Node, Organization, Role, StoreRole, StoreUser, Study, User,
 } from '../federation.js';
 
 /** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
@@ -18,6 +19,8 @@ export interface DesiredEntity {
   role: Role;
   user: DesiredUser;
   algorithm_store: AlgorithmStore;
+  store_role: StoreRole;
+  store_user: StoreUser;
 }
 
 /** What each kind of entity looks like in the database before an update. */
@@ -29,6 +32,8 @@ export interface CurrentEntity {
   role: Role;
   user: User;
   algorithm_store: AlgorithmStore;
+  store_role: StoreRole;
+  store_user: StoreUser;
 }
 
 export type ScalarValue = string | boolean | null;
@@ -76,6 +81,14 @@ export type DeleteChange = {
  * time; a password from the environment is named by its variable only.
  */
 export type Change = CreateChange | UpdateChange | DeleteChange;
+
+/** A change a server backend makes; the others go to the stores (`StoreKind`), after the server's. */
+export type ServerChange = Extract<Change, { kind: ServerKind }>;
+export type StoreChange = Extract<Change, { kind: StoreKind }>;
+
+export function isServerChange(change: Change): change is ServerChange {
+  return !isStoreKind(change.kind);
+}
 
 /** One permission gained or lost: resource, operation and scope as the config spells them, and on what. */
 export interface AccessItem {

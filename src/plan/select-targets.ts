@@ -1,5 +1,5 @@
 import { FedctlError } from '../errors.js';
-import type { DesiredState, EntityKind } from '../federation.js';
+import { storeLabel, type DesiredState, type EntityKind } from '../federation.js';
 import type { EntitySelector } from './plan-options.js';
 import type { Plan } from './plan.js';
 
@@ -55,6 +55,13 @@ export function selectTargets(plan: Plan, desired: DesiredState, targets: readon
       case 'algorithm_store':
         for (const st of desired.algorithmStores.filter((st) => st.url === target.name)) st.collaborations.forEach((c) => add('collaboration', c));
         break;
+      case 'store_role':
+        break;
+      case 'store_user':
+        for (const u of desired.storeUsers.filter((u) => storeLabel(u.username, u.store) === target.name)) {
+          for (const role of u.roles) add('store_role', storeLabel(role, u.store));
+        }
+        break;
       default: {
         const never: never = target.kind;
         throw new FedctlError('CONFIG_INVALID', `unknown kind ${String(never)}`);
@@ -90,5 +97,7 @@ function declared(desired: DesiredState, target: EntitySelector): boolean {
     case 'role': return desired.roles.some((r) => r.name === target.name);
     case 'user': return desired.users.some((u) => u.username === target.name);
     case 'algorithm_store': return desired.algorithmStores.some((st) => st.url === target.name);
+    case 'store_role': return desired.storeRoles.some((r) => storeLabel(r.name, r.store) === target.name);
+    case 'store_user': return desired.storeUsers.some((u) => storeLabel(u.username, u.store) === target.name);
   }
 }

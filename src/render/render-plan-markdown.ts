@@ -6,7 +6,7 @@ import { changeLines, historyOff, outsideChangeNote, unknownNote, unmanagedNote,
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
-  algorithm_store: 'Algorithm stores',
+  algorithm_store: 'Algorithm stores', store_role: 'Store roles', store_user: 'Store users',
 };
 
 const SYMBOL: Readonly<Record<Change['action'], string>> = { create: '+', update: '~', delete: '-' };

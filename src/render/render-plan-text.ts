@@ -62,6 +62,13 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       push('name', change.after.name);
       rows.push(['collaborations', change.after.everyCollaboration ? ['(every collaboration)'] : change.after.collaborations.map((n) => JSON.stringify(n))]);
       break;
+    case 'store_role':
+      push('description', change.after.description);
+      rows.push(['rules', [...change.after.rules]]);
+      break;
+    case 'store_user':
+      rows.push(['roles', change.after.roles.map((r) => JSON.stringify(r))]);
+      break;
     case 'user': {
       const u = change.after;
       push('organization', u.organization); push('firstname', u.firstname); push('lastname', u.lastname); push('email', u.email);
@@ -101,6 +108,7 @@ function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string
 /** The field whose change renames an entity: shown in the heading, `"Old" -> "New"`. */
 const NAME_FIELD: Readonly<Record<EntityKind, string | null>> = {
   organization: 'name', collaboration: 'name', node: null, study: 'name', role: 'name', user: 'username', algorithm_store: null,
+  store_role: null, store_user: null,
 };
 
 /** The lines of one change, as the text plan shows them. */

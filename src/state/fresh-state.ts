@@ -44,6 +44,8 @@ export function freshState(release: DatabaseRelease = NEWEST_RELEASE): LiveState
     })),
     users: [],
     algorithmStores: [],
+    storeRoles: [],
+    storeUsers: [],
     inUse: [],
   };
 }

@@ -1,7 +1,7 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
 import { mayRefuseDottedLogins, usesKeycloak, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
-import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, Study, User } from '../federation.js';
+import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, StoreRole, StoreUser, Study, User } from '../federation.js';
 
 /**
  * The database as the same model the config produces, plus row ids. Plain
@@ -32,6 +32,9 @@ export interface LiveState {
   readonly roles: readonly LiveRole[];
   readonly users: readonly (User & { readonly id: number })[];
   readonly algorithmStores: readonly LiveAlgorithmStore[];
+  /** The roles and users of the stores whose users or roles the config manages (read with fedctl's store account); none otherwise. */
+  readonly storeRoles: readonly LiveStoreRole[];
+  readonly storeUsers: readonly LiveStoreUser[];
   /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
   readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
 }
@@ -68,7 +71,8 @@ export const ROOT_OWNED: ServerOwned = { organization: 'root', user: 'root', acc
  */
 export interface ChangeLimit {
   readonly kind: EntityKind;
-  readonly change: 'create' | 'delete' | 'link' | { readonly field: string };
+  /** `shrink`: an update that takes more members out of a set than it puts in (a store's collaborations). */
+  readonly change: 'create' | 'delete' | 'link' | 'shrink' | { readonly field: string };
   readonly address?: string;
   readonly lacking?: string;
   /** Only changes that give a user a role of another organization than the user's. */
@@ -94,6 +98,18 @@ export interface LiveAlgorithmStore extends AlgorithmStore {
   readonly id: number;
   /** Every row, oldest first: a link to several collaborations is several rows. */
   readonly rows: readonly { readonly id: number; readonly collaboration: string | null }[];
+}
+
+/** A store's user; fedctl's own account there is never pruned. */
+export interface LiveStoreUser extends StoreUser {
+  readonly id: number;
+  readonly account?: true;
+}
+
+/** A store's role; a built-in one is only referenced, never changed. */
+export interface LiveStoreRole extends StoreRole {
+  readonly id: number;
+  readonly isDefault: boolean;
 }
 
 export interface LiveRole extends Role {

@@ -36,6 +36,7 @@ export async function storeLinksSuite(release: string): Promise<void> {
     let server: RealServer;
     let store: RealStore;
     let refusing: RealStore | undefined;
+    let managed: RealStore | undefined;
     let root: ServerSession;
     const collaborations: Record<string, number> = {};
     const config = (): string => path.join(db.dir, 'federation.yaml');
@@ -47,7 +48,7 @@ export async function storeLinksSuite(release: string): Promise<void> {
     };
     const apply = async (extra: string[] = []): Promise<CliResult> => fedctl(['apply', config(), '--auto-approve', '--no-color', ...extra]);
     /** The config: the store serves `served` ('all' for every collaboration); more stores when given. */
-    const write = (served: string[] | 'all' | null, more: Record<string, unknown>[] = [], name = STORE_NAME): void => {
+    const write = (served: string[] | 'all' | null, more: Record<string, unknown>[] = [], name = STORE_NAME, own: Record<string, unknown> = {}): void => {
       const user = (username: string, organization: string): Record<string, unknown> => ({
         username, organization, password: 'generate', ...(hq ? {} : { email: `${username}+v6@example.org` }),
         rules: [{ resource: 'collaboration', scope: 'organization', operation: 'view' }],
@@ -61,7 +62,7 @@ export async function storeLinksSuite(release: string): Promise<void> {
           { name: STUDY, members: [{ organization: AMAL, node: false }] },
         ],
         users: [user('anna', ZORG), user('omar', AMAL)],
-        algorithm_stores: [...(served === null ? [] : [{ url: store.api, name, collaborations: served }]), ...more],
+        algorithm_stores: [...(served === null ? [] : [{ url: store.api, name, collaborations: served, ...own }]), ...more],
       }, { lineWidth: -1 })}`);
     };
     const links = async (query = ''): Promise<Link[]> => (await root.list<Link>(`/algorithmstore${query}`)) ?? [];
@@ -94,12 +95,14 @@ export async function storeLinksSuite(release: string): Promise<void> {
       if (!hq) {
         refusing = await startRealStore(release, `sqlite:///${path.join(db.dir, 'refusing.sqlite')}`, path.join(db.dir, 'refusing'),
           { policies: { allowed_servers: ['https://v6.elsewhere.example.org/api'] } });
+        // Its root is the server's root, fedctl's account: the store's own users and roles are managed as that account.
+        managed = await startRealStore(release, `sqlite:///${path.join(db.dir, 'managed.sqlite')}`, path.join(db.dir, 'managed'), { rootOf: server.api });
       }
       root = await server.login.admin();
     });
 
     after(async () => {
-      await Promise.all([store?.stop(), refusing?.stop()]);
+      await Promise.all([store?.stop(), refusing?.stop(), managed?.stop()]);
       await server?.stop();
       await db?.drop();
     });
@@ -130,7 +133,13 @@ export async function storeLinksSuite(release: string): Promise<void> {
       await noChanges();
 
       write([STUDY]);
-      const taken = await apply();
+      if (!hq) {
+        // The 4.x API takes a collaboration out only by unlinking the store, which deletes the store's users of the server: refused, and made through the database.
+        const refused = await apply();
+        assert.equal(refused.code, 1);
+        assert.match(refused.stdout, /! update algorithm_store "[^"]+": the 4\.x API takes collaborations out of a store's link only by unlinking the store, which makes the store delete its users of this server/);
+      }
+      const taken = hq ? await apply() : await runCli(['apply', config(), '--auto-approve', '--database', db.url], { cwd: db.dir });
       assert.equal(taken.code, 0, taken.stderr);
       assert.deepEqual((await links(`?collaboration_id=${collaborations[TRIAL]}`)).map(linkedUrl), []);
       assert.deepEqual((await asUser('omar')).listed, [store.api]);
@@ -159,6 +168,67 @@ export async function storeLinksSuite(release: string): Promise<void> {
       assert.deepEqual((await links()).map((l) => [l.name, l.collaborations === null]), [[STORE_NAME, false]]);
       await noChanges();
     });
+
+    if (!hq) {
+      it('the store\'s own roles and users: made as the config says, drift made at the store planned exactly and reverted, users left out pruned', async () => {
+        const target = managed as RealStore;
+        const own = (users: Record<string, unknown>[]): Record<string, unknown> => ({
+          url: target.api, collaborations: [STUDY],
+          roles: [{ name: 'Approver ✓ & co', description: 'Approves "reviewed" algorithms', rules: [{ resource: 'review', operation: ['view', 'edit'] }, { resource: 'algorithm', operation: 'view' }] }],
+          users,
+        });
+        const both = [{ username: 'anna', roles: ['Reviewer', 'Approver ✓ & co'] }, { username: 'omar', roles: ['Viewer'] }];
+        write([TRIAL], [own(both)]);
+        const planned = await fedctl(['plan', config(), '--no-color']);
+        assert.equal(planned.code, 0, planned.stderr);
+        assert.match(planned.stdout, /\+ store_role "Approver ✓ & co \(http:\/\/127\.0\.0\.1:\d+\/api\)"\n\s+description: "Approves \\"reviewed\\" algorithms"\n\s+rules:\n\s+algorithm:view\n\s+review:edit\n\s+review:view/);
+        const applied = await apply();
+        assert.equal(applied.code, 0, applied.stderr);
+        const token = await root.bearer();
+        const atStore = async <T>(route: string): Promise<T> => {
+          const { status, body } = await storeCall<{ data: T }>(target, 'GET', route, { token, server: server.api });
+          assert.equal(status, 200, JSON.stringify(body));
+          return body.data;
+        };
+        const storeRoles = async (username: string): Promise<string[]> => {
+          const [user] = (await atStore<{ id: number; username: string }[]>('/user')).filter((u) => u.username === username);
+          if (user === undefined) return [];
+          return (await atStore<{ name: string }[]>(`/role?user_id=${user.id}`)).map((r) => r.name).sort();
+        };
+        assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
+        assert.deepEqual(await storeRoles('omar'), ['Viewer']);
+        const [approver] = (await atStore<{ id: number; name: string }[]>('/role')).filter((r) => r.name === 'Approver ✓ & co');
+        assert.deepEqual((await atStore<{ name: string; operation: string }[]>(`/rule?role_id=${approver?.id}`)).map((r) => `${r.name}:${r.operation}`).sort(),
+          ['algorithm:view', 'review:edit', 'review:view']);
+        await noChanges();
+
+        // Drift at the store: anna loses Reviewer by hand.
+        const [anna] = (await atStore<{ id: number; username: string }[]>('/user')).filter((u) => u.username === 'anna');
+        const { status } = await storeCall(target, 'PATCH', `/user/${anna?.id}`, { token, server: server.api }, { roles: [approver?.id] });
+        assert.equal(status, 200);
+        const drift = await planJson();
+        assert.deepEqual(drift.changes.map((c) => [c.action, c.kind, c.action === 'update' ? c.fields : null]),
+          [['update', 'store_user', [{ field: 'roles', added: ['Reviewer'], removed: [] }]]]);
+        assert.equal((await apply()).code, 0);
+        assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
+
+        // omar left out: unmanaged until pruned; fedctl's own account (the store's root) never.
+        write([TRIAL], [own(both.slice(0, 1))]);
+        const left = await planJson();
+        assert.deepEqual(left.changes, []);
+        assert.deepEqual(left.unmanaged.filter((u) => u.kind === 'store_user').map((u) => [u.address.replace(/ \(.*\)$/, ''), u.account ?? false]), [['omar', false], ['root', true]]);
+        const pruned = await apply(['--prune', 'store_users', '--allow-destroy']);
+        assert.equal(pruned.code, 0, pruned.stderr);
+        assert.deepEqual(await storeRoles('omar'), []);
+        assert.deepEqual(await storeRoles('root'), ['Root']);
+        await noChanges();
+
+        // The rest of the suite is about the first store: this one is unlinked again.
+        const [link] = (await links()).filter((l) => linkedUrl(l) === target.api);
+        await root.request('DELETE', `/algorithmstore/${link?.id}?server_url=${encodeURIComponent(server.api)}`);
+        write([TRIAL]);
+      });
+    }
 
     it('export adopts the links: planning the exported config shows no changes', async () => {
       const exported = await fedctl(['export']);

@@ -1,8 +1,10 @@
 import { generatePassword } from '../../apply/prepare-secrets.js';
 import { usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
-import { ENTITY_KINDS, apiUrlOf, isLoopback, roleRefKey, type AlgorithmStore, type EntityKind, type RoleRef } from '../../federation.js';
-import { assertApplicable, type Change, type CreateChange, type DeleteChange, type Plan, type UpdateChange } from '../../plan/plan.js';
+import { SERVER_KINDS, apiUrlOf, isLoopback, roleRefKey, type AlgorithmStore, type EntityKind, type RoleRef, type ServerKind } from '../../federation.js';
+import {
+  assertApplicable, isServerChange, type Change, type CreateChange, type DeleteChange, type Plan, type ServerChange, type UpdateChange,
+} from '../../plan/plan.js';
 import type { MadeSecrets, NodeSecretEntry, SecretsContent, UserSecretEntry } from '../../secrets/secrets-store.js';
 import type { LiveAlgorithmStore, LiveState } from '../../state/live-state.js';
 import type { ApplyOptions, ApplyResult, ResolvePlan } from '../backend.js';
@@ -12,7 +14,7 @@ type CreateOf<K extends EntityKind> = Extract<CreateChange, { kind: K }>;
 type UpdateOf<K extends EntityKind> = Extract<UpdateChange, { kind: K }>;
 
 /** The REST resource of each kind. */
-const RESOURCE: Readonly<Record<EntityKind, string>> = {
+const RESOURCE: Readonly<Record<ServerKind, string>> = {
   organization: 'organization', collaboration: 'collaboration', node: 'node', study: 'study', role: 'role', user: 'user', algorithm_store: 'algorithmstore',
 };
 
@@ -57,10 +59,12 @@ export async function applyThroughApi(api: Vantage6Api, reviewed: Plan, resolve:
   // Links to stores that serve only collaborations there already go first: the server asks the store at once, and a store that does not answer or refuses the server stops the apply before anything else is changed.
   const created = new Set(plan.changes.flatMap((c) => (c.kind === 'collaboration' && c.action === 'create' ? [c.after.name] : [])));
   const early = (c: Change): boolean => c.kind === 'algorithm_store' && c.action !== 'delete' && !c.after.collaborations.some((name) => created.has(name));
+  // The stores' own users and roles are not the server's: they are made after, by the stores' component.
+  const changes = plan.changes.filter(isServerChange);
   const order = [
-    ...plan.changes.filter(early),
-    ...ENTITY_KINDS.flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action !== 'delete' && !early(c))),
-    ...[...ENTITY_KINDS].reverse().flatMap((kind) => plan.changes.filter((c) => c.kind === kind && c.action === 'delete')),
+    ...changes.filter(early),
+    ...SERVER_KINDS.flatMap((kind) => changes.filter((c) => c.kind === kind && c.action !== 'delete' && !early(c))),
+    ...[...SERVER_KINDS].reverse().flatMap((kind) => changes.filter((c) => c.kind === kind && c.action === 'delete')),
   ];
   let done = 0;
   for (const change of order) {
@@ -119,7 +123,7 @@ class ApiWriter {
     return Object.keys(this.nodes).length + Object.keys(this.users).length === 0 ? null : this.secrets({ nodes: this.nodes, users: this.users });
   }
 
-  async make(change: Change): Promise<void> {
+  async make(change: ServerChange): Promise<void> {
     if (change.action === 'delete') return this.remove(change);
     switch (change.kind) {
       case 'organization': return change.action === 'create' ? this.createOrganization(change) : this.updateOrganization(change);
@@ -310,7 +314,7 @@ class ApiWriter {
     for (const collaboration of coming.slice(rows.length)) await this.link(after, collaboration);
   }
 
-  private async remove(change: DeleteChange): Promise<void> {
+  private async remove(change: Extract<ServerChange, DeleteChange>): Promise<void> {
     if (change.kind === 'algorithm_store') {
       // A 4.x server takes back its whitelisting at the store: it needs to know where the store reaches it.
       await this.api.write('DELETE', `algorithmstore/${change.id}${this.keycloak || this.serverUrl === null ? '' : `?server_url=${encodeURIComponent(this.serverUrl)}`}`);

@@ -67,6 +67,11 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
     { kind: 'user', change: 'create', foreignRoles: true, reason: FOREIGN_ROLE_REFUSAL },
     { kind: 'user', change: { field: 'roles' }, foreignRoles: true, reason: FOREIGN_ROLE_REFUSAL },
     ...(minor < 7 ? [{ kind: 'organization' as const, change: 'delete' as const, reason: 'vantage6 before 4.7 cannot delete an organization through its API' }] : []),
+    ...(keycloak ? [] : [{
+      kind: 'algorithm_store' as const, change: 'shrink' as const,
+      reason: 'the 4.x API takes collaborations out of a store\'s link only by unlinking the store, which makes the store delete its users of this server and their store roles: '
+        + 'apply this through the server\'s database (--database), which takes out the collaboration\'s link alone, or unlink and link the store anew on purpose',
+    }]),
     ...NAMED_KINDS.flatMap(([kind, field]) => (['create', { field }] as const).map((change) => ({
       kind, change, refusedName: { field, max: API_NAME_LENGTH },
       reason: `the API refuses a ${field} of more than ${API_NAME_LENGTH} characters, or of digits only: give a shorter one${kind === 'node' ? ' (for a node named by default, set node.name)' : ''}`,
@@ -227,6 +232,8 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       rules: namesOf(ruleKeyById, userRules.get(u.id)),
     }])),
     algorithmStores,
+    storeRoles: [],
+    storeUsers: [],
     inUse: runtime,
   };
 }

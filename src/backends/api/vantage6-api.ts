@@ -145,6 +145,8 @@ export class Vantage6Api {
     readonly version: string,
     /** The account fedctl acts as. */
     readonly account: { readonly id: number; readonly username: string },
+    /** The account's current token: what a 4.x store checks with the server, and a 5.x store with Keycloak. */
+    readonly bearer: () => Promise<string>,
   ) {}
 
   /**
@@ -185,7 +187,7 @@ export class Vantage6Api {
         throw new FedctlError('SERVER_LOGIN', `${base} does not take the Keycloak client ${token.clientId} for an account: ${refusal(error)}`,
           'use the client of a user HQ made as a service account (USERNAME-user-client)');
       });
-      return new Vantage6Api(http, base, version, { id: Number(me.id), username: String(me.username) });
+      return new Vantage6Api(http, base, version, { id: Number(me.id), username: String(me.username) }, () => token.get());
     }
     const credentials = credentialsFrom(env);
     let login: { access_token?: string; user_url?: string };
@@ -205,7 +207,8 @@ export class Vantage6Api {
     }
     const id = Number(login.user_url?.split('/').pop());
     const http = anonymous.extend({ headers: { authorization: `Bearer ${login.access_token}` } });
-    return new Vantage6Api(http, base, version, { id, username: credentials.username });
+    const token = login.access_token;
+    return new Vantage6Api(http, base, version, { id, username: credentials.username }, () => Promise.resolve(token));
   }
 
   /**

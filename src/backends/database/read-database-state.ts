@@ -166,6 +166,8 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
     algorithmStores: groupStoreRows(storeRows.map((row) => ({
       id: row.id, name: row.name, url: row.url, every: row.collaboration_id === null, collaboration: nameOf(collabName, row.collaboration_id),
     }))),
+    storeRoles: [],
+    storeUsers: [],
     inUse: inUse.rows.map((row) => ({ kind: row.kind, id: Number(row.id) }))
       .sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id),
   };

@@ -1,10 +1,10 @@
 import { sql, type Insertable } from 'kysely';
 import { FedctlError } from '../../errors.js';
-import { ENTITY_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef } from '../../federation.js';
+import { SERVER_KINDS, nodeKey, roleRefKey, type EntityKind, type RoleRef, type ServerKind } from '../../federation.js';
 import type { DatabaseAdapter, Vantage6Db } from '../../db/database-adapter.js';
 import { storedRow, type Vantage6Database } from '../../db/vantage6-tables.js';
 import { apiWritesOf, type SchemaFeatures } from '../../catalog/vantage6-versions.js';
-import type { Change, CreateChange, DeleteChange, UpdateChange } from '../../plan/plan.js';
+import { isServerChange, type Change, type CreateChange, type ServerChange, type UpdateChange } from '../../plan/plan.js';
 import type { LiveAlgorithmStore, LiveState } from '../../state/live-state.js';
 import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
 import type { PreparedSecrets } from '../../apply/prepare-secrets.js';
@@ -28,7 +28,7 @@ function removed(before: readonly string[], after: readonly string[]): string[] 
  * kind, so a new kind cannot be forgotten. Tables of studies are skipped in
  * databases without them.
  */
-const DELETES: Readonly<Record<Exclude<EntityKind, 'algorithm_store'>, readonly (readonly [keyof Vantage6Database, string])[]>> = {
+const DELETES: Readonly<Record<Exclude<ServerKind, 'algorithm_store'>, readonly (readonly [keyof Vantage6Database, string])[]>> = {
   user: [['Permission', 'user_id'], ['UserPermission', 'user_id'], ['user', 'id'], ['authenticatable', 'id']],
   role: [['role_rule_association', 'role_id'], ['Permission', 'role_id'], ['role', 'id']],
   study: [['StudyMember', 'study_id'], ['study', 'id']],
@@ -106,26 +106,28 @@ export class ChangeWriter {
   private readonly batch: BatchedWrites;
 
   /** `checkpoint` runs between kinds and throws to stop (Ctrl-C); the caller rolls back. */
-  async write(changes: readonly Change[], checkpoint: () => void = () => undefined): Promise<void> {
-    for (const kind of ENTITY_KINDS) {
+  async write(all: readonly Change[], checkpoint: () => void = () => undefined): Promise<void> {
+    // The stores' own users and roles are not the server's: they are made after the commit, by the stores' component.
+    const changes = all.filter(isServerChange);
+    for (const kind of SERVER_KINDS) {
       checkpoint();
-      const creates = changes.filter((c): c is CreateChange => c.action === 'create' && c.kind === kind);
-      const updates = changes.filter((c): c is UpdateChange => c.action === 'update' && c.kind === kind);
+      const creates = changes.filter((c): c is Extract<ServerChange, CreateChange> => c.action === 'create' && c.kind === kind);
+      const updates = changes.filter((c): c is Extract<ServerChange, UpdateChange> => c.action === 'update' && c.kind === kind);
       await this.createAll(kind, creates);
       // Ids of renamed entities are looked up under their new names by the kinds after this one.
       for (const update of updates) await this.update(update);
       await this.batch.flush();
     }
     // Deletes last, dependants first: users and roles before the organizations they belong to.
-    for (const kind of [...ENTITY_KINDS].reverse()) {
+    for (const kind of [...SERVER_KINDS].reverse()) {
       checkpoint();
-      const ids = changes.filter((c): c is DeleteChange => c.action === 'delete' && c.kind === kind).map((c) => c.id);
+      const ids = changes.flatMap((c) => (c.action === 'delete' && c.kind === kind ? [c.id] : []));
       if (ids.length > 0) await this.deleteAll(kind, ids);
     }
   }
 
   /** Set-based deletes of the rows and their links, in the order DELETES gives. */
-  private async deleteAll(kind: EntityKind, ids: readonly number[]): Promise<void> {
+  private async deleteAll(kind: ServerKind, ids: readonly number[]): Promise<void> {
     // A plan never gets here with one (STORE_LINK_LIMITS): unlinking a store needs the server's call to the store.
     if (kind === 'algorithm_store') throw new FedctlError('APPLY_FAILED', 'internal error: a database cannot unlink an algorithm store');
     for (let i = 0; i < ids.length; i += BATCH_SIZE) {
@@ -145,7 +147,7 @@ export class ChangeWriter {
   }
 
   /** Exhaustive over kinds: collects the update's writes into the batch (a store's few rows are written at once). */
-  private update(change: UpdateChange): void | Promise<void> {
+  private update(change: Extract<ServerChange, UpdateChange>): void | Promise<void> {
     switch (change.kind) {
       case 'organization': return this.updateOrganization(change);
       case 'collaboration': return this.updateCollaboration(change);
@@ -159,7 +161,7 @@ export class ChangeWriter {
   }
 
   /** Exhaustive over kinds: a new kind does not compile until it is written. */
-  private async createAll(kind: EntityKind, creates: readonly CreateChange[]): Promise<void> {
+  private async createAll(kind: ServerKind, creates: readonly CreateChange[]): Promise<void> {
     if (creates.length === 0) return;
     switch (kind) {
       case 'organization': return this.createOrganizations(creates as CreateOf<'organization'>[]);

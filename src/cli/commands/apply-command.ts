@@ -7,7 +7,7 @@ import { DEFAULT_BCRYPT_COST } from '../../apply/bcrypt-cost.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
 import { NEWEST_RELEASE } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
-import { NO_SECRETS_SETTINGS, type SecretsSettings } from '../../federation.js';
+import { NO_SECRETS_SETTINGS, isStoreKind, type SecretsSettings } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { assessPlan } from '../../policy/assess-plan.js';
 import { fingerprintConfig } from '../../plan/fingerprint.js';
@@ -73,6 +73,10 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
     if (saved.plan.database.display !== backend.display) {
       throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${backend.display}`,
         'apply it where it was made for (--database or --server)');
+    }
+    if (saved.plan.changes.some((change) => isStoreKind(change.kind))) {
+      throw new FedctlError('BACKEND_UNSUPPORTED', 'this saved plan changes the users or roles of algorithm stores, which fedctl applies from the config only',
+        'apply the config (fedctl apply CONFIG), after reviewing its plan');
     }
     const plan = withRecording(saved.plan, flags.history);
     const secrets = saved.secrets ?? NO_SECRETS_SETTINGS;

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Backend, LoadedLiveState } from '../../backends/backend.js';
 import { chooseBackend, openBackend, withConfigChoice } from '../../backends/open-backend.js';
+import { withStores } from '../../components/with-stores.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
@@ -65,7 +66,10 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
     throw error;
   }
   const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
-  return { desired, state, backend };
+  if (desired.managedStores.length === 0) return { desired, state, backend };
+  // The stores' own users and roles are read with the server's state, through a backend that reaches both.
+  const withStoresBackend = await withStores(backend, desired, io.env);
+  return { desired, state: await withStoresBackend.read({ lockTimeoutMs, forDeletes: true }), backend: withStoresBackend };
 }
 
 /** The plan for a live state already read through a backend, with what its history says. */

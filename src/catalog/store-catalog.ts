@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { packageFile } from '../package-files.js';
+
+/** A store's rule: a resource and an operation (`review:edit`); a store's rules have no scope. */
+export type StoreRuleKey = string;
+
+/** The algorithm store releases whose own first start made `reference/algorithm-store-X/`. */
+export type StoreRelease = '4.15' | '5.0';
+
+/** What a store release makes at its first start: its rules, and its built-in roles with theirs. */
+export interface StoreCatalog {
+  readonly release: StoreRelease;
+  /** In the store's order. */
+  readonly rules: readonly { readonly resource: string; readonly operation: string; readonly description: string }[];
+  readonly defaultRoles: readonly { readonly name: string; readonly description: string; readonly rules: readonly StoreRuleKey[] }[];
+}
+
+const catalogs = new Map<StoreRelease, StoreCatalog>();
+
+/**
+ * The store release a server's line links to: a 4.x server whitelists itself
+ * at 4.x stores (4.15's catalogue), vantage6 5's HQ shares its Keycloak with
+ * 5.x stores (5.0's).
+ */
+export function storeReleaseFor(keycloak: boolean): StoreRelease {
+  return keycloak ? '5.0' : '4.15';
+}
+
+export function storeRuleKey(resource: string, operation: string): StoreRuleKey {
+  return `${resource}:${operation}`;
+}
+
+/** The rules and built-in roles of a carried store release, read once from `reference/`. */
+export function storeCatalog(release: StoreRelease): StoreCatalog {
+  const cached = catalogs.get(release);
+  if (cached) return cached;
+  const read = <T>(name: string): T => JSON.parse(readFileSync(packageFile(`reference/algorithm-store-${release}/${name}`), 'utf8')) as T;
+  const rules = read<{ name: string; operation: string; description: string }[]>('rules.json')
+    .map(({ name, operation, description }) => ({ resource: name, operation, description }));
+  const catalog: StoreCatalog = { release, rules, defaultRoles: read<StoreCatalog['defaultRoles']>('default_roles.json') };
+  catalogs.set(release, catalog);
+  return catalog;
+}

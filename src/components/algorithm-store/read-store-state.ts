@@ -1,0 +1,54 @@
+import { storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
+import { sortedUnique } from '../../federation.js';
+import type { LiveStoreRole, LiveStoreUser } from '../../state/live-state.js';
+import type { StoreApi } from './store-api.js';
+
+interface ApiStoreRule { readonly id: number; readonly name: string; readonly operation: string }
+interface ApiStoreRole { readonly id: number; readonly name: string | null; readonly description: string | null; readonly is_default_role?: boolean | null }
+interface ApiStoreUser { readonly id: number; readonly username: string | null; readonly server?: { readonly url?: string | null } | null }
+
+/** What fedctl reads of a store: its rules (by id, for writing), and its roles and users of the server. */
+export interface StoreState {
+  readonly url: string;
+  readonly rules: ReadonlyMap<StoreRuleKey, number>;
+  readonly roles: readonly LiveStoreRole[];
+  readonly users: readonly LiveStoreUser[];
+}
+
+const withoutSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/**
+ * A store's rules, roles (with their rules) and users (with their roles),
+ * each link read from the role's side: a store has few roles and may have
+ * many users. A 4.x store lists the users of every server it whitelisted:
+ * only the server's own (`serverUrl`) are this federation's. `account` is
+ * fedctl's own username at the store, never pruned.
+ */
+export async function readStoreState(api: StoreApi, serverUrl: string | null, account: string): Promise<StoreState> {
+  const [rules, roles, users] = await Promise.all([
+    api.list<ApiStoreRule>('rule'), api.list<ApiStoreRole>('role'), api.list<ApiStoreUser>('user'),
+  ]);
+  const ruleKey = new Map(rules.map((rule) => [rule.id, storeRuleKey(rule.name, rule.operation)]));
+  const named = roles.filter((role): role is ApiStoreRole & { name: string } => role.name !== null);
+  const [roleRules, roleUsers] = await Promise.all([
+    Promise.all(named.map(async (role) => (await api.list<ApiStoreRule>('rule', { role_id: role.id })).flatMap((rule) => ruleKey.get(rule.id) ?? []))),
+    Promise.all(named.map(async (role) => (await api.list<ApiStoreUser>('user', { role_id: role.id })).map((user) => user.id))),
+  ]);
+  const rolesOf = new Map<number, string[]>();
+  named.forEach((role, i) => {
+    for (const user of roleUsers[i] ?? []) rolesOf.set(user, [...(rolesOf.get(user) ?? []), role.name]);
+  });
+  const ours = (user: ApiStoreUser): boolean => serverUrl === null || withoutSlash(user.server?.url ?? '') === withoutSlash(serverUrl);
+  return {
+    url: api.url,
+    rules: new Map([...ruleKey].map(([id, key]) => [key, id])),
+    roles: named.map((role, i) => ({
+      store: api.url, id: role.id, name: role.name, description: role.description === '' ? null : role.description,
+      rules: sortedUnique(roleRules[i] ?? []), isDefault: role.is_default_role === true,
+    })),
+    users: users.flatMap((user) => (user.username === null || !ours(user) ? [] : [{
+      store: api.url, id: user.id, username: user.username, roles: sortedUnique(rolesOf.get(user.id) ?? []),
+      ...(user.username === account ? { account: true as const } : {}),
+    }])),
+  };
+}

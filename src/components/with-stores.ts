@@ -1,0 +1,91 @@
+import { apiUrlOf, type DesiredState } from '../federation.js';
+import { FedctlError } from '../errors.js';
+import { usesKeycloak, serverMinor } from '../catalog/vantage6-versions.js';
+import { Vantage6Api } from '../backends/api/vantage6-api.js';
+import type { Backend, LoadedLiveState } from '../backends/backend.js';
+import { isServerChange, type StoreChange } from '../plan/plan.js';
+import type { LiveState } from '../state/live-state.js';
+import { applyToStore } from './algorithm-store/apply-to-store.js';
+import { readStoreState, type StoreState } from './algorithm-store/read-store-state.js';
+import { StoreApi } from './algorithm-store/store-api.js';
+
+/** The stores a config manages the users or roles of, reached as fedctl's account of the server. */
+interface Stores {
+  readonly apis: readonly StoreApi[];
+  readonly serverUrl: string | null;
+  readonly account: string;
+}
+
+/**
+ * Where fedctl's account of the server logs in, for its stores: the server's
+ * API it reaches (`--server`), else the config's `server:` (a database
+ * gives no account).
+ */
+function serverApiOf(backend: Backend, desired: DesiredState): string {
+  if (backend.kind === 'api') return backend.display;
+  const address = desired.secrets.server;
+  if (address === null) {
+    throw new FedctlError('STORE_ACCOUNT', 'the config manages the users or roles of an algorithm store, which fedctl reaches as its account of the server, but names no server to log in at',
+      'add server: { url: … } (the server\'s API), or reach the server through its API (--server URL); the account comes from the environment as for the API');
+  }
+  return apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
+}
+
+async function connectStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<Stores> {
+  const server = await Vantage6Api.connect(serverApiOf(backend, desired), env);
+  const minor = serverMinor(server.version);
+  const keycloak = minor !== null && usesKeycloak(minor);
+  const address = desired.secrets.server;
+  // A 4.x store knows the server by the URL it whitelisted: where the config's server: says its stores reach it, as linking it sent.
+  const serverUrl = keycloak ? null : address === null ? server.url : apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
+  return { apis: desired.managedStores.map((store) => new StoreApi(store.url, server.bearer, serverUrl)), serverUrl, account: server.account.username };
+}
+
+/** The live state with the stores' roles and users. */
+function merged(live: LiveState, states: readonly StoreState[]): LiveState {
+  return { ...live, storeRoles: states.flatMap((s) => s.roles), storeUsers: states.flatMap((s) => s.users) };
+}
+
+/**
+ * A backend that also reaches the algorithm stores whose users or roles the
+ * config manages: it reads their roles and users into the live state, and
+ * applies a plan to the server first (through the backend it wraps), then to
+ * each store. Nothing else knows the stores are there.
+ */
+export async function withStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<Backend> {
+  if (desired.managedStores.length === 0) return backend;
+  const stores = await connectStores(backend, desired, env);
+  /**
+   * The stores' states; a 4.x store the server is not linked to does not
+   * know the server (it refuses its tokens): it is read once linked, and
+   * until then has no users of the server and no roles fedctl can see.
+   */
+  const readAll = (linked: (url: string) => boolean): Promise<StoreState[]> => Promise.all(stores.apis.map((api) => (stores.serverUrl === null || linked(api.url)
+    ? readStoreState(api, stores.serverUrl, stores.account)
+    : Promise.resolve({ url: api.url, rules: new Map(), roles: [], users: [] }))));
+  return {
+    kind: backend.kind,
+    display: backend.display,
+    capabilities: backend.capabilities,
+    fingerprint: (live) => backend.fingerprint(live),
+    async read(options): Promise<LoadedLiveState> {
+      const loaded = await backend.read(options);
+      const linked = new Set(loaded.live.algorithmStores.map((store) => store.url));
+      return { ...loaded, live: merged(loaded.live, await readAll((url) => linked.has(url))) };
+    },
+    async apply(plan, resolve, options) {
+      const linking = new Set(plan.changes.flatMap((c) => (c.kind === 'algorithm_store' && c.action === 'create' ? [c.address] : [])));
+      const before = await readAll((url) => !linking.has(url));
+      const result = await backend.apply(plan, (live) => resolve(merged(live, before)), options);
+      const changes = result.plan.changes.filter((c): c is StoreChange => !isServerChange(c));
+      if (changes.length === 0) return result;
+      // Read again for the ids: the server's part may have linked a store just now.
+      const states = await readAll(() => true);
+      for (const [i, api] of stores.apis.entries()) {
+        const own = changes.filter((c) => (c.action === 'delete' ? c.before : c.after).store === api.url);
+        if (own.length > 0) await applyToStore(api, states[i] as StoreState, own);
+      }
+      return result;
+    },
+  };
+}
