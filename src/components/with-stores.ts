@@ -38,7 +38,9 @@ async function connectStores(backend: Backend, desired: DesiredState, env: NodeJ
   const address = desired.secrets.server;
   // A 4.x store knows the server by the URL it whitelisted: where the config's server: says its stores reach it, as linking it sent.
   const serverUrl = keycloak ? null : address === null ? server.url : apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
-  return { apis: desired.managedStores.map((store) => new StoreApi(store.url, server.bearer, serverUrl)), serverUrl, account: server.account.username };
+  // A 5.x store knows fedctl's account as the Keycloak user of its client's service account (Keycloak writes usernames in lower case).
+  const account = keycloak ? `service-account-${(env.FEDCTL_CLIENT_ID ?? '').toLowerCase()}` : server.account.username;
+  return { apis: desired.managedStores.map((store) => new StoreApi(store.url, server.bearer, serverUrl)), serverUrl, account };
 }
 
 /** The live state with the stores' roles and users. */

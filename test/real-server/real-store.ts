@@ -44,16 +44,16 @@ export async function startRealStore(release: string, database: string, dir: str
 
 /**
  * A 5.x store beside HQ (`hq`, as the HQ harness started it): the same
- * Keycloak, whose tokens it trusts; its root is HQ's administrator (`admin`).
+ * Keycloak, whose tokens it trusts; its root is HQ's administrator (`admin`), or the Keycloak user `rootUser`.
  * Its image first runs `init_db` (roles and root user), then the app.
  */
-export async function startRealHqStore(release: string, database: string, dir: string, hq: RealServer, policies: StorePolicies = {}): Promise<RealStore> {
+export async function startRealHqStore(release: string, database: string, dir: string, hq: RealServer, policies: StorePolicies = {}, rootUser = 'admin'): Promise<RealStore> {
   if (hq.keycloak === undefined) throw new Error('a 5.x store needs HQ\'s Keycloak');
   return serveStore(release, dir, {
     api_path: '/api',
     uri: database,
     policies: { algorithm_view: 'authenticated', ...policies },
-    root_user: { username: 'admin' },
+    root_user: { username: rootUser },
     directories: { log: path.join(dir, 'log'), data: path.join(dir, 'data') },
   }, hq.keycloak.backendEnv);
 }

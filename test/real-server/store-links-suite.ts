@@ -12,6 +12,7 @@ import { startRealHq } from './real-hq.js';
 import { startRealServer, type RealServer } from './real-server.js';
 import { startRealHqStore, startRealStore, storeCall, type RealStore } from './real-store.js';
 import { isSession, type ServerSession } from './server-api.js';
+import { keycloakToken } from './keycloak.js';
 import { isHq } from './server-environment.js';
 
 const ZORG = 'Zorg & Co ✨';
@@ -80,6 +81,13 @@ export async function storeLinksSuite(release: string): Promise<void> {
       const { status } = await storeCall(store, 'GET', '/algorithm', { token: await session.bearer(), server: server.api });
       return { listed, store: status };
     };
+    /** A token of fedctl's own Keycloak client (vantage6 5), as fedctl gets one. */
+    const fedctlToken = async (): Promise<string> => {
+      const { FEDCTL_KEYCLOAK_URL: url, FEDCTL_KEYCLOAK_REALM: realm, FEDCTL_CLIENT_ID: id, FEDCTL_CLIENT_SECRET: secret } = server.account;
+      const answer = await keycloakToken(url ?? '', realm ?? 'vantage6', { grant_type: 'client_credentials', client_id: id ?? '', client_secret: secret ?? '' });
+      assert.ok('access_token' in answer, JSON.stringify(answer));
+      return answer.access_token;
+    };
     const noChanges = async (file = config()): Promise<void> => {
       const plan = await planJson(file);
       assert.deepEqual(plan.changes, []);
@@ -95,9 +103,11 @@ export async function storeLinksSuite(release: string): Promise<void> {
       if (!hq) {
         refusing = await startRealStore(release, `sqlite:///${path.join(db.dir, 'refusing.sqlite')}`, path.join(db.dir, 'refusing'),
           { policies: { allowed_servers: ['https://v6.elsewhere.example.org/api'] } });
-        // Its root is the server's root, fedctl's account: the store's own users and roles are managed as that account.
-        managed = await startRealStore(release, `sqlite:///${path.join(db.dir, 'managed.sqlite')}`, path.join(db.dir, 'managed'), { rootOf: server.api });
       }
+      // Its root is fedctl's account (4.x: the server's root; 5.x: the Keycloak user of fedctl's client): the store's own users and roles are managed as that account.
+      managed = hq
+        ? await startRealHqStore(release, `sqlite:///${path.join(db.dir, 'managed.sqlite')}`, path.join(db.dir, 'managed'), server, {}, `service-account-${server.account.FEDCTL_CLIENT_ID}`)
+        : await startRealStore(release, `sqlite:///${path.join(db.dir, 'managed.sqlite')}`, path.join(db.dir, 'managed'), { rootOf: server.api });
       root = await server.login.admin();
     });
 
@@ -169,7 +179,7 @@ export async function storeLinksSuite(release: string): Promise<void> {
       await noChanges();
     });
 
-    if (!hq) {
+    {
       it('the store\'s own roles and users: made as the config says, drift made at the store planned exactly and reverted, users left out pruned', async () => {
         const target = managed as RealStore;
         const own = (users: Record<string, unknown>[]): Record<string, unknown> => ({
@@ -184,7 +194,8 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.match(planned.stdout, /\+ store_role "Approver ✓ & co \(http:\/\/127\.0\.0\.1:\d+\/api\)"\n\s+description: "Approves \\"reviewed\\" algorithms"\n\s+rules:\n\s+algorithm:view\n\s+review:edit\n\s+review:view/);
         const applied = await apply();
         assert.equal(applied.code, 0, applied.stderr);
-        const token = await root.bearer();
+        // As fedctl's account, which the store knows (its root).
+        const token = hq ? await fedctlToken() : await root.bearer();
         const atStore = async <T>(route: string): Promise<T> => {
           const { status, body } = await storeCall<{ data: T }>(target, 'GET', route, { token, server: server.api });
           assert.equal(status, 200, JSON.stringify(body));
@@ -216,16 +227,18 @@ export async function storeLinksSuite(release: string): Promise<void> {
         write([TRIAL], [own(both.slice(0, 1))]);
         const left = await planJson();
         assert.deepEqual(left.changes, []);
-        assert.deepEqual(left.unmanaged.filter((u) => u.kind === 'store_user').map((u) => [u.address.replace(/ \(.*\)$/, ''), u.account ?? false]), [['omar', false], ['root', true]]);
+        const account = hq ? `service-account-${server.account.FEDCTL_CLIENT_ID}` : 'root';
+        assert.deepEqual(left.unmanaged.filter((u) => u.kind === 'store_user').map((u) => [u.address.replace(/ \(.*\)$/, ''), u.account ?? false]),
+          [['omar', false], [account, true]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
         const pruned = await apply(['--prune', 'store_users', '--allow-destroy']);
         assert.equal(pruned.code, 0, pruned.stderr);
         assert.deepEqual(await storeRoles('omar'), []);
-        assert.deepEqual(await storeRoles('root'), ['Root']);
+        assert.deepEqual(await storeRoles(account), ['Root']);
         await noChanges();
 
         // The rest of the suite is about the first store: this one is unlinked again.
         const [link] = (await links()).filter((l) => linkedUrl(l) === target.api);
-        await root.request('DELETE', `/algorithmstore/${link?.id}?server_url=${encodeURIComponent(server.api)}`);
+        await root.request('DELETE', `/algorithmstore/${link?.id}${hq ? '' : `?server_url=${encodeURIComponent(server.api)}`}`);
         write([TRIAL]);
       });
     }
