@@ -404,3 +404,45 @@ describe('validate: algorithm stores', () => {
     ]);
   });
 });
+
+describe('validate: a store\'s own roles and users', () => {
+  const store = (own: string): string => `${BASE}algorithm_stores:\n  - url: https://store.example.org/api\n    collaborations: all\n${own}`;
+
+  it('expands rules and resolves roles against the store release the server\'s line links to', async () => {
+    const { lines, file } = await check(store(`    roles:
+      - name: Approver ✓
+        description: Approves & publishes
+        rules:
+          - { resource: review, operation: [view, edit] }
+          - { resource: algorithm, operation: all }
+    users:
+      - { username: anna, roles: [Reviewer, Approver ✓] }
+`));
+    assert.deepEqual(lines, []);
+    const result = validateConfig(await loadConfig([file]), {});
+    assert.deepEqual(result.desired?.storeRoles, [{
+      store: 'https://store.example.org/api', name: 'Approver ✓', description: 'Approves & publishes',
+      rules: ['algorithm:create', 'algorithm:delete', 'algorithm:edit', 'algorithm:view', 'review:edit', 'review:view'],
+    }]);
+    assert.deepEqual(result.desired?.storeUsers, [{ store: 'https://store.example.org/api', username: 'anna', roles: ['Approver ✓', 'Reviewer'] }]);
+    assert.deepEqual(result.desired?.managedStores, [{ url: 'https://store.example.org/api', users: true, roles: true }]);
+  });
+
+  it('says at their lines: a built-in role declared, a rule the store release lacks, an unknown role, a user twice', async () => {
+    const { lines, file } = await check(`vantage6: "5.0"\n${store(`    roles:
+      - name: Reviewer
+        rules: [{ resource: review, operation: view }]
+      - name: Server keeper
+        rules: [{ resource: vantage6_server, operation: delete }]
+    users:
+      - { username: anna, roles: [Reviewr] }
+      - { username: anna, roles: [] }
+`)}`);
+    assert.deepEqual(lines.map((line) => line.replace(`${file}:`, '')), [
+      '15:15 algorithm_stores[0].roles[0].name: "Reviewer" is a built-in role of algorithm store 5.0 (give it to store users without declaring it, or choose another name)',
+      '18:29 algorithm_stores[0].roles[1].rules[0].resource: algorithm store 5.0 has no rules for vantage6_server (its resources: algorithm, role, user, review)',
+      '20:35 algorithm_stores[0].users[0].roles[0]: unknown store role "Reviewr" (did you mean "Reviewer"?)',
+      `21:21 algorithm_stores[0].users[1].username: duplicate store user "anna" (already declared at ${file}:20:21)`,
+    ]);
+  });
+});

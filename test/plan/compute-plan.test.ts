@@ -247,3 +247,69 @@ describe('computePlan: algorithm store links', () => {
     assert.deepEqual([moving.changes.length, moving.blocked], [1, []]);
   });
 });
+
+describe('computePlan: a store\'s own roles and users', () => {
+  const STORE = 'https://store.example.org/api';
+  const managed: DesiredState['managedStores'] = [{ url: STORE, users: true, roles: true }];
+  const approver = { store: STORE, name: 'Approver ✓', description: 'Approves & publishes', rules: ['review:edit', 'review:view'] };
+  const stores = (extra: Partial<LiveState>): LiveState => live({
+    storeRoles: [{ store: STORE, id: 1, name: 'Reviewer', description: 'Review', rules: ['review:view'], isDefault: true }], ...extra,
+  });
+
+  it('creates and updates roles and users by store and name; built-in roles are only referenced', () => {
+    const desired: DesiredState = { ...EMPTY, managedStores: managed, storeRoles: [approver], storeUsers: [{ store: STORE, username: 'anna', roles: ['Approver ✓', 'Reviewer'] }] };
+    const created = computePlan(desired, stores({}), DATABASE);
+    assert.deepEqual(created.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), [
+      `create store_role Approver ✓ (${STORE})`, `create store_user anna (${STORE})`,
+    ]);
+    const drifted = computePlan(desired, stores({
+      storeRoles: [{ store: STORE, id: 1, name: 'Reviewer', description: 'Review', rules: ['review:view'], isDefault: true }, { ...approver, id: 2, rules: ['review:view'], isDefault: false }],
+      storeUsers: [{ store: STORE, id: 5, username: 'anna', roles: ['Approver ✓'] }],
+    }), DATABASE);
+    assert.deepEqual(drifted.changes.map((c) => (c.action === 'update' ? [c.kind, c.fields] : null)), [
+      ['store_role', [{ field: 'rules', added: ['review:edit'], removed: [] }]],
+      ['store_user', [{ field: 'roles', added: ['Reviewer'], removed: [] }]],
+    ]);
+  });
+
+  it('prunes users and roles of a managed store only when asked, never fedctl\'s own account nor a built-in role', () => {
+    const state = stores({
+      storeRoles: [{ store: STORE, id: 1, name: 'Reviewer', description: null, rules: [], isDefault: true }, { ...approver, id: 2, isDefault: false }],
+      storeUsers: [{ store: STORE, id: 5, username: 'omar', roles: [] }, { store: STORE, id: 6, username: 'root', roles: ['Root'], account: true }],
+    });
+    const desired: DesiredState = { ...EMPTY, managedStores: managed };
+    const kept = computePlan(desired, state, DATABASE);
+    assert.deepEqual(kept.unmanaged.map((u) => [u.kind, u.address, u.account ?? false]), [
+      ['store_role', `Approver ✓ (${STORE})`, false], ['store_user', `omar (${STORE})`, false], ['store_user', `root (${STORE})`, true],
+    ]);
+    const pruned = computePlan(desired, state, DATABASE, { prune: { ...NO_PRUNING, store_role: true, store_user: true }, rotateNodeKeys: [], resetPasswords: [], targets: null });
+    assert.deepEqual(pruned.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), [`delete store_user omar (${STORE})`, `delete store_role Approver ✓ (${STORE})`]);
+    // A store whose users the config does not list: its users are not fedctl's to prune.
+    const rolesOnly = computePlan({ ...desired, managedStores: [{ url: STORE, users: false, roles: true }], storeRoles: [approver] }, state, DATABASE,
+      { prune: { ...NO_PRUNING, store_user: true }, rotateNodeKeys: [], resetPasswords: [], targets: null });
+    assert.deepEqual(rolesOnly.changes, []);
+  });
+});
+
+describe('the plan\'s JSON of stores', () => {
+  it('is valid against schemas/plan.schema.json, for links and for a store\'s roles and users', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const { readFileSync } = await import('node:fs');
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object);
+    const STORE = 'https://store.example.org/api';
+    const desired: DesiredState = {
+      ...EMPTY, collaborations: [{ name: 'C', encrypted: true, members: [] }],
+      algorithmStores: [{ url: STORE, name: 'S', everyCollaboration: false, collaborations: ['C'] }],
+      managedStores: [{ url: STORE, users: true, roles: true }],
+      storeRoles: [{ store: STORE, name: 'Approver', description: null, rules: ['review:edit'] }],
+      storeUsers: [{ store: STORE, username: 'anna', roles: ['Approver'] }],
+    };
+    const plan = computePlan(desired, live({
+      storeUsers: [{ store: STORE, id: 3, username: 'anna', roles: [] }],
+    }), DATABASE);
+    // The link itself is refused in a database (blocked); the store's roles and users are planned.
+    assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind}`), ['create collaboration', 'create store_role', 'update store_user']);
+    assert.deepEqual(plan.blocked.map((b) => `${b.action} ${b.kind}`), ['create algorithm_store']);
+    assert.ok(validate(JSON.parse(JSON.stringify(plan))), JSON.stringify(validate.errors));
+  });
+});
