@@ -106,11 +106,21 @@ export interface StoreUser {
   readonly roles: readonly string[];
 }
 
-/** Which stores' own users and roles the config manages: those whose entry lists `users:` or `roles:`. */
+/** Which stores' own users, roles and policies the config manages: those whose entry lists `users:`, `roles:` or `policies:`. */
 export interface ManagedStore {
   readonly url: string;
   readonly users: boolean;
   readonly roles: boolean;
+  readonly policies: boolean;
+}
+
+/** A store policy's value as the store's configuration spells it. */
+export type StorePolicyValue = string | number | boolean | readonly string[];
+
+/** The policies a config gives a store (only those it names): no API sets them, the store's operator deploys them. */
+export interface StorePolicies {
+  readonly store: string;
+  readonly policies: Readonly<Record<string, StorePolicyValue>>;
 }
 
 /**
@@ -217,8 +227,9 @@ export interface DesiredState {
   readonly algorithmStores: readonly AlgorithmStore[];
   readonly storeRoles: readonly StoreRole[];
   readonly storeUsers: readonly StoreUser[];
-  /** The stores whose users or roles the config lists: only these are read, with fedctl's store account. */
+  /** The stores whose users, roles or policies the config lists: only these are read, with fedctl's store account. */
   readonly managedStores: readonly ManagedStore[];
+  readonly storePolicies: readonly StorePolicies[];
   readonly previousNames: PreviousNames;
   readonly prune: PruneSettings;
   readonly secrets: SecretsSettings;

@@ -41,3 +41,23 @@ export function storeCatalog(release: StoreRelease): StoreCatalog {
   catalogs.set(release, catalog);
   return catalog;
 }
+
+/**
+ * The policies each store release's configuration takes, with the values it
+ * allows (a set of words, or any value of the schema's type).
+ */
+export const STORE_POLICIES: Readonly<Record<StoreRelease, Readonly<Record<string, readonly string[] | null>>>> = {
+  '4.15': {
+    algorithm_view: ['public', 'whitelisted', 'private'], allowed_servers: null, allow_localhost: null,
+    min_reviewers: null, min_reviewing_organizations: null, assign_review_own_algorithm: null,
+  },
+  '5.0': {
+    algorithm_view: ['public', 'authenticated', 'private'], min_reviewers: null, min_reviewing_organizations: null, assign_review_own_algorithm: null,
+  },
+};
+
+/** vantage6 5's Helm chart spells the store's policies in camel case (`store.policies.minReviewers`). */
+export const HELM_POLICY_NAMES: Readonly<Record<string, string>> = {
+  algorithm_view: 'algorithmView', min_reviewers: 'minReviewers', min_reviewing_organizations: 'minReviewingOrganizations',
+  assign_review_own_algorithm: 'assignReviewOwnAlgorithm',
+};

@@ -61,6 +61,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await validateCommand(paths, flags, io));
     });
 
+  program.command('store-policies')
+    .description('write what each algorithm store\'s operator deploys for the policies the config gives it (4.x: its configuration\'s policies; vantage6 5: Helm values store.policies); offline')
+    .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
+    .option('-o, --out <dir>', 'write one file per store into this folder (default: print them)')
+    .action(async (paths: string[], flags: { out?: string }) => {
+      const { storePoliciesCommand } = await import('./commands/store-policies-command.js');
+      setExit(await storePoliciesCommand(paths, flags, io));
+    });
+
   addOutputOptions(addDatabaseOptions(program.command('init')
     .description('create a vantage6 release\'s schema, rule catalogue and built-in roles in an empty database, as its server does at first start')
     .addOption(new Option('--vantage6-version <x.y>', `the release to create: ${DATABASE_RELEASES.join(', ')}`)

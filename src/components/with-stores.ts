@@ -9,7 +9,7 @@ import { applyToStore } from './algorithm-store/apply-to-store.js';
 import { readStoreState, type StoreState } from './algorithm-store/read-store-state.js';
 import { StoreApi } from './algorithm-store/store-api.js';
 
-/** The stores a config manages the users or roles of, reached as fedctl's account of the server. */
+/** The stores a config manages the users, roles or policies of, reached as fedctl's account of the server. */
 interface Stores {
   readonly apis: readonly StoreApi[];
   readonly serverUrl: string | null;
@@ -45,7 +45,10 @@ async function connectStores(backend: Backend, desired: DesiredState, env: NodeJ
 
 /** The live state with the stores' roles and users. */
 function merged(live: LiveState, states: readonly StoreState[]): LiveState {
-  return { ...live, storeRoles: states.flatMap((s) => s.roles), storeUsers: states.flatMap((s) => s.users) };
+  return {
+    ...live, storeRoles: states.flatMap((s) => s.roles), storeUsers: states.flatMap((s) => s.users),
+    storePolicies: states.map((s) => ({ store: s.url, policies: s.policies })),
+  };
 }
 
 /**
@@ -64,7 +67,7 @@ export async function withStores(backend: Backend, desired: DesiredState, env: N
    */
   const readAll = (linked: (url: string) => boolean): Promise<StoreState[]> => Promise.all(stores.apis.map((api) => (stores.serverUrl === null || linked(api.url)
     ? readStoreState(api, stores.serverUrl, stores.account)
-    : Promise.resolve({ url: api.url, rules: new Map(), roles: [], users: [] }))));
+    : Promise.resolve({ url: api.url, policies: {}, rules: new Map(), roles: [], users: [] }))));
   return {
     kind: backend.kind,
     display: backend.display,

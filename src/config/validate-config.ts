@@ -9,7 +9,7 @@ import {
 } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
-  type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
+  type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StorePolicies, type StorePolicyValue, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
@@ -20,7 +20,8 @@ import { checkSchema } from './schema-check.js';
 import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
 import { readPolicy } from './read-policy.js';
 import { didYouMean } from '../suggest.js';
-import { storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../catalog/store-catalog.js';
+import { STORE_POLICIES, storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../catalog/store-catalog.js';
+import { ownValue } from '../own-property.js';
 
 /** The resources of the newest releases fedctl knows: those the schema accepts. */
 const NEWEST_RESOURCES: ReadonlySet<string> = new Set(NEWEST_OF_EACH_LINE.flatMap((release) => referenceCatalog(release).rules.map((rule) => rule.resource)));
@@ -268,7 +269,7 @@ class SemanticChecker {
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
-    const { algorithmStores, storeRoles, storeUsers, managedStores } = this.checkAlgorithmStores(entries.algorithm_stores, new Set(collaborations.map((c) => c.name)));
+    const { algorithmStores, storeRoles, storeUsers, managedStores, storePolicies } = this.checkAlgorithmStores(entries.algorithm_stores, new Set(collaborations.map((c) => c.name)));
     const byName = (field: string) => (entry: Entry): string | null => text(entry.value[field]);
     const roleKey = (entry: Entry, name: string): string =>
       roleRefKey({ name, organization: text(entry.value.organization) });
@@ -286,7 +287,7 @@ class SemanticChecker {
       return urls.length === 0 ? [] : [[name, urls] as const];
     }));
     return {
-      organizations, collaborations, nodes, studies, roles, users, algorithmStores, storeRoles, storeUsers, managedStores, previousNames, prune, history,
+      organizations, collaborations, nodes, studies, roles, users, algorithmStores, storeRoles, storeUsers, managedStores, storePolicies, previousNames, prune, history,
       secrets: { ...this.secretsSettings(documents, orgNames), ...(Object.keys(nodeStores).length > 0 ? { nodeStores } : {}) },
       api: configuredApi(documents),
     };
@@ -481,8 +482,8 @@ class SemanticChecker {
    * linked to declared collaborations; their own roles and users, checked
    * against the store release the server's line links to.
    */
-  private checkAlgorithmStores(entries: Entry[], collaborationNames: ReadonlySet<string>): Pick<DesiredState, 'algorithmStores' | 'storeRoles' | 'storeUsers' | 'managedStores'> {
-    const none = { algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [] };
+  private checkAlgorithmStores(entries: Entry[], collaborationNames: ReadonlySet<string>): Pick<DesiredState, 'algorithmStores' | 'storeRoles' | 'storeUsers' | 'managedStores' | 'storePolicies'> {
+    const none = { algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [] };
     const byUrl = this.unique('algorithm store', (e) => text(e.value.url), String, entries, 'url', (url) => url);
     if (!this.server.algorithmStores) {
       for (const entry of byUrl.values()) {
@@ -491,8 +492,8 @@ class SemanticChecker {
       }
       return none;
     }
-    const result: { algorithmStores: AlgorithmStore[]; storeRoles: StoreRole[]; storeUsers: StoreUser[]; managedStores: ManagedStore[] } = {
-      algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [],
+    const result: { algorithmStores: AlgorithmStore[]; storeRoles: StoreRole[]; storeUsers: StoreUser[]; managedStores: ManagedStore[]; storePolicies: StorePolicies[] } = {
+      algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [],
     };
     for (const entry of byUrl.values()) {
       const url = entry.value.url as string;
@@ -514,13 +515,37 @@ class SemanticChecker {
       });
       const users = Array.isArray(entry.value.users);
       const roles = Array.isArray(entry.value.roles);
-      if (!users && !roles) continue;
-      result.managedStores.push({ url, users, roles });
+      const policies = isRecord(entry.value.policies);
+      if (!users && !roles && !policies) continue;
+      result.managedStores.push({ url, users, roles, policies });
+      if (policies) result.storePolicies.push({ store: url, policies: this.checkStorePolicies(entry, entry.value.policies as Record<string, unknown>) });
       const storeRoles = this.checkStoreRoles(entry, url);
       result.storeRoles.push(...storeRoles);
       result.storeUsers.push(...this.checkStoreUsers(entry, url, new Set(storeRoles.map((r) => r.name))));
     }
     return result;
+  }
+
+  /** A store's policies, as the store release the server's line links to takes them: each a value of its line. */
+  private checkStorePolicies(store: Entry, policies: Readonly<Record<string, unknown>>): Record<string, StorePolicyValue> {
+    const release = storeReleaseFor(this.server.keycloak);
+    const known = STORE_POLICIES[release];
+    const checked: Record<string, StorePolicyValue> = {};
+    for (const [name, value] of Object.entries(policies)) {
+      const allowed = ownValue(known, name);
+      if (allowed === undefined) {
+        const other = release === '5.0' ? '4.x' : 'vantage6 5';
+        this.error(store, ['policies', name], `algorithm store ${release} has no policy ${name}`, `it is a policy of ${other}'s stores; this store takes: ${Object.keys(known).join(', ')}`);
+        continue;
+      }
+      if (allowed !== null && !allowed.includes(String(value))) {
+        this.error(store, ['policies', name], `algorithm store ${release} takes no ${name} ${JSON.stringify(value)}`, `it takes: ${allowed.join(', ')}`);
+        continue;
+      }
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') checked[name] = value;
+      else if (Array.isArray(value)) checked[name] = sortedUnique(value.filter((item): item is string => typeof item === 'string'));
+    }
+    return checked;
   }
 
   /** A store's own roles: unique names that are not built-in ones, and rules its release has. */

@@ -3,12 +3,12 @@ import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
   ENTITY_KINDS, compareStrings, isForeignRole, storeLabel, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
-  type AlgorithmStore, type DesiredState, type StoreRole, type StoreUser, type EntityKind, type RenamableKind, type RoleRef,
+  type AlgorithmStore, type DesiredState, type StorePolicyValue, type StoreRole, type StoreUser, type EntityKind, type RenamableKind, type RoleRef,
 } from '../federation.js';
 import type { ChangeLimit, LiveState } from '../state/live-state.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from './plan-options.js';
 import type {
-  BlockedChange, Change, DeleteChange, FieldChange, Plan, ScalarValue, UnmanagedEntity, UpdateChange,
+  BlockedChange, Change, DeleteChange, FieldChange, Plan, PolicyDrift, ScalarValue, UnmanagedEntity, UpdateChange,
 } from './plan.js';
 import { PLAN_FORMAT_VERSION } from './plan.js';
 import { selectTargets } from './select-targets.js';
@@ -262,9 +262,24 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
 
   const unknown = describeUnknown(live);
   const database = { ...target, vantage6: live.server.release ?? describeRange(live.server.versions), ...(unknown.length > 0 ? { unknown } : {}) };
-  const full: Plan = { formatVersion: PLAN_FORMAT_VERSION, database, changes: kept, unmanaged, blocked, summary: summarize(kept) };
+  const drift = policyDrift(desired, live);
+  const full: Plan = {
+    formatVersion: PLAN_FORMAT_VERSION, database, changes: kept, unmanaged, blocked, summary: summarize(kept), ...(drift.length > 0 ? { policyDrift: drift } : {}),
+  };
   const plan = options.targets === null ? full : selectTargets(full, desired, options.targets);
   return { ...plan, summary: summarize(plan.changes) };
+}
+
+/** The policies the config names that a store has otherwise, in the config's order of stores and policies. */
+function policyDrift(desired: DesiredState, live: LiveState): PolicyDrift[] {
+  const same = (a: StorePolicyValue | null, b: StorePolicyValue): boolean => JSON.stringify(a) === JSON.stringify(b);
+  return desired.storePolicies.flatMap(({ store, policies }) => {
+    const have = live.storePolicies.find((p) => p.store === store)?.policies ?? {};
+    return Object.entries(policies).flatMap(([policy, config]) => {
+      const value = ownValue(have, policy) ?? null;
+      return same(value, config) ? [] : [{ store, policy, live: value, config }];
+    });
+  });
 }
 
 function summarize(changes: readonly Change[]): Plan['summary'] {

@@ -1,7 +1,7 @@
 import { FedctlError } from '../errors.js';
 import { isStoreKind, type ServerKind, type StoreKind } from '../federation.js';
 import type {
-  AlgorithmStore, Collaboration, DesiredUser, EntityKind, Node, Organization, Role, StoreRole, StoreUser, Study, User,
+  AlgorithmStore, Collaboration, DesiredUser, EntityKind, Node, Organization, Role, StorePolicyValue, StoreRole, StoreUser, Study, User,
 } from '../federation.js';
 
 /** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
@@ -137,6 +137,15 @@ export function planForOutput(plan: Plan, all: boolean): Plan {
   return { ...plan, access: { ...access, groups: access.groups.slice(0, LISTED_GROUPS), unlistedGroups: access.groups.length - LISTED_GROUPS } };
 }
 
+/** A store policy whose live value is not the config's: fedctl cannot set it, the store's operator deploys it (`fedctl store-policies`). */
+export interface PolicyDrift {
+  readonly store: string;
+  readonly policy: string;
+  /** Null when the store does not say it. */
+  readonly live: StorePolicyValue | null;
+  readonly config: StorePolicyValue;
+}
+
 /** Users a plan would leave breaking one of the config's guardrails, in the same way, for the same reasons. */
 export interface GuardrailViolation {
   readonly guardrail: string;
@@ -215,6 +224,8 @@ export interface Plan {
   /** Changes refused (deletes because of runtime data or dependants, writes the database would refuse); apply refuses a plan that has any. */
   readonly blocked: readonly BlockedChange[];
   readonly summary: { readonly add: number; readonly change: number; readonly destroy: number };
+  /** Store policies the live stores do not have as the config says; absent when there are none. */
+  readonly policyDrift?: readonly PolicyDrift[];
   /** The history of applies as the database records it; set when the plan was made against a database. */
   readonly history?: PlanHistory;
   /**

@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
 import { accessLines, violationLines } from './render-access.js';
-import { changeLines, historyOff, outsideChangeNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
+import { changeLines, historyOff, outsideChangeNote, policyDriftLines, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
@@ -72,6 +72,10 @@ export function renderPlanMarkdown(plan: Plan, context?: CommentContext): string
   if (plan.violations !== undefined) {
     const [heading, ...lines] = violationLines(plan.violations, true, plain);
     out.push('', `**${heading}**`, '', '```diff', ...lines.filter((line) => line !== '').map((line) => line.replace(/^ {2}\u2717/, '-')), '```');
+  }
+  if (plan.policyDrift !== undefined) {
+    const [heading, ...lines] = policyDriftLines(plan.policyDrift, plain);
+    out.push('', `**${heading}**`, '', ...lines.map((line) => `- ${line.replace(/^ {2}! /, '')}`));
   }
   if (plan.blocked.length > 0) {
     out.push('', `**Refused changes** (the plan cannot be applied):`, '');

@@ -2,8 +2,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { describeRule } from '../catalog/rule-catalog.js';
 import { accessLines, violationLines } from './render-access.js';
 import { NEWEST_MINOR, NEWEST_RELEASE, formatMinor } from '../catalog/vantage6-versions.js';
-import { roleLabel, type EntityKind, type PasswordSource, type RoleRef } from '../federation.js';
-import type { Change, FieldChange, Plan, ScalarValue } from '../plan/plan.js';
+import { roleLabel, type EntityKind, type PasswordSource, type RoleRef, type StorePolicyValue } from '../federation.js';
+import type { Change, FieldChange, Plan, PolicyDrift, ScalarValue } from '../plan/plan.js';
 import { describeApply } from '../history/apply-history.js';
 
 export interface TextRenderOptions {
@@ -160,6 +160,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   if (plan.access !== undefined) lines.push('', ...accessLines(plan.access, options.showAccess ?? false, c));
   if (plan.violations !== undefined) lines.push('', ...violationLines(plan.violations, options.showAccess ?? false, c));
+  if (plan.policyDrift !== undefined) lines.push('', ...policyDriftLines(plan.policyDrift, c));
   if (plan.blocked.length > 0) {
     lines.push('', c.red.bold(`Refused: ${plan.blocked.length} change(s) that cannot be made:`));
     for (const entity of plan.blocked) lines.push(`  ${c.red('!')} ${entity.action} ${entity.kind} ${JSON.stringify(entity.address)}: ${entity.reason}`);
@@ -179,9 +180,18 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const historyNote = historyOff(plan);
   if (historyNote !== null) notes.push(c.dim(historyNote));
   // The notes follow the summary line directly; after a section, a blank line.
-  const afterSection = plan.access !== undefined || plan.violations !== undefined || plan.blocked.length > 0;
+  const afterSection = plan.access !== undefined || plan.violations !== undefined || plan.blocked.length > 0 || plan.policyDrift !== undefined;
   if (notes.length > 0) lines.push(...(afterSection ? [''] : []), ...notes);
   return `${lines.join('\n')}\n`;
+}
+
+/** The store policies a plan found otherwise than the config says: apply cannot set them, the store's operator deploys them. */
+export function policyDriftLines(drift: readonly PolicyDrift[], c: ChalkInstance): string[] {
+  const value = (v: StorePolicyValue | null): string => (v === null ? 'unset' : JSON.stringify(v));
+  return [
+    c.yellow.bold(`Store policies that differ from the config (${drift.length}): no API sets them; the store's operator deploys what fedctl store-policies writes:`),
+    ...drift.map((d) => `  ${c.yellow('!')} ${d.store} ${d.policy}: ${value(d.live)} ${c.yellow('->')} ${value(d.config)}`),
+  ];
 }
 
 /** Nodes whose keys the server made while no apply recorded them, with the command that gives each a recorded one. */

@@ -46,6 +46,7 @@ export function freshState(release: DatabaseRelease = NEWEST_RELEASE): LiveState
     algorithmStores: [],
     storeRoles: [],
     storeUsers: [],
+    storePolicies: [],
     inUse: [],
   };
 }

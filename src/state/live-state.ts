@@ -1,7 +1,7 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
 import { mayRefuseDottedLogins, usesKeycloak, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
-import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, StoreRole, StoreUser, Study, User } from '../federation.js';
+import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, StorePolicies, StoreRole, StoreUser, Study, User } from '../federation.js';
 
 /**
  * The database as the same model the config produces, plus row ids. Plain
@@ -35,6 +35,8 @@ export interface LiveState {
   /** The roles and users of the stores whose users or roles the config manages (read with fedctl's store account); none otherwise. */
   readonly storeRoles: readonly LiveStoreRole[];
   readonly storeUsers: readonly LiveStoreUser[];
+  /** The policies of the stores whose policies the config names, as the stores say them. */
+  readonly storePolicies: readonly StorePolicies[];
   /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
   readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
 }

@@ -425,7 +425,7 @@ describe('validate: a store\'s own roles and users', () => {
       rules: ['algorithm:create', 'algorithm:delete', 'algorithm:edit', 'algorithm:view', 'review:edit', 'review:view'],
     }]);
     assert.deepEqual(result.desired?.storeUsers, [{ store: 'https://store.example.org/api', username: 'anna', roles: ['Approver ✓', 'Reviewer'] }]);
-    assert.deepEqual(result.desired?.managedStores, [{ url: 'https://store.example.org/api', users: true, roles: true }]);
+    assert.deepEqual(result.desired?.managedStores, [{ url: 'https://store.example.org/api', users: true, roles: true, policies: false }]);
   });
 
   it('says at their lines: a built-in role declared, a rule the store release lacks, an unknown role, a user twice', async () => {

@@ -8,7 +8,7 @@ import { apiLimits } from '../../src/backends/api/read-api-state.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
-const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [] };
+const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [] };
 
 const org = (name: string) => ({ name, domain: null, address1: null, address2: null, zipcode: null, country: null });
 
@@ -250,7 +250,7 @@ describe('computePlan: algorithm store links', () => {
 
 describe('computePlan: a store\'s own roles and users', () => {
   const STORE = 'https://store.example.org/api';
-  const managed: DesiredState['managedStores'] = [{ url: STORE, users: true, roles: true }];
+  const managed: DesiredState['managedStores'] = [{ url: STORE, users: true, roles: true, policies: false }];
   const approver = { store: STORE, name: 'Approver ✓', description: 'Approves & publishes', rules: ['review:edit', 'review:view'] };
   const stores = (extra: Partial<LiveState>): LiveState => live({
     storeRoles: [{ store: STORE, id: 1, name: 'Reviewer', description: 'Review', rules: ['review:view'], isDefault: true }], ...extra,
@@ -285,7 +285,7 @@ describe('computePlan: a store\'s own roles and users', () => {
     const pruned = computePlan(desired, state, DATABASE, { prune: { ...NO_PRUNING, store_role: true, store_user: true }, rotateNodeKeys: [], resetPasswords: [], targets: null });
     assert.deepEqual(pruned.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), [`delete store_user omar (${STORE})`, `delete store_role Approver ✓ (${STORE})`]);
     // A store whose users the config does not list: its users are not fedctl's to prune.
-    const rolesOnly = computePlan({ ...desired, managedStores: [{ url: STORE, users: false, roles: true }], storeRoles: [approver] }, state, DATABASE,
+    const rolesOnly = computePlan({ ...desired, managedStores: [{ url: STORE, users: false, roles: true, policies: false }], storeRoles: [approver] }, state, DATABASE,
       { prune: { ...NO_PRUNING, store_user: true }, rotateNodeKeys: [], resetPasswords: [], targets: null });
     assert.deepEqual(rolesOnly.changes, []);
   });
@@ -300,7 +300,7 @@ describe('the plan\'s JSON of stores', () => {
     const desired: DesiredState = {
       ...EMPTY, collaborations: [{ name: 'C', encrypted: true, members: [] }],
       algorithmStores: [{ url: STORE, name: 'S', everyCollaboration: false, collaborations: ['C'] }],
-      managedStores: [{ url: STORE, users: true, roles: true }],
+      managedStores: [{ url: STORE, users: true, roles: true, policies: false }],
       storeRoles: [{ store: STORE, name: 'Approver', description: null, rules: ['review:edit'] }],
       storeUsers: [{ store: STORE, username: 'anna', roles: ['Approver'] }],
     };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import type { Plan } from '../../src/plan/plan.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
@@ -235,6 +235,39 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.deepEqual(await storeRoles('omar'), []);
         assert.deepEqual(await storeRoles(account), ['Root']);
         await noChanges();
+
+        // Policies: read and compared with the config's (no API sets them); fedctl store-policies writes what the operator deploys.
+        const viewedBy = hq ? 'authenticated' : 'whitelisted';
+        write([TRIAL], [{ ...own(both.slice(0, 1)), policies: { algorithm_view: 'public', min_reviewers: 1, assign_review_own_algorithm: false } }]);
+        const drifted = await planJson();
+        assert.deepEqual(drifted.changes, []);
+        assert.deepEqual(drifted.policyDrift, [
+          { store: target.api, policy: 'algorithm_view', live: viewedBy, config: 'public' },
+          { store: target.api, policy: 'min_reviewers', live: 2, config: 1 },
+        ]);
+        const shown = await fedctl(['plan', config(), '--no-color']);
+        assert.match(shown.stdout, new RegExp(`! ${target.api.replace(/[.]/g, '\\.')} algorithm_view: "${viewedBy}" -> "public"`));
+        const out = path.join(db.dir, 'store-policies');
+        const written = await runCli(['store-policies', config(), '--out', out], { cwd: db.dir });
+        assert.equal(written.code, 0, written.stderr);
+        const file = readdirSync(out).map((name) => path.join(out, name))[0] as string;
+        const deployed = load(readFileSync(file, 'utf8')) as { policies?: Record<string, unknown>; store?: { policies: Record<string, unknown> } };
+        if (hq) {
+          assert.deepEqual(deployed.store?.policies, { algorithmView: 'public', minReviewers: 1, assignReviewOwnAlgorithm: false });
+        } else {
+          // The file, deployed: a store started with it has the config's policies.
+          const fresh = await startRealStore(release, `sqlite:///${path.join(db.dir, 'deployed.sqlite')}`, path.join(db.dir, 'deployed'), { rootOf: server.api, policies: deployed.policies });
+          try {
+            const { status, body } = await storeCall<Record<string, unknown>>(fresh, 'GET', '/policy', { token, server: server.api });
+            assert.equal(status, 200);
+            // The 4.15 store lists a number it was configured with as text ("1"), its defaults as numbers: fedctl reads both as numbers.
+            assert.deepEqual([body.algorithm_view, Number(body.min_reviewers), body.assign_review_own_algorithm], ['public', 1, false]);
+          } finally {
+            await fresh.stop();
+          }
+        }
+        write([TRIAL], [{ ...own(both.slice(0, 1)), policies: { algorithm_view: viewedBy, min_reviewers: 2 } }]);
+        assert.equal((await planJson()).policyDrift, undefined);
 
         // The rest of the suite is about the first store: this one is unlinked again.
         const [link] = (await links()).filter((l) => linkedUrl(l) === target.api);

@@ -234,6 +234,7 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
     algorithmStores,
     storeRoles: [],
     storeUsers: [],
+    storePolicies: [],
     inUse: runtime,
   };
 }

@@ -168,6 +168,7 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
     }))),
     storeRoles: [],
     storeUsers: [],
+    storePolicies: [],
     inUse: inUse.rows.map((row) => ({ kind: row.kind, id: Number(row.id) }))
       .sort((a, b) => compareStrings(a.kind, b.kind) || a.id - b.id),
   };

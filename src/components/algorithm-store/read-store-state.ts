@@ -1,5 +1,5 @@
 import { storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
-import { sortedUnique } from '../../federation.js';
+import { sortedUnique, type StorePolicyValue } from '../../federation.js';
 import type { LiveStoreRole, LiveStoreUser } from '../../state/live-state.js';
 import type { StoreApi } from './store-api.js';
 
@@ -7,9 +7,10 @@ interface ApiStoreRule { readonly id: number; readonly name: string; readonly op
 interface ApiStoreRole { readonly id: number; readonly name: string | null; readonly description: string | null; readonly is_default_role?: boolean | null }
 interface ApiStoreUser { readonly id: number; readonly username: string | null; readonly server?: { readonly url?: string | null } | null }
 
-/** What fedctl reads of a store: its rules (by id, for writing), and its roles and users of the server. */
+/** What fedctl reads of a store: its rules (by id, for writing), its roles and users of the server, and its policies. */
 export interface StoreState {
   readonly url: string;
+  readonly policies: Readonly<Record<string, StorePolicyValue>>;
   readonly rules: ReadonlyMap<StoreRuleKey, number>;
   readonly roles: readonly LiveStoreRole[];
   readonly users: readonly LiveStoreUser[];
@@ -25,8 +26,8 @@ const withoutSlash = (url: string): string => url.replace(/\/+$/, '');
  * fedctl's own username at the store, never pruned.
  */
 export async function readStoreState(api: StoreApi, serverUrl: string | null, account: string): Promise<StoreState> {
-  const [rules, roles, users] = await Promise.all([
-    api.list<ApiStoreRule>('rule'), api.list<ApiStoreRole>('role'), api.list<ApiStoreUser>('user'),
+  const [rules, roles, users, policies] = await Promise.all([
+    api.list<ApiStoreRule>('rule'), api.list<ApiStoreRole>('role'), api.list<ApiStoreUser>('user'), api.get<Record<string, unknown>>('policy'),
   ]);
   const ruleKey = new Map(rules.map((rule) => [rule.id, storeRuleKey(rule.name, rule.operation)]));
   const named = roles.filter((role): role is ApiStoreRole & { name: string } => role.name !== null);
@@ -41,6 +42,7 @@ export async function readStoreState(api: StoreApi, serverUrl: string | null, ac
   const ours = (user: ApiStoreUser): boolean => serverUrl === null || withoutSlash(user.server?.url ?? '') === withoutSlash(serverUrl);
   return {
     url: api.url,
+    policies: policyValues(policies),
     rules: new Map([...ruleKey].map(([id, key]) => [key, id])),
     roles: named.map((role, i) => ({
       store: api.url, id: role.id, name: role.name, description: role.description === '' ? null : role.description,
@@ -51,4 +53,21 @@ export async function readStoreState(api: StoreApi, serverUrl: string | null, ac
       ...(user.username === account ? { account: true as const } : {}),
     }])),
   };
+}
+
+/**
+ * The policies as the store lists them, in the config's terms: a flag as a
+ * boolean (some stores say 1), a number as a number, a list sorted, and
+ * `allowed_servers` absent when the store allows every server (it says `all`).
+ */
+function policyValues(listed: Readonly<Record<string, unknown>>): Record<string, StorePolicyValue> {
+  const values: Record<string, StorePolicyValue> = {};
+  for (const [name, value] of Object.entries(listed)) {
+    if (value === null || value === undefined || (name === 'allowed_servers' && value === 'all')) continue;
+    if (name === 'allow_localhost' || name === 'assign_review_own_algorithm') values[name] = value === true || value === 1 || value === '1' || value === 'true' || value === 'True';
+    else if (Array.isArray(value)) values[name] = sortedUnique(value.map(String));
+    else if (typeof value === 'number' || typeof value === 'boolean') values[name] = value;
+    else if (typeof value === 'string') values[name] = name.startsWith('min_') && /^\d+$/.test(value) ? Number(value) : name === 'allowed_servers' ? [value] : value;
+  }
+  return values;
 }

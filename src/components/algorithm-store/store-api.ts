@@ -55,6 +55,10 @@ export class StoreApi {
     })));
   }
 
+  async get<T>(path: string): Promise<T> {
+    return this.limit(() => this.call(`GET ${path}`, () => this.http.get(path).json<T>()));
+  }
+
   async write<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, json?: unknown): Promise<T> {
     return this.call(`${method} ${path}`, () => this.http(path, { method, ...(json === undefined ? {} : { json }), retry: { limit: 0 } }).json<T>());
   }
