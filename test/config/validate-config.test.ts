@@ -446,3 +446,17 @@ describe('validate: a store\'s own roles and users', () => {
     ]);
   });
 });
+
+describe('validate: a store\'s policies', () => {
+  it('takes each line\'s policies and values, and says at its line a policy or value of the other line', async () => {
+    const policies = (release: string, block: string): string =>
+      `vantage6: "${release}"\n${BASE}algorithm_stores:\n  - url: https://store.example.org/api\n    collaborations: all\n    policies:\n${block}`;
+    const v4 = await check(policies('4.15', '      algorithm_view: whitelisted\n      allowed_servers: [https://v6.example.org/api]\n      min_reviewers: 1\n'));
+    assert.deepEqual(v4.lines, []);
+    const v5 = await check(policies('5.0', '      algorithm_view: whitelisted\n      allow_localhost: true\n      min_reviewers: 1\n'));
+    assert.deepEqual(v5.lines.map((line) => line.replace(`${v5.file}:`, '')), [
+      '15:23 algorithm_stores[0].policies.algorithm_view: algorithm store 5.0 takes no algorithm_view "whitelisted" (it takes: public, authenticated, private)',
+      '16:24 algorithm_stores[0].policies.allow_localhost: algorithm store 5.0 has no policy allow_localhost (it is a policy of 4.x\'s stores; this store takes: algorithm_view, min_reviewers, min_reviewing_organizations, assign_review_own_algorithm)',
+    ]);
+  });
+});
