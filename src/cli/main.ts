@@ -61,10 +61,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await validateCommand(paths, flags, io));
     });
 
-  program.command('store-policies')
+  addOutputOptions(program.command('store-policies')
     .description('write what each algorithm store\'s operator deploys for the policies the config gives it (4.x: its configuration\'s policies; vantage6 5: Helm values store.policies); offline')
     .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
-    .option('-o, --out <dir>', 'write one file per store into this folder (default: print them)')
+    .option('-o, --out <dir>', 'write one file per store into this folder (default: print them)'), null)
     .action(async (paths: string[], flags: { out?: string }) => {
       const { storePoliciesCommand } = await import('./commands/store-policies-command.js');
       setExit(await storePoliciesCommand(paths, flags, io));
