@@ -262,6 +262,11 @@ export function isForeignRole(role: RoleRef, userOrganization: string | null): b
 
 export const FOREIGN_ROLE_REFUSAL = 'the API gives a user only roles of the user\'s own organization, or without organization';
 
+/** A 4.x server's API URL at an address, as its algorithm stores reach it: the address's path, else `/api`. */
+export function v4ApiUrlOf(address: ServerAddress): string {
+  return apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
+}
+
 /** Whether a 4.x server takes a store's URL for one on its own machine, and links it only with `force`: it looks for these words anywhere in the URL. */
 export function isLoopback(url: string): boolean {
   return url.includes('localhost') || url.includes('127.0.0.1');

@@ -1,4 +1,4 @@
-import { apiUrlOf, type DesiredState } from '../federation.js';
+import { v4ApiUrlOf, type DesiredState } from '../federation.js';
 import { FedctlError } from '../errors.js';
 import { usesKeycloak, serverMinor } from '../catalog/vantage6-versions.js';
 import { Vantage6Api } from '../backends/api/vantage6-api.js';
@@ -28,7 +28,7 @@ function serverApiOf(backend: Backend, desired: DesiredState): string {
     throw new FedctlError('STORE_ACCOUNT', 'the config manages the users or roles of an algorithm store, which fedctl reaches as its account of the server, but names no server to log in at',
       'add server: { url: … } (the server\'s API), or reach the server through its API (--server URL); the account comes from the environment as for the API');
   }
-  return apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
+  return v4ApiUrlOf(address);
 }
 
 async function connectStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<Stores> {
@@ -37,13 +37,13 @@ async function connectStores(backend: Backend, desired: DesiredState, env: NodeJ
   const keycloak = minor !== null && usesKeycloak(minor);
   const address = desired.secrets.server;
   // A 4.x store knows the server by the URL it whitelisted: where the config's server: says its stores reach it, as linking it sent.
-  const serverUrl = keycloak ? null : address === null ? server.url : apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
+  const serverUrl = keycloak ? null : address === null ? server.url : v4ApiUrlOf(address);
   // A 5.x store knows fedctl's account as the Keycloak user of its client's service account (Keycloak writes usernames in lower case).
   const account = keycloak ? `service-account-${(env.FEDCTL_CLIENT_ID ?? '').toLowerCase()}` : server.account.username;
   return { apis: desired.managedStores.map((store) => new StoreApi(store.url, server.bearer, serverUrl)), serverUrl, account };
 }
 
-/** The live state with the stores' roles and users. */
+/** The live state with the stores' roles, users and policies. */
 function merged(live: LiveState, states: readonly StoreState[]): LiveState {
   return {
     ...live, storeRoles: states.flatMap((s) => s.roles), storeUsers: states.flatMap((s) => s.users),
@@ -51,14 +51,20 @@ function merged(live: LiveState, states: readonly StoreState[]): LiveState {
   };
 }
 
+/** A backend that also reaches the config's stores, and how to add their states to a live state its backend read already. */
+export interface WithStores {
+  readonly backend: Backend;
+  addStores(loaded: LoadedLiveState): Promise<LoadedLiveState>;
+}
+
 /**
- * A backend that also reaches the algorithm stores whose users or roles the
- * config manages: it reads their roles and users into the live state, and
+ * A backend that also reaches the algorithm stores whose users, roles or
+ * policies the config manages: it reads them into the live state, and
  * applies a plan to the server first (through the backend it wraps), then to
  * each store. Nothing else knows the stores are there.
  */
-export async function withStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<Backend> {
-  if (desired.managedStores.length === 0) return backend;
+export async function withStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<WithStores> {
+  if (desired.managedStores.length === 0) return { backend, addStores: (loaded) => Promise.resolve(loaded) };
   const stores = await connectStores(backend, desired, env);
   /**
    * The stores' states; a 4.x store the server is not linked to does not
@@ -68,29 +74,32 @@ export async function withStores(backend: Backend, desired: DesiredState, env: N
   const readAll = (linked: (url: string) => boolean): Promise<StoreState[]> => Promise.all(stores.apis.map((api) => (stores.serverUrl === null || linked(api.url)
     ? readStoreState(api, stores.serverUrl, stores.account)
     : Promise.resolve({ url: api.url, policies: {}, rules: new Map(), roles: [], users: [] }))));
+  const addStores = async (loaded: LoadedLiveState): Promise<LoadedLiveState> => {
+    const linked = new Set(loaded.live.algorithmStores.map((store) => store.url));
+    return { ...loaded, live: merged(loaded.live, await readAll((url) => linked.has(url))) };
+  };
   return {
-    kind: backend.kind,
-    display: backend.display,
-    capabilities: backend.capabilities,
-    fingerprint: (live) => backend.fingerprint(live),
-    async read(options): Promise<LoadedLiveState> {
-      const loaded = await backend.read(options);
-      const linked = new Set(loaded.live.algorithmStores.map((store) => store.url));
-      return { ...loaded, live: merged(loaded.live, await readAll((url) => linked.has(url))) };
-    },
-    async apply(plan, resolve, options) {
-      const linking = new Set(plan.changes.flatMap((c) => (c.kind === 'algorithm_store' && c.action === 'create' ? [c.address] : [])));
-      const before = await readAll((url) => !linking.has(url));
-      const result = await backend.apply(plan, (live) => resolve(merged(live, before)), options);
-      const changes = result.plan.changes.filter((c): c is StoreChange => !isServerChange(c));
-      if (changes.length === 0) return result;
-      // Read again for the ids: the server's part may have linked a store just now.
-      const states = await readAll(() => true);
-      for (const [i, api] of stores.apis.entries()) {
-        const own = changes.filter((c) => (c.action === 'delete' ? c.before : c.after).store === api.url);
-        if (own.length > 0) await applyToStore(api, states[i] as StoreState, own);
-      }
-      return result;
+    addStores,
+    backend: {
+      kind: backend.kind,
+      display: backend.display,
+      capabilities: backend.capabilities,
+      fingerprint: (live) => backend.fingerprint(live),
+      read: async (options) => addStores(await backend.read(options)),
+      async apply(plan, resolve, options) {
+        const linking = new Set(plan.changes.flatMap((c) => (c.kind === 'algorithm_store' && c.action === 'create' ? [c.address] : [])));
+        const before = await readAll((url) => !linking.has(url));
+        const result = await backend.apply(plan, (live) => resolve(merged(live, before)), options);
+        const changes = result.plan.changes.filter((c): c is StoreChange => !isServerChange(c));
+        if (changes.length === 0) return result;
+        // Read again for the ids: the server's part may have linked a store just now.
+        const states = await readAll(() => true);
+        for (const [i, api] of stores.apis.entries()) {
+          const own = changes.filter((c) => (c.action === 'delete' ? c.before : c.after).store === api.url);
+          if (own.length > 0) await applyToStore(api, states[i] as StoreState, own);
+        }
+        return result;
+      },
     },
   };
 }

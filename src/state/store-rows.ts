@@ -36,3 +36,28 @@ export function groupStoreRows(rows: readonly StoreRow[]): LiveAlgorithmStore[] 
     };
   });
 }
+
+/** What becomes of a store's rows when it is to serve `wanted` (collaboration names; null: every one). */
+export interface StoreRowChanges {
+  /** Rows that go to another collaboration, in place of one that goes. */
+  readonly moves: readonly { readonly id: number; readonly to: string | null }[];
+  /** Collaborations that get a row of their own. */
+  readonly adds: readonly (string | null)[];
+  /** Rows left over: more collaborations go than come. */
+  readonly removes: readonly number[];
+}
+
+/**
+ * A store's rows matched to the collaborations it is to serve, as the
+ * server's own calls leave them: a row kept where its collaboration stays,
+ * moved where one goes and another comes, the others added or removed.
+ */
+export function storeRowChanges(rows: LiveAlgorithmStore['rows'], wanted: readonly (string | null)[]): StoreRowChanges {
+  const adds = wanted.filter((collaboration) => !rows.some((row) => row.collaboration === collaboration));
+  const surplus = rows.filter((row) => !wanted.includes(row.collaboration));
+  return {
+    moves: surplus.slice(0, adds.length).map((row, i) => ({ id: row.id, to: adds[i] ?? null })),
+    adds: adds.slice(surplus.length),
+    removes: surplus.slice(adds.length).map((row) => row.id),
+  };
+}

@@ -1,12 +1,13 @@
 import { generatePassword } from '../../apply/prepare-secrets.js';
 import { usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
-import { SERVER_KINDS, apiUrlOf, isLoopback, roleRefKey, type AlgorithmStore, type EntityKind, type RoleRef, type ServerKind } from '../../federation.js';
+import { SERVER_KINDS, isLoopback, v4ApiUrlOf, roleRefKey, type AlgorithmStore, type EntityKind, type RoleRef, type ServerKind } from '../../federation.js';
 import {
   assertApplicable, isServerChange, type Change, type CreateChange, type DeleteChange, type Plan, type ServerChange, type UpdateChange,
 } from '../../plan/plan.js';
 import type { MadeSecrets, NodeSecretEntry, SecretsContent, UserSecretEntry } from '../../secrets/secrets-store.js';
 import type { LiveAlgorithmStore, LiveState } from '../../state/live-state.js';
+import { storeRowChanges } from '../../state/store-rows.js';
 import type { ApplyOptions, ApplyResult, ResolvePlan } from '../backend.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
@@ -106,7 +107,7 @@ class ApiWriter {
     this.keycloak = usesKeycloak(live.server.versions.to);
     this.stores = new Map(live.algorithmStores.map((store) => [store.url, store]));
     const address = options.serverAddress;
-    this.serverUrl = address === null ? null : apiUrlOf({ ...address, apiPath: address.apiPath ?? '/api' });
+    this.serverUrl = address === null ? null : v4ApiUrlOf(address);
     this.organization = new Map(live.organizations.map((o) => [o.name, o.id]));
     this.collaboration = new Map(live.collaborations.map((c) => [c.name, c.id]));
     this.rule = new Map(live.rules.map((r) => [r.key, r.id]));
@@ -299,27 +300,27 @@ class ApiWriter {
     if (store === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no rows of algorithm store ${after.url}`);
     if (after.name !== store.name) for (const row of store.rows) await this.api.write('PATCH', `algorithmstore/${row.id}`, { name: after.name });
     if (after.everyCollaboration === store.everyCollaboration && !setChanged(change, 'collaborations')) return;
+    // A link to every collaboration replaces the store's other rows.
     if (after.everyCollaboration) return this.link(after, null);
-    const rows = store.rows.filter((row) => row.collaboration === null || !after.collaborations.includes(row.collaboration));
-    const coming = after.collaborations.filter((name) => !store.rows.some((row) => row.collaboration === name));
-    if (rows.length > coming.length) {
-      await this.api.write('DELETE', `algorithmstore/${store.id}${this.keycloak || this.serverUrl === null ? '' : `?server_url=${encodeURIComponent(this.serverUrl)}`}`);
+    const { moves, adds, removes } = storeRowChanges(store.rows, after.collaborations);
+    if (removes.length > 0) {
+      await this.unlink(store.id);
       for (const collaboration of after.collaborations) await this.link(after, collaboration);
       return;
     }
-    for (const [i, row] of rows.entries()) {
-      const collaboration = coming[i] as string;
-      await this.api.write('PATCH', `algorithmstore/${row.id}`, { collaboration_id: this.id(this.collaboration, collaboration, `collaboration ${collaboration}`) });
+    for (const { id, to } of moves) {
+      await this.api.write('PATCH', `algorithmstore/${id}`, { collaboration_id: to === null ? null : this.id(this.collaboration, to, `collaboration ${to}`) });
     }
-    for (const collaboration of coming.slice(rows.length)) await this.link(after, collaboration);
+    for (const collaboration of adds) await this.link(after, collaboration);
+  }
+
+  /** Unlink a store (every row of its URL): a 4.x server takes back its whitelisting at the store, and needs to know where the store reaches it. */
+  private async unlink(id: number): Promise<void> {
+    await this.api.write('DELETE', `algorithmstore/${id}${this.keycloak || this.serverUrl === null ? '' : `?server_url=${encodeURIComponent(this.serverUrl)}`}`);
   }
 
   private async remove(change: Extract<ServerChange, DeleteChange>): Promise<void> {
-    if (change.kind === 'algorithm_store') {
-      // A 4.x server takes back its whitelisting at the store: it needs to know where the store reaches it.
-      await this.api.write('DELETE', `algorithmstore/${change.id}${this.keycloak || this.serverUrl === null ? '' : `?server_url=${encodeURIComponent(this.serverUrl)}`}`);
-      return;
-    }
+    if (change.kind === 'algorithm_store') return this.unlink(change.id);
     await this.api.write('DELETE', `${RESOURCE[change.kind]}/${change.id}`);
     if (change.kind === 'node') await this.options.secrets.pending.remove([change.address]);
   }

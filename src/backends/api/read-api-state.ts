@@ -157,8 +157,8 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
     const key = apiRuleKey(rule);
     return key === null ? [] : [[rule.id, key] as const];
   }));
-  // Members, where the release cannot list them inline; and what tasks and runs refer to, for deletes.
-  const [[roleRuleLists, userRoleLists, userRuleLists], memberLists, studyMemberLists, runtime] = await Promise.all([
+  // Members, where the release cannot list them inline; what tasks and runs refer to, for deletes; the store links.
+  const [[roleRuleLists, userRoleLists, userRuleLists], memberLists, studyMemberLists, runtime, algorithmStores] = await Promise.all([
     links,
     inline
       ? collaborations.map((c) => inlineIds(c.organizations).map((org) => [c.id, org] as const))
@@ -167,8 +167,8 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       ? studies.map((st) => inlineIds(st.organizations).map((org) => [st.id, org] as const))
       : Promise.all(studies.map(async (st) => (await api.list<ApiOrganization>('organization', { study_id: st.id })).map((o) => [st.id, o.id] as const))),
     options.forDeletes ? readRuntime(api, nodes) : Promise.resolve([]),
+    features.algorithmStores ? readApiStores(api, collaborations) : Promise.resolve([]),
   ]);
-  const algorithmStores = features.algorithmStores ? await readApiStores(api, collaborations) : [];
   const roleRules = groupPairs(roleRuleLists.flat());
   const userRoles = groupPairs(userRoleLists.flat());
   const userRules = groupPairs(userRuleLists.flat());

@@ -1,10 +1,8 @@
 import got, { HTTPError, RequestError, type Got } from 'got';
 import pLimit from 'p-limit';
 import { serverMinor, usesKeycloak } from '../../catalog/vantage6-versions.js';
-import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
-
-/** Items per page: the 4.x API has no maximum, so requests grow with pages of this size, never with entities. */
-const PER_PAGE = 1000;
+import { FedctlError, isFedctlError } from '../../errors.js';
+import { listAllPages, refusal } from './paged-json.js';
 
 /** Requests in flight at once: the server's workers answer them side by side. */
 const PARALLEL_REQUESTS = 6;
@@ -118,17 +116,6 @@ class KeycloakToken {
   }
 }
 
-/** What the server said when it refused a request: its `msg`, else the status. */
-function refusal(error: unknown): string {
-  if (error instanceof HTTPError) {
-    const body = error.response.body as { msg?: unknown; errors?: unknown } | string | undefined;
-    const message = typeof body === 'object' && body !== null && typeof body.msg === 'string' ? body.msg : `HTTP ${error.response.statusCode}`;
-    const details = typeof body === 'object' && body !== null && body.errors !== undefined ? ` ${JSON.stringify(body.errors)}` : '';
-    return `${message}${details}`;
-  }
-  return messageOf(error).split('\n')[0] ?? 'unknown error';
-}
-
 /**
  * A logged-in session with a vantage6 4.x server's REST API. Reads come page
  * by page, side by side; a GET is retried on a dropped connection or a busy
@@ -216,18 +203,7 @@ export class Vantage6Api {
    * database may return rows in any order, and pages may skip or repeat some.
    */
   async list<T>(path: string, filter: Readonly<Record<string, string | number>> = {}): Promise<T[]> {
-    const searchParams = { ...filter, sort: 'id' };
-    return this.limit(() => this.call(`GET ${path}`, () => this.http.paginate.all<T, { data: T[] }>(path, {
-      searchParams: { ...searchParams, per_page: PER_PAGE, page: 1 },
-      pagination: {
-        transform: (response) => response.body.data,
-        paginate: ({ response, currentItems }) => {
-          if (currentItems.length < PER_PAGE) return false;
-          const page = Number(new URL(response.url).searchParams.get('page') ?? '1');
-          return { searchParams: { ...searchParams, per_page: PER_PAGE, page: page + 1 } };
-        },
-      },
-    })));
+    return this.limit(() => this.call(`GET ${path}`, () => listAllPages<T>(this.http, path, { ...filter, sort: 'id' })));
   }
 
   async get<T>(path: string): Promise<T> {

@@ -6,6 +6,7 @@ import { storedRow, type Vantage6Database } from '../../db/vantage6-tables.js';
 import { apiWritesOf, type SchemaFeatures } from '../../catalog/vantage6-versions.js';
 import { isServerChange, type Change, type CreateChange, type ServerChange, type UpdateChange } from '../../plan/plan.js';
 import type { LiveAlgorithmStore, LiveState } from '../../state/live-state.js';
+import { storeRowChanges } from '../../state/store-rows.js';
 import { BATCH_SIZE, BatchedWrites } from './batched-writes.js';
 import type { PreparedSecrets } from '../../apply/prepare-secrets.js';
 
@@ -243,22 +244,15 @@ export class ChangeWriter {
   private async updateStore({ after }: UpdateOf<'algorithm_store'>): Promise<void> {
     const store = this.stores.get(after.url);
     if (store === undefined) throw new FedctlError('APPLY_FAILED', `internal error: no rows of algorithm store ${after.url}`);
-    const wanted: (number | null)[] = after.everyCollaboration ? [null] : after.collaborations.map((name) => this.ids.get('collaboration', name));
-    const rows = store.rows.map((row) => ({ id: row.id, collaboration: row.collaboration === null ? null : this.ids.get('collaboration', row.collaboration) }));
-    const missing = wanted.filter((id) => !rows.some((row) => row.collaboration === id));
-    const surplus = rows.filter((row) => !wanted.includes(row.collaboration));
+    const { moves, adds, removes } = storeRowChanges(store.rows, after.everyCollaboration ? [null] : after.collaborations);
+    const collaborationId = (name: string | null): number | null => (name === null ? null : this.ids.get('collaboration', name));
     if (after.name !== store.name) await this.trx.updateTable('algorithmstore').set({ name: after.name }).where('url', '=', after.url).execute();
-    const moved = surplus.splice(0, missing.length);
-    for (const [i, row] of moved.entries()) {
-      await this.trx.updateTable('algorithmstore').set({ collaboration_id: missing[i] ?? null }).where('id', '=', row.id).execute();
-    }
-    const inserted = missing.slice(moved.length);
-    const ids = await this.adapter.allocateIds(this.trx, 'algorithmstore', inserted.length);
-    await this.insert('algorithmstore', inserted.map((collaboration, i) => ({ id: ids[i] as number, name: after.name, url: after.url, collaboration_id: collaboration })));
-    if (surplus.length === 0) return;
-    const gone = surplus.map((row) => row.id);
-    if (this.features.taskStores) await this.trx.updateTable('task').set({ algorithm_store_id: null }).where('algorithm_store_id', 'in', gone).execute();
-    await this.trx.deleteFrom('algorithmstore').where('id', 'in', gone).execute();
+    for (const { id, to } of moves) await this.trx.updateTable('algorithmstore').set({ collaboration_id: collaborationId(to) }).where('id', '=', id).execute();
+    const ids = await this.adapter.allocateIds(this.trx, 'algorithmstore', adds.length);
+    await this.insert('algorithmstore', adds.map((to, i) => ({ id: ids[i] as number, name: after.name, url: after.url, collaboration_id: collaborationId(to) })));
+    if (removes.length === 0) return;
+    if (this.features.taskStores) await this.trx.updateTable('task').set({ algorithm_store_id: null }).where('algorithm_store_id', 'in', removes).execute();
+    await this.trx.deleteFrom('algorithmstore').where('id', 'in', removes).execute();
   }
 
   private updateNode({ id, before, after, fields }: UpdateOf<'node'>): void {

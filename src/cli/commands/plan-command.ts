@@ -66,10 +66,9 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
     throw error;
   }
   const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
-  if (desired.managedStores.length === 0) return { desired, state, backend };
-  // The stores' own users and roles are read with the server's state, through a backend that reaches both.
-  const withStoresBackend = await withStores(backend, desired, io.env);
-  return { desired, state: await withStoresBackend.read({ lockTimeoutMs, forDeletes: true }), backend: withStoresBackend };
+  // The stores' own users, roles and policies join the server's state, and a backend that reaches both applies the plan.
+  const stores = await withStores(backend, desired, io.env);
+  return { desired, state: await stores.addStores(state), backend: stores.backend };
 }
 
 /** The plan for a live state already read through a backend, with what its history says. */

@@ -2,20 +2,10 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { HTTPError, RequestError, type Got } from 'got';
 import pLimit from 'p-limit';
+import { listAllPages, refusal } from '../../backends/api/paged-json.js';
 import { FedctlError } from '../../errors.js';
 
-/** Items per page, as the server's client asks. */
-const PER_PAGE = 1000;
 const PARALLEL_REQUESTS = 6;
-
-/** What a store said when it refused a request: its `msg`, else the status. */
-function refusal(error: unknown): string {
-  if (error instanceof HTTPError) {
-    const body = error.response.body as { msg?: unknown } | string | undefined;
-    return typeof body === 'object' && body !== null && typeof body.msg === 'string' ? body.msg : `HTTP ${error.response.statusCode}`;
-  }
-  return error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : String(error);
-}
 
 /**
  * A session with an algorithm store's API as fedctl's account: the account's
@@ -42,17 +32,7 @@ export class StoreApi {
 
   /** Every item of a list endpoint, page by page. */
   async list<T>(path: string, filter: Readonly<Record<string, string | number>> = {}): Promise<T[]> {
-    return this.limit(() => this.call(`GET ${path}`, () => this.http.paginate.all<T, { data: T[] }>(path, {
-      searchParams: { ...filter, per_page: PER_PAGE, page: 1 },
-      pagination: {
-        transform: (response) => response.body.data,
-        paginate: ({ response, currentItems }) => {
-          if (currentItems.length < PER_PAGE) return false;
-          const page = Number(new URL(response.url).searchParams.get('page') ?? '1');
-          return { searchParams: { ...filter, per_page: PER_PAGE, page: page + 1 } };
-        },
-      },
-    })));
+    return this.limit(() => this.call(`GET ${path}`, () => listAllPages<T>(this.http, path, filter)));
   }
 
   async get<T>(path: string): Promise<T> {
