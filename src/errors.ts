@@ -1,4 +1,4 @@
-import type { Diagnostic } from './config/diagnostic.js';
+import type { Diagnostic } from './diagnostic.js';
 
 /** Stable codes for failures that are not config diagnostics; scripts may match on them. */
 export type ErrorCode =
@@ -31,7 +31,8 @@ export type ErrorCode =
   | 'NODE_INCOMPATIBLE'
   | 'STORE_UNREACHABLE'
   | 'STORE_REFUSED'
-  | 'STORE_ACCOUNT';
+  | 'STORE_ACCOUNT'
+  | 'STORE_NOT_LINKED';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

@@ -207,10 +207,14 @@ export interface RoleMatcher {
 /**
  * A limit on who may hold which rules, checked on the config by validate and
  * on what a plan would leave: only the named users, or users through the
- * named roles, may hold a matching rule; at most `atMost` users may.
+ * named roles, may hold a matching rule; at most `atMost` users may. A
+ * guardrail is about the server's rules, or (`stores`) the algorithm
+ * stores' (`store.review`, whose roles are store roles, and whose holders
+ * are counted over every store).
  */
 export interface Guardrail {
   readonly name: string;
+  readonly stores: boolean;
   readonly rules: RulePattern;
   readonly only?: { readonly users: readonly string[]; readonly roles: readonly RoleMatcher[] };
   readonly atMost?: number;

@@ -1,11 +1,12 @@
 import { describeRule, readableSpelling, type Operation, type Scope } from '../catalog/rule-catalog.js';
-import { compareStrings, roleLabel, sortedUnique } from '../federation.js';
+import { compareStrings, roleLabel, sortedUnique, storeLabel } from '../federation.js';
 import type { AccessChanges, AccessItem, Change } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import { modelAfter, translateNames } from './access-model.js';
+import { storeTarget, type StorePermission } from './store-access.js';
 import { FederationAccess, reachTargets, type AccessProfile, type Permission } from './user-access.js';
 
-const MANAGEMENT = new Set(['user', 'role', 'organization']);
+const MANAGEMENT = new Set(['user', 'role', 'organization', 'store.user', 'store.role']);
 const MANAGING = new Set(['create', 'edit', 'delete']);
 /** The fields of a user that their access depends on. */
 const ACCESS_FIELDS = new Set(['organization', 'roles', 'rules']);
@@ -46,6 +47,27 @@ function difference(before: readonly Permission[], after: readonly Permission[],
     if (p0 !== undefined && lost.length > 0) losses.push(item(p0.resource, p0.operation, p0.reach.scope, lost));
   }
   return { gains, losses };
+}
+
+/** Per store resource and operation, the stores where it is gained and lost (`store "X"`). */
+function storeDifference(before: readonly StorePermission[], after: readonly StorePermission[], target: (url: string) => string): Omit<Difference, 'key'> {
+  if (before.length === 0 && after.length === 0) return { gains: [], losses: [] };
+  const byRule = (permissions: readonly StorePermission[]): Map<string, Set<string>> => {
+    const stores = new Map<string, Set<string>>();
+    for (const p of permissions) {
+      const key = `${p.resource}:${p.operation}`;
+      stores.set(key, (stores.get(key) ?? new Set()).add(p.store));
+    }
+    return stores;
+  };
+  const was = byRule(before);
+  const is = byRule(after);
+  const items = (from: Map<string, Set<string>>, without: Map<string, Set<string>>): AccessItem[] => [...from].flatMap(([key, stores]) => {
+    const [resource = '', operation = ''] = key.split(':');
+    const on = [...stores].filter((url) => !without.get(key)?.has(url)).map(target).sort(compareStrings);
+    return on.length === 0 ? [] : [{ resource, operation, scope: 'store', on }];
+  });
+  return { gains: items(is, was), losses: items(was, is) };
 }
 
 /** `+ "A", - "B"`: what a set field gained and lost. */
@@ -92,10 +114,15 @@ export function accessDelta(live: LiveState, changes: readonly Change[]): Access
   const beforeName = new Map(renamed.map(([old, now]) => [now, old]));
   const reaches = (user: FederationAccess['model']['users'][number]): boolean =>
     user.roles.some((ref) => index.roles.has(roleLabel(ref))) || (user.organization !== null && index.collaborations.has(user.organization));
-  const reached = new Set<string>(index.users.keys());
+  const reached = new Set<string>([...index.users.keys(), ...index.storeUsers.keys()]);
   if (index.roles.size > 0 || index.collaborations.size > 0) {
     for (const user of before.model.users) if (reaches(user)) reached.add(afterName.get(user.username) ?? user.username);
     for (const user of after.model.users) if (!reached.has(user.username) && reaches(user)) reached.add(user.username);
+  }
+  if (index.storeRoles.size > 0) {
+    for (const user of [...before.model.storeUsers ?? [], ...after.model.storeUsers ?? []]) {
+      if (user.roles.some((role) => index.storeRoles.has(storeLabel(role, user.store)))) reached.add(user.username);
+    }
   }
 
   return {
@@ -158,10 +185,17 @@ export function accessChanges(delta: AccessDelta | null): AccessChanges | undefi
     }
     return found;
   };
+  // A store unlinked by the plan keeps the name it had.
+  const storeName = (url: string): string => storeTarget(after.stores.nameOf(url) ?? before.stores.nameOf(url) ?? url);
   const byChange = new Map<string, { users: string[]; organizations: Set<string>; gains: readonly AccessItem[]; losses: readonly AccessItem[]; causes: string[] }>();
   let users = 0;
   for (const user of delta.reached) {
-    const { gains, losses, key: changeKey } = differenceOf(before.profile(user.old), after.profile(user.username));
+    const server = differenceOf(before.profile(user.old), after.profile(user.username));
+    const stores = storeDifference(before.stores.permissionsOf(user.old), after.stores.permissionsOf(user.username), storeName);
+    const gains = stores.gains.length === 0 ? server.gains : [...server.gains, ...stores.gains];
+    const losses = stores.losses.length === 0 ? server.losses : [...server.losses, ...stores.losses];
+    const changeKey = stores.gains.length + stores.losses.length === 0 ? server.key
+      : `${server.key}\u0004${[...stores.gains, ...stores.losses].map(itemId).join('\u0002')}`;
     if (gains.length === 0 && losses.length === 0) continue;
     users++;
     const causes = delta.causes(user);
@@ -182,17 +216,25 @@ export function accessChanges(delta: AccessDelta | null): AccessChanges | undefi
   return { users, groups };
 }
 
-/** A plan's changes by what they can reach: users by name (old and new), roles by label (old and new), collaborations by member organization. */
+/**
+ * A plan's changes by what they can reach: users by name (old and new), roles
+ * by label (old and new), collaborations by member organization, store users
+ * by username, store roles by label.
+ */
 interface ChangeIndex {
   readonly users: ReadonlyMap<string, Change>;
   readonly roles: ReadonlyMap<string, readonly Change[]>;
   readonly collaborations: ReadonlyMap<string, readonly Change[]>;
+  readonly storeUsers: ReadonlyMap<string, readonly Change[]>;
+  readonly storeRoles: ReadonlyMap<string, readonly Change[]>;
 }
 
 function indexChanges(changes: readonly Change[]): ChangeIndex {
   const users = new Map<string, Change>();
   const roles = new Map<string, Change[]>();
   const collaborations = new Map<string, Change[]>();
+  const storeUsers = new Map<string, Change[]>();
+  const storeRoles = new Map<string, Change[]>();
   const add = (map: Map<string, Change[]>, key: string, change: Change): void => {
     const list = map.get(key) ?? [];
     if (!list.includes(change)) list.push(change);
@@ -212,8 +254,10 @@ function indexChanges(changes: readonly Change[]): ChangeIndex {
       const members = [...(change.action === 'delete' ? [] : change.after.members), ...(change.action === 'create' ? [] : change.before.members)];
       for (const member of members) add(collaborations, member, change);
     }
+    if (change.kind === 'store_user') add(storeUsers, change.action === 'delete' ? change.before.username : change.after.username, change);
+    if (change.kind === 'store_role' && (change.action !== 'update' || change.fields.some((f) => f.field === 'rules'))) add(storeRoles, change.address, change);
   }
-  return { users, roles, collaborations };
+  return { users, roles, collaborations, storeUsers, storeRoles };
 }
 
 /**
@@ -222,6 +266,10 @@ function indexChanges(changes: readonly Change[]): ChangeIndex {
  * created or deleted user's access is their creation's or deletion's.
  */
 function causesFor(user: ReachedUser, index: ChangeIndex, translate: AccessDelta['translate'], before: FederationAccess, after: FederationAccess): string[] {
+  return [...serverCauses(user, index, translate, before, after), ...storeCauses(user, index, before, after)];
+}
+
+function serverCauses(user: ReachedUser, index: ChangeIndex, translate: AccessDelta['translate'], before: FederationAccess, after: FederationAccess): string[] {
   const own = index.users.get(user.username) ?? index.users.get(user.old);
   if (own?.kind === 'user' && own.action === 'create') return ['they are created'];
   if (own?.kind === 'user' && own.action === 'delete') return ['they are deleted'];
@@ -253,6 +301,32 @@ function causesFor(user: ReachedUser, index: ChangeIndex, translate: AccessDelta
     if (change.action === 'update' && delta) causes.push(`collaboration ${JSON.stringify(change.address)}: members ${delta}`);
     if (change.action === 'create') causes.push(`collaboration ${JSON.stringify(change.address)} is created`);
     if (change.action === 'delete') causes.push(`collaboration ${JSON.stringify(change.address)} is deleted`);
+  }
+  return causes;
+}
+
+/** The store changes behind a user's change of store access: their store roles, and the rules of store roles they hold. */
+function storeCauses(user: ReachedUser, index: ChangeIndex, before: FederationAccess, after: FederationAccess): string[] {
+  const causes: string[] = [];
+  const storeOf = (url: string): string => JSON.stringify(after.stores.nameOf(url) ?? before.stores.nameOf(url) ?? url);
+  for (const change of index.storeUsers.get(user.username) ?? []) {
+    if (change.kind !== 'store_user') continue;
+    const had = change.action === 'create' ? [] : change.before.roles;
+    const has = change.action === 'delete' ? [] : change.after.roles;
+    const delta = [...has.filter((r) => !had.includes(r)).map((r) => `+ ${JSON.stringify(r)}`), ...had.filter((r) => !has.includes(r)).map((r) => `- ${JSON.stringify(r)}`)];
+    const store = change.action === 'delete' ? change.before.store : change.after.store;
+    if (delta.length > 0) causes.push(`their store roles at ${storeOf(store)} ${delta.join(', ')}`);
+  }
+  const held = [...before.stores.membershipsOf(user.old), ...after.stores.membershipsOf(user.username)]
+    .flatMap((u) => u.roles.map((role) => storeLabel(role, u.store)));
+  for (const change of new Set(held.flatMap((label) => index.storeRoles.get(label) ?? []))) {
+    if (change.kind !== 'store_role') continue;
+    const role = change.action === 'delete' ? change.before : change.after;
+    const named = `store role ${JSON.stringify(role.name)} at ${storeOf(role.store)}`;
+    const rules = setDelta(change, 'rules');
+    if (change.action === 'update' && rules) causes.push(`${named}: rules ${rules}`);
+    if (change.action === 'create') causes.push(`${named} is created`);
+    if (change.action === 'delete') causes.push(`${named} is deleted`);
   }
   return causes;
 }

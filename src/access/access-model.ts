@@ -1,6 +1,9 @@
-import { roleLabel, roleRefKey, type Collaboration, type DesiredState, type Role, type RoleRef, type User } from '../federation.js';
+import { builtInRolesOf, type ServerProfile } from '../catalog/server-profile.js';
+import { storeCatalog, storeReleaseFor } from '../catalog/store-catalog.js';
+import { roleLabel, roleRefKey, storeLabel, type Collaboration, type DesiredState, type Role, type RoleRef, type User } from '../federation.js';
 import type { Plan } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
+import type { StoreAccessModel } from './store-access.js';
 
 /**
  * A federation as access is computed on it: the config (with the built-in
@@ -8,7 +11,7 @@ import type { LiveState } from '../state/live-state.js';
  * it. Every role a user can hold is among `roles`, built-in ones with their
  * rules. Plain data.
  */
-export interface AccessModel {
+export interface AccessModel extends StoreAccessModel {
   readonly organizations: readonly { readonly name: string }[];
   readonly collaborations: readonly Pick<Collaboration, 'name' | 'members'>[];
   readonly nodes: readonly { readonly name: string; readonly organization: string | null; readonly collaboration: string | null }[];
@@ -16,9 +19,18 @@ export interface AccessModel {
   readonly users: readonly Pick<User, 'username' | 'organization' | 'roles' | 'rules'>[];
 }
 
-/** The config's federation, with the built-in roles (and their rules) of the release it is checked against. */
-export function desiredAccessModel(desired: DesiredState, builtInRoles: readonly Pick<Role, 'name' | 'organization' | 'rules'>[]): AccessModel {
-  return { ...desired, roles: [...builtInRoles, ...desired.roles] };
+/**
+ * The config's federation, with the built-in roles (and their rules) of the
+ * release it is checked against, and at each store whose roles or users it
+ * manages, the built-in store roles of the store release that server links to.
+ */
+export function desiredAccessModel(desired: DesiredState, server: Pick<ServerProfile, 'versions' | 'keycloak'>): AccessModel {
+  const builtInStoreRoles = desired.managedStores.length === 0 ? [] : storeCatalog(storeReleaseFor(server.keycloak)).defaultRoles;
+  return {
+    ...desired,
+    roles: [...builtInRolesOf(server.versions.to), ...desired.roles],
+    storeRoles: [...desired.managedStores.flatMap(({ url }) => builtInStoreRoles.map(({ name, rules }) => ({ store: url, name, rules }))), ...desired.storeRoles],
+  };
 }
 
 /** How the plan renames: old name → new name, per kind whose names other entities refer to. */
@@ -65,6 +77,9 @@ export function modelAfter(live: LiveState, plan: Plan): AccessModel {
   const updatedCollabs = replaced('collaboration', (c: { name: string }) => c.name);
   const updatedRoles = replaced('role', (r: RoleRef) => roleRefKey(r));
   const updatedUsers = replaced('user', (u: { username: string }) => u.username);
+  const updatedStores = replaced('algorithm_store', (st: { url: string }) => st.url);
+  const updatedStoreRoles = replaced('store_role', (r: { name: string; store: string }) => storeLabel(r.name, r.store));
+  const updatedStoreUsers = replaced('store_user', (u: { username: string; store: string }) => storeLabel(u.username, u.store));
   // Most plans rename no organization or role: their users are kept as they are.
   const unrenamed = renames.organization.size === 0 && renames.role.size === 0;
   return {
@@ -87,6 +102,21 @@ export function modelAfter(live: LiveState, plan: Plan): AccessModel {
       ...live.users.filter((u) => !updatedUsers.has(u.username) && !gone('user', u.username))
         .map((u) => (unrenamed ? u : { username: u.username, organization: org(u.organization), roles: u.roles.map(role), rules: u.rules })),
       ...changed('user'),
+    ],
+    algorithmStores: [
+      ...live.algorithmStores.filter((st) => !updatedStores.has(st.url) && !gone('algorithm_store', st.url))
+        .map((st) => (renames.collaboration.size === 0 ? st : { ...st, collaborations: st.collaborations.map((c) => collab(c) as string) })),
+      ...changed('algorithm_store'),
+    ],
+    storeRoles: [
+      ...live.storeRoles.filter((r) => { const label = storeLabel(r.name, r.store); return !updatedStoreRoles.has(label) && !gone('store_role', label); }),
+      ...changed('store_role'),
+    ],
+    // No plan changes a store's policies: its operator deploys them.
+    storePolicies: live.storePolicies,
+    storeUsers: [
+      ...live.storeUsers.filter((u) => { const label = storeLabel(u.username, u.store); return !updatedStoreUsers.has(label) && !gone('store_user', label); }),
+      ...changed('store_user'),
     ],
   };
 }

@@ -1,11 +1,13 @@
 import {
   OPERATIONS, OPERATION_SPELLINGS, parseRuleKey, readableSpelling, type Operation, type RuleKey,
 } from '../catalog/rule-catalog.js';
+import { STORE_RESOURCE_PREFIX, type StoreRuleKey } from '../catalog/store-catalog.js';
 import { didYouMean } from '../suggest.js';
 import { FedctlError } from '../errors.js';
-import { compareStrings, roleLabel } from '../federation.js';
+import { compareStrings, roleLabel, sortedUnique } from '../federation.js';
 import { ownValue } from '../own-property.js';
 import type { AccessItem } from '../plan/plan.js';
+import type { StorePermission } from './store-access.js';
 import { FederationAccess, reachTargets, type ListKind, type Permission, type Reach } from './user-access.js';
 
 export const LIST_KINDS: readonly ListKind[] = ['organization', 'collaboration', 'node', 'user', 'role'];
@@ -48,18 +50,26 @@ const line = (p: Permission): PermissionLine => ({
   resource: p.resource, operation: readableSpelling(p.operation), scope: readableSpelling(p.reach.scope), on: reachTargets(p.reach), via: p.via,
 });
 
-/** What one user can do; an error naming the closest user when there is none by that name. */
+const storeLine = (access: FederationAccess, p: StorePermission): PermissionLine => ({
+  resource: p.resource, operation: p.operation, scope: 'store', on: [access.stores.target(p.store)], via: p.via,
+});
+
+/** What one user can do, at the server and at the stores; an error naming the closest user when there is none by that name. */
 export function userAccess(access: FederationAccess, username: string): UserAccess {
   const user = access.user(username);
-  if (user === undefined) {
+  const storePermissions = access.stores.permissionsOf(username);
+  if (user === undefined && storePermissions.length === 0 && access.stores.membershipsOf(username).length === 0) {
     throw new FedctlError('ACCESS_QUERY_INVALID', `there is no user ${JSON.stringify(username)}`,
-      didYouMean(username, access.model.users.map((u) => u.username)) ?? 'give a username as the config or the server has it');
+      didYouMean(username, access.usernames()) ?? 'give a username as the config or the server has it');
   }
   return {
     username,
-    organization: user.organization,
-    roles: user.roles.map(roleLabel).sort(compareStrings),
-    permissions: access.permissionsOf(username).map(line),
+    organization: user?.organization ?? null,
+    roles: [
+      ...(user?.roles ?? []).map(roleLabel).sort(compareStrings),
+      ...access.stores.membershipsOf(username).flatMap((m) => m.roles.map((role) => `${role} at ${access.stores.target(m.store)}`)).sort(compareStrings),
+    ],
+    permissions: [...access.permissionsOf(username).map(line), ...storePermissions.map((p) => storeLine(access, p))],
   };
 }
 
@@ -84,11 +94,21 @@ export function userReport(access: FederationAccess, username: string): UserAcce
   };
 }
 
-/** `task:create` checked against the catalogue the federation's server has. */
-export function parseQuestion(text: string, catalogue: readonly RuleKey[]): AccessQuestion {
+/**
+ * `task:create` checked against the catalogue the federation's server has;
+ * `store.review:edit` against the store rules (`review:edit`) of the store
+ * release the server links to.
+ */
+export function parseQuestion(text: string, catalogue: readonly RuleKey[], storeRules: readonly StoreRuleKey[]): AccessQuestion {
   const [resource = '', spelled = '', ...rest] = text.split(':');
   const operation = ownValue(OPERATION_SPELLINGS, spelled.toLowerCase());
-  const rules = catalogue.map(parseRuleKey);
+  const rules = [
+    ...catalogue.map(parseRuleKey),
+    ...storeRules.map((key) => {
+      const [name = '', op = ''] = key.split(':');
+      return { resource: `${STORE_RESOURCE_PREFIX}${name}`, operation: op.toUpperCase() as Operation };
+    }),
+  ];
   const resources = [...new Set(rules.map((r) => r.resource))];
   if (rest.length > 0 || !text.includes(':')) {
     throw new FedctlError('ACCESS_QUERY_INVALID', `--who-can takes RESOURCE:OPERATION, such as task:create, not ${JSON.stringify(text)}`,
@@ -125,6 +145,7 @@ function covers(reach: Reach, name: string): boolean {
  * collaboration (an error naming the closest when there is none by that name).
  */
 export function whoCan(access: FederationAccess, question: AccessQuestion, on: string | null): HolderLine[] {
+  if (question.resource.startsWith(STORE_RESOURCE_PREFIX)) return whoCanAtStores(access, question, on);
   if (on !== null) {
     const names = [...access.model.organizations.map((o) => o.name), ...access.model.collaborations.map((c) => c.name)];
     if (!names.includes(on)) {
@@ -140,6 +161,39 @@ export function whoCan(access: FederationAccess, question: AccessQuestion, on: s
     holders.push({ username, organization, scope, on: on === null || permission.reach.scope === 'GLOBAL' ? targets : targets.filter((t) => t.endsWith(` ${JSON.stringify(on)}`)), via });
   }
   return holders.sort((a, b) => compareStrings(a.username, b.username));
+}
+
+/**
+ * Who holds a store rule, at which stores; with `on`, only at that store (by
+ * name or URL) or at the stores whose algorithms that collaboration runs:
+ * who can approve what a collaboration can run.
+ */
+function whoCanAtStores(access: FederationAccess, question: AccessQuestion, on: string | null): HolderLine[] {
+  const stores = access.model.algorithmStores ?? [];
+  const operation = readableSpelling(question.operation);
+  let at = (_url: string): boolean => true;
+  if (on !== null) {
+    const store = stores.find((st) => st.name === on || st.url === on);
+    const collaboration = access.model.collaborations.some((c) => c.name === on);
+    if (store === undefined && !collaboration) {
+      const names = [...stores.map((st) => st.name), ...access.model.collaborations.map((c) => c.name)];
+      throw new FedctlError('ACCESS_QUERY_INVALID', `--on: there is no algorithm store or collaboration ${JSON.stringify(on)}`,
+        didYouMean(on, names) ?? partOf(on, names) ?? 'give the name or URL of a linked store, or the name of a collaboration');
+    }
+    at = store !== undefined ? (url) => url === store.url : (url) => access.stores.serves(url, on);
+  }
+  const holders: HolderLine[] = [];
+  for (const username of access.stores.usernames()) {
+    const held = access.stores.permissionsOf(username).filter((p) => p.resource === question.resource && p.operation === operation && at(p.store));
+    if (held.length === 0) continue;
+    holders.push({
+      username, organization: access.user(username)?.organization ?? null, scope: 'store',
+      on: held.map((p) => access.stores.target(p.store)),
+      // Where the rule is held at one store, ON names it; at several, each role says its store.
+      via: sortedUnique(held.flatMap((p) => (held.length === 1 ? p.via : p.via.map((role) => `${role} at ${access.stores.target(p.store)}`)))),
+    });
+  }
+  return holders;
 }
 
 /** `did you mean "Colorectal Cancer Survival"?` for `Colorectal`: names that hold what was typed, when few do. */

@@ -1,6 +1,7 @@
 import { OPERATIONS, parseRuleKey, type Operation, type RuleKey, type RuleTriple, type Scope } from '../catalog/rule-catalog.js';
 import { compareStrings, roleLabel, roleRefKey, sortedUnique, type RoleRef } from '../federation.js';
 import type { AccessModel } from './access-model.js';
+import { StoreAccess } from './store-access.js';
 
 export type { AccessModel } from './access-model.js';
 
@@ -114,14 +115,23 @@ export class FederationAccess {
   private readonly profiles = new Map<string, AccessProfile>();
   private readonly grants = new Map<string, Grants>();
   private readonly profileOfUser = new Map<string, AccessProfile>();
+  /** What users may do at the algorithm stores. */
+  readonly stores: StoreAccess;
 
   constructor(readonly model: AccessModel) {
+    this.stores = new StoreAccess(model);
     for (const user of model.users) this.usersByName.set(user.username, user);
     for (const role of model.roles) this.roleRules.set(roleRefKey(role), role.rules);
     for (const collab of model.collaborations) {
       this.membersOf.set(collab.name, collab.members);
       for (const member of collab.members) this.collabsOfOrg.set(member, [...(this.collabsOfOrg.get(member) ?? []), collab.name]);
     }
+  }
+
+  /** Everyone access is known of: the server's users, then users known only at a store. */
+  usernames(): string[] {
+    const server = this.model.users.map((u) => u.username);
+    return [...server, ...this.stores.usernames().filter((name) => !this.usersByName.has(name))];
   }
 
   /** A user of the model by name. */

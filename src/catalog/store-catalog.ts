@@ -26,6 +26,13 @@ export function storeReleaseFor(keycloak: boolean): StoreRelease {
   return keycloak ? '5.0' : '4.15';
 }
 
+/**
+ * How fedctl's access reports and guardrails spell a store's resources
+ * (`store.review`): apart from the server's, whose `role` and `user` would
+ * otherwise read the same.
+ */
+export const STORE_RESOURCE_PREFIX = 'store.';
+
 export function storeRuleKey(resource: string, operation: string): StoreRuleKey {
   return `${resource}:${operation}`;
 }
@@ -49,15 +56,26 @@ export function storeCatalog(release: StoreRelease): StoreCatalog {
 export const STORE_POLICIES: Readonly<Record<StoreRelease, Readonly<Record<string, readonly string[] | null>>>> = {
   '4.15': {
     algorithm_view: ['public', 'whitelisted', 'private'], allowed_servers: null, allow_localhost: null,
-    min_reviewers: null, min_reviewing_organizations: null, assign_review_own_algorithm: null,
+    min_reviewers: null, min_reviewing_organizations: null, assign_review_own_algorithm: null, allowed_reviewers: null, allowed_review_assigners: null,
   },
   '5.0': {
     algorithm_view: ['public', 'authenticated', 'private'], min_reviewers: null, min_reviewing_organizations: null, assign_review_own_algorithm: null,
+    allowed_reviewers: null, allowed_review_assigners: null,
   },
+};
+
+/**
+ * The policies that name users, and the store rule each narrows: a user
+ * holds it only when listed (when the policy lists anyone). A 4.x store
+ * names each user with their server (`username|server URL`); a 5.x store by
+ * username alone.
+ */
+export const USER_LIST_POLICIES: Readonly<Record<string, StoreRuleKey>> = {
+  allowed_reviewers: 'review:edit', allowed_review_assigners: 'review:create',
 };
 
 /** vantage6 5's Helm chart spells the store's policies in camel case (`store.policies.minReviewers`). */
 export const HELM_POLICY_NAMES: Readonly<Record<string, string>> = {
   algorithm_view: 'algorithmView', min_reviewers: 'minReviewers', min_reviewing_organizations: 'minReviewingOrganizations',
-  assign_review_own_algorithm: 'assignReviewOwnAlgorithm',
+  assign_review_own_algorithm: 'assignReviewOwnAlgorithm', allowed_reviewers: 'allowedReviewers', allowed_review_assigners: 'allowedReviewAssigners',
 };

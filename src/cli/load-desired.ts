@@ -1,4 +1,4 @@
-import { formatDiagnostic, hasErrors } from '../config/diagnostic.js';
+import { formatDiagnostic, hasErrors } from '../diagnostic.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { validateConfig, type ValidationOptions, type ValidationResult } from '../config/validate-config.js';
 import { FedctlError } from '../errors.js';

@@ -7,7 +7,7 @@ import { FEDCTL_VERSION } from '../fedctl-version.js';
 import { isFedctlError, messageOf, type FedctlError } from '../errors.js';
 import { DEFAULT_BCRYPT_COST } from '../apply/bcrypt-cost.js';
 import { addDatabaseOptions, type DatabaseFlags } from './database-options.js';
-import { diagnosticJson } from '../config/diagnostic.js';
+import { diagnosticJson } from '../diagnostic.js';
 import { addOutputOptions, type OutputFlags } from './output-options.js';
 import { addPlanOptions } from './plan-flags.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from './exit-codes.js';
@@ -102,7 +102,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
   addOutputOptions(addDatabaseOptions(program.command('export')
     .description('write the live federation as config YAML (no secrets), to adopt an existing server')
-    .option('-o, --out <file>', 'write to a file instead of stdout')), 'the config as JSON, with where it came from and what was left out')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--store <url>', 'also the roles, users and policies of this linked algorithm store, read as fedctl\'s account; repeatable').default([]).argParser(collect))), 'the config as JSON, with where it came from and what was left out')
     .action(async (flags) => {
       const { exportCommand } = await import('./commands/export-command.js');
       setExit(await exportCommand(flags, io));
@@ -112,14 +113,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('who can do what: one user\'s permissions, who can do something, or every user at a glance; offline on a config, or on a server')
     .argument('[config...]', 'YAML files or directories: compute access from the config; without, from the database or server')
     .addOption(new Option('--user <username>', 'what this user can do, and what the server lists to them; repeatable').default([]).argParser(collect))
-    .option('--who-can <resource:operation>', 'who can do this, e.g. task:create')
-    .option('--on <name>', 'with --who-can: only who can do it on this organization or collaboration')
+    .option('--who-can <resource:operation>', 'who can do this, e.g. task:create; at the algorithm stores e.g. store.review:edit (reviewing)')
+    .option('--on <name>', 'with --who-can: only who can do it on this organization or collaboration; for a store rule, at this store or the stores linked to this collaboration')
     .addOption(new Option('--vantage6-version <x.y[.z]>', 'with a config: the release whose built-in roles its users hold (default: the config\'s vantage6:, else the newest)')
       .argParser(vantage6Version))
     .addHelpText('after', `
 Examples:
   fedctl access examples/federation.yaml --user anna.devries
   fedctl access --who-can task:create --on "Colorectal Cancer Survival" --database postgresql://…/vantage6
+  fedctl access federation.yaml stores.yaml --who-can store.review:edit --on "Colorectal Cancer Survival"
   fedctl access --server https://v6.example.org/api --json`)), 'the answer as JSON (with the names each user gets from the server\'s lists)')
     .action(async (paths: string[], flags) => {
       const { accessCommand } = await import('./commands/access-command.js');

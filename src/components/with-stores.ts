@@ -1,4 +1,7 @@
 import { v4ApiUrlOf, type DesiredState } from '../federation.js';
+
+/** What of a config says which stores fedctl reaches, and where it logs in for them. */
+export type StoresOfConfig = Pick<DesiredState, 'managedStores' | 'secrets'>;
 import { FedctlError } from '../errors.js';
 import { usesKeycloak, serverMinor } from '../catalog/vantage6-versions.js';
 import { Vantage6Api } from '../backends/api/vantage6-api.js';
@@ -21,7 +24,7 @@ interface Stores {
  * API it reaches (`--server`), else the config's `server:` (a database
  * gives no account).
  */
-function serverApiOf(backend: Backend, desired: DesiredState): string {
+function serverApiOf(backend: Backend, desired: StoresOfConfig): string {
   if (backend.kind === 'api') return backend.display;
   const address = desired.secrets.server;
   if (address === null) {
@@ -31,7 +34,7 @@ function serverApiOf(backend: Backend, desired: DesiredState): string {
   return v4ApiUrlOf(address);
 }
 
-async function connectStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<Stores> {
+async function connectStores(backend: Backend, desired: StoresOfConfig, env: NodeJS.ProcessEnv): Promise<Stores> {
   const server = await Vantage6Api.connect(serverApiOf(backend, desired), env);
   const minor = serverMinor(server.version);
   const keycloak = minor !== null && usesKeycloak(minor);
@@ -63,7 +66,7 @@ export interface WithStores {
  * applies a plan to the server first (through the backend it wraps), then to
  * each store. Nothing else knows the stores are there.
  */
-export async function withStores(backend: Backend, desired: DesiredState, env: NodeJS.ProcessEnv): Promise<WithStores> {
+export async function withStores(backend: Backend, desired: StoresOfConfig, env: NodeJS.ProcessEnv): Promise<WithStores> {
   if (desired.managedStores.length === 0) return { backend, addStores: (loaded) => Promise.resolve(loaded) };
   const stores = await connectStores(backend, desired, env);
   /**

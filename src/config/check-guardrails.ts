@@ -1,9 +1,9 @@
 import { desiredAccessModel } from '../access/access-model.js';
 import { FederationAccess } from '../access/user-access.js';
-import { builtInRolesOf, type ServerProfile } from '../catalog/server-profile.js';
+import type { ServerProfile } from '../catalog/server-profile.js';
 import type { DesiredState } from '../federation.js';
 import { describeAllowed, federationBreaches } from '../policy/guardrails.js';
-import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
+import type { Diagnostic, DocumentPath, SourceLocation } from '../diagnostic.js';
 import type { LocatedGuardrail } from './read-policy.js';
 
 /** Where a config declares a user. */
@@ -16,7 +16,7 @@ export type LocateUser = (username: string) => { location: SourceLocation; path:
  */
 export function guardrailDiagnostics(desired: DesiredState, located: readonly LocatedGuardrail[], locateUser: LocateUser, server: ServerProfile): Diagnostic[] {
   if (located.length === 0) return [];
-  const access = new FederationAccess(desiredAccessModel(desired, builtInRolesOf(server.versions.to)));
+  const access = new FederationAccess(desiredAccessModel(desired, server));
   const byName = new Map(located.map((l) => [l.guardrail.name, l]));
   return federationBreaches(located.map((l) => l.guardrail), access).map((breach): Diagnostic => {
     const declared = byName.get(breach.guardrail) as LocatedGuardrail;

@@ -1,4 +1,4 @@
-import type { DocumentPath } from './diagnostic.js';
+import type { DocumentPath } from '../diagnostic.js';
 import { setOwn } from '../own-property.js';
 
 /** `${NAME}` references; `$${` stands for a literal `${`. */

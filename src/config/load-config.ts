@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { Document, YAMLError } from 'yaml';
 import { FedctlError, messageOf } from '../errors.js';
-import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
+import type { Diagnostic, DocumentPath, SourceLocation } from '../diagnostic.js';
 import { readYamlFast } from './read-yaml-fast.js';
 import { offsetFinder } from './yaml-offsets.js';
 

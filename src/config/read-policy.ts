@@ -2,8 +2,9 @@ import {
   DEFAULT_ROLE_NAMES, OPERATIONS, OPERATION_SPELLINGS, SCOPES, SCOPE_SPELLINGS, parseRuleKey, spelledValues,
 } from '../catalog/rule-catalog.js';
 import { describeServer, type ServerProfile } from '../catalog/server-profile.js';
+import { STORE_RESOURCE_PREFIX, storeCatalog, storeReleaseFor } from '../catalog/store-catalog.js';
 import type { Guardrail, RoleMatcher, RulePattern } from '../federation.js';
-import type { Diagnostic, DocumentPath } from './diagnostic.js';
+import type { Diagnostic, DocumentPath } from '../diagnostic.js';
 import type { ConfigDocument } from './load-config.js';
 import { didYouMean } from '../suggest.js';
 
@@ -18,6 +19,8 @@ export interface LocatedGuardrail {
 export interface PolicyContext {
   readonly usernames: ReadonlySet<string>;
   readonly roleNames: ReadonlySet<string>;
+  /** The store roles the config declares, at any store. */
+  readonly storeRoleNames: ReadonlySet<string>;
   readonly server: ServerProfile;
 }
 
@@ -36,6 +39,9 @@ export function readPolicy(documents: readonly ConfigDocument[], context: Policy
   const guardrails: LocatedGuardrail[] = [];
   const seen = new Map<string, { document: ConfigDocument; path: DocumentPath }>();
   const resources = new Set(context.server.rules.map((key) => parseRuleKey(key).resource));
+  const storeCatalogue = storeCatalog(storeReleaseFor(context.server.keycloak));
+  const storeResources = new Set(storeCatalogue.rules.map((rule) => `${STORE_RESOURCE_PREFIX}${rule.resource}`));
+  const storeRoleNames = [...context.storeRoleNames, ...storeCatalogue.defaultRoles.map((role) => role.name)];
   for (const document of documents) {
     if (!isRecord(document.value) || !isRecord(document.value.policy) || !Array.isArray(document.value.policy.guardrails)) continue;
     document.value.policy.guardrails.forEach((item: unknown, index) => {
@@ -60,8 +66,20 @@ export function readPolicy(documents: readonly ConfigDocument[], context: Policy
         return;
       }
       seen.set(guardrail.name, { document, path });
+      const atStores = (guardrail.rules.resources ?? []).filter((resource) => resource.startsWith(STORE_RESOURCE_PREFIX));
+      if (guardrail.stores && atStores.length < (guardrail.rules.resources ?? []).length) {
+        problem('error', ['rules', 'resource'], 'a guardrail is about the server\'s rules or the stores\', not both', 'make two guardrails: one for the server\'s resources, one for store.* resources');
+        return;
+      }
+      if (guardrail.stores && guardrail.rules.scopes !== undefined) {
+        problem('error', ['rules', 'scope'], 'a store\'s rules have no scope', 'remove scope: from a guardrail about store.* resources');
+        return;
+      }
       for (const resource of guardrail.rules.resources ?? []) {
-        if (!resources.has(resource)) problem('warning', ['rules', 'resource'], `${describeServer(context.server)} has no rules for ${resource}: the guardrail matches none`);
+        if (guardrail.stores ? !storeResources.has(resource) : !resources.has(resource)) {
+          const server = guardrail.stores ? `algorithm store ${storeCatalogue.release}` : describeServer(context.server);
+          problem('warning', ['rules', 'resource'], `${server} has no rules for ${resource}: the guardrail matches none`);
+        }
       }
       guardrail.only?.users.forEach((username, i) => {
         if (context.usernames.has(username)) return;
@@ -69,6 +87,14 @@ export function readPolicy(documents: readonly ConfigDocument[], context: Policy
           didYouMean(username, context.usernames) ?? 'fine when the server has this user; otherwise a misspelling');
       });
       guardrail.only?.roles.forEach((role, i) => {
+        if (guardrail.stores) {
+          if (role.organization !== undefined) problem('error', ['only', 'roles', i], 'a store role belongs to no organization', 'name the store role alone');
+          else if (!storeRoleNames.includes(role.name)) {
+            problem('warning', ['only', 'roles', i], `no store role of the config is named ${JSON.stringify(role.name)}`,
+              didYouMean(role.name, storeRoleNames) ?? 'fine when the store has this role; otherwise a misspelling');
+          }
+          return;
+        }
         if (context.roleNames.has(role.name) || DEFAULT_ROLE_NAMES.has(role.name)) return;
         problem('warning', ['only', 'roles', i], `no role of the config is named ${JSON.stringify(role.name)}`,
           didYouMean(role.name, [...context.roleNames, ...DEFAULT_ROLE_NAMES]) ?? 'fine when the server has this role; otherwise a misspelling');
@@ -95,7 +121,8 @@ function guardrailOf(item: unknown): Guardrail | null {
     ? { users: strings(item.only.users) ?? [], roles: Array.isArray(item.only.roles) ? item.only.roles.flatMap(roleMatcherOf) : [] }
     : undefined;
   const atMost = typeof item.at_most === 'number' ? item.at_most : undefined;
-  return { name: item.name, rules, ...(only === undefined ? {} : { only }), ...(atMost === undefined ? {} : { atMost }) };
+  const stores = (rules.resources ?? []).some((r) => r.startsWith(STORE_RESOURCE_PREFIX));
+  return { name: item.name, stores, rules, ...(only === undefined ? {} : { only }), ...(atMost === undefined ? {} : { atMost }) };
 }
 
 /** `Name` (of any organization) or `{ name, organization }` (of one; without organization when it is absent). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { RUNS_FROM_SOURCE, packageFile } from '../package-files.js';
-import type { Diagnostic, DocumentPath } from './diagnostic.js';
+import type { Diagnostic, DocumentPath } from '../diagnostic.js';
 import { didYouMean } from '../suggest.js';
 import type { ConfigDocument } from './load-config.js';
 

@@ -12,8 +12,8 @@ import {
   type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StorePolicies, type StorePolicyValue, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
-import type { Diagnostic, DocumentPath, SourceLocation } from './diagnostic.js';
-import { hasErrors } from './diagnostic.js';
+import type { Diagnostic, DocumentPath, SourceLocation } from '../diagnostic.js';
+import { hasErrors } from '../diagnostic.js';
 import { interpolateValue, referencedVariable, type Environment, type InterpolationProblem } from './interpolate.js';
 import type { ConfigDocument, LoadedConfig } from './load-config.js';
 import { checkSchema } from './schema-check.js';
@@ -94,7 +94,8 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
   const checker = new SemanticChecker(diagnostics, env, server);
   const checked = checker.check(entries, pruneSettings(loaded.documents), loaded.documents);
   const located = readPolicy(loaded.documents, {
-    usernames: new Set(checked.users.map((u) => u.username)), roleNames: new Set(checked.roles.map((r) => r.name)), server,
+    usernames: new Set([...checked.users.map((u) => u.username), ...checked.storeUsers.map((u) => u.username)]),
+    roleNames: new Set(checked.roles.map((r) => r.name)), storeRoleNames: new Set(checked.storeRoles.map((r) => r.name)), server,
   }, diagnostics);
   const desired: DesiredState = { ...checked, policy: located.map((l) => l.guardrail) };
   if (!hasErrors(diagnostics)) {

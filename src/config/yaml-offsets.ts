@@ -1,5 +1,5 @@
 import { EVENT_ID, getScalarValue, parseEvents, type Event } from 'js-yaml';
-import type { DocumentPath } from './diagnostic.js';
+import type { DocumentPath } from '../diagnostic.js';
 
 /** Offset of the node at a path (or of its mapping key), or of the nearest ancestor that exists. */
 export type OffsetOf = (path: DocumentPath, key: boolean) => number;

@@ -1,6 +1,7 @@
 import { DEFAULT_ROLE_NAMES, parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
 import { formatMinor, usesKeycloak } from '../catalog/vantage6-versions.js';
 import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
+import { STORE_POLICIES, storeReleaseFor } from '../catalog/store-catalog.js';
 import type { LiveState } from '../state/live-state.js';
 
 /** Objects export leaves out, each with the reason. */
@@ -17,6 +18,39 @@ export interface ExportResult {
 
 /** A store's URL as a config can name it (the schema's pattern): with a path, without a trailing slash. */
 const STORE_URL = /^https?:\/\/[^/\s?#]+\/[^\s?#]*[^/\s?#]$/;
+
+/**
+ * A store's own roles (not its built-in ones), its users of the server (not
+ * fedctl's account) and its policies, where they were read (`export --store`):
+ * a store read has at least its built-in roles. Policies the config cannot
+ * name for the store's line are left out, each said.
+ */
+function exportStoreState(live: LiveState, url: string, skipped: ExportSkip[]): Record<string, unknown> {
+  const roles = live.storeRoles.filter((role) => role.store === url);
+  if (roles.length === 0) return {};
+  const known = STORE_POLICIES[storeReleaseFor(usesKeycloak(live.server.versions.to))];
+  const policies = Object.entries(live.storePolicies.find((p) => p.store === url)?.policies ?? {}).filter(([name]) => {
+    if (name in known) return true;
+    skipped.push({ what: `policy ${name} of store "${url}"`, reason: 'a config cannot name it for this store\'s line' });
+    return false;
+  });
+  const rulesOf = (keys: readonly string[]): Record<string, unknown>[] => {
+    const byResource = new Map<string, string[]>();
+    for (const key of keys) {
+      const [resource = '', operation = ''] = key.split(':');
+      byResource.set(resource, [...(byResource.get(resource) ?? []), operation]);
+    }
+    return [...byResource].map(([resource, operations]) => ({ resource, operation: operations.length === 1 ? operations[0] : operations }));
+  };
+  return {
+    roles: roles.filter((role) => !role.isDefault).map((role) => ({
+      name: literal(role.name), ...present({ description: role.description }), rules: rulesOf(role.rules),
+    })),
+    users: live.storeUsers.filter((user) => user.store === url && user.account !== true)
+      .map((user) => ({ username: literal(user.username), roles: user.roles.map(literal) })),
+    ...(policies.length > 0 ? { policies: Object.fromEntries(policies) } : {}),
+  };
+}
 
 /** Strings are interpolated on load: a literal `${` is written `$${`. */
 function literal(value: string): string {
@@ -146,6 +180,7 @@ export function exportConfig(live: LiveState): ExportResult {
       url: literal(store.url),
       ...(store.name === new URL(store.url).host ? {} : { name: literal(store.name) }),
       collaborations: store.everyCollaboration ? 'all' : store.collaborations.map(literal),
+      ...exportStoreState(live, store.url, skipped),
     }];
   });
 

@@ -95,7 +95,7 @@ export interface AccessItem {
   readonly resource: string;
   readonly operation: string;
   readonly scope: string;
-  /** `everything`; `collaboration "X"` and `organization "Y"` (what collaboration or organization scope reaches); `their own`. */
+  /** `everything`; `collaboration "X"` and `organization "Y"` (what collaboration or organization scope reaches); `their own`; `store "Z"` (scope `store`). */
   readonly on: readonly string[];
 }
 

@@ -1,13 +1,17 @@
 import { parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
 import { compareStrings, roleLabel, type Guardrail, type RoleMatcher, type RoleRef, type RulePattern } from '../federation.js';
 import type { AccessDelta, ReachedUser } from '../access/access-changes.js';
+import type { StorePermission } from '../access/store-access.js';
 import type { AccessProfile, FederationAccess } from '../access/user-access.js';
 import type { GuardrailViolation } from '../plan/plan.js';
 
 /** A rule a user holds against a guardrail's `only`, and how they hold it. */
 export interface ForbiddenHolding {
-  readonly rule: RuleKey;
-  /** `role "X"`, `own rule`. */
+  /** The rule's identity: a server rule key, or a store rule and its store. */
+  readonly rule: string;
+  /** `user: create (global)`, `store.review: edit at store "X"`. */
+  readonly what: string;
+  /** `role "X"`, `own rule`, `store role "Y"`. */
   readonly how: readonly string[];
 }
 
@@ -29,11 +33,13 @@ export function ruleMatches(pattern: RulePattern, key: RuleKey): boolean {
 const roleAllowed = (matchers: readonly RoleMatcher[], ref: RoleRef): boolean =>
   matchers.some((m) => m.name === ref.name && (m.organization === undefined || m.organization === ref.organization));
 
-/** `a rule of task: delete (any scope)`: what a guardrail is about. */
-export function describePattern(pattern: RulePattern): string {
+/** `a rule of task: delete (any scope)`, `a rule of store.review: edit at a store`: what a guardrail is about. */
+export function describePattern(guardrail: Guardrail): string {
+  const pattern = guardrail.rules;
   const any = (values: readonly string[] | undefined, what: string): string => (values === undefined ? `any ${what}` : values.join('/'));
   const spelled = (values: readonly Parameters<typeof readableSpelling>[0][] | undefined): string[] | undefined => values?.map(readableSpelling);
-  return `a rule of ${any(pattern.resources, 'resource')}: ${any(spelled(pattern.operations), 'operation')} (${any(spelled(pattern.scopes), 'scope')})`;
+  const where = guardrail.stores ? 'at a store' : `(${any(spelled(pattern.scopes), 'scope')})`;
+  return `a rule of ${any(pattern.resources, 'resource')}: ${any(spelled(pattern.operations), 'operation')} ${where}`;
 }
 
 /**
@@ -43,41 +49,61 @@ export function describePattern(pattern: RulePattern): string {
  */
 export function forbiddenHoldings(guardrail: Guardrail, access: FederationAccess, username: string): readonly ForbiddenHolding[] {
   const only = guardrail.only;
-  const profile = access.profile(username);
-  if (only === undefined || only.users.includes(username) || profile === undefined) return [];
-  return memo(guardrail, profile).forbidden;
+  if (only === undefined || only.users.includes(username)) return [];
+  return findings(guardrail, access, username)?.forbidden ?? [];
 }
 
 function holdsMatching(guardrail: Guardrail, access: FederationAccess, username: string): boolean {
-  const profile = access.profile(username);
-  return profile !== undefined && memo(guardrail, profile).matches;
+  return findings(guardrail, access, username)?.matches ?? false;
 }
 
-/** What a guardrail finds in a profile, worked out once per profile: users alike share it. */
-const found = new WeakMap<Guardrail, WeakMap<AccessProfile, { forbidden: readonly ForbiddenHolding[]; matches: boolean }>>();
+interface Findings { readonly forbidden: readonly ForbiddenHolding[]; readonly matches: boolean }
 
-function memo(guardrail: Guardrail, profile: AccessProfile): { forbidden: readonly ForbiddenHolding[]; matches: boolean } {
-  const byProfile = found.get(guardrail) ?? new WeakMap<AccessProfile, { forbidden: readonly ForbiddenHolding[]; matches: boolean }>();
-  found.set(guardrail, byProfile);
-  let result = byProfile.get(profile);
+/** What a guardrail finds in a profile (or a user's store permissions), worked out once each: users alike share it. */
+const found = new WeakMap<Guardrail, WeakMap<object, Findings>>();
+
+function findings(guardrail: Guardrail, access: FederationAccess, username: string): Findings | undefined {
+  const held = guardrail.stores ? access.stores.permissionsOf(username) : access.profile(username);
+  if (held === undefined) return undefined;
+  const byHolding = found.get(guardrail) ?? new WeakMap<object, Findings>();
+  found.set(guardrail, byHolding);
+  let result = byHolding.get(held);
   if (result === undefined) {
-    const forbidden: ForbiddenHolding[] = [];
-    for (const [rule, { roles, own }] of profile.holdings) {
-      if (!ruleMatches(guardrail.rules, rule) || roles.some((ref) => roleAllowed(guardrail.only?.roles ?? [], ref))) continue;
-      forbidden.push({ rule, how: [...roles.map((ref) => `role ${JSON.stringify(roleLabel(ref))}`).sort(compareStrings), ...(own ? ['own rule'] : [])] });
-    }
-    result = { forbidden: forbidden.sort((a, b) => compareStrings(a.rule, b.rule)), matches: profile.rules.some((rule) => ruleMatches(guardrail.rules, rule)) };
-    byProfile.set(profile, result);
+    result = 'holdings' in held ? serverFindings(guardrail, held) : storeFindings(guardrail, held, access);
+    byHolding.set(held, result);
   }
   return result;
 }
 
-/** `user: create (global) through role "X"; task: delete (global) as own rule`. */
-function describeHoldings(holdings: readonly ForbiddenHolding[]): string {
-  return holdings.map(({ rule, how }) => {
+function serverFindings(guardrail: Guardrail, profile: AccessProfile): Findings {
+  const forbidden: ForbiddenHolding[] = [];
+  for (const [rule, { roles, own }] of profile.holdings) {
+    if (!ruleMatches(guardrail.rules, rule) || roles.some((ref) => roleAllowed(guardrail.only?.roles ?? [], ref))) continue;
     const { resource, scope, operation } = parseRuleKey(rule);
-    return `${resource}: ${readableSpelling(operation)} (${readableSpelling(scope)}) through ${how.join(' and ')}`;
-  }).join('; ');
+    forbidden.push({
+      rule, what: `${resource}: ${readableSpelling(operation)} (${readableSpelling(scope)})`,
+      how: [...roles.map((ref) => `role ${JSON.stringify(roleLabel(ref))}`).sort(compareStrings), ...(own ? ['own rule'] : [])],
+    });
+  }
+  return { forbidden: forbidden.sort((a, b) => compareStrings(a.rule, b.rule)), matches: profile.rules.some((rule) => ruleMatches(guardrail.rules, rule)) };
+}
+
+/** A store guardrail's `only.roles` name store roles, at any store. */
+function storeFindings(guardrail: Guardrail, permissions: readonly StorePermission[], access: FederationAccess): Findings {
+  const { resources, operations } = guardrail.rules;
+  const matching = permissions.filter((p) => (resources === undefined || resources.includes(p.resource))
+    && (operations === undefined || operations.some((op) => readableSpelling(op) === p.operation)));
+  const allowed = new Set((guardrail.only?.roles ?? []).map((r) => r.name));
+  const forbidden = matching.filter((p) => !p.via.some((role) => allowed.has(role))).map((p): ForbiddenHolding => ({
+    rule: `${p.resource}:${p.operation}\u0000${p.store}`, what: `${p.resource}: ${p.operation} at ${access.stores.target(p.store)}`,
+    how: p.via.map((role) => `store role ${JSON.stringify(role)}`),
+  }));
+  return { forbidden, matches: matching.length > 0 };
+}
+
+/** `user: create (global) through role "X"; task: delete (global) through own rule`. */
+function describeHoldings(holdings: readonly ForbiddenHolding[]): string {
+  return holdings.map(({ what, how }) => `${what} through ${how.join(' and ')}`).join('; ');
 }
 
 /** Who a guardrail's `only` lets hold its rules, as a hint says it. */
@@ -86,7 +112,7 @@ export function describeAllowed(guardrail: Guardrail): string {
   if (only === undefined) return 'anyone';
   const names = [
     ...only.users.map((u) => `user ${JSON.stringify(u)}`),
-    ...only.roles.map((r) => `role ${JSON.stringify(r.organization === undefined ? r.name : roleLabel({ name: r.name, organization: r.organization }))}`),
+    ...only.roles.map((r) => `${guardrail.stores ? 'store role' : 'role'} ${JSON.stringify(r.organization === undefined ? r.name : roleLabel({ name: r.name, organization: r.organization }))}`),
   ];
   return names.length === 0 ? 'nobody' : names.join(', ');
 }
@@ -96,7 +122,7 @@ export function federationBreaches(guardrails: readonly Guardrail[], access: Fed
   const breaches: FederationBreach[] = [];
   for (const guardrail of guardrails) {
     const holders: string[] = [];
-    for (const { username } of access.model.users) {
+    for (const username of access.usernames()) {
       const forbidden = forbiddenHoldings(guardrail, access, username);
       if (forbidden.length > 0) {
         breaches.push({ guardrail: guardrail.name, username, message: `breaks guardrail ${JSON.stringify(guardrail.name)}: holds ${describeHoldings(forbidden)}` });
@@ -106,7 +132,7 @@ export function federationBreaches(guardrails: readonly Guardrail[], access: Fed
     if (guardrail.atMost !== undefined && holders.length > guardrail.atMost) {
       breaches.push({
         guardrail: guardrail.name,
-        message: `breaks guardrail ${JSON.stringify(guardrail.name)}: ${holders.length === 1 ? '1 user holds' : `${holders.length} users hold`} ${describePattern(guardrail.rules)}, at most ${guardrail.atMost} may: `
+        message: `breaks guardrail ${JSON.stringify(guardrail.name)}: ${holders.length === 1 ? '1 user holds' : `${holders.length} users hold`} ${describePattern(guardrail)}, at most ${guardrail.atMost} may: `
           + holders.sort(compareStrings).map((u) => JSON.stringify(u)).join(', '),
       });
     }
@@ -141,10 +167,10 @@ export function planViolations(guardrails: readonly Guardrail[], delta: AccessDe
       if (guardrail.atMost !== undefined && holdsMatching(guardrail, delta.after, user.username) && !holdsMatching(guardrail, delta.before, user.old)) gained.push(user);
     }
     if (guardrail.atMost === undefined || gained.length === 0) continue;
-    const holders = delta.after.model.users.filter((u) => holdsMatching(guardrail, delta.after, u.username)).length;
+    const holders = delta.after.usernames().filter((username) => holdsMatching(guardrail, delta.after, username)).length;
     if (holders <= guardrail.atMost) continue;
     const causes = [...new Set(gained.flatMap((user) => delta.causes(user)))];
-    const breach = `would newly hold ${describePattern(guardrail.rules)}, making ${holders} users who do; at most ${guardrail.atMost} may`;
+    const breach = `would newly hold ${describePattern(guardrail)}, making ${holders} users who do; at most ${guardrail.atMost} may`;
     for (const user of gained) add(guardrail.name, user, breach, causes);
   }
   return [...grouped.values()];

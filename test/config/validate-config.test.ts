@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { formatDiagnostic, type Diagnostic } from '../../src/config/diagnostic.js';
+import { formatDiagnostic, type Diagnostic } from '../../src/diagnostic.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
 import { EXAMPLE_CONFIG } from '../helpers/fixtures.js';
@@ -456,7 +456,7 @@ describe('validate: a store\'s policies', () => {
     const v5 = await check(policies('5.0', '      algorithm_view: whitelisted\n      allow_localhost: true\n      min_reviewers: 1\n'));
     assert.deepEqual(v5.lines.map((line) => line.replace(`${v5.file}:`, '')), [
       '15:23 algorithm_stores[0].policies.algorithm_view: algorithm store 5.0 takes no algorithm_view "whitelisted" (it takes: public, authenticated, private)',
-      '16:24 algorithm_stores[0].policies.allow_localhost: algorithm store 5.0 has no policy allow_localhost (it is a policy of 4.x\'s stores; this store takes: algorithm_view, min_reviewers, min_reviewing_organizations, assign_review_own_algorithm)',
+      '16:24 algorithm_stores[0].policies.allow_localhost: algorithm store 5.0 has no policy allow_localhost (it is a policy of 4.x\'s stores; this store takes: algorithm_view, min_reviewers, min_reviewing_organizations, assign_review_own_algorithm, allowed_reviewers, allowed_review_assigners)',
     ]);
   });
 });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parseConfigText, parseConfigTextPrecisely, type ConfigDocument } from '../../src/config/load-config.js';
-import type { DocumentPath } from '../../src/config/diagnostic.js';
+import type { DocumentPath } from '../../src/diagnostic.js';
 import { readYamlFast } from '../../src/config/read-yaml-fast.js';
 import { propertyRuns } from '../helpers/property-runs.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { formatDiagnostic } from '../../src/config/diagnostic.js';
+import { formatDiagnostic } from '../../src/diagnostic.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
 import type { Guardrail } from '../../src/federation.js';
@@ -145,8 +145,8 @@ const BASE: SmallFederation = {
   ],
 };
 
-const NO_GLOBAL: Guardrail = { name: 'no global scope', rules: { scopes: ['GLOBAL'] }, only: { users: [], roles: [] } };
-const USER_MANAGERS: Guardrail = { name: 'two user managers', rules: { resources: ['user'], operations: ['CREATE', 'EDIT', 'DELETE'], scopes: ['ORGANIZATION', 'COLLABORATION', 'GLOBAL'] }, atMost: 2 };
+const NO_GLOBAL: Guardrail = { name: 'no global scope', stores: false, rules: { scopes: ['GLOBAL'] }, only: { users: [], roles: [] } };
+const USER_MANAGERS: Guardrail = { name: 'two user managers', stores: false, rules: { resources: ['user'], operations: ['CREATE', 'EDIT', 'DELETE'], scopes: ['ORGANIZATION', 'COLLABORATION', 'GLOBAL'] }, atMost: 2 };
 
 function plan(after: SmallFederation, policy: readonly Guardrail[]) {
   return assessedPlan(desiredOf({ ...after, policy }), liveOf(BASE), DATABASE);

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { Agent } from 'node:http';
+import got from 'got';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -87,23 +89,23 @@ async function serveStore(release: string, dir: string, settings: Readonly<Recor
   return { release, api, log: store.log, stop: store.stop };
 }
 
+const NO_KEEP_ALIVE = new Agent({ keepAlive: false });
+
 /**
  * A call of a 4.x store's API as a user of `server` makes it: with the
  * server's token and its URL in `Server-Url`, by which the store checks the
  * token with that server. Its answer (JSON parsed, null when empty) and status.
  */
 export async function storeCall<T>(store: RealStore, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', route: string, auth: { token: string; server: string } | null, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${store.api}${route}`, {
+  const response = await got(`${store.api}${route}`, {
     method,
-    headers: {
-      ...(auth === null ? {} : { authorization: `Bearer ${auth.token}`, 'server-url': auth.server }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
+    headers: auth === null ? {} : { authorization: `Bearer ${auth.token}`, 'server-url': auth.server },
+    ...(body === undefined ? {} : { json: body }),
+    // The store (uwsgi, as in its image) closes every connection after its answer: each call opens its own.
+    agent: { http: NO_KEEP_ALIVE },
+    throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 },
   });
-  const text = await response.text();
   // An unknown route answers with an HTML page, not JSON.
-  const json = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, body: (text === '' ? null : json ? JSON.parse(text) : text) as T };
+  const json = (response.headers['content-type'] ?? '').includes('json');
+  return { status: response.statusCode, body: (response.body === '' ? null : json ? JSON.parse(response.body) : response.body) as T };
 }

@@ -208,6 +208,24 @@ export async function storeLinksSuite(release: string): Promise<void> {
         };
         assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
         assert.deepEqual(await storeRoles('omar'), ['Viewer']);
+
+        // What fedctl access says each user may do at the store is what the store says they may (its rules of the user).
+        const storeUsers = await atStore<{ id: number; username: string }[]>('/user');
+        for (const username of ['anna', 'omar']) {
+          const id = storeUsers.find((u) => u.username === username)?.id;
+          const route = hq ? `/rule?user_id=${id}&no_pagination=1` : `/rule?username=${username}&server_url=${encodeURIComponent(server.api)}&no_pagination=1`;
+          const atTheStore = [...new Set((await atStore<{ name: string; operation: string }[]>(route)).map((r) => `store.${r.name}:${r.operation}`))].sort();
+          const reported = await runCli(['access', config(), '--user', username, '--json'], { cwd: db.dir });
+          assert.equal(reported.code, 0, reported.stderr);
+          const [report] = (JSON.parse(reported.stdout) as { users: { permissions: { resource: string; operation: string; scope: string }[] }[] }).users;
+          assert.deepEqual(report?.permissions.filter((p) => p.scope === 'store').map((p) => `${p.resource}:${p.operation}`).sort(), atTheStore, username);
+        }
+        if (!hq) {
+          // Who may review, as the store finds reviewers to assign (its account, the server's root, among them but not the config's).
+          const reviewers = (await atStore<{ username: string }[]>('/user?can_review=1')).map((u) => u.username).filter((u) => u !== 'root');
+          const who = await runCli(['access', config(), '--who-can', 'store.review:edit', '--json'], { cwd: db.dir });
+          assert.deepEqual((JSON.parse(who.stdout) as { users: { username: string }[] }).users.map((u) => u.username), reviewers.sort());
+        }
         const [approver] = (await atStore<{ id: number; name: string }[]>('/role')).filter((r) => r.name === 'Approver ✓ & co');
         assert.deepEqual((await atStore<{ name: string; operation: string }[]>(`/rule?role_id=${approver?.id}`)).map((r) => `${r.name}:${r.operation}`).sort(),
           ['algorithm:view', 'review:edit', 'review:view']);
@@ -220,6 +238,11 @@ export async function storeLinksSuite(release: string): Promise<void> {
         const drift = await planJson();
         assert.deepEqual(drift.changes.map((c) => [c.action, c.kind, c.action === 'update' ? c.fields : null]),
           [['update', 'store_user', [{ field: 'roles', added: ['Reviewer'], removed: [] }]]]);
+        // The access review says what anna gets back at the store, and why.
+        const regained = drift.access?.groups.find((g) => g.users.includes('anna'));
+        assert.deepEqual(regained?.gains.map((g) => `${g.resource}:${g.operation} ${g.on.join()}`),
+          ['store.role:view', 'store.user:view'].map((rule) => `${rule} store ${JSON.stringify(new URL(target.api).host)}`));
+        assert.deepEqual(regained?.causes, [`their store roles at ${JSON.stringify(new URL(target.api).host)} + "Reviewer"`]);
         assert.equal((await apply()).code, 0);
         assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
 
@@ -236,14 +259,31 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.deepEqual(await storeRoles(account), ['Root']);
         await noChanges();
 
+        // Export adopts the store: its own roles, its users (not fedctl's account) and its policies; the exported config plans no changes.
+        const adoptedFile = path.join(db.dir, 'adopted.yaml');
+        const exported = await fedctl(['export', '--store', target.api, '--out', adoptedFile]);
+        assert.equal(exported.code, 0, exported.stderr);
+        const adopted = load(readFileSync(adoptedFile, 'utf8')) as { algorithm_stores: { url: string; roles?: { name: string }[]; users?: unknown[]; policies?: Record<string, unknown> }[] };
+        const entry = adopted.algorithm_stores.find((st) => st.url === target.api);
+        assert.deepEqual(entry?.users, [{ username: 'anna', roles: ['Approver ✓ & co', 'Reviewer'] }]);
+        assert.deepEqual(entry?.roles?.map((r) => r.name), ['Approver ✓ & co']);
+        assert.equal(entry?.policies?.min_reviewers, 2);
+        assert.equal(adopted.algorithm_stores.find((st) => st.url === store.api)?.users, undefined, 'a store not named is exported as a link only');
+        await noChanges(adoptedFile);
+        const unknown = await fedctl(['export', '--store', `${target.api}/v2`]);
+        assert.equal(unknown.code, 1);
+        assert.match(unknown.stderr, /--store .*\/v2: the server links no algorithm store at that URL/);
+
         // Policies: read and compared with the config's (no API sets them); fedctl store-policies writes what the operator deploys.
         const viewedBy = hq ? 'authenticated' : 'whitelisted';
-        write([TRIAL], [{ ...own(both.slice(0, 1)), policies: { algorithm_view: 'public', min_reviewers: 1, assign_review_own_algorithm: false } }]);
+        const wanted = { algorithm_view: 'public', min_reviewers: 1, assign_review_own_algorithm: false, allowed_reviewers: ['anna'] };
+        write([TRIAL], [{ ...own(both.slice(0, 1)), policies: wanted }]);
         const drifted = await planJson();
         assert.deepEqual(drifted.changes, []);
         assert.deepEqual(drifted.policyDrift, [
           { store: target.api, policy: 'algorithm_view', live: viewedBy, config: 'public' },
           { store: target.api, policy: 'min_reviewers', live: 2, config: 1 },
+          { store: target.api, policy: 'allowed_reviewers', live: null, config: ['anna'] },
         ]);
         const shown = await fedctl(['plan', config(), '--no-color']);
         assert.match(shown.stdout, new RegExp(`! ${target.api.replace(/[.]/g, '\\.')} algorithm_view: "${viewedBy}" -> "public"`));
@@ -253,15 +293,27 @@ export async function storeLinksSuite(release: string): Promise<void> {
         const file = readdirSync(out).map((name) => path.join(out, name))[0] as string;
         const deployed = load(readFileSync(file, 'utf8')) as { policies?: Record<string, unknown>; store?: { policies: Record<string, unknown> } };
         if (hq) {
-          assert.deepEqual(deployed.store?.policies, { algorithmView: 'public', minReviewers: 1, assignReviewOwnAlgorithm: false });
+          assert.deepEqual(deployed.store?.policies, { algorithmView: 'public', minReviewers: 1, assignReviewOwnAlgorithm: false, allowedReviewers: ['anna'] });
         } else {
-          // The file, deployed: a store started with it has the config's policies.
-          const fresh = await startRealStore(release, `sqlite:///${path.join(db.dir, 'deployed.sqlite')}`, path.join(db.dir, 'deployed'), { rootOf: server.api, policies: deployed.policies });
+          assert.deepEqual(deployed.policies?.allowed_reviewers, [{ username: 'anna', server: server.api }]);
+          // The file, deployed: a store started with it has the config's policies. A 4.15 store takes the users of a
+          // policy only from servers it already whitelists (it sets policies before whitelisting its root's server): a second start.
+          const deployedDb = `sqlite:///${path.join(db.dir, 'deployed.sqlite')}`;
+          await (await startRealStore(release, deployedDb, path.join(db.dir, 'deployed'), { rootOf: server.api, policies: deployed.policies })).stop();
+          const fresh = await startRealStore(release, deployedDb, path.join(db.dir, 'deployed'), { rootOf: server.api, policies: deployed.policies });
           try {
             const { status, body } = await storeCall<Record<string, unknown>>(fresh, 'GET', '/policy', { token, server: server.api });
             assert.equal(status, 200);
             // The 4.15 store lists a number it was configured with as text ("1"), its defaults as numbers: fedctl reads both as numbers.
-            assert.deepEqual([body.algorithm_view, Number(body.min_reviewers), body.assign_review_own_algorithm], ['public', 1, false]);
+            assert.deepEqual([body.algorithm_view, Number(body.min_reviewers), body.assign_review_own_algorithm, body.allowed_reviewers],
+              ['public', 1, false, [`anna|${server.api}`]]);
+            // And fedctl reads them back as the config says them: linked, the deployed store shows no policy drift.
+            write([TRIAL], [{ ...own(both.slice(0, 1)), policies: { algorithm_view: viewedBy, min_reviewers: 2 } }, { url: fresh.api, collaborations: [STUDY], policies: wanted }]);
+            const linked = await apply();
+            assert.equal(linked.code, 0, linked.stderr);
+            assert.equal((await planJson()).policyDrift, undefined);
+            const [link] = (await links()).filter((l) => linkedUrl(l) === fresh.api);
+            await root.request('DELETE', `/algorithmstore/${link?.id}?server_url=${encodeURIComponent(server.api)}`);
           } finally {
             await fresh.stop();
           }

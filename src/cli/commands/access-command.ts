@@ -3,7 +3,9 @@ import { accessCounts, parseQuestion, userAccess, userReport, whoCan } from '../
 import { FederationAccess } from '../../access/user-access.js';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import type { RuleKey } from '../../catalog/rule-catalog.js';
-import { builtInRolesOf, describeServer } from '../../catalog/server-profile.js';
+import { storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
+import { usesKeycloak } from '../../catalog/vantage6-versions.js';
+import { describeServer } from '../../catalog/server-profile.js';
 import type { Release } from '../../catalog/vantage6-versions.js';
 import { loadConfig } from '../../config/load-config.js';
 import { FedctlError } from '../../errors.js';
@@ -30,15 +32,20 @@ export interface AccessFlags extends DatabaseFlags, OutputFlags {
 interface AccessSource {
   readonly access: FederationAccess;
   readonly catalogue: readonly RuleKey[];
+  /** The store rules of the store release the server links to. */
+  readonly storeRules: readonly StoreRuleKey[];
   readonly source: string;
 }
+
+const storeRulesFor = (keycloak: boolean): StoreRuleKey[] => storeCatalog(storeReleaseFor(keycloak)).rules.map((r) => storeRuleKey(r.resource, r.operation));
 
 /** A config, offline: its users with the built-in roles of the release it is checked against. */
 async function fromConfig(paths: readonly string[], flags: AccessFlags, io: CliIo): Promise<AccessSource> {
   const { desired, server } = checkConfig(await loadConfig(paths), io, { quiet: flags.json ?? false, version: flags.vantage6Version });
   return {
-    access: new FederationAccess(desiredAccessModel(desired, builtInRolesOf(server.versions.to))),
+    access: new FederationAccess(desiredAccessModel(desired, server)),
     catalogue: server.rules,
+    storeRules: storeRulesFor(server.keycloak),
     source: `the config (${describeServer(server)})`,
   };
 }
@@ -48,7 +55,7 @@ async function fromServer(flags: AccessFlags, io: CliIo): Promise<AccessSource> 
   const backend = await openBackend(chooseBackend(flags, io.env, io.cwd), io.env);
   const { live, initialize } = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
   if (initialize) throw new FedctlError('DATABASE_MISSING', `${backend.display} has no vantage6 database`, 'point --database at the server\'s database, or give a config');
-  return { access: new FederationAccess(live), catalogue: live.rules.map((r) => r.key), source: backend.display };
+  return { access: new FederationAccess(live), catalogue: live.rules.map((r) => r.key), storeRules: storeRulesFor(usesKeycloak(live.server.versions.to)), source: backend.display };
 }
 
 /** `fedctl access`: what users can do, or who can do something, in a config or on a server. */
@@ -59,10 +66,10 @@ export async function accessCommand(paths: readonly string[], flags: AccessFlags
   if (flags.whoCan !== undefined && flags.user.length > 0) {
     throw new FedctlError('ACCESS_QUERY_INVALID', '--user and --who-can ask different questions', 'give one of them');
   }
-  const { access, catalogue, source } = paths.length > 0 ? await fromConfig(paths, flags, io) : await fromServer(flags, io);
+  const { access, catalogue, storeRules, source } = paths.length > 0 ? await fromConfig(paths, flags, io) : await fromServer(flags, io);
   const color = useColor(io.stdout, io.env, flags.color);
   if (flags.whoCan !== undefined) {
-    const question = parseQuestion(flags.whoCan, catalogue);
+    const question = parseQuestion(flags.whoCan, catalogue, storeRules);
     const on = flags.on ?? null;
     const holders = whoCan(access, question, on);
     if (flags.json) await writeJsonWithList(io.stdout, { formatVersion: 1, source, resource: question.resource, operation: question.operation.toLowerCase(), on }, 'users', holders);
@@ -75,7 +82,7 @@ export async function accessCommand(paths: readonly string[], flags: AccessFlags
     else io.stdout.write(reports.map((report) => renderUserReport(report, color)).join('\n'));
     return EXIT_OK;
   }
-  const summaries = access.model.users.map(({ username }) => accessCounts(userAccess(access, username)));
+  const summaries = access.usernames().map((username) => accessCounts(userAccess(access, username)));
   if (flags.json) await writeJsonWithList(io.stdout, { formatVersion: 1, source }, 'users', summaries);
   else io.stdout.write(renderAccessSummary(summaries, source, color));
   return EXIT_OK;

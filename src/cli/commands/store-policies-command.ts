@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import { renderStorePolicies, storePoliciesFileName } from '../../render/render-store-policies.js';
 import { replaceAtomically } from '../../secrets/atomic-file.js';
+import { v4ApiUrlOf } from '../../federation.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { checkConfig } from '../load-desired.js';
@@ -26,7 +27,7 @@ export async function storePoliciesCommand(paths: readonly string[], flags: Stor
     return EXIT_OK;
   }
   for (const policies of desired.storePolicies) {
-    const text = renderStorePolicies(policies, format);
+    const text = renderStorePolicies(policies, format, desired.secrets.server === null ? null : v4ApiUrlOf(desired.secrets.server));
     if (flags.out === undefined) {
       io.stdout.write(`${text}---\n`);
       continue;

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { isFedctlError } from '../../errors.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { diagnosticJson } from '../../config/diagnostic.js';
+import { diagnosticJson } from '../../diagnostic.js';
 import { checkConfig } from '../load-desired.js';
 import type { OutputFlags } from '../output-options.js';
 

@@ -1,4 +1,4 @@
-import { storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
+import { USER_LIST_POLICIES, storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
 import { sortedUnique, type StorePolicyValue } from '../../federation.js';
 import type { LiveStoreRole, LiveStoreUser } from '../../state/live-state.js';
 import type { StoreApi } from './store-api.js';
@@ -42,7 +42,7 @@ export async function readStoreState(api: StoreApi, serverUrl: string | null, ac
   const ours = (user: ApiStoreUser): boolean => serverUrl === null || withoutSlash(user.server?.url ?? '') === withoutSlash(serverUrl);
   return {
     url: api.url,
-    policies: policyValues(policies),
+    policies: policyValues(policies, serverUrl),
     rules: new Map([...ruleKey].map(([id, key]) => [key, id])),
     roles: named.map((role, i) => ({
       store: api.url, id: role.id, name: role.name, description: role.description === '' ? null : role.description,
@@ -59,11 +59,22 @@ export async function readStoreState(api: StoreApi, serverUrl: string | null, ac
  * The policies as the store lists them, in the config's terms: a flag as a
  * boolean (some stores say 1), a number as a number, a list sorted, and
  * `allowed_servers` absent when the store allows every server (it says `all`).
+ * Lists of users are usernames: a 4.x store's `username|server URL` of this
+ * server (`serverUrl`) only.
  */
-function policyValues(listed: Readonly<Record<string, unknown>>): Record<string, StorePolicyValue> {
+function policyValues(listed: Readonly<Record<string, unknown>>, serverUrl: string | null): Record<string, StorePolicyValue> {
   const values: Record<string, StorePolicyValue> = {};
   for (const [name, value] of Object.entries(listed)) {
     if (value === null || value === undefined || (name === 'allowed_servers' && value === 'all')) continue;
+    if (name in USER_LIST_POLICIES) {
+      const users = (Array.isArray(value) ? value : [value]).map(String).flatMap((entry) => {
+        if (serverUrl === null) return [entry];
+        const at = entry.lastIndexOf('|');
+        return at >= 0 && withoutSlash(entry.slice(at + 1)) === withoutSlash(serverUrl) ? [entry.slice(0, at)] : [];
+      });
+      values[name] = sortedUnique(users);
+      continue;
+    }
     if (name === 'allow_localhost' || name === 'assign_review_own_algorithm') values[name] = value === true || value === 1 || value === '1' || value === 'true' || value === 'True';
     else if (Array.isArray(value)) values[name] = sortedUnique(value.map(String));
     else if (typeof value === 'number' || typeof value === 'boolean') values[name] = value;
