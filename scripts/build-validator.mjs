@@ -3,16 +3,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import formats from 'ajv-formats';
 
 const schema = JSON.parse(readFileSync(new URL('../schemas/federation.schema.json', import.meta.url), 'utf8'));
 const ajv = new Ajv2020({
   allErrors: true,
   strict: true,
   verbose: true,
-  code: { source: true, esm: true, formats: { _: 'import { fullFormats } from "ajv-formats/dist/formats.js";' } },
+  code: { source: true, esm: true },
 });
-formats.default(ajv, ['email']);
 const validate = ajv.compile(schema);
 // ajv's ESM output still requires its runtime helpers; give the module a require.
 const prelude = 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);\n';

@@ -32,7 +32,9 @@ export type ErrorCode =
   | 'STORE_UNREACHABLE'
   | 'STORE_REFUSED'
   | 'STORE_ACCOUNT'
-  | 'STORE_NOT_LINKED';
+  | 'STORE_NOT_LINKED'
+  | 'KEYCLOAK_REFUSED'
+  | 'KEYCLOAK_ACCOUNT';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

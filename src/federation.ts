@@ -60,9 +60,15 @@ export interface User {
   readonly username: string;
   /** Null only in a database, where the column is nullable. */
   readonly organization: string | null;
+  /**
+   * On vantage6 5 these three live in Keycloak, and null in the config
+   * leaves them to the user (who fills them in at the first login).
+   */
   readonly firstname: string | null;
   readonly lastname: string | null;
   readonly email: string | null;
+  /** False: the user is kept with their history but cannot log in or do anything (vantage6 5: disabled in Keycloak). */
+  readonly enabled: boolean;
   /** Roles, sorted by `roleRefKey`. */
   readonly roles: readonly RoleRef[];
   /** Extra rules, sorted. */

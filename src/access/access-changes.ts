@@ -9,7 +9,7 @@ import { FederationAccess, reachTargets, type AccessProfile, type Permission } f
 const MANAGEMENT = new Set(['user', 'role', 'organization', 'store.user', 'store.role']);
 const MANAGING = new Set(['create', 'edit', 'delete']);
 /** The fields of a user that their access depends on. */
-const ACCESS_FIELDS = new Set(['organization', 'roles', 'rules']);
+const ACCESS_FIELDS = new Set(['organization', 'roles', 'rules', 'enabled']);
 
 const item = (resource: string, operation: Operation, scope: Scope, on: readonly string[]): AccessItem =>
   ({ resource, operation: readableSpelling(operation), scope: readableSpelling(scope), on });
@@ -275,6 +275,7 @@ function serverCauses(user: ReachedUser, index: ChangeIndex, translate: AccessDe
   if (own?.kind === 'user' && own.action === 'delete') return ['they are deleted'];
   const causes: string[] = [];
   if (own?.kind === 'user' && own.action === 'update') {
+    if (own.before.enabled !== own.after.enabled) causes.push(own.after.enabled ? 'they are enabled again' : 'they are disabled');
     const roles = setDelta(own, 'roles');
     const rules = setDelta(own, 'rules', describeRule);
     if (roles) causes.push(`their roles ${roles}`);

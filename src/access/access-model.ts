@@ -16,7 +16,8 @@ export interface AccessModel extends StoreAccessModel {
   readonly collaborations: readonly Pick<Collaboration, 'name' | 'members'>[];
   readonly nodes: readonly { readonly name: string; readonly organization: string | null; readonly collaboration: string | null }[];
   readonly roles: readonly Pick<Role, 'name' | 'organization' | 'rules'>[];
-  readonly users: readonly Pick<User, 'username' | 'organization' | 'roles' | 'rules'>[];
+  /** A user whose `enabled` is false can do nothing (absent: enabled). */
+  readonly users: readonly (Pick<User, 'username' | 'organization' | 'roles' | 'rules'> & { readonly enabled?: boolean })[];
 }
 
 /**

@@ -45,7 +45,8 @@ export class StoreAccess {
   /** Per store and narrowed rule, the users a policy lets hold it. */
   private readonly listed = new Map<string, ReadonlySet<string>>();
 
-  constructor(model: StoreAccessModel) {
+  /** `disabled`: users who cannot log in, and so do nothing at any store. */
+  constructor(model: StoreAccessModel, private readonly disabled: ReadonlySet<string> = new Set()) {
     for (const store of model.algorithmStores ?? []) {
       this.names.set(store.url, store.name);
       this.links.set(store.url, store);
@@ -92,7 +93,7 @@ export class StoreAccess {
     if (known !== undefined) return known;
     const memberships = this.memberships.get(username);
     let permissions = NONE;
-    if (memberships !== undefined) {
+    if (memberships !== undefined && !this.disabled.has(username)) {
       const found: StorePermission[] = [];
       for (const { store, roles } of memberships) {
         const via = new Map<StoreRuleKey, string[]>();

@@ -98,6 +98,9 @@ interface Grants {
   readonly widest: readonly (Omit<Permission, 'reach'> & { readonly scope: Scope })[];
 }
 
+/** A disabled user cannot log in: they hold nothing, whatever their roles say. */
+const DISABLED: AccessProfile = { rules: [], holdings: new Map(), permissions: [] };
+
 const GLOBAL_REACH: Reach = { scope: 'GLOBAL' };
 const OWN_REACH: Reach = { scope: 'OWN' };
 
@@ -119,7 +122,7 @@ export class FederationAccess {
   readonly stores: StoreAccess;
 
   constructor(readonly model: AccessModel) {
-    this.stores = new StoreAccess(model);
+    this.stores = new StoreAccess(model, new Set(model.users.filter((u) => u.enabled === false).map((u) => u.username)));
     for (const user of model.users) this.usersByName.set(user.username, user);
     for (const role of model.roles) this.roleRules.set(roleRefKey(role), role.rules);
     for (const collab of model.collaborations) {
@@ -145,6 +148,7 @@ export class FederationAccess {
     if (known !== undefined) return known;
     const user = this.usersByName.get(username);
     if (user === undefined) return undefined;
+    if (user.enabled === false) return DISABLED;
     const grantsKey = `${user.roles.map(roleRefKey).join('\u0001')}\u0002${user.rules.join('\u0001')}`;
     const profileKey = `${user.organization ?? ''}\u0003${grantsKey}`;
     let profile = this.profiles.get(profileKey);

@@ -65,6 +65,8 @@ export interface BackendCapabilities {
   readonly history: boolean;
   /** Whether `fedctl init` can create the vantage6 schema there. */
   readonly initialize: boolean;
+  /** Where users' names, e-mail and state live: the server's own tables, or Keycloak (vantage6 5). */
+  readonly identities: 'server' | 'keycloak';
 }
 
 export interface ReadOptions {

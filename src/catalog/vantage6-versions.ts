@@ -42,6 +42,14 @@ export function usesKeycloak(minor: Minor): boolean {
   return minor >= HQ_MINOR;
 }
 
+/**
+ * The fields of a user that vantage6 5 keeps in the user's Keycloak account,
+ * out of HQ's reach (HQ's API takes none of them): fedctl's Keycloak
+ * component reads and writes them.
+ */
+export const KEYCLOAK_USER_FIELDS = ['firstname', 'lastname', 'email', 'enabled'] as const;
+export type KeycloakUserField = (typeof KEYCLOAK_USER_FIELDS)[number];
+
 /** `4.10 to 4.12`, or `4.2` when the range is one release. */
 export function describeRange(range: VersionRange): string {
   return range.from === range.to ? formatMinor(range.from) : `${formatMinor(range.from)} to ${formatMinor(range.to)}`;

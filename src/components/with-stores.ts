@@ -11,6 +11,7 @@ import type { LiveState } from '../state/live-state.js';
 import { applyToStore } from './algorithm-store/apply-to-store.js';
 import { readStoreState, type StoreState } from './algorithm-store/read-store-state.js';
 import { StoreApi } from './algorithm-store/store-api.js';
+import type { Component } from './component.js';
 
 /** The stores a config manages the users, roles or policies of, reached as fedctl's account of the server. */
 interface Stores {
@@ -54,20 +55,14 @@ function merged(live: LiveState, states: readonly StoreState[]): LiveState {
   };
 }
 
-/** A backend that also reaches the config's stores, and how to add their states to a live state its backend read already. */
-export interface WithStores {
-  readonly backend: Backend;
-  addStores(loaded: LoadedLiveState): Promise<LoadedLiveState>;
-}
-
 /**
  * A backend that also reaches the algorithm stores whose users, roles or
  * policies the config manages: it reads them into the live state, and
  * applies a plan to the server first (through the backend it wraps), then to
  * each store. Nothing else knows the stores are there.
  */
-export async function withStores(backend: Backend, desired: StoresOfConfig, env: NodeJS.ProcessEnv): Promise<WithStores> {
-  if (desired.managedStores.length === 0) return { backend, addStores: (loaded) => Promise.resolve(loaded) };
+export async function withStores(backend: Backend, desired: StoresOfConfig, env: NodeJS.ProcessEnv): Promise<Component> {
+  if (desired.managedStores.length === 0) return { backend, addTo: (loaded) => Promise.resolve(loaded) };
   const stores = await connectStores(backend, desired, env);
   /**
    * The stores' states; a 4.x store the server is not linked to does not
@@ -82,7 +77,7 @@ export async function withStores(backend: Backend, desired: StoresOfConfig, env:
     return { ...loaded, live: merged(loaded.live, await readAll((url) => linked.has(url))) };
   };
   return {
-    addStores,
+    addTo: addStores,
     backend: {
       kind: backend.kind,
       display: backend.display,

@@ -653,7 +653,7 @@ class SemanticChecker {
       const rules = this.expandRules(entry, ['rules'], entry.value.rules);
       const password = this.passwordSource(entry);
       this.checkDottedLogin(entry);
-      this.checkKeycloakDetails(entry);
+      this.checkDisabling(entry);
       if (organization === null || !identified) continue;
       users.push({
         username: entry.value.username as string,
@@ -661,6 +661,7 @@ class SemanticChecker {
         firstname: optionalText(entry.value.firstname),
         lastname: optionalText(entry.value.lastname),
         email: text(entry.value.email),
+        enabled: entry.value.enabled !== false,
         roles: sortRoleRefs(userRoles),
         rules,
         password,
@@ -695,14 +696,11 @@ class SemanticChecker {
     return null;
   }
 
-  /** vantage6 5 keeps names and e-mail addresses in Keycloak, where HQ's API does not write them: fedctl cannot keep them as declared. */
-  private checkKeycloakDetails(entry: Entry): void {
-    if (!this.server.keycloak) return;
-    for (const field of ['firstname', 'lastname', 'email'] as const) {
-      if (entry.value[field] === undefined || entry.value[field] === null) continue;
-      this.error(entry, [field], `${this.serverName} keeps users' ${field === 'email' ? 'e-mail addresses' : 'names'} in Keycloak, which HQ's API does not write`,
-        `remove ${field}: here and keep it in Keycloak; a config shared with 4.x servers can keep it in a file given only to them`);
-    }
+  /** Disabling keeps a user and their history but takes every power: only vantage6 5's Keycloak can; a 4.x server has no such state. */
+  private checkDisabling(entry: Entry): void {
+    if (this.server.keycloak || entry.value.enabled !== false) return;
+    this.error(entry, ['enabled'], `${this.serverName} cannot disable a user: a 4.x server keeps no such state`,
+      'remove enabled: false, and take the user\'s roles and rules (they keep their history), or delete the user');
   }
 
   /** A username the server's login may refuse: a warning, since the user is still created and the server can be upgraded. */

@@ -156,6 +156,7 @@ export function exportConfig(live: LiveState): ExportResult {
       username: literal(user.username),
       organization: literal(organization),
       ...present({ firstname: user.firstname, lastname: user.lastname, email: user.email }),
+      ...(user.enabled ? {} : { enabled: false }),
       roles: user.roles.filter((ref) => ref.organization !== null || customKeys.has(roleRefKey(ref)) || DEFAULT_ROLE_NAMES.has(ref.name))
         .map((ref) => roleReference(ref, organization)),
       ...(user.rules.length > 0 ? { rules: exportRules(user.rules) } : {}),

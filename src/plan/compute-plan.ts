@@ -188,7 +188,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     const reset = options.resetPasswords.includes(want.username);
     if (reset) resets.add(want.username);
     update([
-      ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email']),
+      ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email', 'enabled']),
       ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
       ...setChange('rules', have.rules, want.rules),
       ...(reset ? [{ field: 'password' as const, secret: 'reset' as const }] : []),

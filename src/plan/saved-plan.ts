@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { FedctlError, messageOf } from '../errors.js';
-import type { SecretsSettings } from '../federation.js';
+import type { ManagedStore, SecretsSettings } from '../federation.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './plan.js';
+import type { KeptUser } from '../components/keycloak/keycloak-users.js';
 
 /**
  * `fedctl plan -o FILE`: a plan with the fingerprints of the live state and
@@ -16,6 +17,10 @@ export interface SavedPlan {
   readonly plan: Plan;
   /** The config's recipients and server (public keys and an address, no secret), for the secrets apply makes. */
   readonly secrets?: SecretsSettings;
+  /** The algorithm stores whose users, roles or policies the config manages (URLs, no secret): where apply reaches. */
+  readonly stores?: readonly ManagedStore[];
+  /** The config's users that keep names, e-mail or state in Keycloak (vantage6 5), with those fields: what apply reads there as the plan did. */
+  readonly keptUsers?: readonly KeptUser[];
 }
 
 export function isSavedPlanFile(path: string): boolean {

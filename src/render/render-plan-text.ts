@@ -72,6 +72,7 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
     case 'user': {
       const u = change.after;
       push('organization', u.organization); push('firstname', u.firstname); push('lastname', u.lastname); push('email', u.email);
+      if (!u.enabled) rows.push(['enabled', 'false']);
       rows.push(['roles', u.roles.map((r: RoleRef) => roleLabel(r))]);
       if (u.rules.length > 0) rows.push(['rules', u.rules.map(describeRule)]);
       rows.push(['password', passwordText(u.password)]);

@@ -245,17 +245,18 @@ describe('validate', () => {
     assert.match((await check(`vantage6: 4.10\n${BASE}`)).lines[0] ?? '', /:1:11 vantage6: must be string, not number 4\.1 \(quote it, so that YAML reads it as text\)/);
   });
 
-  it('for vantage6 5: node names without spaces, HQ\'s rules, and no names or e-mail (Keycloak keeps them), each at its line', async () => {
+  it('for vantage6 5: node names without spaces and HQ\'s rules, each at its line; names, e-mail and enabled kept in Keycloak', async () => {
     const text = `vantage6: "5.0"\n${BASE.replace('      - organization: MUMC\n', '      - organization: MUMC\n        node: { name: "MUMC trial node" }\n')}users:
   - username: anna
     organization: IKNL
-    email: anna@iknl.nl
+    email: anna+v6@bücher.example
     roles: [Researcher]
     rules:
       - { resource: session, scope: organization, operation: view }
   - username: bram
     organization: MUMC
     firstname: Bram
+    enabled: false
     rules:
       - { resource: port, scope: organization, operation: view }
 `;
@@ -263,16 +264,21 @@ describe('validate', () => {
     assert.equal(valid, false);
     assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ').replace(/ \(.*$/, '')), [
       '11:23 collaborations[0].members[1].node.name: vantage6 5.0 refuses node name "MUMC trial node": vantage6 5 names a node\'s Keycloak client after it, without spaces',
-      '15:12 users[0].email: vantage6 5.0 keeps users\' e-mail addresses in Keycloak, which HQ\'s API does not write',
-      '21:16 users[1].firstname: vantage6 5.0 keeps users\' names in Keycloak, which HQ\'s API does not write',
-      '23:9 users[1].rules[0]: vantage6 5.0 has no rules for port',
+      '24:9 users[1].rules[0]: vantage6 5.0 has no rules for port',
     ]);
-    const fixed = await check(text.replace(' { name: "MUMC trial node" }', ' { name: mumc-trial-node }').replace(/ {4}(email|firstname): .*\n/g, '')
-      .replace('resource: port', 'resource: session'));
+    const fixed = await check(text.replace(' { name: "MUMC trial node" }', ' { name: mumc-trial-node }').replace('resource: port', 'resource: session'));
     assert.deepEqual(fixed.lines, []);
     const desired = validateConfig(await loadConfig([fixed.file]), {}).desired;
     // HQ's own default with every space a hyphen.
     assert.deepEqual(desired?.nodes.map((n) => n.name).sort(), ['IKNL-Trial-node', 'mumc-trial-node']);
+    assert.deepEqual(desired?.users.map((u) => [u.username, u.firstname, u.email, u.enabled]), [['anna', null, 'anna+v6@bücher.example', true], ['bram', 'Bram', null, false]]);
+  });
+
+  it('refuses enabled: false for a 4.x server, which cannot disable a user, at its line', async () => {
+    const { lines } = await check(`vantage6: "4.15"\n${BASE}users:\n  - username: anna\n    organization: IKNL\n    enabled: false\n`);
+    assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '14:14 users[0].enabled: vantage6 4.15 cannot disable a user: a 4.x server keeps no such state (remove enabled: false, and take the user\'s roles and rules (they keep their history), or delete the user)',
+    ]);
   });
 
   it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {

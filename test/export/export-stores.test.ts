@@ -21,7 +21,7 @@ function live(): LiveState {
     ...fresh,
     organizations: [...fresh.organizations, { id: 2, name: 'Zorg & Co!', domain: null, address1: null, address2: null, zipcode: null, country: null }],
     collaborations: [{ id: 1, name: 'Trial "1" 🧪', encrypted: false, members: ['Zorg & Co!'] }],
-    users: [{ id: 2, username: 'anna', organization: 'Zorg & Co!', firstname: null, lastname: null, email: null, roles: [], rules: [] }],
+    users: [{ id: 2, username: 'anna', organization: 'Zorg & Co!', firstname: null, lastname: null, email: null, enabled: true, roles: [], rules: [] }],
     algorithmStores: [
       { id: 1, url: READ, name: 'مخزن ${not a variable}', everyCollaboration: false, collaborations: ['Trial "1" 🧪'], rows: [{ id: 1, collaboration: 'Trial "1" 🧪' }] },
       { id: 2, url: LINKED_ONLY, name: 'community.example.org', everyCollaboration: true, collaborations: [], rows: [{ id: 2, collaboration: null }] },

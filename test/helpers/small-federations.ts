@@ -32,7 +32,7 @@ export function desiredOf(f: SmallFederation): DesiredState {
     collaborations: Object.entries(f.collaborations ?? {}).map(([name, members]) => ({ name, encrypted: false, members: [...members].sort() })),
     roles: (f.roles ?? []).map((r) => ({ name: r.name, organization: r.organization ?? null, description: null, rules: [...r.rules].sort() })),
     users: f.users.map((u): DesiredUser => ({
-      username: u.username, organization: u.organization, firstname: null, lastname: null, email: u.email ?? null,
+      username: u.username, organization: u.organization, firstname: null, lastname: null, email: u.email ?? null, enabled: true,
       roles: (u.roles ?? []).map(ref), rules: [...(u.rules ?? [])].sort(), password: null,
     })),
     policy: f.policy ?? [],

@@ -35,7 +35,7 @@ describe('computePlan', () => {
       nodes: [{ organization: 'A', collaboration: 'C', name: 'A - C Node' }],
       studies: [{ name: 'S', collaboration: 'C', organizations: ['A'] }],
       roles: [{ name: 'R', organization: 'A', description: null, rules: ['node:ORGANIZATION:VIEW'] }],
-      users: [{ username: 'u1', organization: 'A', firstname: null, lastname: null, email: null, roles: [{ name: 'Viewer', organization: null }], rules: [], password: { from: 'generate' } }],
+      users: [{ username: 'u1', organization: 'A', firstname: null, lastname: null, email: null, enabled: true, roles: [{ name: 'Viewer', organization: null }], rules: [], password: { from: 'generate' } }],
     };
     const plan = computePlan(desired, freshState(), DATABASE);
     assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), [
@@ -51,12 +51,12 @@ describe('computePlan', () => {
       ...EMPTY,
       organizations: [{ ...org('A'), country: 'NL' }, org('B'), org('C')],
       collaborations: [{ name: 'X', encrypted: false, members: ['A', 'C'] }],
-      users: [{ username: 'u', organization: 'A', firstname: 'Ann', lastname: null, email: 'a@x', roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: null }],
+      users: [{ username: 'u', organization: 'A', firstname: 'Ann', lastname: null, email: 'a@x', enabled: true, roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: null }],
     };
     const state = live({
       organizations: [{ ...org('A'), id: 1, country: 'BE' }, { ...org('B'), id: 2 }, { ...org('C'), id: 3 }],
       collaborations: [{ id: 1, name: 'X', encrypted: true, members: ['A', 'B'] }],
-      users: [{ id: 9, username: 'u', organization: 'A', firstname: 'Ann', lastname: null, email: 'a@x', roles: [{ name: 'Viewer', organization: null }], rules: ['event:GLOBAL:SEND'] }],
+      users: [{ id: 9, username: 'u', organization: 'A', firstname: 'Ann', lastname: null, email: 'a@x', enabled: true, roles: [{ name: 'Viewer', organization: null }], rules: ['event:GLOBAL:SEND'] }],
     });
     const plan = computePlan(desired, state, DATABASE);
     assert.deepEqual(plan.changes.map((c) => c.action === 'update' ? [c.kind, c.id, c.fields] : []), [
@@ -71,7 +71,7 @@ describe('computePlan', () => {
     const desired: DesiredState = {
       ...EMPTY,
       organizations: [org('A')],
-      users: [{ username: 'u', organization: 'A', firstname: null, lastname: null, email: null, roles: [{ name: 'Root', organization: null }], rules: [], password: { from: 'env', variable: 'PW' } }],
+      users: [{ username: 'u', organization: 'A', firstname: null, lastname: null, email: null, enabled: true, roles: [{ name: 'Root', organization: null }], rules: [], password: { from: 'env', variable: 'PW' } }],
     };
     const base = freshState();
     // A server that rewrote a built-in role's rules: not fedctl's business.
@@ -79,7 +79,7 @@ describe('computePlan', () => {
       ...base,
       roles: base.roles.map((r) => (r.name === 'Viewer' ? { ...r, rules: [] } : r)),
       organizations: [{ ...org('A'), id: 1 }],
-      users: [{ id: 2, username: 'u', organization: 'A', firstname: null, lastname: null, email: null, roles: [{ name: 'Root', organization: null }], rules: [] }],
+      users: [{ id: 2, username: 'u', organization: 'A', firstname: null, lastname: null, email: null, enabled: true, roles: [{ name: 'Root', organization: null }], rules: [] }],
     };
     const plan = computePlan(desired, state, DATABASE);
     assert.deepEqual(plan.changes, []);
@@ -120,7 +120,7 @@ describe('computePlan', () => {
 
   it('refuses the changes a backend states it cannot make, and grants of rules fedctl\'s account does not hold, with their reasons', () => {
     const user = (username: string, organization: string, extra: Partial<DesiredState['users'][number]> = {}): DesiredState['users'][number] => ({
-      username, organization, firstname: null, lastname: null, email: `${username}@x.org`, roles: [], rules: [], password: { from: 'generate' }, ...extra,
+      username, organization, firstname: null, lastname: null, email: `${username}@x.org`, enabled: true, roles: [], rules: [], password: { from: 'generate' }, ...extra,
     });
     const desired: DesiredState = {
       ...EMPTY,
@@ -136,7 +136,7 @@ describe('computePlan', () => {
     };
     const base = live({
       organizations: [{ ...org('A'), id: 1 }, { ...org('B'), id: 2 }],
-      users: [{ id: 10, username: 'moved', organization: 'A', firstname: null, lastname: null, email: 'moved@x.org', roles: [], rules: [] }],
+      users: [{ id: 10, username: 'moved', organization: 'A', firstname: null, lastname: null, email: 'moved@x.org', enabled: true, roles: [], rules: [] }],
     });
     const limited: LiveState = {
       ...base,

@@ -185,7 +185,10 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
       const login = hqLogin(api, keycloak);
       return {
         release: HQ_RELEASE, api, login, account: await fedctlAccount(login, keycloak),
-        keycloak: { url: keycloak.url, realm: REALM, passwordClient: PASSWORD_CLIENT, backendEnv },
+        keycloak: {
+          url: keycloak.url, realm: REALM, passwordClient: PASSWORD_CLIENT, backendEnv,
+          admin: (method, route, body) => keycloakAdmin(keycloak, method, route, body),
+        },
         log: () => `${hq.log().slice(-3000)}\n--- Keycloak ---\n${keycloak.process.log().slice(-1000)}`, stop,
       };
     } catch (error) {

@@ -20,6 +20,8 @@ export interface RealServer {
     readonly url: string; readonly realm: string; readonly passwordClient: string;
     /** The Keycloak settings HQ's backend runs with, which a 5.x algorithm store beside it takes too. */
     readonly backendEnv: Readonly<Record<string, string>>;
+    /** A call of Keycloak's admin REST API as its master administrator (routes below `/admin/realms`). */
+    admin<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T>;
   };
   /** What the server printed so far (for a failing test's message). */
   log(): string;

@@ -243,8 +243,17 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.deepEqual(regained?.gains.map((g) => `${g.resource}:${g.operation} ${g.on.join()}`),
           ['store.role:view', 'store.user:view'].map((rule) => `${rule} store ${JSON.stringify(new URL(target.api).host)}`));
         assert.deepEqual(regained?.causes, [`their store roles at ${JSON.stringify(new URL(target.api).host)} + "Reviewer"`]);
-        assert.equal((await apply()).code, 0);
+        // Reverted through a saved plan, as a reviewed CI job applies it; one saved before the store changed again is refused.
+        const saved = path.join(db.dir, 'store-plan.json');
+        assert.equal((await fedctl(['plan', config(), '-o', saved])).code, 0);
+        const stale = path.join(db.dir, 'stale-plan.json');
+        assert.equal((await fedctl(['plan', config(), '-o', stale])).code, 0);
+        const savedApplied = await fedctl(['apply', saved, '--auto-approve', '--no-color']);
+        assert.equal(savedApplied.code, 0, savedApplied.stderr);
         assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
+        const refused = await fedctl(['apply', stale, '--auto-approve', '--no-color']);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /changed since this plan was made/);
 
         // omar left out: unmanaged until pruned; fedctl's own account (the store's root) never.
         write([TRIAL], [own(both.slice(0, 1))]);

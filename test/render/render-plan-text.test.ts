@@ -11,7 +11,7 @@ const desired: DesiredState = {
   nodes: [{ organization: 'IKNL', collaboration: 'Trial', name: 'IKNL - Trial Node' }],
   studies: [],
   roles: [],
-  users: [{ username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null,
+  users: [{ username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null, enabled: true,
     roles: [{ name: 'Researcher', organization: null }], rules: ['event:GLOBAL:SEND'], password: { from: 'env', variable: 'ANNA_PW' } }],
   previousNames: {},
   prune: NO_PRUNING,
@@ -83,7 +83,7 @@ Access: 1 user(s) gain or lose permissions.
       organizations: [{ id: 1, name: 'IKNL', domain: 'old.nl', address1: null, address2: null, zipcode: null, country: 'NL' }, { id: 2, name: 'root', domain: null, address1: null, address2: null, zipcode: null, country: null }],
       collaborations: [{ id: 1, name: 'Trial', encrypted: false, members: [] }],
       nodes: [{ id: 3, name: 'IKNL - Trial Node', organization: 'IKNL', collaboration: 'Trial' }],
-      users: [{ id: 4, username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null, roles: [], rules: ['event:GLOBAL:SEND'] }],
+      users: [{ id: 4, username: 'anna', organization: 'IKNL', firstname: 'Anna', lastname: null, email: null, enabled: true, roles: [], rules: ['event:GLOBAL:SEND'] }],
     };
     const plan = assessedPlan(desired, state, { engine: 'postgres', display: 'postgresql://u:***@h/db', initialize: false });
     const text = renderPlanText(plan, { color: false, showUnmanaged: false });

@@ -1,4 +1,4 @@
-import { serverMinor } from '../../catalog/vantage6-versions.js';
+import { serverMinor, usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError } from '../../errors.js';
 import { fingerprintAdministration } from '../../plan/fingerprint.js';
 import type { Plan } from '../../plan/plan.js';
@@ -12,14 +12,16 @@ import { Vantage6Api } from './vantage6-api.js';
  * No transaction, keys made by the server, and no place for fedctl's history:
  * an apply is ordered calls, each key recorded as the server gives it.
  */
-const CAPABILITIES: BackendCapabilities = { transactional: false, nodeKeys: 'server', hashing: 'server', history: false, initialize: false };
+const CAPABILITIES = { transactional: false, nodeKeys: 'server', hashing: 'server', history: false, initialize: false } as const;
 
 /** A vantage6 4.x server, or a vantage6 5 HQ, reached through its REST API as an administrator's account. */
 export class ApiBackend implements Backend {
   readonly kind = 'api';
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities: BackendCapabilities;
 
-  constructor(private readonly api: Vantage6Api, private readonly minor: number) {}
+  constructor(private readonly api: Vantage6Api, private readonly minor: number) {
+    this.capabilities = { ...CAPABILITIES, identities: usesKeycloak(minor) ? 'keycloak' : 'server' };
+  }
 
   get display(): string {
     return this.api.url;

@@ -1,5 +1,5 @@
 import { generatePassword } from '../../apply/prepare-secrets.js';
-import { usesKeycloak } from '../../catalog/vantage6-versions.js';
+import { KEYCLOAK_USER_FIELDS, usesKeycloak } from '../../catalog/vantage6-versions.js';
 import { FedctlError, isFedctlError, messageOf } from '../../errors.js';
 import { SERVER_KINDS, isLoopback, v4ApiUrlOf, roleRefKey, type AlgorithmStore, type EntityKind, type RoleRef, type ServerKind } from '../../federation.js';
 import {
@@ -253,13 +253,16 @@ class ApiWriter {
     });
   }
 
+  /** HQ keeps no names, e-mail or enabled (Keycloak does, and the Keycloak component writes them): a change of only those is no call here. */
   private async updateUser(change: UpdateOf<'user'>): Promise<void> {
-    const scalars = Object.fromEntries([...changedScalars(change)].map(([field, value]) => [field, value ?? '']));
-    await this.api.write('PATCH', `user/${change.id}`, {
+    const elsewhere = new Set<string>(this.keycloak ? KEYCLOAK_USER_FIELDS : []);
+    const scalars = Object.fromEntries([...changedScalars(change)].flatMap(([field, value]) => (elsewhere.has(field) ? [] : [[field, value ?? '']])));
+    const body = {
       ...scalars,
       ...(setChanged(change, 'roles') ? { roles: this.roleIds(change.after.roles) } : {}),
       ...(setChanged(change, 'rules') ? { rules: this.ruleIds(change.after.rules) } : {}),
-    });
+    };
+    if (Object.keys(body).length > 0) await this.api.write('PATCH', `user/${change.id}`, body);
   }
 
   /**

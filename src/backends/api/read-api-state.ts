@@ -228,6 +228,8 @@ export async function readApiState(api: Vantage6Api, minor: Minor, options: { re
       firstname: readForm(u.firstname ?? null),
       lastname: readForm(u.lastname ?? null),
       email: u.email ?? null,
+      // A 4.x server has no disabled users; HQ's are in Keycloak, which the Keycloak component reads.
+      enabled: true,
       roles: sortRoleRefs([...(userRoles.get(u.id) ?? [])].flatMap((roleId) => roleRef.get(roleId) ?? [])),
       rules: namesOf(ruleKeyById, userRules.get(u.id)),
     }])),

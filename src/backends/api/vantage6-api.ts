@@ -77,7 +77,7 @@ export function apiBaseUrl(url: string): string {
 }
 
 /** Renewed before it expires: Keycloak's tokens live minutes (HQ's realm: 5), and an apply may take longer. */
-class KeycloakToken {
+export class KeycloakToken {
   private current: { token: string; renewAt: number } | null = null;
   private pending: Promise<string> | null = null;
 

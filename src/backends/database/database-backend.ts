@@ -7,7 +7,7 @@ import type { ApplyOptions, ApplyResult, Backend, BackendCapabilities, LoadedLiv
 import { applyToDatabase } from './apply-to-database.js';
 import { absentLiveState, loadLiveState } from './read-database-state.js';
 
-const CAPABILITIES: BackendCapabilities = { transactional: true, nodeKeys: 'fedctl', hashing: 'fedctl', history: true, initialize: true };
+const CAPABILITIES: BackendCapabilities = { transactional: true, nodeKeys: 'fedctl', hashing: 'fedctl', history: true, initialize: true, identities: 'server' };
 
 /** The server's database, PostgreSQL or SQLite: read in one snapshot, written in one transaction. */
 export class DatabaseBackend implements Backend {

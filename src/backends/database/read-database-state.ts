@@ -160,6 +160,7 @@ export async function readState(db: Vantage6Db, schema: Vantage6Schema): Promise
       firstname: readForm(user.firstname),
       lastname: readForm(user.lastname),
       email: user.email,
+      enabled: true,
       roles: sortRoleRefs([...(permissionLinks.get(user.id) ?? [])].map((id) => roleRefById.get(id)).filter(present)),
       rules: namesOf(ruleKeyById, userRuleLinks.get(user.id)),
     }])),

@@ -2,6 +2,7 @@ import { desiredAccessModel } from '../../access/access-model.js';
 import { accessCounts, parseQuestion, userAccess, userReport, whoCan } from '../../access/access-report.js';
 import { FederationAccess } from '../../access/user-access.js';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
+import { withKeycloak } from '../../components/with-keycloak.js';
 import type { RuleKey } from '../../catalog/rule-catalog.js';
 import { storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
 import { usesKeycloak } from '../../catalog/vantage6-versions.js';
@@ -53,8 +54,11 @@ async function fromConfig(paths: readonly string[], flags: AccessFlags, io: CliI
 /** What a database or server holds now. */
 async function fromServer(flags: AccessFlags, io: CliIo): Promise<AccessSource> {
   const backend = await openBackend(chooseBackend(flags, io.env, io.cwd), io.env);
-  const { live, initialize } = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
-  if (initialize) throw new FedctlError('DATABASE_MISSING', `${backend.display} has no vantage6 database`, 'point --database at the server\'s database, or give a config');
+  const read = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
+  if (read.initialize) throw new FedctlError('DATABASE_MISSING', `${backend.display} has no vantage6 database`, 'point --database at the server\'s database, or give a config');
+  // On vantage6 5 a user disabled in Keycloak can do nothing: read there when fedctl's account may.
+  const keycloak = withKeycloak(backend, null, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+  const { live } = await keycloak.addTo(read);
   return { access: new FederationAccess(live), catalogue: live.rules.map((r) => r.key), storeRules: storeRulesFor(usesKeycloak(live.server.versions.to)), source: backend.display };
 }
 

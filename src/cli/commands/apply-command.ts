@@ -17,6 +17,7 @@ import { isSavedPlanFile, readSavedPlan } from '../../plan/saved-plan.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { SecretsStore } from '../../secrets/secrets-store.js';
+import { withComponents } from '../../components/with-components.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
 import { secretsStoreFor, withRecipients, withUnrecordedKeys } from '../secrets-options.js';
 import { loadAndRead, planFrom, showPlan } from './plan-command.js';
@@ -69,17 +70,19 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
     // A saved plan knows where it was made for: a server's API, when no flag or variable names another way in.
     const choice = chosen.kind === 'database' && chosen.byDefault && saved.plan.database.engine === 'api'
       ? { kind: 'api' as const, url: saved.plan.database.display, source: 'the saved plan' as const } : chosen;
-    const backend = await openBackend(choice, io.env);
-    if (saved.plan.database.display !== backend.display) {
-      throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${backend.display}`,
+    const server = await openBackend(choice, io.env);
+    if (saved.plan.database.display !== server.display) {
+      throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${server.display}`,
         'apply it where it was made for (--database or --server)');
     }
-    if (saved.plan.changes.some((change) => isStoreKind(change.kind))) {
-      throw new FedctlError('BACKEND_UNSUPPORTED', 'this saved plan changes the users or roles of algorithm stores, which fedctl applies from the config only',
-        'apply the config (fedctl apply CONFIG), after reviewing its plan');
+    if (saved.stores === undefined && saved.plan.changes.some((change) => isStoreKind(change.kind))) {
+      throw new FedctlError('BACKEND_UNSUPPORTED', 'this saved plan changes the users or roles of algorithm stores and does not say which stores the config manages (an older fedctl saved it)',
+        'plan again with this fedctl (fedctl plan CONFIG -o plan.json), or apply the config');
     }
     const plan = withRecording(saved.plan, flags.history);
     const secrets = saved.secrets ?? NO_SECRETS_SETTINGS;
+    // Keycloak's and the stores' state join the server's as they did when the plan was made: the fingerprint covers them all.
+    const { backend } = await withComponents(server, { managedStores: saved.stores ?? [], secrets, keptUsers: saved.keptUsers ?? [] }, io.env);
     return {
       backend,
       store: await secretsStoreFor(paths, withRecipients(secrets, flags, io.env), flags, io),

@@ -5,7 +5,8 @@ import { stringify } from 'yaml';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import { exportConfig } from '../../export/export-config.js';
-import { withStores, type StoresOfConfig } from '../../components/with-stores.js';
+import { withComponents } from '../../components/with-components.js';
+import type { StoresOfConfig } from '../../components/with-stores.js';
 import { NO_SECRETS_SETTINGS } from '../../federation.js';
 import type { LiveState } from '../../state/live-state.js';
 import { didYouMean } from '../../suggest.js';
@@ -38,7 +39,10 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   const target = { display: backend.display };
   const read = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
   if (read.initialize) throw new FedctlError('DATABASE_MISSING', `${target.display} has no vantage6 database`, 'point --database at the server\'s database');
-  const { live, lastApply } = flags.store.length === 0 ? read : await (await withStores(backend, storesToRead(flags.store, read.live), io.env)).addStores(read);
+  // On vantage6 5, users' names, e-mail and state come from Keycloak too, when fedctl's account may read them there.
+  const components = await withComponents(backend, { ...storesToRead(flags.store, read.live), keptUsers: null }, io.env,
+    (line) => io.stderr.write(`warning: ${line}\n`));
+  const { live, lastApply } = await components.addTo(read);
   const result = exportConfig(live);
   const version = live.server.versions;
   const exportedAt = new Date().toISOString();

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Backend, LoadedLiveState } from '../../backends/backend.js';
 import { chooseBackend, openBackend, withConfigChoice } from '../../backends/open-backend.js';
-import { withStores } from '../../components/with-stores.js';
+import { withComponents } from '../../components/with-components.js';
+import { keptUsersOf } from '../../components/keycloak/keycloak-users.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
@@ -66,9 +67,9 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
     throw error;
   }
   const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
-  // The stores' own users, roles and policies join the server's state, and a backend that reaches both applies the plan.
-  const stores = await withStores(backend, desired, io.env);
-  return { desired, state: await stores.addStores(state), backend: stores.backend };
+  // What Keycloak keeps of the users, and the stores' own users, roles and policies, join the server's state; a backend that reaches them all applies the plan.
+  const components = await withComponents(backend, { ...desired, keptUsers: desired.users }, io.env);
+  return { desired, state: await components.addTo(state), backend: components.backend };
 }
 
 /** The plan for a live state already read through a backend, with what its history says. */
@@ -103,6 +104,8 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
       configFingerprint: fingerprintConfig(desired),
       plan: planForOutput(plan, flags.showAccess ?? false),
       secrets: desired.secrets,
+      stores: desired.managedStores,
+      keptUsers: keptUsersOf(desired.users),
     };
     try {
       await writeFile(flags.out, `${JSON.stringify(saved, null, 2)}\n`);

@@ -1,0 +1,21 @@
+import type { Backend } from '../backends/backend.js';
+import type { Component } from './component.js';
+import type { KeptUser } from './keycloak/keycloak-users.js';
+import { withKeycloak } from './with-keycloak.js';
+import { withStores, type StoresOfConfig } from './with-stores.js';
+
+/** What of a config says which components fedctl reaches: its stores, and what it keeps of its users in Keycloak (null: all, as export adopts it). */
+export interface ComponentsOfConfig extends StoresOfConfig {
+  readonly keptUsers: readonly KeptUser[] | null;
+}
+
+/**
+ * The server's backend with the components beside it: Keycloak right after
+ * the server (its users belong to the server's), then the algorithm
+ * stores. Reads add each one's state; applies go server, Keycloak, stores.
+ */
+export async function withComponents(backend: Backend, config: ComponentsOfConfig, env: NodeJS.ProcessEnv, warn?: (line: string) => void): Promise<Component> {
+  const keycloak = withKeycloak(backend, config.keptUsers, env, warn);
+  const stores = await withStores(keycloak.backend, config, env);
+  return { backend: stores.backend, addTo: async (loaded) => stores.addTo(await keycloak.addTo(loaded)) };
+}

@@ -1,0 +1,76 @@
+import { clientCredentialsFrom, KeycloakToken } from '../backends/api/vantage6-api.js';
+import type { Backend, LoadedLiveState } from '../backends/backend.js';
+import { FedctlError } from '../errors.js';
+import { KeycloakAdmin, READ_ROLE, WRITE_ROLE } from './keycloak/keycloak-admin.js';
+import { keepsKeycloakFields, keycloakKey, keycloakWrites, withKeycloakFields, type KeptUser } from './keycloak/keycloak-users.js';
+import type { Component } from './component.js';
+
+/** The one step an admin takes, as errors and the README say it. */
+const GRANT = 'in Keycloak, give the service account of fedctl\'s client (Clients → FEDCTL_CLIENT_ID → Service account roles → Assign role → '
+  + `filter by clients) the realm-management roles ${READ_ROLE} and ${WRITE_ROLE}`;
+
+/** The account's roles, checked once per run: one line naming the first role it lacks. */
+async function requireRole(admin: KeycloakAdmin, role: string, why: string): Promise<void> {
+  if ((await admin.grantedRoles()).includes(role)) return;
+  throw new FedctlError('KEYCLOAK_ACCOUNT', `fedctl's account lacks the Keycloak role realm-management ${role}, which ${why}; nothing was changed`, GRANT);
+}
+
+/**
+ * A backend that also keeps what vantage6 5 keeps of its users in Keycloak
+ * (names, e-mail, enabled): read into HQ's users, written after HQ's own
+ * changes (HQ makes the Keycloak user a created user needs). `kept`: the
+ * config's users, whose fields say which are fedctl's; null: every field
+ * (export), where an account that may not read users only leaves them out.
+ * Engaged only where users' identities live in Keycloak (HQ), and only when
+ * the config keeps something there.
+ */
+export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Component {
+  if (backend.capabilities.identities !== 'keycloak' || (kept !== null && !keepsKeycloakFields(kept))) return { backend, addTo: (loaded) => Promise.resolve(loaded) };
+  let session: KeycloakAdmin | null = null;
+  const admin = (): KeycloakAdmin => {
+    if (session === null) {
+      const credentials = clientCredentialsFrom(env, backend.display);
+      const token = new KeycloakToken(credentials);
+      session = new KeycloakAdmin(credentials.keycloakUrl, credentials.realm, () => token.get());
+    }
+    return session;
+  };
+  const addTo = async (loaded: LoadedLiveState): Promise<LoadedLiveState> => {
+    if (kept === null && !(await admin().grantedRoles()).includes(READ_ROLE)) {
+      warn(`users' names, e-mail and state left out: fedctl's account lacks the Keycloak role realm-management ${READ_ROLE}`);
+      return loaded;
+    }
+    await requireRole(admin(), READ_ROLE, 'reading users\' names, e-mail and state needs');
+    return { ...loaded, live: withKeycloakFields(loaded.live, await admin().users(), kept) };
+  };
+  return {
+    addTo,
+    backend: {
+      kind: backend.kind,
+      display: backend.display,
+      capabilities: backend.capabilities,
+      fingerprint: (live) => backend.fingerprint(live),
+      read: async (options) => addTo(await backend.read(options)),
+      async apply(plan, resolve, options) {
+        if (keycloakWrites(plan.changes).size > 0) await requireRole(admin(), WRITE_ROLE, 'changing users\' names, e-mail and state needs');
+        await requireRole(admin(), READ_ROLE, 'reading users\' names, e-mail and state needs');
+        // The plan is checked against the server's state as it was planned: with what Keycloak keeps.
+        const before = await admin().users();
+        const result = await backend.apply(plan, (live) => resolve(withKeycloakFields(live, before, kept)), options);
+        const writes = keycloakWrites(result.plan.changes);
+        if (writes.size === 0) return result;
+        // Read now: HQ has just made the Keycloak users of the users it created.
+        const ids = new Map((await admin().users()).map((user) => [keycloakKey(user.username), user.id]));
+        for (const [username, fields] of writes) {
+          const id = ids.get(keycloakKey(username));
+          if (id === undefined) {
+            throw new FedctlError('APPLY_STOPPED', `Keycloak has no user ${JSON.stringify(username)} after HQ's changes; its names, e-mail and state were not written`,
+              'run fedctl apply again: the plan shows what is left');
+          }
+          await admin().update(id, fields);
+        }
+        return result;
+      },
+    },
+  };
+}

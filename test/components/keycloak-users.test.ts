@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FederationAccess } from '../../src/access/user-access.js';
+import { keepsKeycloakFields, keycloakWrites, withKeycloakFields } from '../../src/components/keycloak/keycloak-users.js';
+import { computePlan } from '../../src/plan/compute-plan.js';
+import { freshState } from '../../src/state/fresh-state.js';
+import type { LiveState } from '../../src/state/live-state.js';
+import { desiredOf } from '../helpers/small-federations.js';
+
+const HQ = { engine: 'api' as const, display: 'https://v6.example.org/hq', initialize: false };
+
+/** HQ's users as its API gives them: no names, no e-mail, no state (Keycloak keeps those). */
+function hqLive(): LiveState {
+  const fresh = freshState();
+  const user = (id: number, username: string) => ({
+    id, username, organization: 'Zorg & Co!', firstname: null, lastname: null, email: null, enabled: true, roles: [{ name: 'Researcher', organization: null }], rules: [],
+  });
+  return {
+    ...fresh,
+    organizations: [...fresh.organizations, { id: 2, name: 'Zorg & Co!', domain: null, address1: null, address2: null, zipcode: null, country: null }],
+    users: [user(2, 'Zoe.OBrien'), user(3, 'li.wei'), user(4, 'mohammed')],
+  };
+}
+
+/** Keycloak's accounts of those users (usernames in lower case, as Keycloak writes them). */
+const ACCOUNTS = [
+  { id: 'a', username: 'zoe.obrien', firstName: 'Zoë', lastName: 'Changed', email: 'zoe+v6@bücher.example', enabled: true },
+  { id: 'b', username: 'li.wei', firstName: '李', lastName: '伟', email: 'li.wei+ops@例え.テスト', enabled: false },
+  { id: 'c', username: 'mohammed', firstName: 'Mo', lastName: 'Own', email: 'mo@example.org', enabled: true },
+];
+
+const CONFIG = desiredOf({
+  organizations: ['Zorg & Co!'],
+  users: [
+    { username: 'Zoe.OBrien', organization: 'Zorg & Co!', roles: ['Researcher'], email: 'zoe+v6@bücher.example' },
+    { username: 'li.wei', organization: 'Zorg & Co!', roles: ['Researcher'] },
+    { username: 'mohammed', organization: 'Zorg & Co!', roles: ['Researcher'] },
+  ],
+});
+const desired = {
+  ...CONFIG,
+  users: CONFIG.users.map((u) => (u.username === 'Zoe.OBrien' ? { ...u, firstname: 'Zoë', lastname: "O'Brien-Ñúñez" } : u)),
+};
+
+describe('what Keycloak keeps of vantage6 5\'s users', () => {
+  it('is engaged only by a config that keeps names, e-mail or a disabled user there', () => {
+    assert.equal(keepsKeycloakFields(CONFIG.users.map((u) => ({ ...u, email: null }))), false);
+    assert.equal(keepsKeycloakFields(desired.users), true);
+    assert.equal(keepsKeycloakFields([{ username: 'x', firstname: null, lastname: null, email: null, enabled: false }]), true);
+  });
+
+  it('reads into HQ\'s users the fields the config keeps, whatever the case of the username; those it leaves out stay the users\' own', () => {
+    const live = withKeycloakFields(hqLive(), ACCOUNTS, desired.users);
+    assert.deepEqual(live.users.map((u) => [u.username, u.firstname, u.lastname, u.email, u.enabled]), [
+      ['Zoe.OBrien', 'Zoë', 'Changed', 'zoe+v6@bücher.example', true],
+      ['li.wei', null, null, null, false],
+      ['mohammed', null, null, null, true],
+    ]);
+    const plan = computePlan(desired, live, HQ);
+    assert.deepEqual(plan.changes.map((c) => [c.address, c.action === 'update' ? c.fields : null]), [
+      ['Zoe.OBrien', [{ field: 'lastname', before: 'Changed', after: "O'Brien-Ñúñez" }]],
+      ['li.wei', [{ field: 'enabled', before: false, after: true }]],
+    ]);
+    assert.deepEqual([...keycloakWrites(plan.changes)], [['Zoe.OBrien', { lastName: "O'Brien-Ñúñez" }], ['li.wei', { enabled: true }]]);
+  });
+
+  it('adopts every field on export (no config), and writes a created user\'s names, e-mail and state, not the fields left out', () => {
+    const adopted = withKeycloakFields(hqLive(), ACCOUNTS, null);
+    assert.deepEqual(adopted.users.find((u) => u.username === 'mohammed'), { ...hqLive().users[2], firstname: 'Mo', lastname: 'Own', email: 'mo@example.org' });
+    const created = computePlan({ ...desired, users: [{ ...desired.users[1]!, username: 'new.one', lastname: 'العلي', enabled: false }] }, hqLive(), HQ);
+    assert.deepEqual([...keycloakWrites(created.changes)], [['new.one', { lastName: 'العلي', enabled: false }]]);
+  });
+
+  it('counts a disabled user as able to do nothing, whatever their roles', () => {
+    const live = withKeycloakFields(hqLive(), ACCOUNTS, desired.users);
+    const access = new FederationAccess({ ...live, roles: [{ name: 'Researcher', organization: null, rules: ['task:ORGANIZATION:CREATE'] }] });
+    assert.deepEqual(access.permissionsOf('li.wei'), []);
+    assert.equal(access.permissionsOf('mohammed').length, 1);
+  });
+});
