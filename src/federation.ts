@@ -75,9 +75,18 @@ export interface User {
   readonly rules: readonly RuleKey[];
 }
 
+/** What a new vantage6 5 user must do at their first login, as Keycloak's required actions (`verify_email` is VERIFY_EMAIL). */
+export const REQUIRED_ACTIONS = ['update_password', 'verify_email', 'configure_totp', 'update_profile'] as const;
+export type RequiredAction = (typeof REQUIRED_ACTIONS)[number];
+
 export interface DesiredUser extends User {
   readonly password: PasswordSource;
+  /** Set when the user is made (vantage6 5); absent: none beyond what HQ sets (a new password). */
+  readonly requiredActions?: readonly RequiredAction[];
 }
+
+/** What of a config's users says what fedctl keeps of them in Keycloak (vantage6 5); a saved plan carries it. */
+export type KeptUser = Pick<DesiredUser, 'username' | 'firstname' | 'lastname' | 'email' | 'enabled' | 'requiredActions'>;
 
 /**
  * The link of a server to an algorithm store: which collaborations may run

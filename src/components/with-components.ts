@@ -1,6 +1,6 @@
 import type { Backend } from '../backends/backend.js';
 import type { Component } from './component.js';
-import type { KeptUser } from './keycloak/keycloak-users.js';
+import type { KeptUser } from '../federation.js';
 import { withKeycloak } from './with-keycloak.js';
 import { withStores, type StoresOfConfig } from './with-stores.js';
 

@@ -2,7 +2,8 @@ import { clientCredentialsFrom, KeycloakToken } from '../backends/api/vantage6-a
 import type { Backend, LoadedLiveState } from '../backends/backend.js';
 import { FedctlError } from '../errors.js';
 import { KeycloakAdmin, READ_ROLE, WRITE_ROLE } from './keycloak/keycloak-admin.js';
-import { keepsKeycloakFields, keycloakKey, keycloakWrites, withKeycloakFields, type KeptUser } from './keycloak/keycloak-users.js';
+import type { KeptUser } from '../federation.js';
+import { keepsKeycloakFields, keycloakKey, keycloakWrites, withKeycloakFields } from './keycloak/keycloak-users.js';
 import type { Component } from './component.js';
 
 /** The one step an admin takes, as errors and the README say it. */

@@ -8,9 +8,9 @@ import {
   DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
-  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
+  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, REQUIRED_ACTIONS, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
   type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StorePolicies, type StorePolicyValue, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
-  type PreviousNames, type PruneSettings, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
+  type PreviousNames, type PruneSettings, type RequiredAction, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from '../diagnostic.js';
 import { hasErrors } from '../diagnostic.js';
@@ -654,6 +654,7 @@ class SemanticChecker {
       const password = this.passwordSource(entry);
       this.checkDottedLogin(entry);
       this.checkDisabling(entry);
+      const requiredActions = this.requiredActions(entry);
       if (organization === null || !identified) continue;
       users.push({
         username: entry.value.username as string,
@@ -665,6 +666,7 @@ class SemanticChecker {
         roles: sortRoleRefs(userRoles),
         rules,
         password,
+        ...(requiredActions.length > 0 ? { requiredActions } : {}),
       });
     }
     return users;
@@ -701,6 +703,17 @@ class SemanticChecker {
     if (this.server.keycloak || entry.value.enabled !== false) return;
     this.error(entry, ['enabled'], `${this.serverName} cannot disable a user: a 4.x server keeps no such state`,
       'remove enabled: false, and take the user\'s roles and rules (they keep their history), or delete the user');
+  }
+
+  /** What a new user must do at the first login: Keycloak's required actions, which only vantage6 5 has. */
+  private requiredActions(entry: Entry): RequiredAction[] {
+    const listed = list(entry.value.required_actions).filter((a): a is RequiredAction => REQUIRED_ACTIONS.includes(a as RequiredAction));
+    if (listed.length > 0 && !this.server.keycloak) {
+      this.error(entry, ['required_actions'], `${this.serverName} has no required actions at the first login: they are Keycloak's, on vantage6 5`,
+        'remove required_actions: here; a config shared with 4.x servers can keep it in a file given only to vantage6 5');
+      return [];
+    }
+    return [...new Set(listed)].sort();
   }
 
   /** A username the server's login may refuse: a warning, since the user is still created and the server can be upgraded. */

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { FedctlError, messageOf } from '../errors.js';
-import type { ManagedStore, SecretsSettings } from '../federation.js';
+import type { KeptUser, ManagedStore, SecretsSettings } from '../federation.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './plan.js';
-import type { KeptUser } from '../components/keycloak/keycloak-users.js';
 
 /**
  * `fedctl plan -o FILE`: a plan with the fingerprints of the live state and

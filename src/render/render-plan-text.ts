@@ -73,6 +73,7 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       const u = change.after;
       push('organization', u.organization); push('firstname', u.firstname); push('lastname', u.lastname); push('email', u.email);
       if (!u.enabled) rows.push(['enabled', 'false']);
+      if (u.requiredActions !== undefined) rows.push(['required_actions', [...u.requiredActions]]);
       rows.push(['roles', u.roles.map((r: RoleRef) => roleLabel(r))]);
       if (u.rules.length > 0) rows.push(['rules', u.rules.map(describeRule)]);
       rows.push(['password', passwordText(u.password)]);

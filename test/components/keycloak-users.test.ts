@@ -47,6 +47,7 @@ describe('what Keycloak keeps of vantage6 5\'s users', () => {
     assert.equal(keepsKeycloakFields(CONFIG.users.map((u) => ({ ...u, email: null }))), false);
     assert.equal(keepsKeycloakFields(desired.users), true);
     assert.equal(keepsKeycloakFields([{ username: 'x', firstname: null, lastname: null, email: null, enabled: false }]), true);
+    assert.equal(keepsKeycloakFields([{ username: 'x', firstname: null, lastname: null, email: null, enabled: true, requiredActions: ['configure_totp'] }]), true);
   });
 
   it('reads into HQ\'s users the fields the config keeps, whatever the case of the username; those it leaves out stay the users\' own', () => {
@@ -67,8 +68,8 @@ describe('what Keycloak keeps of vantage6 5\'s users', () => {
   it('adopts every field on export (no config), and writes a created user\'s names, e-mail and state, not the fields left out', () => {
     const adopted = withKeycloakFields(hqLive(), ACCOUNTS, null);
     assert.deepEqual(adopted.users.find((u) => u.username === 'mohammed'), { ...hqLive().users[2], firstname: 'Mo', lastname: 'Own', email: 'mo@example.org' });
-    const created = computePlan({ ...desired, users: [{ ...desired.users[1]!, username: 'new.one', lastname: 'العلي', enabled: false }] }, hqLive(), HQ);
-    assert.deepEqual([...keycloakWrites(created.changes)], [['new.one', { lastName: 'العلي', enabled: false }]]);
+    const created = computePlan({ ...desired, users: [{ ...desired.users[1]!, username: 'new.one', lastname: 'العلي', enabled: false, requiredActions: ['configure_totp', 'verify_email'] }] }, hqLive(), HQ);
+    assert.deepEqual([...keycloakWrites(created.changes)], [['new.one', { lastName: 'العلي', enabled: false, requiredActions: ['CONFIGURE_TOTP', 'VERIFY_EMAIL'] }]]);
   });
 
   it('counts a disabled user as able to do nothing, whatever their roles', () => {

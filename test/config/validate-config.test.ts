@@ -274,11 +274,17 @@ describe('validate', () => {
     assert.deepEqual(desired?.users.map((u) => [u.username, u.firstname, u.email, u.enabled]), [['anna', null, 'anna+v6@bücher.example', true], ['bram', 'Bram', null, false]]);
   });
 
-  it('refuses enabled: false for a 4.x server, which cannot disable a user, at its line', async () => {
-    const { lines } = await check(`vantage6: "4.15"\n${BASE}users:\n  - username: anna\n    organization: IKNL\n    enabled: false\n`);
+  it('refuses enabled: false and required actions for a 4.x server, which has neither, at their lines; takes them for vantage6 5', async () => {
+    const users = 'users:\n  - username: anna\n    organization: IKNL\n    enabled: false\n    required_actions: [verify_email, configure_totp]\n';
+    const { lines } = await check(`vantage6: "4.15"\n${BASE}${users}`);
     assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
       '14:14 users[0].enabled: vantage6 4.15 cannot disable a user: a 4.x server keeps no such state (remove enabled: false, and take the user\'s roles and rules (they keep their history), or delete the user)',
+      '15:23 users[0].required_actions: vantage6 4.15 has no required actions at the first login: they are Keycloak\'s, on vantage6 5 (remove required_actions: here; a config shared with 4.x servers can keep it in a file given only to vantage6 5)',
     ]);
+    const hq = await check(`vantage6: "5.0"\n${BASE}${users}`);
+    assert.deepEqual(hq.lines, []);
+    const desired = validateConfig(await loadConfig([hq.file]), {}).desired;
+    assert.deepEqual(desired?.users.map((u) => [u.enabled, u.requiredActions]), [[false, ['configure_totp', 'verify_email']]]);
   });
 
   it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {

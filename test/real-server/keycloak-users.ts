@@ -8,12 +8,12 @@ import { plaintextSecrets } from './conformance.js';
 import { keycloakToken } from './keycloak.js';
 import type { RealServer } from './real-server.js';
 
-interface KeycloakUser { id: string; username: string; firstName?: string; lastName?: string; email?: string; enabled: boolean }
+interface KeycloakUser { id: string; username: string; firstName?: string; lastName?: string; email?: string; enabled: boolean; requiredActions?: string[] }
 
 /** Users of every script, e-mail addresses with plus signs and internationalized domains, and one who left. */
 const PEOPLE: readonly Record<string, unknown>[] = [
   { username: 'zoe.obrien', firstname: 'Zoë', lastname: "O'Brien-Ñúñez", email: 'zoe+v6@bücher.example' },
-  { username: 'li.wei', firstname: '李', lastname: '伟', email: 'li.wei+ops@例え.テスト' },
+  { username: 'li.wei', firstname: '李', lastname: '伟', email: 'li.wei+ops@例え.テスト', required_actions: ['verify_email', 'configure_totp'] },
   { username: 'mohammed', firstname: 'محمد', lastname: 'العلي 🧪', email: 'm.alali+trial@example.org' },
   { username: 'leaver', firstname: 'Left', lastname: 'Us', email: 'leaver@example.org', enabled: false },
 ];
@@ -88,6 +88,9 @@ export async function keycloakUsersWhole(server: RealServer, dir: string): Promi
     const kept = await account(String(person.username));
     assert.deepEqual([kept.firstName, kept.lastName, kept.email, kept.enabled], [person.firstname, person.lastname, person.email, person.enabled !== false]);
   }
+  // What a new user must do at the first login: added to what HQ asks (a new password).
+  const newcomer = await account('li.wei');
+  assert.ok(['VERIFY_EMAIL', 'CONFIGURE_TOTP'].every((action) => newcomer.requiredActions?.includes(action)), JSON.stringify(newcomer.requiredActions));
   assert.equal((await fedctl(['plan', config, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
 
   // The user who left: HQ keeps them, Keycloak does not let them log in; the others only lack their first login.

@@ -14,8 +14,8 @@ export interface KeycloakUser {
   readonly attributes?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** What fedctl writes of a Keycloak user. */
-export type KeycloakUserFields = Partial<Pick<KeycloakUser, 'firstName' | 'lastName' | 'email' | 'enabled'>>;
+/** What fedctl writes of a Keycloak user; `requiredActions` are added to the user's own. */
+export type KeycloakUserFields = Partial<Pick<KeycloakUser, 'firstName' | 'lastName' | 'email' | 'enabled' | 'requiredActions'>>;
 
 /** The realm-management roles fedctl's account needs: to read users, and to change them. Nothing more. */
 export const READ_ROLE = 'view-users';
@@ -72,7 +72,8 @@ export class KeycloakAdmin {
   async update(id: string, fields: KeycloakUserFields): Promise<void> {
     const path = `users/${encodeURIComponent(id)}`;
     const current = await this.call(`GET ${path}`, () => this.http.get(path).json<KeycloakUser>());
-    await this.call(`PUT ${path}`, () => this.http.put(path, { json: { ...current, ...fields }, retry: { limit: 0 } }));
+    const requiredActions = [...new Set([...(current.requiredActions ?? []), ...(fields.requiredActions ?? [])])];
+    await this.call(`PUT ${path}`, () => this.http.put(path, { json: { ...current, ...fields, requiredActions }, retry: { limit: 0 } }));
   }
 
   private async call<T>(what: string, request: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import type { KeycloakUserField } from '../../catalog/vantage6-versions.js';
-import type { DesiredUser } from '../../federation.js';
+import type { KeptUser } from '../../federation.js';
 import type { Change } from '../../plan/plan.js';
 import type { LiveState } from '../../state/live-state.js';
 import type { KeycloakUser, KeycloakUserFields } from './keycloak-admin.js';
@@ -10,18 +10,15 @@ export const keycloakKey = (username: string): string => username.toLowerCase();
 /** Names and e-mail are fedctl's to keep where the config says them; left out, they are the user's own. */
 const OPTIONAL: readonly Exclude<KeycloakUserField, 'enabled'>[] = ['firstname', 'lastname', 'email'];
 
-/** What of the config's users says what fedctl keeps in Keycloak (a saved plan carries it too). */
-export type KeptUser = Pick<DesiredUser, 'username' | KeycloakUserField>;
-
 /** What a saved plan keeps of the config's users: only those that keep something in Keycloak. */
 export function keptUsersOf(users: readonly KeptUser[]): KeptUser[] {
   return users.filter((user) => keepsKeycloakFields([user]))
-    .map(({ username, firstname, lastname, email, enabled }) => ({ username, firstname, lastname, email, enabled }));
+    .map(({ username, firstname, lastname, email, enabled, requiredActions }) => ({ username, firstname, lastname, email, enabled, ...(requiredActions ? { requiredActions } : {}) }));
 }
 
-/** Whether a config keeps anything of its users in Keycloak: names, e-mail, or a disabled user. */
+/** Whether a config keeps anything of its users in Keycloak: names, e-mail, a disabled user, or what a new user must do first. */
 export function keepsKeycloakFields(users: readonly KeptUser[]): boolean {
-  return users.some((user) => !user.enabled || OPTIONAL.some((field) => user[field] !== null));
+  return users.some((user) => !user.enabled || (user.requiredActions?.length ?? 0) > 0 || OPTIONAL.some((field) => user[field] !== null));
 }
 
 /**
@@ -50,7 +47,11 @@ export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakU
   };
 }
 
-/** What of each user a plan changes in Keycloak, by username: a created user's names, e-mail and state; an updated user's changed ones. */
+/**
+ * What of each user a plan changes in Keycloak, by username: a created
+ * user's names, e-mail, state and required actions (Keycloak's names, added
+ * to those HQ set); an updated user's changed fields.
+ */
 export function keycloakWrites(changes: readonly Change[]): Map<string, KeycloakUserFields> {
   const writes = new Map<string, KeycloakUserFields>();
   for (const change of changes) {
@@ -64,6 +65,8 @@ export function keycloakWrites(changes: readonly Change[]): Map<string, Keycloak
       ...(changed('lastname') ? { lastName: after.lastname ?? '' } : {}),
       ...(changed('email') ? { email: after.email ?? '' } : {}),
       ...(changed('enabled') ? { enabled: after.enabled } : {}),
+      ...(change.action === 'create' && (after.requiredActions?.length ?? 0) > 0
+        ? { requiredActions: (after.requiredActions ?? []).map((action) => action.toUpperCase()) } : {}),
     };
     if (Object.keys(fields).length > 0) writes.set(after.username, fields);
   }
