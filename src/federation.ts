@@ -50,10 +50,15 @@ export interface Role extends RoleRef {
   readonly rules: readonly RuleKey[];
 }
 
-/** Where a new user's initial password comes from; never the password itself. */
+/**
+ * Where a new user's initial password comes from; never the password
+ * itself. `invite` (vantage6 5): none that anyone knows; Keycloak e-mails
+ * the user a link to set their own.
+ */
 export type PasswordSource =
   | { readonly from: 'env'; readonly variable: string }
   | { readonly from: 'generate' }
+  | { readonly from: 'invite' }
   | null;
 
 export interface User {
@@ -81,12 +86,16 @@ export type RequiredAction = (typeof REQUIRED_ACTIONS)[number];
 
 export interface DesiredUser extends User {
   readonly password: PasswordSource;
-  /** Set when the user is made (vantage6 5); absent: none beyond what HQ sets (a new password). */
+  /** Set when the user is made (vantage6 5); absent: none beyond what HQ sets (a new password). `configure_totp` is kept for a user made already. */
   readonly requiredActions?: readonly RequiredAction[];
 }
 
-/** What of a config's users says what fedctl keeps of them in Keycloak (vantage6 5); a saved plan carries it. */
-export type KeptUser = Pick<DesiredUser, 'username' | 'firstname' | 'lastname' | 'email' | 'enabled' | 'requiredActions'>;
+/**
+ * What of a config's users says what fedctl keeps of them in Keycloak
+ * (vantage6 5); a saved plan carries it. `password` only when it is an
+ * invitation, whether it was sent being Keycloak's to tell.
+ */
+export type KeptUser = Pick<DesiredUser, 'username' | 'firstname' | 'lastname' | 'email' | 'enabled' | 'requiredActions'> & Partial<Pick<DesiredUser, 'password'>>;
 
 /**
  * The link of a server to an algorithm store: which collaborations may run
@@ -233,7 +242,12 @@ export interface Guardrail {
   readonly rules: RulePattern;
   readonly only?: { readonly users: readonly string[]; readonly roles: readonly RoleMatcher[] };
   readonly atMost?: number;
+  /** What every holder of a matching rule must have (vantage6 5: two-factor authentication in Keycloak). */
+  readonly require?: readonly GuardrailRequirement[];
 }
+
+/** `two_factor`: two-factor authentication configured in Keycloak, or required at the user's next login. */
+export type GuardrailRequirement = 'two_factor';
 
 /** What the config asks for. */
 export interface DesiredState {

@@ -16,8 +16,12 @@ export interface AccessModel extends StoreAccessModel {
   readonly collaborations: readonly Pick<Collaboration, 'name' | 'members'>[];
   readonly nodes: readonly { readonly name: string; readonly organization: string | null; readonly collaboration: string | null }[];
   readonly roles: readonly Pick<Role, 'name' | 'organization' | 'rules'>[];
-  /** A user whose `enabled` is false can do nothing (absent: enabled). */
-  readonly users: readonly (Pick<User, 'username' | 'organization' | 'roles' | 'rules'> & { readonly enabled?: boolean })[];
+  /**
+   * A user whose `enabled` is false can do nothing (absent: enabled).
+   * `twoFactor`: whether they have two-factor authentication or must
+   * configure it at their next login (absent: not known).
+   */
+  readonly users: readonly (Pick<User, 'username' | 'organization' | 'roles' | 'rules'> & { readonly enabled?: boolean; readonly twoFactor?: boolean })[];
 }
 
 /**
@@ -78,6 +82,7 @@ export function modelAfter(live: LiveState, plan: Plan): AccessModel {
   const updatedCollabs = replaced('collaboration', (c: { name: string }) => c.name);
   const updatedRoles = replaced('role', (r: RoleRef) => roleRefKey(r));
   const updatedUsers = replaced('user', (u: { username: string }) => u.username);
+  const liveTwoFactor = new Map(live.users.map((u) => [u.username, u.twoFactor]));
   const updatedStores = replaced('algorithm_store', (st: { url: string }) => st.url);
   const updatedStoreRoles = replaced('store_role', (r: { name: string; store: string }) => storeLabel(r.name, r.store));
   const updatedStoreUsers = replaced('store_user', (u: { username: string; store: string }) => storeLabel(u.username, u.store));
@@ -101,8 +106,11 @@ export function modelAfter(live: LiveState, plan: Plan): AccessModel {
     ],
     users: [
       ...live.users.filter((u) => !updatedUsers.has(u.username) && !gone('user', u.username))
-        .map((u) => (unrenamed ? u : { username: u.username, organization: org(u.organization), roles: u.roles.map(role), rules: u.rules })),
-      ...changed('user'),
+        .map((u) => (unrenamed ? u : { ...u, organization: org(u.organization), roles: u.roles.map(role) })),
+      // A user the plan makes or changes has two-factor authentication when the config requires it of them, else as they had it.
+      ...plan.changes.flatMap((c) => (c.kind === 'user' && c.action !== 'delete' ? [{
+        ...c.after, twoFactor: (c.after.requiredActions?.includes('configure_totp') ?? false) || (c.action === 'update' ? liveTwoFactor.get(c.before.username) ?? false : false),
+      }] : [])),
     ],
     algorithmStores: [
       ...live.algorithmStores.filter((st) => !updatedStores.has(st.url) && !gone('algorithm_store', st.url))

@@ -60,7 +60,8 @@ export async function prepareSecrets(
     setOwn(fileNodes, node.name, { organization: node.organization, collaboration: node.collaboration, api_key: apiKey, created_at: createdAt });
   };
   const addUser = (username: string, source: PasswordSource): void => {
-    if (source === null) return;
+    // An invitation is vantage6 5's, which is never reached through a database.
+    if (source === null || source.from === 'invite') return;
     if (source.from === 'generate') {
       const password = generatePassword();
       users.push({ username, plaintext: password });

@@ -4,9 +4,14 @@ import type { KeptUser } from '../federation.js';
 import { withKeycloak } from './with-keycloak.js';
 import { withStores, type StoresOfConfig } from './with-stores.js';
 
-/** What of a config says which components fedctl reaches: its stores, and what it keeps of its users in Keycloak (null: all, as export adopts it). */
+/**
+ * What of a config says which components fedctl reaches: its stores, what
+ * it keeps of its users in Keycloak (null: all, as export adopts it), and
+ * whether its guardrails ask who has two-factor authentication there.
+ */
 export interface ComponentsOfConfig extends StoresOfConfig {
   readonly keptUsers: readonly KeptUser[] | null;
+  readonly readsTwoFactor?: boolean;
 }
 
 /**
@@ -15,7 +20,7 @@ export interface ComponentsOfConfig extends StoresOfConfig {
  * stores. Reads add each one's state; applies go server, Keycloak, stores.
  */
 export async function withComponents(backend: Backend, config: ComponentsOfConfig, env: NodeJS.ProcessEnv, warn?: (line: string) => void): Promise<Component> {
-  const keycloak = withKeycloak(backend, config.keptUsers, env, warn);
+  const keycloak = withKeycloak(backend, config.keptUsers, env, { warn, readsTwoFactor: config.readsTwoFactor ?? false });
   const stores = await withStores(keycloak.backend, config, env);
   return { backend: stores.backend, addTo: async (loaded) => stores.addTo(await keycloak.addTo(loaded)) };
 }

@@ -1,9 +1,9 @@
 import { clientCredentialsFrom, KeycloakToken } from '../backends/api/vantage6-api.js';
 import type { Backend, LoadedLiveState } from '../backends/backend.js';
 import { FedctlError } from '../errors.js';
-import { KeycloakAdmin, READ_ROLE, WRITE_ROLE } from './keycloak/keycloak-admin.js';
+import { KeycloakAdmin, READ_ROLE, WRITE_ROLE, type KeycloakUser } from './keycloak/keycloak-admin.js';
 import type { KeptUser } from '../federation.js';
-import { keepsKeycloakFields, keycloakKey, keycloakWrites, withKeycloakFields } from './keycloak/keycloak-users.js';
+import { keepsKeycloakFields, keycloakKey, keycloakWrites, mayAwaitInvitation, withKeycloakFields } from './keycloak/keycloak-users.js';
 import type { Component } from './component.js';
 
 /** The one step an admin takes, as errors and the README say it. */
@@ -16,6 +16,20 @@ async function requireRole(admin: KeycloakAdmin, role: string, why: string): Pro
   throw new FedctlError('KEYCLOAK_ACCOUNT', `fedctl's account lacks the Keycloak role realm-management ${role}, which ${why}; nothing was changed`, GRANT);
 }
 
+export interface KeycloakOptions {
+  /** Where export says what it leaves out. */
+  readonly warn?: (line: string) => void;
+  /** Read Keycloak for users' two-factor authentication even when the config keeps nothing there. */
+  readonly readsTwoFactor?: boolean;
+}
+
+/** The Keycloak keys of invited users whose invitation was never sent: they still have the password HQ set, which the invitation removes. */
+async function awaitingInvitation(admin: KeycloakAdmin, users: readonly KeycloakUser[], kept: readonly KeptUser[]): Promise<Set<string>> {
+  const candidates = mayAwaitInvitation(users, kept);
+  const owed = await Promise.all(candidates.map(async (user) => (await admin.passwords(user.id)).length > 0));
+  return new Set(candidates.filter((_, index) => owed[index]).map((user) => keycloakKey(user.username)));
+}
+
 /**
  * A backend that also keeps what vantage6 5 keeps of its users in Keycloak
  * (names, e-mail, enabled): read into HQ's users, written after HQ's own
@@ -23,10 +37,13 @@ async function requireRole(admin: KeycloakAdmin, role: string, why: string): Pro
  * config's users, whose fields say which are fedctl's; null: every field
  * (export), where an account that may not read users only leaves them out.
  * Engaged only where users' identities live in Keycloak (HQ), and only when
- * the config keeps something there.
+ * the config keeps something there or its guardrails ask who has
+ * two-factor authentication.
  */
-export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Component {
-  if (backend.capabilities.identities !== 'keycloak' || (kept !== null && !keepsKeycloakFields(kept))) return { backend, addTo: (loaded) => Promise.resolve(loaded) };
+export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null, env: NodeJS.ProcessEnv, options: KeycloakOptions = {}): Component {
+  const warn = options.warn ?? (() => undefined);
+  const engaged = kept === null || keepsKeycloakFields(kept) || options.readsTwoFactor === true;
+  if (backend.capabilities.identities !== 'keycloak' || !engaged) return { backend, addTo: (loaded) => Promise.resolve(loaded) };
   let session: KeycloakAdmin | null = null;
   const admin = (): KeycloakAdmin => {
     if (session === null) {
@@ -42,7 +59,8 @@ export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null,
       return loaded;
     }
     await requireRole(admin(), READ_ROLE, 'reading users\' names, e-mail and state needs');
-    return { ...loaded, live: withKeycloakFields(loaded.live, await admin().users(), kept) };
+    const users = await admin().users();
+    return { ...loaded, live: withKeycloakFields(loaded.live, users, kept, await awaitingInvitation(admin(), users, kept ?? [])) };
   };
   return {
     addTo,
@@ -57,18 +75,20 @@ export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null,
         await requireRole(admin(), READ_ROLE, 'reading users\' names, e-mail and state needs');
         // The plan is checked against the server's state as it was planned: with what Keycloak keeps.
         const before = await admin().users();
-        const result = await backend.apply(plan, (live) => resolve(withKeycloakFields(live, before, kept)), options);
+        const awaiting = await awaitingInvitation(admin(), before, kept ?? []);
+        const result = await backend.apply(plan, (live) => resolve(withKeycloakFields(live, before, kept, awaiting)), options);
         const writes = keycloakWrites(result.plan.changes);
         if (writes.size === 0) return result;
         // Read now: HQ has just made the Keycloak users of the users it created.
         const ids = new Map((await admin().users()).map((user) => [keycloakKey(user.username), user.id]));
-        for (const [username, fields] of writes) {
+        for (const [username, { fields, invite }] of writes) {
           const id = ids.get(keycloakKey(username));
           if (id === undefined) {
             throw new FedctlError('APPLY_STOPPED', `Keycloak has no user ${JSON.stringify(username)} after HQ's changes; its names, e-mail and state were not written`,
               'run fedctl apply again: the plan shows what is left');
           }
-          await admin().update(id, fields);
+          if (Object.keys(fields).length > 0) await admin().update(id, fields);
+          if (invite) await admin().invite(id);
         }
         return result;
       },

@@ -3,7 +3,7 @@ import {
 } from '../catalog/rule-catalog.js';
 import { describeServer, type ServerProfile } from '../catalog/server-profile.js';
 import { STORE_RESOURCE_PREFIX, storeCatalog, storeReleaseFor } from '../catalog/store-catalog.js';
-import type { Guardrail, RoleMatcher, RulePattern } from '../federation.js';
+import type { Guardrail, GuardrailRequirement, RoleMatcher, RulePattern } from '../federation.js';
 import type { Diagnostic, DocumentPath } from '../diagnostic.js';
 import type { ConfigDocument } from './load-config.js';
 import { didYouMean } from '../suggest.js';
@@ -55,8 +55,14 @@ export function readPolicy(documents: readonly ConfigDocument[], context: Policy
         problem('error', ['rules'], 'rules: {} matches every rule', 'name the resource, scope or operation of the rules the guardrail is about');
         return;
       }
-      if (guardrail.only === undefined && guardrail.atMost === undefined) {
-        problem('error', [], `guardrail ${JSON.stringify(guardrail.name)} limits nothing`, 'add only: (who may hold its rules) or at_most: (how many users may), or both');
+      if (guardrail.only === undefined && guardrail.atMost === undefined && guardrail.require === undefined) {
+        problem('error', [], `guardrail ${JSON.stringify(guardrail.name)} limits nothing`,
+          'add only: (who may hold its rules), at_most: (how many users may) or require: [two_factor] (what they must have)');
+        return;
+      }
+      if (guardrail.require !== undefined && !context.server.keycloak) {
+        problem('error', ['require'], `${describeServer(context.server)} keeps no user's two-factor authentication for fedctl to check: vantage6 5 keeps it in Keycloak`,
+          'a 4.x server requires it of every user with two_factor_auth: true in its configuration; remove require: here');
         return;
       }
       const first = seen.get(guardrail.name);
@@ -121,8 +127,11 @@ function guardrailOf(item: unknown): Guardrail | null {
     ? { users: strings(item.only.users) ?? [], roles: Array.isArray(item.only.roles) ? item.only.roles.flatMap(roleMatcherOf) : [] }
     : undefined;
   const atMost = typeof item.at_most === 'number' ? item.at_most : undefined;
+  const require = Array.isArray(item.require) ? item.require.filter((r): r is GuardrailRequirement => r === 'two_factor') : [];
   const stores = (rules.resources ?? []).some((r) => r.startsWith(STORE_RESOURCE_PREFIX));
-  return { name: item.name, stores, rules, ...(only === undefined ? {} : { only }), ...(atMost === undefined ? {} : { atMost }) };
+  return {
+    name: item.name, stores, rules, ...(only === undefined ? {} : { only }), ...(atMost === undefined ? {} : { atMost }), ...(require.length === 0 ? {} : { require }),
+  };
 }
 
 /** `Name` (of any organization) or `{ name, organization }` (of one; without organization when it is absent). */

@@ -731,6 +731,7 @@ class SemanticChecker {
     const raw = entry.value.password;
     if (typeof raw !== 'string') return null;
     if (raw === 'generate') return { from: 'generate' };
+    if (raw === 'invite') return this.invitation(entry);
     const variable = referencedVariable(raw);
     if (variable === null) {
       this.error(entry, ['password'], 'a password must not be written in the config', 'write ${ENV_VAR} to read it from the environment at apply time, or generate');
@@ -740,6 +741,20 @@ class SemanticChecker {
       this.warning(entry, ['password'], `environment variable ${variable} is not set`, 'it must be set when apply creates this user');
     }
     return { from: 'env', variable };
+  }
+
+  /** An invitation: Keycloak's e-mail to the user's address, which only vantage6 5 has. */
+  private invitation(entry: Entry): PasswordSource {
+    if (!this.server.keycloak) {
+      this.error(entry, ['password'], `${this.serverName} sends no invitations: they are Keycloak's, on vantage6 5`,
+        'write password: generate (or ${ENV_VAR}); a config shared with 4.x servers can keep the invitation in a file given only to vantage6 5');
+      return null;
+    }
+    if (text(entry.value.email) === null) {
+      this.error(entry, ['password'], 'an invitation is e-mailed to the user, who has no email: here', 'add email: (the address Keycloak sends the link to)');
+      return null;
+    }
+    return { from: 'invite' };
   }
 
   private expandRules(entry: Entry, sub: DocumentPath, value: unknown): RuleKey[] {

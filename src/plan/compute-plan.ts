@@ -192,6 +192,9 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
       ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
       ...setChange('rules', have.rules, want.rules),
       ...(reset ? [{ field: 'password' as const, secret: 'reset' as const }] : []),
+      ...(want.password?.from === 'invite' && have.awaitingInvitation ? [{ field: 'invitation' as const, secret: 'send' as const }] : []),
+      // Two-factor authentication is kept for a user made already too (the other required actions are done once, at the first login).
+      ...(want.requiredActions?.includes('configure_totp') && have.twoFactor === false ? [{ field: 'required_actions', added: ['configure_totp'], removed: [] }] : []),
     ], (fields) => ({ action: 'update', kind: 'user', address: want.username, id: have.id, before: strip(have), after: want, fields }));
   }
   leftOver.push(...users.unmatched.map((u) => ({ kind: 'user' as const, address: u.username, id: u.id, before: strip(u) })));

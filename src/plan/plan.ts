@@ -46,7 +46,9 @@ export type ScalarValue = string | boolean | null;
 export type FieldChange =
   | { readonly field: string; readonly before: ScalarValue; readonly after: ScalarValue }
   | { readonly field: string; readonly added: readonly string[]; readonly removed: readonly string[] }
-  | { readonly field: 'api_key' | 'password'; readonly secret: 'rotate' | 'reset' };
+  | { readonly field: 'api_key' | 'password'; readonly secret: 'rotate' | 'reset' }
+  /** An invited user's invitation, owed since an apply stopped before sending it. */
+  | { readonly field: 'invitation'; readonly secret: 'send' };
 
 export type CreateChange = {
   [K in EntityKind]: { readonly action: 'create'; readonly kind: K; readonly address: string; readonly after: DesiredEntity[K] };

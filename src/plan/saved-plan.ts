@@ -20,6 +20,8 @@ export interface SavedPlan {
   readonly stores?: readonly ManagedStore[];
   /** The config's users that keep names, e-mail or state in Keycloak (vantage6 5), with those fields: what apply reads there as the plan did. */
   readonly keptUsers?: readonly KeptUser[];
+  /** The config's guardrails ask who has two-factor authentication: apply reads Keycloak for it as the plan did. */
+  readonly readsTwoFactor?: true;
 }
 
 export function isSavedPlanFile(path: string): boolean {

@@ -101,6 +101,14 @@ function storeFindings(guardrail: Guardrail, permissions: readonly StorePermissi
   return { forbidden, matches: matching.length > 0 };
 }
 
+/** Whether any guardrail asks who has two-factor authentication: Keycloak is then read for it. */
+export const requiresTwoFactor = (guardrails: readonly Guardrail[]): boolean => guardrails.some((g) => g.require?.includes('two_factor') ?? false);
+
+/** Whether a user holds a guardrail's rules without the two-factor authentication it requires (not known counts as without). */
+function lacksTwoFactor(guardrail: Guardrail, access: FederationAccess, username: string): boolean {
+  return holdsMatching(guardrail, access, username) && access.user(username)?.twoFactor !== true;
+}
+
 /** `user: create (global) through role "X"; task: delete (global) through own rule`. */
 function describeHoldings(holdings: readonly ForbiddenHolding[]): string {
   return holdings.map(({ what, how }) => `${what} through ${how.join(' and ')}`).join('; ');
@@ -165,6 +173,12 @@ export function planViolations(guardrails: readonly Guardrail[], delta: AccessDe
         if (added.length > 0) add(guardrail.name, user, `would hold ${describeHoldings(added)}; only ${describeAllowed(guardrail)} may`, delta.causes(user));
       }
       if (guardrail.atMost !== undefined && holdsMatching(guardrail, delta.after, user.username) && !holdsMatching(guardrail, delta.before, user.old)) gained.push(user);
+    }
+    if (guardrail.require?.includes('two_factor')) {
+      for (const user of delta.reached) {
+        if (!lacksTwoFactor(guardrail, delta.after, user.username) || lacksTwoFactor(guardrail, delta.before, user.old)) continue;
+        add(guardrail.name, user, `would hold ${describePattern(guardrail)} without two-factor authentication; add configure_totp to their required_actions`, delta.causes(user));
+      }
     }
     if (guardrail.atMost === undefined || gained.length === 0) continue;
     const holders = delta.after.usernames().filter((username) => holdsMatching(guardrail, delta.after, username)).length;

@@ -20,6 +20,7 @@ const SET_FIELDS: Readonly<Record<string, (value: string) => string>> = {
 
 function passwordText(source: PasswordSource): string {
   if (source === null) return 'none';
+  if (source.from === 'invite') return '(set by the user: Keycloak e-mails them an invitation)';
   return source.from === 'generate' ? '(sensitive, generated into the secrets file)' : `(sensitive, from $${source.variable})`;
 }
 
@@ -83,9 +84,10 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
   return rows.filter(([, value]) => !Array.isArray(value) || value.length > 0);
 }
 
-const SECRET_TEXT: Readonly<Record<'rotate' | 'reset', string>> = {
+const SECRET_TEXT: Readonly<Record<'rotate' | 'reset' | 'send', string>> = {
   rotate: '(sensitive) -> (new key, into the secrets file)',
   reset: '(sensitive) -> (new password, from the config)',
+  send: 'not sent (an apply stopped after making the user) -> e-mailed by Keycloak',
 };
 
 /** Fields whose name in the model is not how a reviewer reads them. */

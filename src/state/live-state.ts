@@ -30,7 +30,14 @@ export interface LiveState {
   readonly nodes: readonly LiveNode[];
   readonly studies: readonly (Study & { readonly id: number })[];
   readonly roles: readonly LiveRole[];
-  readonly users: readonly (User & { readonly id: number })[];
+  /**
+   * `awaitingInvitation`: an invited user (vantage6 5) whose invitation was
+   * never sent (an apply stopped after HQ made them): they still have the
+   * password nobody knows and have not set their own. `twoFactor` (read in
+   * Keycloak, vantage6 5): the user has two-factor authentication, or must
+   * configure it at their next login; absent where not read.
+   */
+  readonly users: readonly (User & { readonly id: number; readonly awaitingInvitation?: true; readonly twoFactor?: boolean })[];
   readonly algorithmStores: readonly LiveAlgorithmStore[];
   /** The roles and users of the stores whose users or roles the config manages (read with fedctl's store account); none otherwise. */
   readonly storeRoles: readonly LiveStoreRole[];

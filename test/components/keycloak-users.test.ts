@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FederationAccess } from '../../src/access/user-access.js';
-import { keepsKeycloakFields, keycloakWrites, withKeycloakFields } from '../../src/components/keycloak/keycloak-users.js';
+import { keepsKeycloakFields, keptUsersOf, keycloakWrites, mayAwaitInvitation, withKeycloakFields } from '../../src/components/keycloak/keycloak-users.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
@@ -62,14 +62,36 @@ describe('what Keycloak keeps of vantage6 5\'s users', () => {
       ['Zoe.OBrien', [{ field: 'lastname', before: 'Changed', after: "O'Brien-Ñúñez" }]],
       ['li.wei', [{ field: 'enabled', before: false, after: true }]],
     ]);
-    assert.deepEqual([...keycloakWrites(plan.changes)], [['Zoe.OBrien', { lastName: "O'Brien-Ñúñez" }], ['li.wei', { enabled: true }]]);
+    assert.deepEqual([...keycloakWrites(plan.changes)], [['Zoe.OBrien', { fields: { lastName: "O'Brien-Ñúñez" }, invite: false }], ['li.wei', { fields: { enabled: true }, invite: false }]]);
   });
 
   it('adopts every field on export (no config), and writes a created user\'s names, e-mail and state, not the fields left out', () => {
     const adopted = withKeycloakFields(hqLive(), ACCOUNTS, null);
-    assert.deepEqual(adopted.users.find((u) => u.username === 'mohammed'), { ...hqLive().users[2], firstname: 'Mo', lastname: 'Own', email: 'mo@example.org' });
+    assert.deepEqual(adopted.users.find((u) => u.username === 'mohammed'), { ...hqLive().users[2], firstname: 'Mo', lastname: 'Own', email: 'mo@example.org', twoFactor: false });
     const created = computePlan({ ...desired, users: [{ ...desired.users[1]!, username: 'new.one', lastname: 'العلي', enabled: false, requiredActions: ['configure_totp', 'verify_email'] }] }, hqLive(), HQ);
-    assert.deepEqual([...keycloakWrites(created.changes)], [['new.one', { lastName: 'العلي', enabled: false, requiredActions: ['CONFIGURE_TOTP', 'VERIFY_EMAIL'] }]]);
+    assert.deepEqual([...keycloakWrites(created.changes)], [['new.one', { fields: { lastName: 'العلي', enabled: false, requiredActions: ['CONFIGURE_TOTP', 'VERIFY_EMAIL'] }, invite: false }]]);
+  });
+
+  it('invites a created user after writing their e-mail, and an invited user whose invitation an apply never sent, once', () => {
+    const invite = { from: 'invite' as const };
+    const inviting = { ...desired, users: desired.users.map((u) => (u.username === 'mohammed' ? { ...u, email: 'mo+نور@例え.テスト', password: invite } : u)) };
+    assert.equal(keepsKeycloakFields([{ username: 'x', firstname: null, lastname: null, email: null, enabled: true, password: invite }]), true);
+    assert.deepEqual(keptUsersOf(inviting.users).find((u) => u.username === 'mohammed')?.password, invite);
+    assert.equal(keptUsersOf(desired.users).some((u) => 'password' in u), false);
+    const created = computePlan({ ...inviting, users: [{ ...inviting.users[2]!, username: 'new.one' }] }, hqLive(), HQ);
+    assert.deepEqual([...keycloakWrites(created.changes)], [['new.one', { fields: { email: 'mo+نور@例え.テスト' }, invite: true }]]);
+
+    // Only accounts that still must set a password are asked whether they have HQ's: the rest cost no call.
+    const accounts = ACCOUNTS.map((a) => (a.id === 'c' ? { ...a, email: 'mo+نور@例え.テスト', requiredActions: ['UPDATE_PASSWORD'] } : a));
+    assert.deepEqual(mayAwaitInvitation(accounts, inviting.users).map((a) => a.id), ['c']);
+    assert.deepEqual(mayAwaitInvitation(accounts, desired.users), []);
+    const owed = computePlan(inviting, withKeycloakFields(hqLive(), accounts, inviting.users, new Set(['mohammed'])), HQ);
+    const mohammed = owed.changes.find((c) => c.address === 'mohammed');
+    assert.deepEqual(mohammed?.action === 'update' ? mohammed.fields : null, [{ field: 'invitation', secret: 'send' }]);
+    assert.deepEqual(keycloakWrites(owed.changes).get('mohammed'), { fields: {}, invite: true });
+    // Sent (HQ's password gone) or accepted: nothing to do.
+    const sent = computePlan(inviting, withKeycloakFields(hqLive(), accounts, inviting.users), HQ);
+    assert.equal(sent.changes.some((c) => c.address === 'mohammed'), false);
   });
 
   it('counts a disabled user as able to do nothing, whatever their roles', () => {

@@ -287,6 +287,23 @@ describe('validate', () => {
     assert.deepEqual(desired?.users.map((u) => [u.enabled, u.requiredActions]), [[false, ['configure_totp', 'verify_email']]]);
   });
 
+  it('takes an invitation instead of a password for vantage6 5 only, and only with an e-mail address to send it to', async () => {
+    const users = 'users:\n  - username: anna\n    organization: IKNL\n    email: anna+v6@例え.テスト\n    password: invite\n  - username: bram\n    organization: IKNL\n    password: invite\n';
+    const old = await check(`vantage6: "4.15"\n${BASE}${users}`);
+    assert.deepEqual(old.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '15:15 users[0].password: vantage6 4.15 sends no invitations: they are Keycloak\'s, on vantage6 5 (write password: generate (or ${ENV_VAR}); a config shared with 4.x servers can keep the invitation in a file given only to vantage6 5)',
+      '18:15 users[1].password: vantage6 4.15 sends no invitations: they are Keycloak\'s, on vantage6 5 (write password: generate (or ${ENV_VAR}); a config shared with 4.x servers can keep the invitation in a file given only to vantage6 5)',
+    ]);
+    const hq = await check(`vantage6: "5.0"\n${BASE}${users}`);
+    assert.deepEqual(hq.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '18:15 users[1].password: an invitation is e-mailed to the user, who has no email: here (add email: (the address Keycloak sends the link to))',
+    ]);
+    const fixed = await check(`vantage6: "5.0"\n${BASE}${users.replace(/\n$/, '\n    email: bram@example.org\n')}`);
+    assert.deepEqual(fixed.lines, []);
+    const desired = validateConfig(await loadConfig([fixed.file]), {}).desired;
+    assert.deepEqual(desired?.users.map((u) => u.password), [{ from: 'invite' }, { from: 'invite' }]);
+  });
+
   it('checks against a database\'s own catalogue and warns when the config is for another release', async () => {
     const file = path.join(dir, 'live.yaml');
     writeFileSync(file, `vantage6: "4.14"\n${BASE}roles:\n  - name: R\n    rules:\n      - { resource: event, scope: all, operation: all }\n`);

@@ -1,5 +1,5 @@
 import type { RuleKey } from '../../src/catalog/rule-catalog.js';
-import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState, type DesiredUser, type Guardrail, type RoleRef } from '../../src/federation.js';
+import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState, type DesiredUser, type Guardrail, type RequiredAction, type RoleRef } from '../../src/federation.js';
 import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
 import type { PlanOptions } from '../../src/plan/plan-options.js';
 import type { Plan } from '../../src/plan/plan.js';
@@ -18,7 +18,7 @@ export interface SmallFederation {
   readonly organizations: readonly string[];
   readonly collaborations?: Readonly<Record<string, readonly string[]>>;
   readonly roles?: readonly { readonly name: string; readonly organization?: string; readonly rules: readonly RuleKey[] }[];
-  readonly users: readonly { readonly username: string; readonly organization: string; readonly roles?: readonly (string | RoleRef)[]; readonly rules?: readonly RuleKey[]; readonly email?: string }[];
+  readonly users: readonly { readonly username: string; readonly organization: string; readonly roles?: readonly (string | RoleRef)[]; readonly rules?: readonly RuleKey[]; readonly email?: string; readonly requiredActions?: readonly RequiredAction[] }[];
   readonly policy?: readonly Guardrail[];
 }
 
@@ -33,7 +33,7 @@ export function desiredOf(f: SmallFederation): DesiredState {
     roles: (f.roles ?? []).map((r) => ({ name: r.name, organization: r.organization ?? null, description: null, rules: [...r.rules].sort() })),
     users: f.users.map((u): DesiredUser => ({
       username: u.username, organization: u.organization, firstname: null, lastname: null, email: u.email ?? null, enabled: true,
-      roles: (u.roles ?? []).map(ref), rules: [...(u.rules ?? [])].sort(), password: null,
+      roles: (u.roles ?? []).map(ref), rules: [...(u.rules ?? [])].sort(), password: null, ...(u.requiredActions ? { requiredActions: u.requiredActions } : {}),
     })),
     policy: f.policy ?? [],
   };

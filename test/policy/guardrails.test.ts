@@ -104,7 +104,7 @@ describe('guardrails in validate', () => {
     assert.equal(result.valid, false);
     assert.deepEqual(result.lines.map((line) => line.replace(/^\S*?case-\d+\.yaml/, '').replace(/\(already declared at \S*?case-\d+\.yaml/, '(already declared at ')), [
       ':27:14 policy.guardrails[0].rules: rules: {} matches every rule (name the resource, scope or operation of the rules the guardrail is about)',
-      ':29:7 policy.guardrails[1]: guardrail "idle" limits nothing (add only: (who may hold its rules) or at_most: (how many users may), or both)',
+      ':29:7 policy.guardrails[1]: guardrail "idle" limits nothing (add only: (who may hold its rules), at_most: (how many users may) or require: [two_factor] (what they must have))',
       ':34:13 policy.guardrails[3].name: duplicate guardrail "twice" (already declared at :31:13)',
     ]);
   });
@@ -185,5 +185,47 @@ describe('guardrails in a plan', () => {
       [{ ...NO_GLOBAL, only: { users: ['a2'], roles: [] } }]);
     assert.ok(result.access);
     assert.equal(result.violations, undefined);
+  });
+});
+
+describe('guardrails requiring two-factor authentication (vantage6 5)', () => {
+  const TWO_FACTOR: Guardrail = { name: 'global needs a second factor', stores: false, rules: { scopes: ['GLOBAL'] }, require: ['two_factor'] };
+  const HQ: PlanTarget = { engine: 'api', display: 'https://v6.example.org/hq', initialize: false };
+  /** What Keycloak says: b1, holding a global rule already, has no second factor; nobody else does either. */
+  const live = { ...liveOf(BASE), users: liveOf(BASE).users.map((u) => ({ ...u, twoFactor: false })) };
+  const planOf = (after: SmallFederation) => assessedPlan(desiredOf({ ...after, policy: [TWO_FACTOR] }), live, HQ);
+
+  it('refuses a plan giving a matching rule to a user without it, and takes one whose config requires it of them', () => {
+    const gaining = { ...BASE, users: BASE.users.map((u) => (u.username === 'a2' ? { ...u, rules: ['node:GLOBAL:VIEW'] as const } : u)) };
+    assert.deepEqual(planOf(gaining).violations, [{
+      guardrail: 'global needs a second factor', users: ['a2'],
+      breach: 'would hold a rule of any resource: any operation (global) without two-factor authentication; add configure_totp to their required_actions',
+      causes: ['their rules + node: view (global)'],
+    }]);
+    // b1's breach is the live state's, which the plan leaves as it is: not this plan's.
+    const required = planOf({ ...gaining, users: gaining.users.map((u) => (u.username === 'a2' ? { ...u, requiredActions: ['configure_totp'] as const } : u)) });
+    assert.equal(required.violations, undefined);
+    const a2 = required.changes.find((c) => c.address === 'a2');
+    assert.deepEqual(a2?.action === 'update' ? a2.fields.find((f) => f.field === 'required_actions') : null, { field: 'required_actions', added: ['configure_totp'], removed: [] });
+  });
+
+  it('counts a new user as without it unless the config requires it of them, and one who has it as having it', () => {
+    const newcomer = (extra: object) => ({ ...BASE, users: [...BASE.users, { username: 'نور', organization: 'A', rules: ['task:GLOBAL:VIEW'] as const, ...extra }] });
+    assert.deepEqual(planOf(newcomer({})).violations?.map((v) => v.users), [['نور']]);
+    assert.equal(planOf(newcomer({ requiredActions: ['configure_totp'] })).violations, undefined);
+    const configured = { ...live, users: live.users.map((u) => (u.username === 'a2' ? { ...u, twoFactor: true } : u)) };
+    const plan = assessedPlan(desiredOf({ ...BASE, users: BASE.users.map((u) => (u.username === 'a2' ? { ...u, rules: ['node:GLOBAL:VIEW'] as const } : u)), policy: [TWO_FACTOR] }), configured, HQ);
+    assert.equal(plan.violations, undefined);
+  });
+
+  it('is an error at its line for a 4.x server, which keeps no user\'s second factor; taken for vantage6 5', async () => {
+    const policy = 'policy:\n  guardrails:\n    - name: second factor\n      rules: { scope: global }\n      require: [two_factor]\n';
+    const old = await validate(`vantage6: "4.15"\n${CONFIG}${policy}`);
+    assert.equal(old.valid, false);
+    assert.deepEqual(old.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '29:16 policy.guardrails[0].require: vantage6 4.15 keeps no user\'s two-factor authentication for fedctl to check: vantage6 5 keeps it in Keycloak (a 4.x server requires it of every user with two_factor_auth: true in its configuration; remove require: here)',
+    ]);
+    const hq = await validate(`vantage6: "5.0"\n${CONFIG}${policy}`);
+    assert.deepEqual(hq.lines, []);
   });
 });

@@ -23,6 +23,7 @@ import {
 } from './conformance.js';
 import { availableServers } from './conformance-env.js';
 import { keycloakToken } from './keycloak.js';
+import { keycloakInvitations } from './keycloak-invitations.js';
 import { keycloakUsersWhole } from './keycloak-users.js';
 import { startRealHq } from './real-hq.js';
 import { startRealServer, type RealServer } from './real-server.js';
@@ -324,6 +325,10 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
 
     if (hq) it('vantage6 5\'s users whole: names, e-mail and enabled kept in Keycloak with the roles an admin grants fedctl\'s account, drift reverted, disabled users kept and powerless, export adopting them', async () => {
       await keycloakUsersWhole(server, path.join(db.dir, 'keycloak-users'));
+    });
+
+    if (hq) it('vantage6 5\'s invitations: a user made with password: invite is e-mailed a link (a real mail server receives it), sets their own password through it and logs in to HQ; a stop before the invitation converges; a guardrail requiring two-factor authentication, read in Keycloak', async () => {
+      await keycloakInvitations(server, path.join(db.dir, 'keycloak-invitations'));
     });
 
     // Through HQ only: a 4.x server checks a node's key against the bcrypt hash of every node before it, at the cost

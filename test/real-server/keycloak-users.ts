@@ -18,6 +18,18 @@ const PEOPLE: readonly Record<string, unknown>[] = [
   { username: 'leaver', firstname: 'Left', lastname: 'Us', email: 'leaver@example.org', enabled: false },
 ];
 
+/** The one step an admin takes: a realm-management role for the service account of fedctl's client (again: no change). */
+export async function grantKeycloakRole(server: RealServer, role: string): Promise<void> {
+  const keycloak = server.keycloak;
+  assert.ok(keycloak, 'HQ runs with its Keycloak');
+  const realm = keycloak.realm;
+  const [client] = await keycloak.admin<{ id: string }[]>('GET', `/${realm}/clients?clientId=${encodeURIComponent(server.account.FEDCTL_CLIENT_ID ?? '')}`);
+  const serviceAccount = await keycloak.admin<{ id: string }>('GET', `/${realm}/clients/${client?.id}/service-account-user`);
+  const [management] = await keycloak.admin<{ id: string }[]>('GET', `/${realm}/clients?clientId=realm-management`);
+  const granted = await keycloak.admin<unknown>('GET', `/${realm}/clients/${management?.id}/roles/${role}`);
+  await keycloak.admin('POST', `/${realm}/users/${serviceAccount.id}/role-mappings/clients/${management?.id}`, [granted]);
+}
+
 /**
  * vantage6 5's users whole, on a running HQ and its Keycloak: names, e-mail
  * and enabled kept in Keycloak through fedctl's account once an admin grants
@@ -54,14 +66,7 @@ export async function keycloakUsersWhole(server: RealServer, dir: string): Promi
     const whole = await keycloak.admin<Record<string, unknown>>('GET', `/${realm}/users/${id}`);
     await keycloak.admin('PUT', `/${realm}/users/${id}`, { ...whole, ...fields });
   };
-  /** The one step an admin takes: a realm-management role for the service account of fedctl's client. */
-  const grant = async (role: string): Promise<void> => {
-    const [client] = await keycloak.admin<{ id: string }[]>('GET', `/${realm}/clients?clientId=${encodeURIComponent(server.account.FEDCTL_CLIENT_ID ?? '')}`);
-    const serviceAccount = await keycloak.admin<{ id: string }>('GET', `/${realm}/clients/${client?.id}/service-account-user`);
-    const [management] = await keycloak.admin<{ id: string }[]>('GET', `/${realm}/clients?clientId=realm-management`);
-    const granted = await keycloak.admin<unknown>('GET', `/${realm}/clients/${management?.id}/roles/${role}`);
-    await keycloak.admin('POST', `/${realm}/users/${serviceAccount.id}/role-mappings/clients/${management?.id}`, [granted]);
-  };
+  const grant = (role: string): Promise<void> => grantKeycloakRole(server, role);
   const secret = server.account.FEDCTL_CLIENT_SECRET ?? '';
 
   write(PEOPLE);

@@ -149,3 +149,47 @@ export async function keycloakAdmin<T>(keycloak: RunningKeycloak, method: 'GET' 
   if (!response.ok) throw new Error(`Keycloak ${method} ${route}: HTTP ${response.status} ${text.slice(0, 500)}`);
   return (text === '' ? null : JSON.parse(text)) as T;
 }
+
+/** The link of Keycloak's execute-actions e-mail (its plain-text part carries it on a line of its own). */
+export function invitationLink(mail: string): string {
+  const link = /^(https?:\/\/\S+\/login-actions\/action-token\?key=\S+)$/m.exec(mail)?.[1];
+  if (link === undefined) throw new Error(`no invitation link in the mail:\n${mail.slice(0, 1500)}`);
+  return link;
+}
+
+/**
+ * Follow an invitation's link as its user does in a browser: Keycloak's page
+ * with the actions asked, "click here to proceed", the form that sets a new
+ * password, sent; cookies kept between the pages. Returns the last page's
+ * text; throws when a page is not one the user could go on from.
+ */
+export async function acceptInvitation(link: string, password: string): Promise<string> {
+  const cookies = new Map<string, string>();
+  let request: { url: string; form?: URLSearchParams } | null = { url: link };
+  let page = '';
+  for (let step = 0; request !== null; step += 1) {
+    if (step > 10) throw new Error(`the invitation's pages do not end:\n${page.slice(0, 1500)}`);
+    const response: Response = await fetch(request.url, {
+      method: request.form ? 'POST' : 'GET', body: request.form, redirect: 'manual', signal: AbortSignal.timeout(60_000),
+      headers: { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';');
+      const at = pair.indexOf('=');
+      cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    page = await response.text();
+    const from: string = request.url;
+    const location = response.headers.get('location');
+    const unescape = (href: string): string => new URL(href.replaceAll('&amp;', '&'), from).toString();
+    const form = /<form[^>]*action="([^"]*)"/.exec(page)?.[1];
+    const proceed = /href="([^"]*\/login-actions\/[^"]*)"/.exec(page)?.[1];
+    if (response.status >= 400) throw new Error(`Keycloak answered HTTP ${response.status} at ${from}:\n${page.slice(0, 1500)}`);
+    if (location !== null) request = { url: unescape(location) };
+    else if (form !== undefined && page.includes('name="password-new"')) {
+      request = { url: unescape(form), form: new URLSearchParams({ 'password-new': password, 'password-confirm': password }) };
+    } else if (proceed !== undefined && !request.form) request = { url: unescape(proceed) };
+    else request = null;
+  }
+  return page.replace(/<script[\s\S]*?<\/script>/g, ' ').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+}

@@ -5,6 +5,7 @@ import { ServerSession, call, isSession, type Refusal, type ServerLogin } from '
 import { HQ_RELEASE, serverEnvironment } from './server-environment.js';
 import { freePort, runModule, startProcess, waitForAnswer } from './server-process.js';
 import { keycloakAdmin, keycloakToken, startKeycloak, type RunningKeycloak } from './keycloak.js';
+import { startMailbox, type Mailbox } from './mailbox.js';
 
 const LAUNCHER = path.join(path.dirname(new URL(import.meta.url).pathname), 'launch-hq.py');
 
@@ -31,12 +32,15 @@ function clientTypeMapper(type: 'user' | 'node'): Record<string, unknown> {
 /**
  * The realm HQ expects, as vantage6's own charts make it: the administrator,
  * the backend's admin client with the realm-management roles HQ uses, the
- * UI's public client, and the test's password client.
+ * UI's public client, and the test's password client; its e-mail sent to
+ * `mailbox`.
  */
-function hqRealm(): Record<string, unknown> {
+function hqRealm(mailbox: Mailbox): Record<string, unknown> {
   return {
     realm: REALM,
     enabled: true,
+    // Where its e-mail (invitations) goes: the test's mail server, without TLS or login on 127.0.0.1.
+    smtpServer: { host: mailbox.host, port: String(mailbox.port), from: 'hq@example.org', fromDisplayName: 'vantage6 HQ' },
     users: [
       {
         username: ADMIN.username, enabled: true, email: 'admin@example.org', emailVerified: true, firstName: 'HQ', lastName: 'Administrator',
@@ -67,8 +71,8 @@ function hqRealm(): Record<string, unknown> {
 interface UserProfile { attributes: Record<string, unknown>[] }
 
 /** Import the realm, and declare the `organization_id` attribute HQ writes (Keycloak drops undeclared ones). */
-async function importRealm(keycloak: RunningKeycloak): Promise<void> {
-  await keycloakAdmin(keycloak, 'POST', '', hqRealm());
+async function importRealm(keycloak: RunningKeycloak, mailbox: Mailbox): Promise<void> {
+  await keycloakAdmin(keycloak, 'POST', '', hqRealm(mailbox));
   const profile = await keycloakAdmin<UserProfile>(keycloak, 'GET', `/${REALM}/users/profile`);
   profile.attributes.push({ name: 'organization_id', displayName: 'Organization', permissions: { view: ['admin', 'user'], edit: ['admin'] }, multivalued: false });
   await keycloakAdmin(keycloak, 'PUT', `/${REALM}/users/profile`, profile);
@@ -151,9 +155,16 @@ async function fedctlAccount(login: ServerLogin, keycloak: RunningKeycloak): Pro
 export async function startRealHq(database: string, dir: string): Promise<RealServer> {
   const python = await serverEnvironment(HQ_RELEASE);
   mkdirSync(dir, { recursive: true });
-  const keycloak = await startKeycloak(dir);
+  const mailbox = await startMailbox(python, path.join(dir, 'mail'));
+  let keycloak: RunningKeycloak;
   try {
-    await importRealm(keycloak);
+    keycloak = await startKeycloak(dir);
+  } catch (error) {
+    await mailbox.process.stop();
+    throw error;
+  }
+  try {
+    await importRealm(keycloak, mailbox);
     const port = await freePort();
     const config = path.join(dir, 'hq.yaml');
     writeFileSync(config, [
@@ -179,6 +190,7 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
     const stop = async (): Promise<void> => {
       await hq.stop();
       await keycloak.process.stop();
+      await mailbox.process.stop();
     };
     try {
       await waitForAnswer(`vantage6 HQ ${HQ_RELEASE}`, hq, `${api}/version`, 120_000);
@@ -187,7 +199,7 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
         release: HQ_RELEASE, api, login, account: await fedctlAccount(login, keycloak),
         keycloak: {
           url: keycloak.url, realm: REALM, passwordClient: PASSWORD_CLIENT, backendEnv,
-          admin: (method, route, body) => keycloakAdmin(keycloak, method, route, body),
+          admin: (method, route, body) => keycloakAdmin(keycloak, method, route, body), mailbox,
         },
         log: () => `${hq.log().slice(-3000)}\n--- Keycloak ---\n${keycloak.process.log().slice(-1000)}`, stop,
       };
@@ -197,6 +209,7 @@ export async function startRealHq(database: string, dir: string): Promise<RealSe
     }
   } catch (error) {
     await keycloak.process.stop();
+    await mailbox.process.stop();
     throw error;
   }
 }

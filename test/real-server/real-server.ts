@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Mailbox } from './mailbox.js';
 import { v4Login, type ServerLogin } from './server-api.js';
 import { serverEnvironment } from './server-environment.js';
 import { freePort, startProcess, waitForAnswer } from './server-process.js';
@@ -22,6 +23,8 @@ export interface RealServer {
     readonly backendEnv: Readonly<Record<string, string>>;
     /** A call of Keycloak's admin REST API as its master administrator (routes below `/admin/realms`). */
     admin<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T>;
+    /** The mail server the realm sends its e-mail through (invitations), and what it received. */
+    readonly mailbox: Mailbox;
   };
   /** What the server printed so far (for a failing test's message). */
   log(): string;

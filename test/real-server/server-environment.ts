@@ -68,7 +68,7 @@ export interface EnvironmentRecipe {
  * What a release of a component needs from PyPI: the component, the package
  * its Docker image adds beside it (from 4.3 on, servers and stores import
  * `vantage6.backend.common` without declaring it), the PostgreSQL driver the
- * image has, and on 4.x a setuptools that still has `pkg_resources`
+ * image has, for HQ the mail server its tests' Keycloak sends to, and on 4.x a setuptools that still has `pkg_resources`
  * (pyfiglet, which 4.x imports, needs it; setuptools 81 removed it). The
  * Python is the image's: 3.10 for 4.x (the first the machine has from
  * there), 3.13 for 5.x, which declares it.
@@ -82,7 +82,11 @@ export function recipeOf(release: string, component: Component = 'server'): Envi
   const folder = component === 'store' ? `store-${release}` : release;
   // A store's image serves it with uwsgi, which (unlike Flask's and gevent's servers) passes on the `server_url` header 4.x servers send.
   const served = component === 'store' ? [{ requirement: 'uwsgi==2.0.31', executable: 'uwsgi' }] : [];
-  if (isHq(release)) return { component, release, folder, pythonMinor: 13, distribution, packages: [own, backendCommon, postgres, ...served] };
+  if (isHq(release)) {
+    // HQ's Keycloak e-mails invitations: the tests' mail server, aiosmtpd, runs from HQ's environment.
+    const mail = component === 'server' ? [{ requirement: 'aiosmtpd==1.4.6', module: 'aiosmtpd' }] : [];
+    return { component, release, folder, pythonMinor: 13, distribution, packages: [own, backendCommon, postgres, ...served, ...mail] };
+  }
   const minor = Number(release.split('.')[1]);
   return {
     component, release, folder, pythonMinor: 10, distribution,

@@ -234,11 +234,17 @@ class ApiWriter {
     this.role.set(roleRefKey(change.after), change.id);
   }
 
-  /** A generated password is recorded before the call that sets it: if the call fails, the next apply makes another. */
+  /**
+   * A generated password is recorded before the call that sets it: if the
+   * call fails, the next apply makes another. An invited user's is given to
+   * HQ, which requires one, and to nobody else: the invitation removes it.
+   */
   private async createUser({ after }: CreateOf<'user'>): Promise<void> {
     let password: string;
     if (after.password?.from === 'env') {
       password = this.options.env[after.password.variable] as string;
+    } else if (after.password?.from === 'invite') {
+      password = generatePassword();
     } else {
       password = generatePassword();
       const entry = { password, created_at: new Date().toISOString() };

@@ -57,7 +57,7 @@ async function fromServer(flags: AccessFlags, io: CliIo): Promise<AccessSource> 
   const read = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
   if (read.initialize) throw new FedctlError('DATABASE_MISSING', `${backend.display} has no vantage6 database`, 'point --database at the server\'s database, or give a config');
   // On vantage6 5 a user disabled in Keycloak can do nothing: read there when fedctl's account may.
-  const keycloak = withKeycloak(backend, null, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+  const keycloak = withKeycloak(backend, null, io.env, { warn: (line) => io.stderr.write(`warning: ${line}\n`) });
   const { live } = await keycloak.addTo(read);
   return { access: new FederationAccess(live), catalogue: live.rules.map((r) => r.key), storeRules: storeRulesFor(usesKeycloak(live.server.versions.to)), source: backend.display };
 }

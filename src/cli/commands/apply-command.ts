@@ -82,7 +82,7 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
     const plan = withRecording(saved.plan, flags.history);
     const secrets = saved.secrets ?? NO_SECRETS_SETTINGS;
     // Keycloak's and the stores' state join the server's as they did when the plan was made: the fingerprint covers them all.
-    const { backend } = await withComponents(server, { managedStores: saved.stores ?? [], secrets, keptUsers: saved.keptUsers ?? [] }, io.env);
+    const { backend } = await withComponents(server, { managedStores: saved.stores ?? [], secrets, keptUsers: saved.keptUsers ?? [], readsTwoFactor: saved.readsTwoFactor === true }, io.env);
     return {
       backend,
       store: await secretsStoreFor(paths, withRecipients(secrets, flags, io.env), flags, io),

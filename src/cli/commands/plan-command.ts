@@ -7,6 +7,7 @@ import { FedctlError, messageOf } from '../../errors.js';
 import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { assessPlan } from '../../policy/assess-plan.js';
+import { requiresTwoFactor } from '../../policy/guardrails.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { ciProvenance } from '../../history/provenance.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
@@ -68,7 +69,7 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
   }
   const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
   // What Keycloak keeps of the users, and the stores' own users, roles and policies, join the server's state; a backend that reaches them all applies the plan.
-  const components = await withComponents(backend, { ...desired, keptUsers: desired.users }, io.env);
+  const components = await withComponents(backend, { ...desired, keptUsers: desired.users, readsTwoFactor: requiresTwoFactor(desired.policy) }, io.env);
   return { desired, state: await components.addTo(state), backend: components.backend };
 }
 
@@ -106,6 +107,7 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
       secrets: desired.secrets,
       stores: desired.managedStores,
       keptUsers: keptUsersOf(desired.users),
+      ...(requiresTwoFactor(desired.policy) ? { readsTwoFactor: true } : {}),
     };
     try {
       await writeFile(flags.out, `${JSON.stringify(saved, null, 2)}\n`);

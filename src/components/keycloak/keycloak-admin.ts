@@ -11,6 +11,8 @@ export interface KeycloakUser {
   readonly email?: string;
   readonly enabled?: boolean;
   readonly requiredActions?: readonly string[];
+  /** Whether the user has configured a one-time-password app (only in the full representation). */
+  readonly totp?: boolean;
   readonly attributes?: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -53,11 +55,11 @@ export class KeycloakAdmin {
     }
   }
 
-  /** Every user of the realm, page by page (the brief representation: names, e-mail, enabled). */
+  /** Every user of the realm, page by page (names, e-mail, enabled, and the required actions the brief representation leaves out). */
   async users(): Promise<KeycloakUser[]> {
     const all: KeycloakUser[] = [];
     for (let first = 0; ; first += PAGE) {
-      const page = await this.call('GET users', () => this.http.get('users', { searchParams: { first, max: PAGE, briefRepresentation: true } }).json<KeycloakUser[]>());
+      const page = await this.call('GET users', () => this.http.get('users', { searchParams: { first, max: PAGE, briefRepresentation: false } }).json<KeycloakUser[]>());
       all.push(...page);
       if (page.length < PAGE) return all;
     }
@@ -76,7 +78,33 @@ export class KeycloakAdmin {
     await this.call(`PUT ${path}`, () => this.http.put(path, { json: { ...current, ...fields, requiredActions }, retry: { limit: 0 } }));
   }
 
-  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+  /** The ids of a user's passwords (the representation has no sign of them). */
+  async passwords(id: string): Promise<string[]> {
+    const path = `users/${encodeURIComponent(id)}/credentials`;
+    const credentials = await this.call(`GET ${path}`, () => this.http.get(path).json<{ id: string; type: string }[]>());
+    return credentials.filter((credential) => credential.type === 'password').map((credential) => credential.id);
+  }
+
+  /**
+   * Send a user the realm's e-mail with a link to do their required actions
+   * (setting a password first): Keycloak's execute-actions e-mail, valid as
+   * long as the realm's actionTokenGeneratedByAdminLifespan says. Then the
+   * password nobody knows is removed, which tells the next plan that the
+   * invitation went out (a stop in between sends a second one: harmless).
+   */
+  async invite(id: string): Promise<void> {
+    const path = `users/${encodeURIComponent(id)}`;
+    const current = await this.call(`GET ${path}`, () => this.http.get(path).json<KeycloakUser>());
+    const actions = [...new Set(['UPDATE_PASSWORD', ...(current.requiredActions ?? [])])];
+    await this.call(`PUT ${path}/execute-actions-email`, () => this.http.put(`${path}/execute-actions-email`, { json: actions, retry: { limit: 0 } }),
+      'Keycloak sends invitations with the realm\'s e-mail server (Realm settings → Email; its log says why the mail failed); once it works, fedctl apply sends the invitation');
+    for (const credential of await this.passwords(id)) {
+      await this.call(`DELETE ${path}/credentials`, () => this.http.delete(`${path}/credentials/${encodeURIComponent(credential)}`));
+    }
+  }
+
+  /** A request, its refusal one error naming what was refused; `otherwise`: the hint when the account's roles are not the cause. */
+  private async call<T>(what: string, request: () => Promise<T>, otherwise = 'Keycloak\'s log says more'): Promise<T> {
     try {
       return await request();
     } catch (error) {
@@ -85,7 +113,7 @@ export class KeycloakAdmin {
         throw new FedctlError('KEYCLOAK_REFUSED', `Keycloak at ${this.url} (realm ${this.realm}) refused ${what}: ${refusal(error)}`,
           status === 401 || status === 403
             ? `fedctl's account needs the realm-management roles ${READ_ROLE} and ${WRITE_ROLE} (see the README's "Users in Keycloak")`
-            : 'Keycloak\'s log says more', { cause: error });
+            : otherwise, { cause: error });
       }
       if (error instanceof RequestError) {
         throw new FedctlError('SERVER_UNREACHABLE', `cannot reach Keycloak at ${this.url} (${what}): ${refusal(error)}`, 'check FEDCTL_KEYCLOAK_URL and that Keycloak runs', { cause: error });

@@ -4,6 +4,9 @@ import type { Change } from '../../plan/plan.js';
 import type { LiveState } from '../../state/live-state.js';
 import type { KeycloakUser, KeycloakUserFields } from './keycloak-admin.js';
 
+/** Keycloak's name of the required action `configure_totp`. */
+const CONFIGURE_TOTP = 'CONFIGURE_TOTP';
+
 /** Keycloak writes usernames in lower case: a user of HQ is found there so. */
 export const keycloakKey = (username: string): string => username.toLowerCase();
 
@@ -13,21 +16,38 @@ const OPTIONAL: readonly Exclude<KeycloakUserField, 'enabled'>[] = ['firstname',
 /** What a saved plan keeps of the config's users: only those that keep something in Keycloak. */
 export function keptUsersOf(users: readonly KeptUser[]): KeptUser[] {
   return users.filter((user) => keepsKeycloakFields([user]))
-    .map(({ username, firstname, lastname, email, enabled, requiredActions }) => ({ username, firstname, lastname, email, enabled, ...(requiredActions ? { requiredActions } : {}) }));
+    .map(({ username, firstname, lastname, email, enabled, requiredActions, password }) => ({
+      username, firstname, lastname, email, enabled, ...(requiredActions ? { requiredActions } : {}), ...(invited({ password }) ? { password } : {}),
+    }));
 }
 
-/** Whether a config keeps anything of its users in Keycloak: names, e-mail, a disabled user, or what a new user must do first. */
+/** Whether a user's password is an invitation by e-mail. */
+export const invited = (user: Pick<KeptUser, 'password'>): boolean => user.password?.from === 'invite';
+
+/** Whether a config keeps anything of its users in Keycloak: names, e-mail, a disabled user, what a new user must do first, or an invitation. */
 export function keepsKeycloakFields(users: readonly KeptUser[]): boolean {
-  return users.some((user) => !user.enabled || (user.requiredActions?.length ?? 0) > 0 || OPTIONAL.some((field) => user[field] !== null));
+  return users.some((user) => !user.enabled || (user.requiredActions?.length ?? 0) > 0 || invited(user) || OPTIONAL.some((field) => user[field] !== null));
+}
+
+/**
+ * The invited users of a config whose Keycloak account may still await its
+ * invitation (the password HQ set is still to be changed): only these are
+ * asked for their passwords, so a no-op plan costs a call per user who has
+ * not yet accepted, none for the rest.
+ */
+export function mayAwaitInvitation(keycloak: readonly KeycloakUser[], desired: readonly KeptUser[]): KeycloakUser[] {
+  const invitedUsers = new Set(desired.filter(invited).map((user) => keycloakKey(user.username)));
+  return keycloak.filter((user) => invitedUsers.has(keycloakKey(user.username)) && (user.requiredActions ?? []).includes('UPDATE_PASSWORD'));
 }
 
 /**
  * The live state with what Keycloak keeps of HQ's users: whether each is
  * enabled, and the names and e-mail the config keeps (`desired`; null: all
  * of them, as export adopts them). A user Keycloak does not have is left as
- * HQ gave it.
+ * HQ gave it. `awaiting`: the Keycloak keys of invited users whose
+ * invitation was never sent.
  */
-export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakUser[], desired: readonly KeptUser[] | null): LiveState {
+export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakUser[], desired: readonly KeptUser[] | null, awaiting: ReadonlySet<string> = new Set()): LiveState {
   const found = new Map(keycloak.map((user) => [keycloakKey(user.username), user]));
   const wanted = desired === null ? null : new Map(desired.map((user) => [user.username, user]));
   return {
@@ -42,25 +62,36 @@ export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakU
         ...user,
         firstname: kept('firstname', account.firstName), lastname: kept('lastname', account.lastName), email: kept('email', account.email),
         enabled: account.enabled !== false,
+        twoFactor: account.totp === true || (account.requiredActions ?? []).includes(CONFIGURE_TOTP),
+        ...(awaiting.has(keycloakKey(user.username)) ? { awaitingInvitation: true as const } : {}),
       };
     }),
   };
 }
 
+/** What a plan changes of one user in Keycloak: fields, and whether the user is sent their invitation (after the fields: it goes to the e-mail address). */
+export interface KeycloakWrite {
+  readonly fields: KeycloakUserFields;
+  readonly invite: boolean;
+}
+
 /**
  * What of each user a plan changes in Keycloak, by username: a created
  * user's names, e-mail, state and required actions (Keycloak's names, added
- * to those HQ set); an updated user's changed fields.
+ * to those HQ set), and their invitation; an updated user's changed fields,
+ * `configure_totp` newly required, and an invitation owed.
  */
-export function keycloakWrites(changes: readonly Change[]): Map<string, KeycloakUserFields> {
-  const writes = new Map<string, KeycloakUserFields>();
+export function keycloakWrites(changes: readonly Change[]): Map<string, KeycloakWrite> {
+  const writes = new Map<string, KeycloakWrite>();
   for (const change of changes) {
     if (change.kind !== 'user' || change.action === 'delete') continue;
     const { after } = change;
     const changed = (field: KeycloakUserField): boolean => change.action === 'create'
       ? (field === 'enabled' ? !after.enabled : after[field] !== null)
       : change.fields.some((f) => f.field === field);
+    const added = change.action === 'update' ? change.fields.flatMap((f) => ('added' in f && f.field === 'required_actions' ? f.added : [])) : [];
     const fields: KeycloakUserFields = {
+      ...(added.length > 0 ? { requiredActions: added.map((action) => action.toUpperCase()) } : {}),
       ...(changed('firstname') ? { firstName: after.firstname ?? '' } : {}),
       ...(changed('lastname') ? { lastName: after.lastname ?? '' } : {}),
       ...(changed('email') ? { email: after.email ?? '' } : {}),
@@ -68,7 +99,8 @@ export function keycloakWrites(changes: readonly Change[]): Map<string, Keycloak
       ...(change.action === 'create' && (after.requiredActions?.length ?? 0) > 0
         ? { requiredActions: (after.requiredActions ?? []).map((action) => action.toUpperCase()) } : {}),
     };
-    if (Object.keys(fields).length > 0) writes.set(after.username, fields);
+    const invite = change.action === 'create' ? invited(after) : change.fields.some((f) => f.field === 'invitation');
+    if (Object.keys(fields).length > 0 || invite) writes.set(after.username, { fields, invite });
   }
   return writes;
 }
