@@ -40,7 +40,7 @@ export function addPlanOptions(command: Command): Command {
     .addOption(new Option('--prune <kind>', 'delete objects of this kind that are not in the config (organizations, collaborations, nodes, studies, roles, users, algorithm_stores, store_roles, store_users or all); repeatable').default([]).argParser(collect))
     .option('--allow-destroy', 'allow a plan that deletes objects (without it such a plan fails)')
     .addOption(new Option('--rotate-node-key <node>', 'give a node a new API key: its name, or organization/collaboration; repeatable').default([]).argParser(collect))
-    .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated; repeatable').default([]).argParser(collect))
+    .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated (an invited user: a new invitation); repeatable').default([]).argParser(collect))
     .addOption(new Option('--target <kind/name>', 'limit the plan to this entity and what it needs, e.g. user/anna; repeatable').default([]).argParser(collect))
     .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
     .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)');

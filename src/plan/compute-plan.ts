@@ -191,8 +191,10 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
       ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email', 'enabled']),
       ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
       ...setChange('rules', have.rules, want.rules),
-      ...(reset ? [{ field: 'password' as const, secret: 'reset' as const }] : []),
-      ...(want.password?.from === 'invite' && have.awaitingInvitation ? [{ field: 'invitation' as const, secret: 'send' as const }] : []),
+      // An invited user's password is reset by a new invitation; one never sent is owed.
+      ...(reset && want.password?.from !== 'invite' ? [{ field: 'password' as const, secret: 'reset' as const }] : []),
+      ...(want.password?.from === 'invite' && (reset || have.awaitingInvitation === true)
+        ? [{ field: 'invitation' as const, secret: reset ? 'resend' as const : 'send' as const }] : []),
       // Two-factor authentication is kept for a user made already too (the other required actions are done once, at the first login).
       ...(want.requiredActions?.includes('configure_totp') && have.twoFactor === false ? [{ field: 'required_actions', added: ['configure_totp'], removed: [] }] : []),
     ], (fields) => ({ action: 'update', kind: 'user', address: want.username, id: have.id, before: strip(have), after: want, fields }));

@@ -47,8 +47,8 @@ export type FieldChange =
   | { readonly field: string; readonly before: ScalarValue; readonly after: ScalarValue }
   | { readonly field: string; readonly added: readonly string[]; readonly removed: readonly string[] }
   | { readonly field: 'api_key' | 'password'; readonly secret: 'rotate' | 'reset' }
-  /** An invited user's invitation, owed since an apply stopped before sending it. */
-  | { readonly field: 'invitation'; readonly secret: 'send' };
+  /** An invited user's invitation: owed since an apply stopped before sending it, or sent anew on request (their password removed). */
+  | { readonly field: 'invitation'; readonly secret: 'send' | 'resend' };
 
 export type CreateChange = {
   [K in EntityKind]: { readonly action: 'create'; readonly kind: K; readonly address: string; readonly after: DesiredEntity[K] };

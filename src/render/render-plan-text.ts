@@ -84,10 +84,11 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
   return rows.filter(([, value]) => !Array.isArray(value) || value.length > 0);
 }
 
-const SECRET_TEXT: Readonly<Record<'rotate' | 'reset' | 'send', string>> = {
+const SECRET_TEXT: Readonly<Record<'rotate' | 'reset' | 'send' | 'resend', string>> = {
   rotate: '(sensitive) -> (new key, into the secrets file)',
   reset: '(sensitive) -> (new password, from the config)',
   send: 'not sent (an apply stopped after making the user) -> e-mailed by Keycloak',
+  resend: '(sensitive) -> (password removed; a new invitation e-mailed by Keycloak)',
 };
 
 /** Fields whose name in the model is not how a reviewer reads them. */

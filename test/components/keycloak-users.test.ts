@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { FederationAccess } from '../../src/access/user-access.js';
 import { keepsKeycloakFields, keptUsersOf, keycloakWrites, mayAwaitInvitation, withKeycloakFields } from '../../src/components/keycloak/keycloak-users.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
+import { DEFAULT_PLAN_OPTIONS } from '../../src/plan/plan-options.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
 import { desiredOf } from '../helpers/small-federations.js';
@@ -89,9 +90,13 @@ describe('what Keycloak keeps of vantage6 5\'s users', () => {
     const mohammed = owed.changes.find((c) => c.address === 'mohammed');
     assert.deepEqual(mohammed?.action === 'update' ? mohammed.fields : null, [{ field: 'invitation', secret: 'send' }]);
     assert.deepEqual(keycloakWrites(owed.changes).get('mohammed'), { fields: {}, invite: true });
-    // Sent (HQ's password gone) or accepted: nothing to do.
+    // Sent (HQ's password gone) or accepted: nothing to do, unless a new password is asked for, which is a new invitation.
     const sent = computePlan(inviting, withKeycloakFields(hqLive(), accounts, inviting.users), HQ);
     assert.equal(sent.changes.some((c) => c.address === 'mohammed'), false);
+    const reset = computePlan(inviting, withKeycloakFields(hqLive(), accounts, inviting.users), HQ, { ...DEFAULT_PLAN_OPTIONS, resetPasswords: ['mohammed'] });
+    const resetting = reset.changes.find((c) => c.address === 'mohammed');
+    assert.deepEqual(resetting?.action === 'update' ? resetting.fields : null, [{ field: 'invitation', secret: 'resend' }]);
+    assert.deepEqual(keycloakWrites(reset.changes).get('mohammed'), { fields: {}, invite: true });
   });
 
   it('counts a disabled user as able to do nothing, whatever their roles', () => {

@@ -327,7 +327,7 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       await keycloakUsersWhole(server, path.join(db.dir, 'keycloak-users'));
     });
 
-    if (hq) it('vantage6 5\'s invitations: a user made with password: invite is e-mailed a link (a real mail server receives it), sets their own password through it and logs in to HQ; a stop before the invitation converges; a guardrail requiring two-factor authentication, read in Keycloak', async () => {
+    if (hq) it('vantage6 5\'s invitations: a user made with password: invite is e-mailed a link (a real mail server receives it), sets their own password through it and logs in to HQ; a stop before the invitation converges; --reset-password sends a new one; a guardrail requiring two-factor authentication, read in Keycloak', async () => {
       await keycloakInvitations(server, path.join(db.dir, 'keycloak-invitations'));
     });
 

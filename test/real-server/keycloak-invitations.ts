@@ -23,7 +23,8 @@ const INVITED: readonly Record<string, unknown>[] = [
  * (received by a real mail server); the user follows it as in a browser,
  * sets their own password and logs in to HQ. No password of theirs is
  * written anywhere; an apply stopped between HQ's call and the invitation
- * plans the invitation alone and sends it, once. A guardrail requiring
+ * plans the invitation alone and sends it, once; --reset-password sends a
+ * new one, the forgotten password removed. A guardrail requiring
  * two-factor authentication refuses a plan that gives its rules to a user
  * Keycloak says has none, until the config requires it of them.
  */
@@ -71,6 +72,16 @@ export async function keycloakInvitations(server: RealServer, dir: string): Prom
   assert.equal(me.username, 'nour.haddad');
   assert.equal((await fedctl(['plan', config, '--detailed-exitcode'])).code, 0, 'an accepted invitation plans nothing');
 
+  // A forgotten password: --reset-password removes it and sends a new invitation.
+  const reset = await fedctl(['apply', config, '--reset-password', 'nour.haddad', '--auto-approve', '--no-color']);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.match(reset.stdout, /invitation: +\(sensitive\) -> \(password removed; a new invitation e-mailed by Keycloak\)/);
+  const again = await mailbox.waitFor(nour as string, 1);
+  assert.ok(!isSession(await server.login.user('nour.haddad', password)), 'the forgotten password no longer logs in');
+  await acceptInvitation(invitationLink(again.text), `${password}-2`);
+  assert.ok(isSession(await server.login.user('nour.haddad', `${password}-2`)), 'the new one does');
+  assert.equal((await fedctl(['plan', config, '--detailed-exitcode'])).code, 0);
+
   // HQ made the user, and the apply stopped before the invitation: the next plan sends it, and only it.
   const root = await server.login.admin();
   const [organization] = ((await root.list<{ id: number; name: string }>('/organization')) ?? []).filter((o) => o.name === 'Invitations & Co');
@@ -89,7 +100,7 @@ export async function keycloakInvitations(server: RealServer, dir: string): Prom
   await mailbox.waitFor(halfway.email);
   assert.equal((await fedctl(['plan', config, '--detailed-exitcode'])).code, 0, 'sent once: the next plan has nothing');
   assert.equal(mailbox.messages().filter((m) => m.to.includes(envelopeAddress(halfway.email))).length, 1);
-  assert.equal(mailbox.messages().filter((m) => m.to.includes(envelopeAddress(nour as string))).length, 1, 'the invitation is sent once');
+  assert.equal(mailbox.messages().filter((m) => m.to.includes(envelopeAddress(nour as string))).length, 2, 'an invitation, and one on request: no more');
 
   // A guardrail requiring a second factor of whoever may manage users: Keycloak says nour.haddad has none.
   const policy = { guardrails: [{ name: 'user managers use a second factor', rules: { resource: 'user', operation: 'create' }, require: ['two_factor'] }] };
