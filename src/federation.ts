@@ -211,7 +211,28 @@ export interface SecretsSettings {
    * node files set no such policy).
    */
   readonly nodeStores?: Readonly<Record<string, readonly string[]>>;
+  /** Per node name, what the config says of which algorithms it runs and for whom: written into its file. */
+  readonly nodePolicies?: Readonly<Record<string, NodePolicies>>;
 }
+
+/**
+ * A node's own policies, as 4.x and vantage6 5 nodes both read them from
+ * their configuration (`policies:`); absent: the node's default.
+ */
+export interface NodePolicies {
+  /** Image names (a tag optional) or regular expressions: the node runs only these (and, unless `allowed_algorithm_stores` is empty, only those its stores approve). */
+  readonly allowedAlgorithms?: readonly string[];
+  /** Names of organizations whose users may send it tasks (the node finds each by name at the server). */
+  readonly allowedOrganizations?: readonly string[];
+  /** The node pulls every algorithm's image anew, never running one from its local cache alone. */
+  readonly requireAlgorithmPull?: boolean;
+}
+
+/** Characters by which a vantage6 node takes an allowed algorithm for a regular expression rather than an image name (its DockerManager's test). */
+const REGEX_MARKS = ['*', '\\', '?', '$', '^', '[', ']', '(', ')', '{', '}', '|', '+'];
+
+/** Whether a node reads an allowed algorithm as a regular expression. */
+export const looksLikeRegex = (pattern: string): boolean => REGEX_MARKS.some((mark) => pattern.includes(mark));
 
 export const NO_SECRETS_SETTINGS: SecretsSettings = { recipients: [], organizations: {}, server: null };
 

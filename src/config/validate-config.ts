@@ -8,8 +8,8 @@ import {
   DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
-  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, REQUIRED_ACTIONS, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, roleRefKey, sortRoleRefs, sortedUnique,
-  type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StorePolicies, type StorePolicyValue, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type Organization, type PasswordSource,
+  ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, REQUIRED_ACTIONS, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, looksLikeRegex, roleRefKey, sortRoleRefs, sortedUnique,
+  type AlgorithmStore, type Collaboration, type DesiredState, type ManagedStore, type StorePolicies, type StorePolicyValue, type StoreRole, type StoreUser, type DesiredUser, type EntityKind, type Node, type NodePolicies, type Organization, type PasswordSource,
   type PreviousNames, type PruneSettings, type RequiredAction, type Role, type RoleRef, type SecretsSettings, type ServerAddress, type Study,
 } from '../federation.js';
 import type { Diagnostic, DocumentPath, SourceLocation } from '../diagnostic.js';
@@ -22,6 +22,7 @@ import { readPolicy } from './read-policy.js';
 import { didYouMean } from '../suggest.js';
 import { STORE_POLICIES, storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../catalog/store-catalog.js';
 import { ownValue } from '../own-property.js';
+import { messageOf } from '../errors.js';
 
 /** The resources of the newest releases fedctl knows: those the schema accepts. */
 const NEWEST_RESOURCES: ReadonlySet<string> = new Set(NEWEST_OF_EACH_LINE.flatMap((release) => referenceCatalog(release).rules.map((rule) => rule.resource)));
@@ -266,7 +267,7 @@ class SemanticChecker {
   check(entries: Record<ListKind, Entry[]>, prune: PruneSettings, documents: readonly ConfigDocument[]): Omit<DesiredState, 'policy'> {
     const organizations = this.checkOrganizations(entries.organizations);
     const orgNames = new Set(organizations.map((o) => o.name));
-    const { collaborations, nodes } = this.checkCollaborations(entries.collaborations, orgNames);
+    const { collaborations, nodes, nodePolicies } = this.checkCollaborations(entries.collaborations, orgNames);
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
@@ -289,7 +290,10 @@ class SemanticChecker {
     }));
     return {
       organizations, collaborations, nodes, studies, roles, users, algorithmStores, storeRoles, storeUsers, managedStores, storePolicies, previousNames, prune, history,
-      secrets: { ...this.secretsSettings(documents, orgNames), ...(Object.keys(nodeStores).length > 0 ? { nodeStores } : {}) },
+      secrets: {
+        ...this.secretsSettings(documents, orgNames), ...(Object.keys(nodeStores).length > 0 ? { nodeStores } : {}),
+        ...(Object.keys(nodePolicies).length > 0 ? { nodePolicies } : {}),
+      },
       api: configuredApi(documents),
     };
   }
@@ -394,10 +398,12 @@ class SemanticChecker {
     }));
   }
 
-  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>): { collaborations: Collaboration[]; nodes: Node[] } {
+  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>): { collaborations: Collaboration[]; nodes: Node[]; nodePolicies: Record<string, NodePolicies> } {
     const byName = this.unique('collaboration', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
     const collaborations: Collaboration[] = [];
     const nodes: Node[] = [];
+    const nodePolicies: Record<string, NodePolicies> = Object.create(null) as Record<string, NodePolicies>;
+    const policiesOf: { entry: Entry; index: number; node: string; value: Record<string, unknown> }[] = [];
     const nodeNames = new Map<string, { entry: Entry; sub: DocumentPath }>();
     for (const entry of byName.values()) {
       const name = entry.value.name as string;
@@ -429,6 +435,7 @@ class SemanticChecker {
         }
         nodeNames.set(nodeName, { entry, sub: nodeSub });
         nodes.push({ organization, collaboration: name, name: nodeName });
+        if (isRecord(member.node) && isRecord(member.node.policies)) policiesOf.push({ entry, index, node: nodeName, value: member.node.policies });
       });
       collaborations.push({
         name,
@@ -436,7 +443,45 @@ class SemanticChecker {
         members: sortedUnique(members.keys()),
       });
     }
-    return { collaborations, nodes };
+    const membersOf = new Map(collaborations.map((c) => [c.name, new Set(c.members)]));
+    for (const { entry, index, node, value } of policiesOf) {
+      nodePolicies[node] = this.nodePolicies(entry, ['members', index, 'node', 'policies'], value, orgNames, membersOf.get(entry.value.name as string) ?? new Set());
+    }
+    return { collaborations, nodes, nodePolicies };
+  }
+
+  /**
+   * A node's policies: organizations the config declares (a warning for one
+   * outside the collaboration, whose users cannot send it tasks), and
+   * algorithm patterns the node reads as regular expressions checked to be such.
+   */
+  private nodePolicies(entry: Entry, sub: DocumentPath, value: Record<string, unknown>, orgNames: ReadonlySet<string>, members: ReadonlySet<string>): NodePolicies {
+    const organizations = list(value.allowed_organizations).flatMap((item, i) => {
+      if (typeof item !== 'string' || !this.reference(entry, [...sub, 'allowed_organizations', i], 'organization', item, orgNames)) return [];
+      if (!members.has(item)) {
+        this.warning(entry, [...sub, 'allowed_organizations', i], `organization ${JSON.stringify(item)} is not a member of ${JSON.stringify(entry.value.name)}: its users cannot send this node tasks`,
+          'add it to the collaboration\'s members, or remove it here');
+      }
+      return [item];
+    });
+    const algorithms = list(value.allowed_algorithms).flatMap((item, i) => {
+      if (typeof item !== 'string') return [];
+      if (looksLikeRegex(item)) {
+        try {
+          new RegExp(item, 'u');
+        } catch (error) {
+          this.error(entry, [...sub, 'allowed_algorithms', i], `the node reads ${JSON.stringify(item)} as a regular expression, and it is not one: ${messageOf(error)}`,
+            'escape the special characters of an image name (\\. for a dot), or write the image name without them');
+          return [];
+        }
+      }
+      return [item];
+    });
+    return {
+      ...(value.allowed_algorithms === undefined ? {} : { allowedAlgorithms: algorithms }),
+      ...(value.allowed_organizations === undefined ? {} : { allowedOrganizations: sortedUnique(organizations) }),
+      ...(typeof value.require_algorithm_pull === 'boolean' ? { requireAlgorithmPull: value.require_algorithm_pull } : {}),
+    };
   }
 
   private checkStudies(entries: Entry[], collaborations: readonly Collaboration[], orgNames: ReadonlySet<string>): Study[] {

@@ -100,7 +100,7 @@ export class EncryptedSecretsStore implements SecretsStore {
             const config = renderNodeConfig({
               name, organization: entry.organization, collaboration: entry.collaboration, apiKey: entry.api_key,
               encrypted: made.collaborationEncrypted[entry.collaboration] ?? true, server, createdAt: entry.created_at,
-              algorithmStores: this.settings.nodeStores?.[entry.collaboration] ?? [],
+              algorithmStores: this.settings.nodeStores?.[entry.collaboration] ?? [], policies: this.settings.nodePolicies?.[name],
             }, made.keycloak ? 'hq' : 'v4');
             const recipients = [...(this.settings.organizations[entry.organization] ?? []), ...this.settings.recipients];
             await replaceAtomically(file, await encryptArmored(recipients, config));

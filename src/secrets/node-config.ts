@@ -1,4 +1,4 @@
-import type { ServerAddress } from '../federation.js';
+import type { NodePolicies, ServerAddress } from '../federation.js';
 
 /** What a node's configuration file is made from. */
 export interface NodeConfigInput {
@@ -12,25 +12,33 @@ export interface NodeConfigInput {
   readonly createdAt: string;
   /** The API URLs of the algorithm stores linked to its collaboration (the config's): the node runs algorithms from these only. */
   readonly algorithmStores: readonly string[];
+  /** The node's own policies, as the config says them. */
+  readonly policies?: NodePolicies;
 }
 
 /** A YAML scalar: JSON strings are valid YAML double-quoted strings, whatever the name holds. */
 const q = (value: string): string => JSON.stringify(value);
 
 /**
- * The node's `policies:` on algorithm stores: the stores linked to its
- * collaboration, as the server lists their URLs (the node compares a task's
- * store with these); nothing when none is linked (then the node takes
- * algorithms from any store).
+ * The node's `policies:`, in the keys 4.x and vantage6 5 nodes both read:
+ * the config's, and the algorithm stores linked to its collaboration as the
+ * server lists their URLs (the node compares a task's store with these).
+ * Nothing the config leaves out: then the node's defaults hold (any
+ * algorithm, from any store, for any user of its collaboration).
  */
-function storePolicy(urls: readonly string[], indent: string): string[] {
-  if (urls.length === 0) return [];
-  return [
-    `${indent}policies:`,
-    `${indent}  # The algorithm stores linked to this node's collaboration: algorithms from other stores are refused.`,
-    `${indent}  allowed_algorithm_stores:`,
-    ...urls.map((url) => `${indent}    - ${q(url)}`),
+function nodePolicies(urls: readonly string[], policies: NodePolicies, indent: string): string[] {
+  const list = (key: string, values: readonly string[] | undefined, why: string): string[] => (values === undefined ? [] : [
+    `${indent}  # ${why}`,
+    ...(values.length === 0 ? [`${indent}  ${key}: []`] : [`${indent}  ${key}:`, ...values.map((value) => `${indent}    - ${q(value)}`)]),
+  ]);
+  const lines = [
+    ...list('allowed_algorithms', policies.allowedAlgorithms, 'The algorithms this node runs: image names, or regular expressions.'),
+    ...list('allowed_algorithm_stores', urls.length === 0 ? undefined : urls,
+      'The algorithm stores linked to this node\'s collaboration: algorithms from other stores are refused.'),
+    ...list('allowed_organizations', policies.allowedOrganizations, 'Only users of these organizations may send this node tasks.'),
+    ...(policies.requireAlgorithmPull === undefined ? [] : [`${indent}  require_algorithm_pull: ${policies.requireAlgorithmPull}`]),
   ];
+  return lines.length === 0 ? [] : [`${indent}policies:`, ...lines];
 }
 
 /** Which node reads the file: a 4.x node's configuration, or a vantage6 5 node's Helm values. */
@@ -66,7 +74,7 @@ function renderV4Config(node: NodeConfigInput): string {
     ...(node.encrypted
       ? ['  # The organization\'s RSA private key; the node uploads its public key at its first start.', '  private_key: "/CHANGE-ME/path/to/private_key.pem"']
       : ['  private_key: null']),
-    ...storePolicy(node.algorithmStores, ''),
+    ...nodePolicies(node.algorithmStores, node.policies ?? {}, ''),
     'logging:',
     '  level: DEBUG',
     '  use_console: true',
@@ -108,7 +116,7 @@ function renderHqValues(node: NodeConfigInput): string {
     `    enabled: ${node.encrypted}`,
     ...(node.encrypted ? ['    # The organization\'s RSA private key.', '    private_key: "/CHANGE-ME/path/to/private_key.pem"'] : []),
     // HQ lists (and its node compares) a store's URL without its API's path.
-    ...storePolicy(node.algorithmStores.map((url) => new URL(url).origin), '  '),
+    ...nodePolicies(node.algorithmStores.map((url) => new URL(url).origin), node.policies ?? {}, '  '),
     '  # The data sources of this node.',
     '  databases:',
     '    fileBased:',

@@ -132,11 +132,21 @@ for (const { engine, skip } of ENGINES) {
         assert.equal((await apply(db, example.configs)).code, 0);
         const nodeFile = path.join(example.secrets, 'nodes', 'IKNL', 'IKNL - Colorectal Cancer Survival Node.yaml.age');
         const before = readFileSync(nodeFile, 'utf8');
+        // The node's own policies given meanwhile: the rotation writes them into its new file.
+        const [federation = ''] = example.configs;
+        writeFileSync(federation, readFileSync(federation, 'utf8').replace(
+          '      - organization: IKNL              # node "IKNL - Colorectal Cancer Survival Node"\n',
+          // A function: the pattern's `$'` would be a replacement pattern.
+          () => '      - organization: IKNL\n        node:\n          policies:\n            allowed_algorithms: [\'^harbor2\\.vantage6\\.ai/demo/.*$\']\n'
+          + '            allowed_organizations: [IKNL, Maastricht UMC+]\n',
+        ));
         const rotated = await apply(db, [...example.configs, '--rotate-node-key', 'IKNL/Colorectal Cancer Survival']);
         assert.equal(rotated.code, 0, rotated.stderr);
         assert.equal(filesUnder(path.join(example.secrets, 'records')).length, 2);
         assert.notEqual(readFileSync(nodeFile, 'utf8'), before);
-        const newKey = (parse(ageDecrypt(example.identity('iknl-operator'), nodeFile) ?? '') as { api_key: string }).api_key;
+        const written = parse(ageDecrypt(example.identity('iknl-operator'), nodeFile) ?? '') as { api_key: string; policies?: unknown };
+        assert.deepEqual(written.policies, { allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$'], allowed_organizations: ['IKNL', 'Maastricht UMC+'] });
+        const newKey = written.api_key;
         const hash = (await db.sql("select api_key from node where name = 'IKNL - Colorectal Cancer Survival Node'"))[0]?.api_key;
         assert.ok(bcrypt.compareSync(newKey, String(hash)));
         const { content } = await openRecords(example.secrets, example.identity('admin-anna'));

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
+import { formatDiagnostic } from '../../src/diagnostic.js';
 import { renderNodeConfig, type NodeConfigInput } from '../../src/secrets/node-config.js';
 import { EXAMPLE_CONFIG } from '../helpers/fixtures.js';
 
@@ -29,5 +32,68 @@ describe('node files and the algorithm stores of their collaboration', () => {
   it('set no store policy when no store is linked: the node then takes algorithms from any store, as vantage6 does', () => {
     assert.equal('policies' in (parse(renderNodeConfig(NODE, 'v4')) as object), false);
     assert.equal('policies' in (parse(renderNodeConfig(NODE, 'hq')) as { node: object }).node, false);
+  });
+});
+
+describe('node files and the node\'s own policies', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-node-policies-'));
+  const configOf = (policies: string): string => {
+    const file = path.join(dir, `federation-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, `vantage6: "4.15"
+organizations:
+  - name: "Zorg & Co!"
+  - name: 東京病院
+  - name: Outsider
+collaborations:
+  - name: "Trial \\"α\\""
+    members:
+      - organization: "Zorg & Co!"
+        node:
+          name: zorg-node
+          policies: &strict   # shared by anchor
+${policies}
+      - organization: 東京病院
+        node: { name: tokyo-node, policies: *strict }
+`);
+    return file;
+  };
+
+  it('writes what the config says, with the stores of its collaboration, in the keys 4.x and vantage6 5 nodes read', async () => {
+    const file = configOf(`            allowed_algorithms:
+              - harbor2.vantage6.ai/demo/average
+              - ^harbor2\\.vantage6\\.ai/algorithms/.*$
+            allowed_organizations: [東京病院, "Zorg & Co!"]
+            require_algorithm_pull: true`);
+    const { desired, diagnostics } = validateConfig(await loadConfig([file]), {});
+    assert.deepEqual(diagnostics, []);
+    const policies = desired?.secrets.nodePolicies?.['tokyo-node'];
+    assert.deepEqual(policies, {
+      allowedAlgorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$'],
+      allowedOrganizations: ['Zorg & Co!', '東京病院'], requireAlgorithmPull: true,
+    });
+    const stores = ['https://store.example.org/api'];
+    const v4 = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}) }, 'v4')) as { policies: unknown };
+    assert.deepEqual(v4.policies, {
+      allowed_algorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$'],
+      allowed_algorithm_stores: ['https://store.example.org/api'], allowed_organizations: ['Zorg & Co!', '東京病院'], require_algorithm_pull: true,
+    });
+    const hq = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}) }, 'hq')) as { node: { policies: Record<string, unknown> } };
+    assert.deepEqual(hq.node.policies.allowed_algorithm_stores, ['https://store.example.org']);
+    assert.deepEqual(hq.node.policies.allowed_organizations, ['Zorg & Co!', '東京病院']);
+  });
+
+  it('refuses an unknown organization and a pattern the node reads as a regular expression that is not one; warns of an organization outside the collaboration', async () => {
+    const file = configOf(`            allowed_algorithms: ["harbor2.vantage6.ai/demo/(average"]
+            allowed_organizations: [Tokyo, Outsider]`);
+    const { desired, diagnostics } = validateConfig(await loadConfig([file]), {});
+    assert.equal(desired, null);
+    // The second node shares the policies by an alias: its problems are told at the alias.
+    const errors = (at: string, member: number): string[] => [
+      `${at.split(' ')[0]} collaborations[0].members[${member}].node.policies.allowed_algorithms[0]: the node reads "harbor2.vantage6.ai/demo/(average" as a regular expression, and it is not one: … (escape the special characters of an image name (\\. for a dot), or write the image name without them)`,
+      `${at.split(' ')[1]} collaborations[0].members[${member}].node.policies.allowed_organizations[0]: unknown organization "Tokyo" (declare it under organizations)`,
+      `${at.split(' ')[2]} warning: collaborations[0].members[${member}].node.policies.allowed_organizations[1]: organization "Outsider" is not a member of "Trial \\"α\\"": its users cannot send this node tasks (add it to the collaboration's members, or remove it here)`,
+    ];
+    assert.deepEqual(new Set(diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ').replace(/: Invalid regular expression.*? \(/, ': … ('))),
+      new Set([...errors('13:34 14:37 14:44', 0), ...errors('16:45 16:45 16:45', 1)]));
   });
 });
