@@ -468,7 +468,8 @@ class SemanticChecker {
       if (typeof item !== 'string') return [];
       if (looksLikeRegex(item)) {
         try {
-          new RegExp(item, 'u');
+          // Without the u flag JavaScript reads escapes as leniently as Python's re (\- and the like).
+          new RegExp(item);
         } catch (error) {
           this.error(entry, [...sub, 'allowed_algorithms', i], `the node reads ${JSON.stringify(item)} as a regular expression, and it is not one: ${messageOf(error)}`,
             'escape the special characters of an image name (\\. for a dot), or write the image name without them');

@@ -62,19 +62,20 @@ ${policies}
     const file = configOf(`            allowed_algorithms:
               - harbor2.vantage6.ai/demo/average
               - ^harbor2\\.vantage6\\.ai/algorithms/.*$
+              - ^registry\\-eu\\.example\\.org/stats$
             allowed_organizations: [東京病院, "Zorg & Co!"]
             require_algorithm_pull: true`);
     const { desired, diagnostics } = validateConfig(await loadConfig([file]), {});
     assert.deepEqual(diagnostics, []);
     const policies = desired?.secrets.nodePolicies?.['tokyo-node'];
     assert.deepEqual(policies, {
-      allowedAlgorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$'],
+      allowedAlgorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$', '^registry\\-eu\\.example\\.org/stats$'],
       allowedOrganizations: ['Zorg & Co!', '東京病院'], requireAlgorithmPull: true,
     });
     const stores = ['https://store.example.org/api'];
     const v4 = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}) }, 'v4')) as { policies: unknown };
     assert.deepEqual(v4.policies, {
-      allowed_algorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$'],
+      allowed_algorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$', '^registry\\-eu\\.example\\.org/stats$'],
       allowed_algorithm_stores: ['https://store.example.org/api'], allowed_organizations: ['Zorg & Co!', '東京病院'], require_algorithm_pull: true,
     });
     const hq = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}) }, 'hq')) as { node: { policies: Record<string, unknown> } };
