@@ -1,7 +1,7 @@
 /**
  * What vantage6 5's HQ and algorithm store do when a store is linked to
- * collaborations and unlinked, and what the store carries of its own: the
- * facts fedctl's store support is built on for vantage6 5, asked of the real
+ * collaborations and unlinked (what the store carries of its own is asked by
+ * the store-links suite, of its store): the facts fedctl's store support is built on for vantage6 5, asked of the real
  * packages (HQ 5.0.3 and store 5.0.3 beside one Keycloak) through their
  * HTTP APIs only.
  */
@@ -16,7 +16,6 @@ import type { RealServer } from '../real-server/real-server.js';
 import { startRealHqStore, storeCall, type RealStore } from '../real-server/real-store.js';
 import { ApiError, type ServerSession } from '../real-server/server-api.js';
 import { HQ_RELEASE } from '../real-server/server-environment.js';
-import { listStoreReference, readStoreReference, withStoreRoot } from '../real-server/store-reference.js';
 
 const unavailable = (await availableServers([HQ_RELEASE])).get(HQ_RELEASE) || await availableStore(HQ_RELEASE);
 
@@ -87,9 +86,5 @@ describe(`vantage6 ${HQ_RELEASE}: HQ and its algorithm stores, as fedctl will ma
     const gone: RealStore = { ...store, api: 'http://127.0.0.1:9/api' };
     assert.equal(await link(gone, 'Colorectal Cancer Survival'), 400);
     assert.deepEqual(await links(), []);
-  });
-
-  it('carries the rules and built-in roles of reference/algorithm-store-5.0, as its first start makes them', async () => {
-    assert.deepEqual(await withStoreRoot(HQ_RELEASE, path.join(dir, 'reference'), listStoreReference), readStoreReference(HQ_RELEASE));
   });
 });

@@ -14,6 +14,7 @@ import { startRealHqStore, startRealStore, storeCall, type RealStore } from './r
 import { isSession, type ServerSession } from './server-api.js';
 import { keycloakToken } from './keycloak.js';
 import { isHq } from './server-environment.js';
+import { listStoreReference, readStoreReference } from './store-reference.js';
 
 const ZORG = 'Zorg & Co ✨';
 const AMAL = 'مستشفى الأمل';
@@ -115,6 +116,12 @@ export async function storeLinksSuite(release: string): Promise<void> {
       await Promise.all([store?.stop(), refusing?.stop(), managed?.stop()]);
       await server?.stop();
       await db?.drop();
+    });
+
+    // The reference the catalogue reads (reference/algorithm-store-X.Y), asked of a store of this run, as its root: built-in roles are never changed.
+    it(`the store carries the rules and built-in roles of reference/algorithm-store-${release.split('.').slice(0, 2).join('.')}, as its first start makes them`, async () => {
+      const token = hq ? await fedctlToken() : await root.bearer();
+      assert.deepEqual(await listStoreReference(managed as RealStore, { token, server: server.api }), readStoreReference(release));
     });
 
     it('links a store to one collaboration: its users are shown the store, the others not; then plan shows no changes', async () => {
