@@ -13,6 +13,8 @@ import { addPlanOptions } from './plan-flags.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
+/** `--store URL` of the commands that read a server without a config (export, access). */
+const STORE_OPTION_HELP = 'also the roles, users and policies of this linked algorithm store, read as fedctl\'s account; repeatable';
 
 function cost(value: string): number {
   const parsed = Number(value);
@@ -103,7 +105,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   addOutputOptions(addDatabaseOptions(program.command('export')
     .description('write the live federation as config YAML (no secrets), to adopt an existing server')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .addOption(new Option('--store <url>', 'also the roles, users and policies of this linked algorithm store, read as fedctl\'s account; repeatable').default([]).argParser(collect))), 'the config as JSON, with where it came from and what was left out')
+    .addOption(new Option('--store <url>', STORE_OPTION_HELP).default([]).argParser(collect))), 'the config as JSON, with where it came from and what was left out')
     .action(async (flags) => {
       const { exportCommand } = await import('./commands/export-command.js');
       setExit(await exportCommand(flags, io));
@@ -117,12 +119,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--on <name>', 'with --who-can: only who can do it on this organization or collaboration; for a store rule, at this store or the stores linked to this collaboration')
     .addOption(new Option('--vantage6-version <x.y[.z]>', 'with a config: the release whose built-in roles its users hold (default: the config\'s vantage6:, else the newest)')
       .argParser(vantage6Version))
+    .addOption(new Option('--store <url>', `without a config: ${STORE_OPTION_HELP}`).default([]).argParser(collect))
     .addHelpText('after', `
 Examples:
   fedctl access examples/federation.yaml --user anna.devries
   fedctl access --who-can task:create --on "Colorectal Cancer Survival" --database postgresql://…/vantage6
   fedctl access federation.yaml stores.yaml --who-can store.review:edit --on "Colorectal Cancer Survival"
-  fedctl access --server https://v6.example.org/api --json`)), 'the answer as JSON (with the names each user gets from the server\'s lists)')
+  fedctl access --server https://v6.example.org/api --json
+  fedctl access --server https://v6.example.org/api --store https://store.example.org/api --who-can store.review:edit`)), 'the answer as JSON (with the names each user gets from the server\'s lists)')
     .action(async (paths: string[], flags) => {
       const { accessCommand } = await import('./commands/access-command.js');
       setExit(await accessCommand(paths, flags, io));

@@ -86,6 +86,7 @@ describe('fedctl access', () => {
       [['--who-can', 'task:create', '--on', 'Colorectal'], /no organization or collaboration "Colorectal"\n {2}did you mean "Colorectal Cancer Survival"\?/],
       [['--on', 'IKNL'], /--on narrows --who-can/],
       [['--user', 'ana.devries'], /there is no user "ana\.devries"/],
+      [['--store', 'https://store.example.org/api', '--user', 'anna.devries'], /--store reads a server's algorithm store; a config says its stores itself/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(['access', config, ...args, '--no-color'], { cwd });

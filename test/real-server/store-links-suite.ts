@@ -222,10 +222,13 @@ export async function storeLinksSuite(release: string): Promise<void> {
           const id = storeUsers.find((u) => u.username === username)?.id;
           const route = hq ? `/rule?user_id=${id}&no_pagination=1` : `/rule?username=${username}&server_url=${encodeURIComponent(server.api)}&no_pagination=1`;
           const atTheStore = [...new Set((await atStore<{ name: string; operation: string }[]>(route)).map((r) => `store.${r.name}:${r.operation}`))].sort();
-          const reported = await runCli(['access', config(), '--user', username, '--json'], { cwd: db.dir });
-          assert.equal(reported.code, 0, reported.stderr);
-          const [report] = (JSON.parse(reported.stdout) as { users: { permissions: { resource: string; operation: string; scope: string }[] }[] }).users;
-          assert.deepEqual(report?.permissions.filter((p) => p.scope === 'store').map((p) => `${p.resource}:${p.operation}`).sort(), atTheStore, username);
+          // Offline on the config, and on the server with the store read as fedctl's account (--store).
+          for (const args of [[config()], ['--server', server.api, '--store', target.api]]) {
+            const reported = await runCli(['access', ...args, '--user', username, '--json'], { cwd: db.dir, env: server.account });
+            assert.equal(reported.code, 0, reported.stderr);
+            const [report] = (JSON.parse(reported.stdout) as { users: { permissions: { resource: string; operation: string; scope: string }[] }[] }).users;
+            assert.deepEqual(report?.permissions.filter((p) => p.scope === 'store').map((p) => `${p.resource}:${p.operation}`).sort(), atTheStore, `${username} ${args.join(' ')}`);
+          }
         }
         if (!hq) {
           // Who may review, as the store finds reviewers to assign (its account, the server's root, among them but not the config's).

@@ -2,7 +2,7 @@ import { desiredAccessModel } from '../../access/access-model.js';
 import { accessCounts, parseQuestion, userAccess, userReport, whoCan } from '../../access/access-report.js';
 import { FederationAccess } from '../../access/user-access.js';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
-import { withKeycloak } from '../../components/with-keycloak.js';
+import { withComponents } from '../../components/with-components.js';
 import type { RuleKey } from '../../catalog/rule-catalog.js';
 import { storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../../catalog/store-catalog.js';
 import { usesKeycloak } from '../../catalog/vantage6-versions.js';
@@ -17,6 +17,7 @@ import { useColor, type CliIo } from '../io.js';
 import { writeJsonWithList } from '../json-output.js';
 import { checkConfig } from '../load-desired.js';
 import type { OutputFlags } from '../output-options.js';
+import { storesToRead } from '../store-options.js';
 
 export interface AccessFlags extends DatabaseFlags, OutputFlags {
   /** `--user`, repeatable: what these users can do. */
@@ -27,6 +28,8 @@ export interface AccessFlags extends DatabaseFlags, OutputFlags {
   readonly on?: string;
   /** `--vantage6-version`: the release whose built-in roles a config's users hold, over the config's `vantage6:`. */
   readonly vantage6Version?: Release;
+  /** `--store URL`, repeatable, without a config: also the roles and users of these linked stores, read as fedctl's account. */
+  readonly store: string[];
 }
 
 /** The federation access is computed on, its rule catalogue, and how to name it. */
@@ -56,9 +59,9 @@ async function fromServer(flags: AccessFlags, io: CliIo): Promise<AccessSource> 
   const backend = await openBackend(chooseBackend(flags, io.env, io.cwd), io.env);
   const read = await backend.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
   if (read.initialize) throw new FedctlError('DATABASE_MISSING', `${backend.display} has no vantage6 database`, 'point --database at the server\'s database, or give a config');
-  // On vantage6 5 a user disabled in Keycloak can do nothing: read there when fedctl's account may.
-  const keycloak = withKeycloak(backend, null, io.env, { warn: (line) => io.stderr.write(`warning: ${line}\n`) });
-  const { live } = await keycloak.addTo(read);
+  // On vantage6 5 a user disabled in Keycloak can do nothing: read there when fedctl's account may; and the stores asked for.
+  const components = await withComponents(backend, { ...storesToRead(flags.store, read.live), keptUsers: null }, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+  const { live } = await components.addTo(read);
   return { access: new FederationAccess(live), catalogue: live.rules.map((r) => r.key), storeRules: storeRulesFor(usesKeycloak(live.server.versions.to)), source: backend.display };
 }
 
@@ -69,6 +72,9 @@ export async function accessCommand(paths: readonly string[], flags: AccessFlags
   }
   if (flags.whoCan !== undefined && flags.user.length > 0) {
     throw new FedctlError('ACCESS_QUERY_INVALID', '--user and --who-can ask different questions', 'give one of them');
+  }
+  if (paths.length > 0 && flags.store.length > 0) {
+    throw new FedctlError('ACCESS_QUERY_INVALID', '--store reads a server\'s algorithm store; a config says its stores itself', 'list the store under algorithm_stores: with its roles: and users:, or leave out the config');
   }
   const { access, catalogue, storeRules, source } = paths.length > 0 ? await fromConfig(paths, flags, io) : await fromServer(flags, io);
   const color = useColor(io.stdout, io.env, flags.color);

@@ -6,31 +6,16 @@ import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import { exportConfig } from '../../export/export-config.js';
 import { withComponents } from '../../components/with-components.js';
-import type { StoresOfConfig } from '../../components/with-stores.js';
-import { NO_SECRETS_SETTINGS } from '../../federation.js';
-import type { LiveState } from '../../state/live-state.js';
-import { didYouMean } from '../../suggest.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { OutputFlags } from '../output-options.js';
+import { storesToRead } from '../store-options.js';
 
 export interface ExportFlags extends DatabaseFlags, OutputFlags {
   readonly out?: string;
   /** `--store URL`, repeatable: also the roles, users and policies of these linked stores, read as fedctl's account. */
   readonly store: string[];
-}
-
-/** The stores `--store` names, each one the server links: their roles, users and policies are read as a config managing them would. */
-function storesToRead(urls: readonly string[], live: LiveState): StoresOfConfig {
-  const linked = live.algorithmStores.map((store) => store.url);
-  for (const url of urls) {
-    if (!linked.includes(url)) {
-      throw new FedctlError('STORE_NOT_LINKED', `--store ${url}: the server links no algorithm store at that URL`,
-        didYouMean(url, linked) ?? (linked.length === 0 ? 'the server links no store' : `it links: ${linked.join(', ')}`));
-    }
-  }
-  return { managedStores: urls.map((url) => ({ url, users: true, roles: true, policies: true })), secrets: NO_SECRETS_SETTINGS };
 }
 
 /** `fedctl export`: the live federation as a config, to adopt an existing server. */
