@@ -224,6 +224,8 @@ export interface NodePolicies {
   readonly allowedAlgorithms?: readonly string[];
   /** Names of organizations whose users may send it tasks (the node finds each by name at the server). */
   readonly allowedOrganizations?: readonly string[];
+  /** Usernames (of the config) of users who may send it tasks; the node compares a task's user by id, so its file names their ids. */
+  readonly allowedUsers?: readonly string[];
   /** The node pulls every algorithm's image anew, never running one from its local cache alone. */
   readonly requireAlgorithmPull?: boolean;
 }

@@ -267,7 +267,8 @@ class SemanticChecker {
   check(entries: Record<ListKind, Entry[]>, prune: PruneSettings, documents: readonly ConfigDocument[]): Omit<DesiredState, 'policy'> {
     const organizations = this.checkOrganizations(entries.organizations);
     const orgNames = new Set(organizations.map((o) => o.name));
-    const { collaborations, nodes, nodePolicies } = this.checkCollaborations(entries.collaborations, orgNames);
+    const usernames = new Set(entries.users.flatMap((entry) => text(entry.value.username) ?? []));
+    const { collaborations, nodes, nodePolicies } = this.checkCollaborations(entries.collaborations, orgNames, usernames);
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
@@ -398,7 +399,7 @@ class SemanticChecker {
     }));
   }
 
-  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>): { collaborations: Collaboration[]; nodes: Node[]; nodePolicies: Record<string, NodePolicies> } {
+  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>, usernames: ReadonlySet<string>): { collaborations: Collaboration[]; nodes: Node[]; nodePolicies: Record<string, NodePolicies> } {
     const byName = this.unique('collaboration', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
     const collaborations: Collaboration[] = [];
     const nodes: Node[] = [];
@@ -445,17 +446,28 @@ class SemanticChecker {
     }
     const membersOf = new Map(collaborations.map((c) => [c.name, new Set(c.members)]));
     for (const { entry, index, node, value } of policiesOf) {
-      nodePolicies[node] = this.nodePolicies(entry, ['members', index, 'node', 'policies'], value, orgNames, membersOf.get(entry.value.name as string) ?? new Set());
+      nodePolicies[node] = this.nodePolicies(entry, ['members', index, 'node', 'policies'], value, { orgNames, usernames, members: membersOf.get(entry.value.name as string) ?? new Set() });
     }
     return { collaborations, nodes, nodePolicies };
   }
 
   /**
    * A node's policies: organizations the config declares (a warning for one
-   * outside the collaboration, whose users cannot send it tasks), and
-   * algorithm patterns the node reads as regular expressions checked to be such.
+   * outside the collaboration, whose users cannot send it tasks), users it
+   * declares (their ids are written, which fedctl knows only of users it
+   * manages), and algorithm patterns the node reads as regular expressions
+   * checked to be such.
    */
-  private nodePolicies(entry: Entry, sub: DocumentPath, value: Record<string, unknown>, orgNames: ReadonlySet<string>, members: ReadonlySet<string>): NodePolicies {
+  private nodePolicies(entry: Entry, sub: DocumentPath, value: Record<string, unknown>,
+    known: { orgNames: ReadonlySet<string>; usernames: ReadonlySet<string>; members: ReadonlySet<string> }): NodePolicies {
+    const { orgNames, members } = known;
+    const users = list(value.allowed_users).flatMap((item, i) => {
+      if (typeof item !== 'string') return [];
+      if (known.usernames.has(item)) return [item];
+      this.error(entry, [...sub, 'allowed_users', i], `unknown user ${JSON.stringify(item)}`,
+        didYouMean(item, known.usernames) ?? 'the node\'s file names users by the id the server gave them: declare the user under users');
+      return [];
+    });
     const organizations = list(value.allowed_organizations).flatMap((item, i) => {
       if (typeof item !== 'string' || !this.reference(entry, [...sub, 'allowed_organizations', i], 'organization', item, orgNames)) return [];
       if (!members.has(item)) {
@@ -481,6 +493,7 @@ class SemanticChecker {
     return {
       ...(value.allowed_algorithms === undefined ? {} : { allowedAlgorithms: algorithms }),
       ...(value.allowed_organizations === undefined ? {} : { allowedOrganizations: sortedUnique(organizations) }),
+      ...(value.allowed_users === undefined ? {} : { allowedUsers: sortedUnique(users) }),
       ...(typeof value.require_algorithm_pull === 'boolean' ? { requireAlgorithmPull: value.require_algorithm_pull } : {}),
     };
   }

@@ -4,6 +4,7 @@ import { access, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { FedctlError, messageOf } from '../errors.js';
+import { ownValue } from '../own-property.js';
 import type { SecretsSettings } from '../federation.js';
 import { encryptArmored, recipientProblem } from './age-crypto.js';
 import { readIfExists, removeAbandonedTemporaries, replaceAtomically, restoreFile } from './atomic-file.js';
@@ -33,6 +34,13 @@ const NODES_FOLDER = 'nodes';
 /** Where a node's configuration file goes: one folder per organization, for its operators. */
 export function nodeFilePath(dir: string, organization: string, node: string): string {
   return path.join(dir, NODES_FOLDER, fileNameOf(organization), `${fileNameOf(node)}.yaml.age`);
+}
+
+/** The id the server gave a user a node's policies allow; validation and the order of the apply's calls make sure it has one. */
+function userId(made: MadeSecrets, node: string, username: string): number {
+  const id = ownValue(made.userIds, username);
+  if (id === undefined) throw new Error(`node ${JSON.stringify(node)} allows user ${JSON.stringify(username)}, whom the server does not have`);
+  return id;
 }
 
 /**
@@ -97,10 +105,12 @@ export class EncryptedSecretsStore implements SecretsStore {
           await Promise.all(nodes.slice(i, i + PARALLEL_WRITES).map(async ([name, entry]) => {
             const file = nodeFilePath(this.location, entry.organization, name);
             const previous = await readIfExists(file);
+            const policies = this.settings.nodePolicies?.[name];
             const config = renderNodeConfig({
               name, organization: entry.organization, collaboration: entry.collaboration, apiKey: entry.api_key,
               encrypted: made.collaborationEncrypted[entry.collaboration] ?? true, server, createdAt: entry.created_at,
-              algorithmStores: this.settings.nodeStores?.[entry.collaboration] ?? [], policies: this.settings.nodePolicies?.[name],
+              algorithmStores: this.settings.nodeStores?.[entry.collaboration] ?? [], policies,
+              ...(policies?.allowedUsers === undefined ? {} : { allowedUsers: policies.allowedUsers.map((username) => ({ username, id: userId(made, name, username) })) }),
             }, made.keycloak ? 'hq' : 'v4');
             const recipients = [...(this.settings.organizations[entry.organization] ?? []), ...this.settings.recipients];
             await replaceAtomically(file, await encryptArmored(recipients, config));

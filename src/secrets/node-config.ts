@@ -14,6 +14,8 @@ export interface NodeConfigInput {
   readonly algorithmStores: readonly string[];
   /** The node's own policies, as the config says them. */
   readonly policies?: NodePolicies;
+  /** The users of `policies.allowedUsers`, with the ids the server gave them. */
+  readonly allowedUsers?: readonly { readonly username: string; readonly id: number }[];
 }
 
 /** A YAML scalar: JSON strings are valid YAML double-quoted strings, whatever the name holds. */
@@ -26,7 +28,7 @@ const q = (value: string): string => JSON.stringify(value);
  * Nothing the config leaves out: then the node's defaults hold (any
  * algorithm, from any store, for any user of its collaboration).
  */
-function nodePolicies(urls: readonly string[], policies: NodePolicies, indent: string): string[] {
+function nodePolicies(urls: readonly string[], policies: NodePolicies, users: NodeConfigInput['allowedUsers'], indent: string): string[] {
   const list = (key: string, values: readonly string[] | undefined, why: string): string[] => (values === undefined ? [] : [
     `${indent}  # ${why}`,
     ...(values.length === 0 ? [`${indent}  ${key}: []`] : [`${indent}  ${key}:`, ...values.map((value) => `${indent}    - ${q(value)}`)]),
@@ -36,6 +38,12 @@ function nodePolicies(urls: readonly string[], policies: NodePolicies, indent: s
     ...list('allowed_algorithm_stores', urls.length === 0 ? undefined : urls,
       'The algorithm stores linked to this node\'s collaboration: algorithms from other stores are refused.'),
     ...list('allowed_organizations', policies.allowedOrganizations, 'Only users of these organizations may send this node tasks.'),
+    // By id as a string: the node compares the task's user's id, as text, with these.
+    ...(users === undefined ? [] : [
+      `${indent}  # These users may send this node tasks too, by the ids the server gave them.`,
+      ...(users.length === 0 ? [`${indent}  allowed_users: []`]
+        : [`${indent}  allowed_users:`, ...users.map(({ id, username }) => `${indent}    - ${q(String(id))}   # ${q(username)}`)]),
+    ]),
     ...(policies.requireAlgorithmPull === undefined ? [] : [`${indent}  require_algorithm_pull: ${policies.requireAlgorithmPull}`]),
   ];
   return lines.length === 0 ? [] : [`${indent}policies:`, ...lines];
@@ -74,7 +82,7 @@ function renderV4Config(node: NodeConfigInput): string {
     ...(node.encrypted
       ? ['  # The organization\'s RSA private key; the node uploads its public key at its first start.', '  private_key: "/CHANGE-ME/path/to/private_key.pem"']
       : ['  private_key: null']),
-    ...nodePolicies(node.algorithmStores, node.policies ?? {}, ''),
+    ...nodePolicies(node.algorithmStores, node.policies ?? {}, node.allowedUsers, ''),
     'logging:',
     '  level: DEBUG',
     '  use_console: true',
@@ -116,7 +124,7 @@ function renderHqValues(node: NodeConfigInput): string {
     `    enabled: ${node.encrypted}`,
     ...(node.encrypted ? ['    # The organization\'s RSA private key.', '    private_key: "/CHANGE-ME/path/to/private_key.pem"'] : []),
     // HQ lists (and its node compares) a store's URL without its API's path.
-    ...nodePolicies(node.algorithmStores.map((url) => new URL(url).origin), node.policies ?? {}, '  '),
+    ...nodePolicies(node.algorithmStores.map((url) => new URL(url).origin), node.policies ?? {}, node.allowedUsers, '  '),
     '  # The data sources of this node.',
     '  databases:',
     '    fileBased:',

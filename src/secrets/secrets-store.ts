@@ -28,6 +28,8 @@ export interface MadeSecrets {
   readonly database: string;
   /** vantage6 5: nodes log in through Keycloak, and their configuration files are HQ's Helm values. */
   readonly keycloak: boolean;
+  /** The server's ids of its users by username, as the apply leaves them: node files name allowed users by id. */
+  readonly userIds: Readonly<Record<string, number>>;
 }
 
 /**

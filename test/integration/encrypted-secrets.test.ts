@@ -138,14 +138,18 @@ for (const { engine, skip } of ENGINES) {
           '      - organization: IKNL              # node "IKNL - Colorectal Cancer Survival Node"\n',
           // A function: the pattern's `$'` would be a replacement pattern.
           () => '      - organization: IKNL\n        node:\n          policies:\n            allowed_algorithms: [\'^harbor2\\.vantage6\\.ai/demo/.*$\']\n'
-          + '            allowed_organizations: [IKNL, Maastricht UMC+]\n',
+          + '            allowed_organizations: [IKNL, Maastricht UMC+]\n            allowed_users: [bram.jansen]\n',
         ));
         const rotated = await apply(db, [...example.configs, '--rotate-node-key', 'IKNL/Colorectal Cancer Survival']);
         assert.equal(rotated.code, 0, rotated.stderr);
         assert.equal(filesUnder(path.join(example.secrets, 'records')).length, 2);
         assert.notEqual(readFileSync(nodeFile, 'utf8'), before);
         const written = parse(ageDecrypt(example.identity('iknl-operator'), nodeFile) ?? '') as { api_key: string; policies?: unknown };
-        assert.deepEqual(written.policies, { allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$'], allowed_organizations: ['IKNL', 'Maastricht UMC+'] });
+        // Users by the id the database gave them, as text: the node compares the task's user's id so.
+        const [bram] = await db.sql("select id from \"user\" where username = 'bram.jansen'");
+        assert.deepEqual(written.policies, {
+          allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$'], allowed_organizations: ['IKNL', 'Maastricht UMC+'], allowed_users: [String(bram?.id)],
+        });
         const newKey = written.api_key;
         const hash = (await db.sql("select api_key from node where name = 'IKNL - Colorectal Cancer Survival Node'"))[0]?.api_key;
         assert.ok(bcrypt.compareSync(newKey, String(hash)));

@@ -18,7 +18,7 @@ import { copyExamples, exampleText, hqExampleText } from '../helpers/fixtures.js
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import {
-  accessModel, apiRuleKey, assertNodesLogIn, hqNodeValuesKey, assertRolesAndRules, assertUsersLogInAndSee, fedctlSays, nodeFileKey, plaintextSecrets, serverView,
+  accessModel, apiRuleKey, assertNodesLogIn, hqNodeValuesKey, assertRolesAndRules, assertUsersLogInAndSee, fedctlSays, nodeFileKey, openNodeFile, plaintextSecrets, serverView,
   type ConfigFederation,
 } from './conformance.js';
 import { availableServers } from './conformance-env.js';
@@ -185,7 +185,14 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       const { encrypted, identity } = copyExamples(db.dir);
       if (hq) writeFileSync(encrypted, readFileSync(encrypted, 'utf8').replace(/^server:.*$/m, `server:\n  keycloak: { url: "${HQ_NODES_KEYCLOAK}" }`));
       const old = plaintextSecrets(path.join(db.dir, 'fedctl-secrets.yaml')).nodes;
-      const applied = await fedctl(['apply', config(), encrypted, '--auto-approve', ...Object.keys(old).flatMap((n) => ['--rotate-node-key', n])]);
+      // IKNL's node of the CRC collaboration given its own policies meanwhile, a user among them: its new file names the user by the server's id.
+      const withPolicies = path.join(db.dir, 'federation-policies.yaml');
+      const document = load(readFileSync(config(), 'utf8')) as { collaborations: { name: string; members: Record<string, unknown>[] }[] };
+      const member = document.collaborations.find((c) => c.name === 'Colorectal Cancer Survival')?.members.find((m) => m.organization === 'IKNL');
+      assert.ok(member);
+      member.node = { ...(typeof member.node === 'object' ? member.node : {}), policies: { allowed_users: ['bram.jansen'], allowed_organizations: ['IKNL'] } };
+      writeFileSync(withPolicies, dump(document, { lineWidth: -1 }));
+      const applied = await fedctl(['apply', withPolicies, encrypted, '--auto-approve', ...Object.keys(old).flatMap((n) => ['--rotate-node-key', n])]);
       assert.equal(applied.code, 0, applied.stderr);
       for (const [name, { api_key: key }] of Object.entries(old)) assert.ok(!isSession(await server.login.node(name, key)), `the old key of ${name} is refused`);
       const shown = await runCli(['secrets', 'show', path.join(db.dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: db.dir });
@@ -193,11 +200,13 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       assert.deepEqual(Object.keys(records).sort(), Object.keys(old).sort());
       const view = await serverView(server.login);
       await assertNodesLogIn(view, records);
-      const iknl = Object.entries(records).find(([, e]) => e.organization === 'IKNL');
+      const iknl = Object.entries(records).find(([, e]) => e.organization === 'IKNL' && e.collaboration === 'Colorectal Cancer Survival');
       assert.ok(iknl);
       const file = path.join(db.dir, 'fedctl-secrets', 'nodes', 'IKNL', `${iknl[0]}.yaml.age`);
       const key = hq ? hqNodeValuesKey(identity('iknl-operator'), file, iknl[0], HQ_NODES_KEYCLOAK) : nodeFileKey(identity('iknl-operator'), file);
       assert.ok(isSession(await server.login.node(iknl[0], key)), 'the node file\'s key logs in');
+      const opened = openNodeFile(identity('iknl-operator'), file) as { policies?: unknown; node?: { policies?: unknown } };
+      assert.deepEqual(hq ? opened.node?.policies : opened.policies, { allowed_organizations: ['IKNL'], allowed_users: [String(view.userId('bram.jansen'))] });
     });
 
     it('plans drift made through the API as exactly those changes; export then plan shows none; apply reverts it', async () => {

@@ -181,10 +181,14 @@ export function plaintextSecrets(file: string): { nodes: Record<string, NodeSecr
 
 /** `age -d` as a node's operator runs it on a node configuration file; its `api_key`. */
 export function nodeFileKey(identity: string, file: string): string {
-  const text = execFileSync('age', ['-d', '-i', identity, file]).toString();
-  const key = (load(text) as { api_key?: string }).api_key;
+  const key = (openNodeFile(identity, file) as { api_key?: string }).api_key;
   assert.ok(typeof key === 'string', `${path.basename(file)} has an api_key`);
   return key;
+}
+
+/** A node file (4.x configuration or vantage6 5 Helm values) as its operator opens it: `age -d`, then YAML. */
+export function openNodeFile(identity: string, file: string): unknown {
+  return load(execFileSync('age', ['-d', '-i', identity, file]).toString());
 }
 
 /**
@@ -193,7 +197,7 @@ export function nodeFileKey(identity: string, file: string): string {
  * names; its `apiKey`.
  */
 export function hqNodeValuesKey(identity: string, file: string, name: string, keycloak: string): string {
-  const values = load(execFileSync('age', ['-d', '-i', identity, file]).toString()) as {
+  const values = openNodeFile(identity, file) as {
     node: { name: string; apiKey: string; hq: { url: string; port: number; path: string }; keycloak: { url: string; realm: string } };
   };
   assert.equal(values.node.name, name);

@@ -54,6 +54,9 @@ collaborations:
 ${policies}
       - organization: 東京病院
         node: { name: tokyo-node, policies: *strict }
+users:
+  - { username: li.wei, organization: 東京病院 }
+  - { username: anna, organization: "Zorg & Co!" }
 `);
     return file;
   };
@@ -64,28 +67,33 @@ ${policies}
               - ^harbor2\\.vantage6\\.ai/algorithms/.*$
               - ^registry\\-eu\\.example\\.org/stats$
             allowed_organizations: [東京病院, "Zorg & Co!"]
+            allowed_users: [li.wei, anna]
             require_algorithm_pull: true`);
     const { desired, diagnostics } = validateConfig(await loadConfig([file]), {});
     assert.deepEqual(diagnostics, []);
     const policies = desired?.secrets.nodePolicies?.['tokyo-node'];
     assert.deepEqual(policies, {
       allowedAlgorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$', '^registry\\-eu\\.example\\.org/stats$'],
-      allowedOrganizations: ['Zorg & Co!', '東京病院'], requireAlgorithmPull: true,
+      allowedOrganizations: ['Zorg & Co!', '東京病院'], allowedUsers: ['anna', 'li.wei'], requireAlgorithmPull: true,
     });
+    const allowedUsers = [{ username: 'anna', id: 7 }, { username: 'li.wei', id: 12 }];
     const stores = ['https://store.example.org/api'];
-    const v4 = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}) }, 'v4')) as { policies: unknown };
+    const v4 = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}), allowedUsers }, 'v4')) as { policies: unknown };
     assert.deepEqual(v4.policies, {
       allowed_algorithms: ['harbor2.vantage6.ai/demo/average', '^harbor2\\.vantage6\\.ai/algorithms/.*$', '^registry\\-eu\\.example\\.org/stats$'],
-      allowed_algorithm_stores: ['https://store.example.org/api'], allowed_organizations: ['Zorg & Co!', '東京病院'], require_algorithm_pull: true,
+      allowed_algorithm_stores: ['https://store.example.org/api'], allowed_organizations: ['Zorg & Co!', '東京病院'],
+      allowed_users: ['7', '12'], require_algorithm_pull: true,
     });
-    const hq = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}) }, 'hq')) as { node: { policies: Record<string, unknown> } };
+    const hq = parse(renderNodeConfig({ ...NODE, algorithmStores: stores, ...(policies ? { policies } : {}), allowedUsers }, 'hq')) as { node: { policies: Record<string, unknown> } };
+    assert.deepEqual(hq.node.policies.allowed_users, ['7', '12']);
     assert.deepEqual(hq.node.policies.allowed_algorithm_stores, ['https://store.example.org']);
     assert.deepEqual(hq.node.policies.allowed_organizations, ['Zorg & Co!', '東京病院']);
   });
 
   it('refuses an unknown organization and a pattern the node reads as a regular expression that is not one; warns of an organization outside the collaboration', async () => {
     const file = configOf(`            allowed_algorithms: ["harbor2.vantage6.ai/demo/(average"]
-            allowed_organizations: [Tokyo, Outsider]`);
+            allowed_organizations: [Tokyo, Outsider]
+            allowed_users: [li.wie]`);
     const { desired, diagnostics } = validateConfig(await loadConfig([file]), {});
     assert.equal(desired, null);
     // The second node shares the policies by an alias: its problems are told at the alias.
@@ -93,8 +101,9 @@ ${policies}
       `${at.split(' ')[0]} collaborations[0].members[${member}].node.policies.allowed_algorithms[0]: the node reads "harbor2.vantage6.ai/demo/(average" as a regular expression, and it is not one: … (escape the special characters of an image name (\\. for a dot), or write the image name without them)`,
       `${at.split(' ')[1]} collaborations[0].members[${member}].node.policies.allowed_organizations[0]: unknown organization "Tokyo" (declare it under organizations)`,
       `${at.split(' ')[2]} warning: collaborations[0].members[${member}].node.policies.allowed_organizations[1]: organization "Outsider" is not a member of "Trial \\"α\\"": its users cannot send this node tasks (add it to the collaboration's members, or remove it here)`,
+      `${at.split(' ')[3]} collaborations[0].members[${member}].node.policies.allowed_users[0]: unknown user "li.wie" (did you mean "li.wei"?)`,
     ];
     assert.deepEqual(new Set(diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ').replace(/: Invalid regular expression.*? \(/, ': … ('))),
-      new Set([...errors('13:34 14:37 14:44', 0), ...errors('16:45 16:45 16:45', 1)]));
+      new Set([...errors('13:34 14:37 14:44 15:29', 0), ...errors('17:45 17:45 17:45 17:45', 1)]));
   });
 });

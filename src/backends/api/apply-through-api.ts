@@ -34,6 +34,9 @@ const removed = (change: UpdateChange, field: string): readonly string[] =>
   change.fields.flatMap((f) => ('removed' in f && f.field === field ? f.removed : []));
 const setChanged = (change: UpdateChange, field: string): boolean => change.fields.some((f) => 'added' in f && f.field === field);
 
+/** Creates and updates by kind: users before nodes, whose files name the users their policies allow by the ids the server gives them. */
+const CREATE_ORDER: readonly ServerKind[] = ['organization', 'collaboration', 'study', 'role', 'user', 'node', 'algorithm_store'];
+
 /**
  * Make the server match a plan through its 4.x REST API: no transaction, so
  * calls in dependency order (creates and updates by kind, then deletes the
@@ -64,7 +67,7 @@ export async function applyThroughApi(api: Vantage6Api, reviewed: Plan, resolve:
   const changes = plan.changes.filter(isServerChange);
   const order = [
     ...changes.filter(early),
-    ...SERVER_KINDS.flatMap((kind) => changes.filter((c) => c.kind === kind && c.action !== 'delete' && !early(c))),
+    ...CREATE_ORDER.flatMap((kind) => changes.filter((c) => c.kind === kind && c.action !== 'delete' && !early(c))),
     ...[...SERVER_KINDS].reverse().flatMap((kind) => changes.filter((c) => c.kind === kind && c.action === 'delete')),
   ];
   let done = 0;
@@ -91,6 +94,7 @@ class ApiWriter {
   private readonly role: Map<string, number>;
   private readonly rule: Map<string, number>;
   private readonly encrypted: Map<string, boolean>;
+  private readonly userIds: Map<string, number>;
   private readonly nodes: Record<string, NodeSecretEntry> = {};
   private readonly users: Record<string, UserSecretEntry> = {};
 
@@ -114,6 +118,7 @@ class ApiWriter {
     // Custom roles first, so that a built-in role wins when both have the same identity.
     this.role = new Map([...live.roles].sort((a, b) => Number(a.isDefault) - Number(b.isDefault) || b.id - a.id).map((r) => [roleRefKey(r), r.id]));
     this.encrypted = new Map(live.collaborations.map((c) => [c.name, c.encrypted]));
+    this.userIds = new Map(live.users.map((u) => [u.username, u.id]));
     for (const change of plan.changes) {
       if (change.kind === 'collaboration' && change.action !== 'delete') this.encrypted.set(change.after.name, change.after.encrypted);
     }
@@ -149,7 +154,7 @@ class ApiWriter {
   private roleIds = (refs: readonly RoleRef[]): number[] => refs.map((ref) => this.id(this.role, roleRefKey(ref), `role ${ref.name}`));
 
   private secrets(content: SecretsContent): MadeSecrets {
-    return { content, collaborationEncrypted: Object.fromEntries(this.encrypted), database: this.api.url, keycloak: this.keycloak };
+    return { content, collaborationEncrypted: Object.fromEntries(this.encrypted), database: this.api.url, keycloak: this.keycloak, userIds: Object.fromEntries(this.userIds) };
   }
 
   private async createOrganization({ after }: CreateOf<'organization'>): Promise<void> {
@@ -251,12 +256,13 @@ class ApiWriter {
       await this.options.secrets.save(this.secrets({ nodes: {}, users: { [after.username]: entry } }));
       this.users[after.username] = entry;
     }
-    await this.api.write('POST', 'user', {
+    const created = await this.api.write<{ id: number }>('POST', 'user', {
       username: after.username, password,
       // 4.x needs both names, empty when there are none; vantage6 5 takes none of these (validation refuses them there).
       ...(this.keycloak ? {} : { email: after.email, firstname: after.firstname ?? '', lastname: after.lastname ?? '' }),
       organization_id: this.orgId(after.organization as string), roles: this.roleIds(after.roles), rules: this.ruleIds(after.rules),
     });
+    this.userIds.set(after.username, created.id);
   }
 
   /** HQ keeps no names, e-mail or enabled (Keycloak does, and the Keycloak component writes them): a change of only those is no call here. */
@@ -269,6 +275,7 @@ class ApiWriter {
       ...(setChanged(change, 'rules') ? { rules: this.ruleIds(change.after.rules) } : {}),
     };
     if (Object.keys(body).length > 0) await this.api.write('PATCH', `user/${change.id}`, body);
+    this.userIds.set(change.after.username, change.id);
   }
 
   /**

@@ -72,7 +72,8 @@ async function applyInTransaction(
   const recordId = options.record && planHasChanges(plan) ? await record(adapter, trx, schema, plan, options.record) : null;
   // The last moment to stop: once the secrets are stored, the commit follows.
   checkpoint();
-  const made = madeSecrets(secrets, plan, live, adapter.target.display);
+  const ids = Object.keys(secrets.fileEntries.nodes).length > 0 ? await userIds(trx) : {};
+  const made = madeSecrets(secrets, plan, live, adapter.target.display, ids);
   if (made !== null) written.undo = await options.secrets.save(made);
   return { plan, initialized, secrets: made, recordId };
 }
@@ -98,13 +99,19 @@ interface SecretsWrite {
   undo: (() => Promise<void>) | null;
 }
 
+/** The users' ids as the transaction leaves them, by username: node files name the users their policies allow by id. */
+async function userIds(trx: Vantage6Db): Promise<Record<string, number>> {
+  const rows = await trx.selectFrom('user').select(['id', 'username']).execute();
+  return Object.fromEntries(rows.flatMap((row) => (row.username === null ? [] : [[row.username, row.id]])));
+}
+
 /** What the secrets stage gets: the new secrets, and each collaboration's encryption once the plan is applied. */
-function madeSecrets(secrets: PreparedSecrets, plan: Plan, live: LiveState, database: string): MadeSecrets | null {
+function madeSecrets(secrets: PreparedSecrets, plan: Plan, live: LiveState, database: string, ids: Record<string, number>): MadeSecrets | null {
   const { nodes, users } = secrets.fileEntries;
   if (Object.keys(nodes).length === 0 && Object.keys(users).length === 0) return null;
   const collaborationEncrypted: Record<string, boolean> = Object.fromEntries(live.collaborations.map((c) => [c.name, c.encrypted]));
   for (const change of plan.changes) {
     if (change.kind === 'collaboration' && change.action !== 'delete') collaborationEncrypted[change.after.name] = change.after.encrypted;
   }
-  return { content: secrets.fileEntries, collaborationEncrypted, database, keycloak: usesKeycloak(live.server.versions.to) };
+  return { content: secrets.fileEntries, collaborationEncrypted, database, keycloak: usesKeycloak(live.server.versions.to), userIds: ids };
 }
