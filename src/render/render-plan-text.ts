@@ -154,7 +154,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const drift = outsideChangeNote(plan);
   if (drift !== null) lines.push(c.yellow.bold(`! ${drift}`), '');
   const database = `${plan.database.display} (vantage6 ${plan.database.vantage6})`;
-  for (const note of [unknownNote(plan), unrecordedKeysNote(plan)]) if (note !== null) lines.push(c.yellow.bold(`! ${note}`), '');
+  for (const note of [unknownNote(plan), unrecordedKeysNote(plan), staleNodeFilesNote(plan)]) if (note !== null) lines.push(c.yellow.bold(`! ${note}`), '');
   if (plan.changes.length === 0) {
     lines.push(c.green.bold('No changes.') + ` The ${targetNoun(plan)} ${database} matches the config.`);
   } else {
@@ -205,6 +205,13 @@ export function unrecordedKeysNote(plan: Plan): string | null {
   if (nodes.length === 0) return null;
   return `The server made the key of ${nodes.map((n) => JSON.stringify(n)).join(', ')}, but an apply stopped before recording it. `
     + `Give ${nodes.length === 1 ? 'it' : 'each'} a new key with: fedctl apply CONFIG ${nodes.map((n) => `--rotate-node-key ${JSON.stringify(n)}`).join(' ')}`;
+}
+
+export function staleNodeFilesNote(plan: Plan): string | null {
+  const nodes = plan.staleNodeFiles ?? [];
+  if (nodes.length === 0) return null;
+  return `The files of ${nodes.map((n) => JSON.stringify(n)).join(', ')} name their collaboration's algorithm stores as they were: the nodes refuse algorithms of a store linked now. `
+    + `After applying, write ${nodes.length === 1 ? 'it' : 'them'} anew with: fedctl apply CONFIG ${nodes.map((n) => `--rotate-node-key ${JSON.stringify(n)}`).join(' ')} (or edit the deployed files)`;
 }
 
 /** What the plan is for: a database, or a server reached through its API. */

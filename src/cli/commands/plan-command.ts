@@ -8,6 +8,7 @@ import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { assessPlan } from '../../policy/assess-plan.js';
 import { requiresTwoFactor } from '../../policy/guardrails.js';
+import { staleNodeFiles } from '../../plan/stale-node-files.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { ciProvenance } from '../../history/provenance.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
@@ -77,7 +78,8 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
 export function planFrom(backend: Backend, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
   const plan = assessPlan(computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options), live, desired.policy);
   const history = backend.capabilities.history ? planHistory(lastApply, () => fingerprintAdministration(live), recording) : NO_HISTORY_KEPT;
-  return { plan: { ...plan, history }, live };
+  const stale = staleNodeFiles(plan, desired, live);
+  return { plan: { ...plan, history, ...(stale.length > 0 ? { staleNodeFiles: stale } : {}) }, live };
 }
 
 /** Show a plan of the configs at `paths` as the flags ask: JSON, Markdown (a comment that says when and for what) or text. */
