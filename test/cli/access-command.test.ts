@@ -5,10 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { EXAMPLE_CONFIG, exampleText } from '../helpers/fixtures.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 const PLAN_SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
 const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(PLAN_SCHEMA);
 
@@ -98,7 +97,7 @@ describe('fedctl access', () => {
 
   it('ends quietly when its reader stops early', async () => {
     const { cwd, config } = workdir();
-    const child = spawn(process.execPath, [BIN, 'access', config, '--user', 'anna.devries', '--user', 'bram.jansen'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FEDCTL_BIN, 'access', config, '--user', 'anna.devries', '--user', 'bram.jansen'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.stdout.once('data', () => child.stdout.destroy());

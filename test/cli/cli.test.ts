@@ -5,10 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { EXAMPLE_CONFIG, exampleText } from '../helpers/fixtures.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 const exec = promisify(execFile);
 
 function workdir(): string {
@@ -18,7 +17,7 @@ function workdir(): string {
 /** Run the installed command as a user does: a separate process through bin/fedctl.js. */
 async function fedctl(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, ...env } });
+    const { stdout, stderr } = await exec(process.execPath, [FEDCTL_BIN, ...args], { cwd, env: { PATH: process.env.PATH, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

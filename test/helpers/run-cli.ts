@@ -1,5 +1,9 @@
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+
+/** fedctl's executable, for tests that run it as its own process (to kill it, or to see what a user's shell sees). */
+export const FEDCTL_BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 
 export interface CliResult {
   readonly code: number;

@@ -9,10 +9,9 @@ import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { openRecords } from '../../src/secrets/show-secrets.js';
 import { copyExamples, pidThatIsGone, snapshot } from '../helpers/fixtures.js';
-import { runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 const FAST = ['--bcrypt-cost', '4'];
 
 // This test process (and the fedctl processes it starts) get a temporary folder of their own: what fedctl or a
@@ -215,7 +214,7 @@ for (const { engine, skip } of ENGINES) {
           }
         };
         for (const delay of [300, 800, 1300, 1800, 2300, 2800]) {
-          const child = spawn(process.execPath, [BIN, 'apply', ...example.configs, '--auto-approve', '--bcrypt-cost', '10', '--database', db.url],
+          const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', ...example.configs, '--auto-approve', '--bcrypt-cost', '10', '--database', db.url],
             { cwd: db.dir, env: { PATH: process.env.PATH }, stdio: 'ignore' });
           const exited = new Promise((resolve) => child.on('exit', resolve));
           await sleep(delay);
@@ -240,7 +239,7 @@ for (const { engine, skip } of ENGINES) {
           await db.sql(`create function slow_commit() returns trigger language plpgsql as $$ begin perform pg_sleep(3); return null; end $$`);
           await db.sql('create constraint trigger slow_commit after insert on node deferrable initially deferred for each row execute function slow_commit()');
           const before = await snapshot(db);
-          const child = spawn(process.execPath, [BIN, 'apply', ...example.configs, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url],
+          const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', ...example.configs, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url],
             { cwd: db.dir, env: { PATH: process.env.PATH }, stdio: 'ignore' });
           const exited = new Promise((resolve) => child.on('exit', resolve));
           const records = path.join(example.secrets, 'records');

@@ -6,10 +6,9 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ciProvenance, withoutCredentials } from '../../src/history/provenance.js';
 import { exampleText, tableColumns, writeConfig } from '../helpers/fixtures.js';
-import { runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 const FAST = ['--bcrypt-cost', '4'];
 
 const fedctl = (db: TestDatabase, args: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -106,7 +105,7 @@ for (const { engine, skip } of ENGINES) {
         await db.sql(engine === 'postgres' ? 'drop trigger refuse on "user"' : 'drop trigger refuse');
 
         // Killed right after the commit: the record is there.
-        const child = spawn(process.execPath, [BIN, 'apply', config, '--auto-approve', ...FAST, '--database', db.url], { cwd: db.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', config, '--auto-approve', ...FAST, '--database', db.url], { cwd: db.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'ignore'] });
         await new Promise<void>((resolve) => {
           child.stdout.on('data', (chunk: Buffer) => {
             if (chunk.toString().includes('Apply complete')) {

@@ -6,15 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { load } from 'js-yaml';
-import { runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { exampleText, pidThatIsGone, snapshot, writeConfig } from '../helpers/fixtures.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 
 /** Start `fedctl apply` as its own process, so that it can be killed as a user or a CI runner would. */
 function startApply(db: TestDatabase, config: string, cost: number) {
-  const child = spawn(process.execPath, [BIN, 'apply', config, '--auto-approve', '--bcrypt-cost', String(cost), '--database', db.url],
+  const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', config, '--auto-approve', '--bcrypt-cost', String(cost), '--database', db.url],
     { cwd: db.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });

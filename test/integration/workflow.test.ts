@@ -7,11 +7,10 @@ import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
-import { runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { exampleText, snapshot, writeConfig } from '../helpers/fixtures.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 const exec = promisify(execFile);
 const PLAN_SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
 const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(PLAN_SCHEMA);
@@ -260,7 +259,7 @@ for (const { engine, skip } of ENGINES) {
     it('serializes concurrent applies: all finish, no duplicate rows, the last one wins', async () => {
       await withInitializedDatabase(engine, async (db) => {
         const configs = ['a', 'b', 'c'].map((name) => writeConfig(db, exampleText().replace('domain: iknl.nl', `domain: ${name}.example`), `${name}.yaml`));
-        const run = (config: string) => exec(process.execPath, [BIN, 'apply', config, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url],
+        const run = (config: string) => exec(process.execPath, [FEDCTL_BIN, 'apply', config, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url],
           { cwd: db.dir, env: { PATH: process.env.PATH } });
         const finished = await Promise.all(configs.map(run));
         const counts = await db.sql('select (select count(*) from organization) as orgs, (select count(*) from node) as nodes, (select count(*) from "user") as users, (select count(*) from "Member") as members, (select count(*) from "Permission") as permissions');

@@ -15,7 +15,7 @@ import { validateConfig } from '../../src/config/validate-config.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { PlaintextSecretsStore } from '../../src/secrets/secrets-file.js';
 import { copyExamples, exampleText, hqExampleText } from '../helpers/fixtures.js';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import {
   accessModel, apiRuleKey, assertNodesLogIn, hqNodeValuesKey, assertRolesAndRules, assertUsersLogInAndSee, fedctlSays, nodeFileKey, openNodeFile, plaintextSecrets, serverView,
@@ -30,7 +30,6 @@ import { startRealServer, type RealServer } from './real-server.js';
 import { isSession } from './server-api.js';
 import { isHq } from './server-environment.js';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/fedctl.js');
 
 /** A rule as a config spells it. */
 interface RuleSpelling { resource: string; scope: string; operation: string }
@@ -291,7 +290,7 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       const killNodes = async (): Promise<number> => ((await root.list<{ name: string }>('/node')) ?? []).filter((n) => n.name.includes('Kill')).length;
       // Killed right after the server made the k-th node: between the key it returned and fedctl recording it, or just after.
       for (const target of [1, 3, 5]) {
-        const child = spawn(process.execPath, [BIN, 'apply', file, '--auto-approve', '--server', server.api, '--secrets-file', secrets],
+        const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', file, '--auto-approve', '--server', server.api, '--secrets-file', secrets],
           { cwd: db.dir, env: { PATH: process.env.PATH, ...server.account }, stdio: 'ignore' });
         let running = true;
         const exited = new Promise((resolve) => child.on('exit', () => { running = false; resolve(null); }));
