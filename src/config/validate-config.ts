@@ -461,13 +461,9 @@ class SemanticChecker {
   private nodePolicies(entry: Entry, sub: DocumentPath, value: Record<string, unknown>,
     known: { orgNames: ReadonlySet<string>; usernames: ReadonlySet<string>; members: ReadonlySet<string> }): NodePolicies {
     const { orgNames, members } = known;
-    const users = list(value.allowed_users).flatMap((item, i) => {
-      if (typeof item !== 'string') return [];
-      if (known.usernames.has(item)) return [item];
-      this.error(entry, [...sub, 'allowed_users', i], `unknown user ${JSON.stringify(item)}`,
-        didYouMean(item, known.usernames) ?? 'the node\'s file names users by the id the server gave them: declare the user under users');
-      return [];
-    });
+    // The node's file names users by the id the server gave them: only users of the config have one fedctl knows.
+    const users = list(value.allowed_users).flatMap((item, i) =>
+      (typeof item === 'string' && this.reference(entry, [...sub, 'allowed_users', i], 'user', item, known.usernames) ? [item] : []));
     const organizations = list(value.allowed_organizations).flatMap((item, i) => {
       if (typeof item !== 'string' || !this.reference(entry, [...sub, 'allowed_organizations', i], 'organization', item, orgNames)) return [];
       if (!members.has(item)) {

@@ -1,4 +1,5 @@
 import type { DesiredState } from '../federation.js';
+import { ownValue } from '../own-property.js';
 import type { LiveState } from '../state/live-state.js';
 import type { Plan } from './plan.js';
 
@@ -14,7 +15,7 @@ export function staleNodeFiles(plan: Plan, desired: DesiredState, live: LiveStat
   if (desired.secrets.server === null || desired.secrets.recipients.length === 0) return [];
   const storesBefore = (collaboration: string): string => live.algorithmStores
     .filter((store) => store.everyCollaboration || store.collaborations.includes(collaboration)).map((store) => store.url).sort().join('\n');
-  const storesAfter = (collaboration: string): string => [...(desired.secrets.nodeStores?.[collaboration] ?? [])].sort().join('\n');
+  const storesAfter = (collaboration: string): string => [...(ownValue(desired.secrets.nodeStores, collaboration) ?? [])].sort().join('\n');
   const rewritten = new Set(plan.changes.flatMap((change) => (change.kind === 'node' && (change.action === 'create'
     || (change.action === 'update' && change.fields.some((field) => 'secret' in field))) ? [change.after.name] : [])));
   const kept = new Set(desired.nodes.map((node) => node.name));

@@ -105,11 +105,11 @@ export class EncryptedSecretsStore implements SecretsStore {
           await Promise.all(nodes.slice(i, i + PARALLEL_WRITES).map(async ([name, entry]) => {
             const file = nodeFilePath(this.location, entry.organization, name);
             const previous = await readIfExists(file);
-            const policies = this.settings.nodePolicies?.[name];
+            const policies = ownValue(this.settings.nodePolicies, name);
             const config = renderNodeConfig({
               name, organization: entry.organization, collaboration: entry.collaboration, apiKey: entry.api_key,
               encrypted: made.collaborationEncrypted[entry.collaboration] ?? true, server, createdAt: entry.created_at,
-              algorithmStores: this.settings.nodeStores?.[entry.collaboration] ?? [], policies,
+              algorithmStores: ownValue(this.settings.nodeStores, entry.collaboration) ?? [], policies,
               ...(policies?.allowedUsers === undefined ? {} : { allowedUsers: policies.allowedUsers.map((username) => ({ username, id: userId(made, name, username) })) }),
             }, made.keycloak ? 'hq' : 'v4');
             const recipients = [...(this.settings.organizations[entry.organization] ?? []), ...this.settings.recipients];

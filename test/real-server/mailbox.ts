@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { domainToASCII } from 'node:url';
 import { freePort, startProcess, type ServerProcess } from './server-process.js';
 
@@ -20,8 +21,6 @@ export interface Mailbox {
   /** The first message to `address` beyond the first `seen` ones to it, waited for up to a minute. */
   waitFor(address: string, seen?: number): Promise<Mail>;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An address as an SMTP envelope carries it: the domain in ASCII (IDNA), the local part as written. */
 export function envelopeAddress(address: string): string {

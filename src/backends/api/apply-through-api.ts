@@ -248,13 +248,13 @@ class ApiWriter {
     let password: string;
     if (after.password?.from === 'env') {
       password = this.options.env[after.password.variable] as string;
-    } else if (after.password?.from === 'invite') {
-      password = generatePassword();
     } else {
       password = generatePassword();
-      const entry = { password, created_at: new Date().toISOString() };
-      await this.options.secrets.save(this.secrets({ nodes: {}, users: { [after.username]: entry } }));
-      this.users[after.username] = entry;
+      if (after.password?.from !== 'invite') {
+        const entry = { password, created_at: new Date().toISOString() };
+        await this.options.secrets.save(this.secrets({ nodes: {}, users: { [after.username]: entry } }));
+        this.users[after.username] = entry;
+      }
     }
     const created = await this.api.write<{ id: number }>('POST', 'user', {
       username: after.username, password,
