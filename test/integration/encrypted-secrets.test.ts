@@ -9,7 +9,7 @@ import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { openRecords } from '../../src/secrets/show-secrets.js';
 import { copyExamples, pidThatIsGone, snapshot } from '../helpers/fixtures.js';
-import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
+import { FEDCTL_BIN, killFedctlWhen, runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 
 const FAST = ['--bcrypt-cost', '4'];
@@ -239,16 +239,11 @@ for (const { engine, skip } of ENGINES) {
           await db.sql(`create function slow_commit() returns trigger language plpgsql as $$ begin perform pg_sleep(3); return null; end $$`);
           await db.sql('create constraint trigger slow_commit after insert on node deferrable initially deferred for each row execute function slow_commit()');
           const before = await snapshot(db);
-          const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', ...example.configs, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url],
-            { cwd: db.dir, env: { PATH: process.env.PATH }, stdio: 'ignore' });
-          const exited = new Promise((resolve) => child.on('exit', resolve));
           const records = path.join(example.secrets, 'records');
           const deadline = Date.now() + 10_000;
           // A record in place, not the temporary file it is renamed from.
           const written = (): boolean => filesUnder(records).some((file) => /^[^.].*\.age$/.test(path.basename(file)));
-          while (!written() && Date.now() < deadline) await sleep(20);
-          child.kill('SIGKILL');
-          await exited;
+          await killFedctlWhen(['apply', ...example.configs, '--auto-approve', '--bcrypt-cost', '4', '--database', db.url], { cwd: db.dir }, () => written() || Date.now() > deadline);
           assert.deepEqual(await snapshot(db), before);
           const { content } = await openRecords(example.secrets, example.identity('admin-anna'));
           assert.equal(Object.keys(content.nodes).length, 5, 'the keys are kept though their nodes were not committed');

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { configText, generateFederation } from '../../bench/generate-federation.js';
@@ -15,7 +13,7 @@ import { validateConfig } from '../../src/config/validate-config.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { PlaintextSecretsStore } from '../../src/secrets/secrets-file.js';
 import { copyExamples, exampleText, hqExampleText } from '../helpers/fixtures.js';
-import { FEDCTL_BIN, runCli, type CliResult } from '../helpers/run-cli.js';
+import { killFedctlWhen, runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import {
   accessModel, apiRuleKey, assertNodesLogIn, hqNodeValuesKey, assertRolesAndRules, assertUsersLogInAndSee, fedctlSays, nodeFileKey, openNodeFile, plaintextSecrets, serverView,
@@ -290,13 +288,7 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       const killNodes = async (): Promise<number> => ((await root.list<{ name: string }>('/node')) ?? []).filter((n) => n.name.includes('Kill')).length;
       // Killed right after the server made the k-th node: between the key it returned and fedctl recording it, or just after.
       for (const target of [1, 3, 5]) {
-        const child = spawn(process.execPath, [FEDCTL_BIN, 'apply', file, '--auto-approve', '--server', server.api, '--secrets-file', secrets],
-          { cwd: db.dir, env: { PATH: process.env.PATH, ...server.account }, stdio: 'ignore' });
-        let running = true;
-        const exited = new Promise((resolve) => child.on('exit', () => { running = false; resolve(null); }));
-        while (running && await killNodes() < target) await sleep(20);
-        child.kill('SIGKILL');
-        await exited;
+        await killFedctlWhen(['apply', file, '--auto-approve', '--server', server.api, '--secrets-file', secrets], { cwd: db.dir, env: server.account }, async () => await killNodes() >= target);
         // Every node of this federation on the server logs in with its recorded key, or the plan names it.
         const named = await unrecorded();
         const view = await serverView(server.login);
