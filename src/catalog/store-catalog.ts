@@ -27,6 +27,16 @@ export function storeReleaseFor(keycloak: boolean): StoreRelease {
 }
 
 /**
+ * Whether a store of the line deletes a server's users, with their store
+ * roles, when the server unlinks it: a 4.x store keeps its users per server it
+ * whitelisted, and forgets the server with them; a 5.x store's users are
+ * Keycloak's, whoever links it.
+ */
+export function unlinkDeletesStoreUsers(keycloak: boolean): boolean {
+  return !keycloak;
+}
+
+/**
  * How fedctl's access reports and guardrails spell a store's resources
  * (`store.review`): apart from the server's, whose `role` and `user` would
  * otherwise read the same.

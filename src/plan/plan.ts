@@ -238,6 +238,8 @@ export interface Plan {
   readonly unrecordedKeys?: readonly string[];
   /** Nodes whose files name their collaboration's stores as they were before this plan: `--rotate-node-key` writes them anew. Absent when none. */
   readonly staleNodeFiles?: readonly string[];
+  /** Stores this plan unlinks that then delete their users of the server with their store roles (4.x stores). Absent when none. */
+  readonly storesDeletingUsers?: readonly string[];
   /** Who gains and loses which power where, and which changes cause it; absent when the plan changes nobody's access. */
   readonly access?: AccessChanges;
   /** The config's guardrails the plan would break; a plan with any is refused. Absent when it breaks none. */

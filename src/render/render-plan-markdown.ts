@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
 import { accessLines, violationLines } from './render-access.js';
-import { changeLines, historyOff, outsideChangeNote, policyDriftLines, staleNodeFilesNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
+import { changeLines, historyOff, outsideChangeNote, policyDriftLines, staleNodeFilesNote, storesDeletingUsersNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
@@ -50,7 +50,7 @@ export function renderPlanMarkdown(plan: Plan, context?: CommentContext): string
     ? `### fedctl plan: no changes`
     : `### fedctl plan: ${add} to add, ${change} to change, ${destroy} to destroy`);
   out.push('', `Database: ${code(plan.database.display)}, vantage6 ${plan.database.vantage6}${plan.database.initialize ? ' (empty: the vantage6 schema will be created first)' : ''}`);
-  for (const note of [unknownNote(plan), unrecordedKeysNote(plan), staleNodeFilesNote(plan), outsideChangeNote(plan)]) if (note !== null) out.push('', `> [!WARNING]\n> ${note}`);
+  for (const note of [unknownNote(plan), unrecordedKeysNote(plan), staleNodeFilesNote(plan), storesDeletingUsersNote(plan), outsideChangeNote(plan)]) if (note !== null) out.push('', `> [!WARNING]\n> ${note}`);
   for (const kind of ENTITY_KINDS) {
     const changes = plan.changes.filter((c) => c.kind === kind);
     if (changes.length === 0) continue;

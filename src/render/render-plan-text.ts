@@ -154,7 +154,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const drift = outsideChangeNote(plan);
   if (drift !== null) lines.push(c.yellow.bold(`! ${drift}`), '');
   const database = `${plan.database.display} (vantage6 ${plan.database.vantage6})`;
-  for (const note of [unknownNote(plan), unrecordedKeysNote(plan), staleNodeFilesNote(plan)]) if (note !== null) lines.push(c.yellow.bold(`! ${note}`), '');
+  for (const note of [unknownNote(plan), unrecordedKeysNote(plan), staleNodeFilesNote(plan), storesDeletingUsersNote(plan)]) if (note !== null) lines.push(c.yellow.bold(`! ${note}`), '');
   if (plan.changes.length === 0) {
     lines.push(c.green.bold('No changes.') + ` The ${targetNoun(plan)} ${database} matches the config.`);
   } else {
@@ -212,6 +212,15 @@ export function staleNodeFilesNote(plan: Plan): string | null {
   if (nodes.length === 0) return null;
   return `The files of ${nodes.map((n) => JSON.stringify(n)).join(', ')} name their collaboration's algorithm stores as they were: the nodes refuse algorithms of a store linked now. `
     + `After applying, write ${nodes.length === 1 ? 'it' : 'them'} anew with: fedctl apply CONFIG ${nodes.map((n) => `--rotate-node-key ${JSON.stringify(n)}`).join(' ')} (or edit the deployed files)`;
+}
+
+/** What unlinking a 4.x store costs at the store: its users of this server, and how fedctl's account can manage it again. */
+export function storesDeletingUsersNote(plan: Plan): string | null {
+  const stores = plan.storesDeletingUsers ?? [];
+  if (stores.length === 0) return null;
+  return `Unlinking ${stores.join(', ')} makes ${stores.length === 1 ? 'the store' : 'each store'} delete its users of this server with their store roles, `
+    + 'fedctl\'s account too when it is the store\'s root. To link it again and manage its users, restart the store before linking it '
+    + '(its root_user setting makes fedctl\'s account its root anew); linked without that, fedctl\'s account is only its Server Manager there.';
 }
 
 /** What the plan is for: a database, or a server reached through its API. */

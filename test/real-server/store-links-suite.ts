@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
 import type { Plan } from '../../src/plan/plan.js';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { killFedctlWhen, runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases.js';
 import { plaintextSecrets } from './conformance.js';
 import { availableServers, availableStore } from './conformance-env.js';
@@ -23,6 +24,14 @@ const STUDY = '研究 "quoted" \\ back';
 const STORE_NAME = 'Community store 🧪';
 
 interface Link { id: number; name: string; url: string; api_path?: string; collaborations: string | null }
+interface StoreUserRow { id: number; username: string }
+interface StoreReader {
+  readonly token: string;
+  get<T>(route: string): Promise<T>;
+  users(): Promise<StoreUserRow[]>;
+  rolesOf(username: string): Promise<string[]>;
+  rolesOfId(id: number): Promise<string[]>;
+}
 
 /**
  * Algorithm stores linked as code, against a real server and a real store
@@ -49,8 +58,8 @@ export async function storeLinksSuite(release: string): Promise<void> {
       return JSON.parse(planned.stdout) as Plan;
     };
     const apply = async (extra: string[] = []): Promise<CliResult> => fedctl(['apply', config(), '--auto-approve', '--no-color', ...extra]);
-    /** The config: the store serves `served` ('all' for every collaboration); more stores when given. */
-    const write = (served: string[] | 'all' | null, more: Record<string, unknown>[] = [], name = STORE_NAME, own: Record<string, unknown> = {}): void => {
+    /** The config: the store serves `served` ('all' for every collaboration); more stores, and more users of Zorg, when given. */
+    const write = (served: string[] | 'all' | null, more: Record<string, unknown>[] = [], name = STORE_NAME, crowd: readonly string[] = []): void => {
       const user = (username: string, organization: string): Record<string, unknown> => ({
         username, organization, password: 'generate', ...(hq ? {} : { email: `${username}+v6@example.org` }),
         rules: [{ resource: 'collaboration', scope: 'organization', operation: 'view' }],
@@ -63,8 +72,8 @@ export async function storeLinksSuite(release: string): Promise<void> {
           { name: TRIAL, members: [{ organization: ZORG, node: false }] },
           { name: STUDY, members: [{ organization: AMAL, node: false }] },
         ],
-        users: [user('anna', ZORG), user('omar', AMAL)],
-        algorithm_stores: [...(served === null ? [] : [{ url: store.api, name, collaborations: served, ...own }]), ...more],
+        users: [user('anna', ZORG), user('omar', AMAL), ...crowd.map((username) => user(username, ZORG))],
+        algorithm_stores: [...(served === null ? [] : [{ url: store.api, name, collaborations: served }]), ...more],
       }, { lineWidth: -1 })}`);
     };
     const links = async (query = ''): Promise<Link[]> => (await root.list<Link>(`/algorithmstore${query}`)) ?? [];
@@ -88,6 +97,22 @@ export async function storeLinksSuite(release: string): Promise<void> {
       const answer = await keycloakToken(url ?? '', realm ?? 'vantage6', { grant_type: 'client_credentials', client_id: id ?? '', client_secret: secret ?? '' });
       assert.ok('access_token' in answer, JSON.stringify(answer));
       return answer.access_token;
+    };
+    /** Reads at a store as fedctl's account, which the store knows as its root: its users, and the roles it says a user holds. */
+    const readerAt = async (target: RealStore): Promise<StoreReader> => {
+      const token = hq ? await fedctlToken() : await root.bearer();
+      const get = async <T>(route: string): Promise<T> => {
+        const { status, body } = await storeCall<{ data: T }>(target, 'GET', route, { token, server: server.api });
+        assert.equal(status, 200, JSON.stringify(body));
+        return body.data;
+      };
+      const users = (): Promise<StoreUserRow[]> => get<StoreUserRow[]>('/user?per_page=1000');
+      const rolesOfId = async (id: number): Promise<string[]> => (await get<{ name: string }[]>(`/role?user_id=${id}&per_page=1000`)).map((r) => r.name).sort();
+      const rolesOf = async (username: string): Promise<string[]> => {
+        const user = (await users()).find((u) => u.username === username);
+        return user === undefined ? [] : rolesOfId(user.id);
+      };
+      return { token, get, users, rolesOf, rolesOfId };
     };
     const noChanges = async (file = config()): Promise<void> => {
       const plan = await planJson(file);
@@ -186,6 +211,98 @@ export async function storeLinksSuite(release: string): Promise<void> {
       await noChanges();
     });
 
+    it('killed at any moment of its work at a store (the link, the store\'s roles, its users made, changed and pruned), then run again: it converges, and no store user is left half-made', async () => {
+      const target = managed as RealStore;
+      const reader = await readerAt(target);
+      // Enough users at the store that the kills land while fedctl works through them.
+      const crowd = Array.from({ length: 8 }, (_, i) => `kill.user-${String(i + 1).padStart(2, '0')}`);
+      const REVIEWER = 'Kill reviewer ✂ & co';
+      const VIEWER = 'Kill viewer';
+      const roles = [
+        { name: REVIEWER, description: 'Reviews "all" algorithms', rules: [{ resource: 'review', operation: ['view', 'edit'] }] },
+        { name: VIEWER, rules: [{ resource: 'algorithm', operation: 'view' }] },
+      ];
+      /** Half the crowd reviews, half views; `swapped` the other way round. */
+      const wanted = (swapped: boolean): Map<string, string[]> => new Map(crowd.map((username, i) => [username, (i % 2 === 0) !== swapped ? [REVIEWER, 'Reviewer'].sort() : [VIEWER]]));
+      const configure = (users: ReadonlyMap<string, string[]>, own = roles): void => write([TRIAL], [{
+        url: target.api, collaborations: [STUDY], roles: own, users: [...users].map(([username, held]) => ({ username, roles: held })),
+      }], STORE_NAME, crowd);
+      /** The crowd as the store has them: each user's roles as the store lists them. */
+      const atStore = async (): Promise<Map<string, string[]>> => {
+        const listed = (await reader.users()).filter((u) => crowd.includes(u.username));
+        return new Map(await Promise.all(listed.map(async (u) => [u.username, await reader.rolesOfId(u.id)] as const)));
+      };
+      const settledAfter = async (): Promise<Map<string, string[]>> => {
+        await sleep(300);
+        return atStore();
+      };
+      const prune = ['--prune', 'store_users', '--prune', 'store_roles', '--allow-destroy'];
+      const killedWhen = (reached: () => Promise<boolean>, extra: string[] = []): Promise<boolean> =>
+        killFedctlWhen(['apply', config(), '--auto-approve', '--server', server.api, ...extra], { cwd: db.dir, env: server.account }, reached);
+      /**
+       * After a kill: every user the store has holds the roles of before or of after, never a mix, and the plan's
+       * store users are exactly those still to make, change or delete. Says how many are left.
+       */
+      const leftAsPlanned = async (before: ReadonlyMap<string, string[]>, after: ReadonlyMap<string, string[]>, extra: string[] = []): Promise<number> => {
+        // The store still finishes the call it was given before the kill: read once it has.
+        let held = await atStore();
+        for (let again = await settledAfter(); JSON.stringify([...again]) !== JSON.stringify([...held]); again = await settledAfter()) held = again;
+        for (const [username, roles] of held) {
+          assert.ok([before.get(username), after.get(username)].some((r) => JSON.stringify(r) === JSON.stringify(roles)), `${username} holds ${JSON.stringify(roles)} at the store`);
+        }
+        const plan = await planJson(config(), extra);
+        assert.deepEqual(plan.blocked, []);
+        const left = plan.changes.filter((c) => c.kind === 'store_user').map((c) => `${c.action} ${c.address.replace(/ \(.*\)$/, '')}`).sort();
+        const expected = crowd.flatMap((username) => {
+          const now = held.get(username);
+          const then = after.get(username);
+          if (JSON.stringify(now) === JSON.stringify(then)) return [];
+          return [`${now === undefined ? 'create' : then === undefined ? 'delete' : 'update'} ${username}`];
+        }).sort();
+        assert.deepEqual(left, expected);
+        return expected.length;
+      };
+      // Asked between kills, one listing each.
+      const crowdCount = async (): Promise<number> => (await reader.users()).filter((u) => crowd.includes(u.username)).length;
+      const holders = async (role: string): Promise<string[]> => {
+        const id = (await reader.get<{ id: number; name: string }[]>('/role?per_page=1000')).find((r) => r.name === role)?.id;
+        return id === undefined ? [] : (await reader.get<StoreUserRow[]>(`/user?role_id=${id}&per_page=1000`)).map((u) => u.username);
+      };
+      const none = new Map<string, string[]>();
+      const seen: number[] = [];
+
+      // Made: killed once the server has linked the store, then as the store's users appear.
+      configure(wanted(false));
+      const linked = async (): Promise<boolean> => (await links()).some((l) => linkedUrl(l) === target.api);
+      assert.ok(await killedWhen(linked), 'killed once the link was made');
+      seen.push(await leftAsPlanned(none, wanted(false)));
+      await killedWhen(async () => await crowdCount() >= 3);
+      seen.push(await leftAsPlanned(none, wanted(false)));
+      assert.equal((await apply()).code, 0);
+      assert.deepEqual(await atStore(), wanted(false));
+      await noChanges();
+
+      // Changed: every user's roles swapped, killed half-way.
+      configure(wanted(true));
+      // Swapped so far: the even users that view.
+      await killedWhen(async () => (await holders(VIEWER)).filter((u) => crowd.indexOf(u) % 2 === 0).length >= 2);
+      seen.push(await leftAsPlanned(wanted(false), wanted(true)));
+      assert.equal((await apply()).code, 0);
+      assert.deepEqual(await atStore(), wanted(true));
+
+      // Pruned: the crowd and its roles left out, killed half-way through deleting them.
+      configure(none, []);
+      await killedWhen(async () => await crowdCount() <= 4, prune);
+      seen.push(await leftAsPlanned(wanted(true), none, prune));
+      assert.equal((await apply(prune)).code, 0, 'converges');
+      assert.deepEqual(await atStore(), none);
+      assert.deepEqual((await reader.get<{ name: string }[]>('/role?per_page=1000')).filter((r) => r.name.startsWith('Kill')), []);
+      assert.ok(seen.some((n) => n > 0 && n < crowd.length), `a kill came in the middle of the store's users: changes left after each kill ${JSON.stringify(seen)}`);
+      // The store stays linked, as the next test finds it.
+      write([TRIAL], [{ url: target.api, collaborations: [STUDY] }]);
+      await noChanges();
+    });
+
     {
       it('the store\'s own roles and users: made as the config says, drift made at the store planned exactly and reverted, users left out pruned', async () => {
         const target = managed as RealStore;
@@ -201,23 +318,12 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.match(planned.stdout, /\+ store_role "Approver ✓ & co \(http:\/\/127\.0\.0\.1:\d+\/api\)"\n\s+description: "Approves \\"reviewed\\" algorithms"\n\s+rules:\n\s+algorithm:view\n\s+review:edit\n\s+review:view/);
         const applied = await apply();
         assert.equal(applied.code, 0, applied.stderr);
-        // As fedctl's account, which the store knows (its root).
-        const token = hq ? await fedctlToken() : await root.bearer();
-        const atStore = async <T>(route: string): Promise<T> => {
-          const { status, body } = await storeCall<{ data: T }>(target, 'GET', route, { token, server: server.api });
-          assert.equal(status, 200, JSON.stringify(body));
-          return body.data;
-        };
-        const storeRoles = async (username: string): Promise<string[]> => {
-          const [user] = (await atStore<{ id: number; username: string }[]>('/user')).filter((u) => u.username === username);
-          if (user === undefined) return [];
-          return (await atStore<{ name: string }[]>(`/role?user_id=${user.id}`)).map((r) => r.name).sort();
-        };
+        const { token, get: atStore, users: usersAtStore, rolesOf: storeRoles } = await readerAt(target);
         assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
         assert.deepEqual(await storeRoles('omar'), ['Viewer']);
 
         // What fedctl access says each user may do at the store is what the store says they may (its rules of the user).
-        const storeUsers = await atStore<{ id: number; username: string }[]>('/user');
+        const storeUsers = await usersAtStore();
         for (const username of ['anna', 'omar']) {
           const id = storeUsers.find((u) => u.username === username)?.id;
           const route = hq ? `/rule?user_id=${id}&no_pagination=1` : `/rule?username=${username}&server_url=${encodeURIComponent(server.api)}&no_pagination=1`;
@@ -242,7 +348,7 @@ export async function storeLinksSuite(release: string): Promise<void> {
         await noChanges();
 
         // Drift at the store: anna loses Reviewer by hand.
-        const [anna] = (await atStore<{ id: number; username: string }[]>('/user')).filter((u) => u.username === 'anna');
+        const anna = (await usersAtStore()).find((u) => u.username === 'anna');
         const { status } = await storeCall(target, 'PATCH', `/user/${anna?.id}`, { token, server: server.api }, { roles: [approver?.id] });
         assert.equal(status, 200);
         const drift = await planJson();
@@ -340,10 +446,28 @@ export async function storeLinksSuite(release: string): Promise<void> {
         write([TRIAL], [{ ...own(both.slice(0, 1)), policies: { algorithm_view: viewedBy, min_reviewers: 2 } }]);
         assert.equal((await planJson()).policyDrift, undefined);
 
-        // The rest of the suite is about the first store: this one is unlinked again.
-        const [link] = (await links()).filter((l) => linkedUrl(l) === target.api);
-        await root.request('DELETE', `/algorithmstore/${link?.id}${hq ? '' : `?server_url=${encodeURIComponent(server.api)}`}`);
+        // The rest of the suite is about the first store: this one is pruned. A 4.x store then deletes its users of the
+        // server, fedctl's account (its root) among them, and the plan says so; a 5.x store's users are Keycloak's, and stay.
         write([TRIAL]);
+        const unlinking = ['--prune', 'algorithm_stores', '--allow-destroy'];
+        const pruning = await planJson(config(), unlinking);
+        assert.deepEqual(pruning.changes.map((c) => [c.action, c.kind, c.address]), [['delete', 'algorithm_store', target.api]]);
+        assert.deepEqual(pruning.storesDeletingUsers, hq ? undefined : [target.api]);
+        const unlinked = await apply(unlinking);
+        assert.equal(unlinked.code, 0, unlinked.stderr);
+        if (hq) {
+          assert.deepEqual(await storeRoles('anna'), ['Approver ✓ & co', 'Reviewer']);
+        } else {
+          assert.match(unlinked.stdout, /! Unlinking http:\/\/127\.0\.0\.1:\d+\/api makes the store delete its users of this server with their store roles, fedctl's account too when it is the store's root/);
+          // Linked again (the store not restarted first), fedctl's account, its root until then, is only the Server Manager that whitelisting made it.
+          write([TRIAL], [{ url: target.api, collaborations: [STUDY] }]);
+          assert.equal((await apply()).code, 0);
+          const { status, body } = await storeCall<{ msg: string }>(target, 'GET', '/role', { token, server: server.api });
+          assert.deepEqual([status, body.msg], [401, 'You are not allowed to perform the operation \'view\' on resource \'role\'']);
+          const [link] = (await links()).filter((l) => linkedUrl(l) === target.api);
+          await root.request('DELETE', `/algorithmstore/${link?.id}?server_url=${encodeURIComponent(server.api)}`);
+          write([TRIAL]);
+        }
       });
     }
 

@@ -9,6 +9,7 @@ import { computePlan } from '../../plan/compute-plan.js';
 import { assessPlan } from '../../policy/assess-plan.js';
 import { requiresTwoFactor } from '../../policy/guardrails.js';
 import { staleNodeFiles } from '../../plan/stale-node-files.js';
+import { storesDeletingUsers } from '../../plan/unlinked-store-users.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { ciProvenance } from '../../history/provenance.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
@@ -79,7 +80,8 @@ export function planFrom(backend: Backend, desired: DesiredState, options: PlanO
   const plan = assessPlan(computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options), live, desired.policy);
   const history = backend.capabilities.history ? planHistory(lastApply, () => fingerprintAdministration(live), recording) : NO_HISTORY_KEPT;
   const stale = staleNodeFiles(plan, desired, live);
-  return { plan: { ...plan, history, ...(stale.length > 0 ? { staleNodeFiles: stale } : {}) }, live };
+  const forgetting = storesDeletingUsers(plan, live);
+  return { plan: { ...plan, history, ...(stale.length > 0 ? { staleNodeFiles: stale } : {}), ...(forgetting.length > 0 ? { storesDeletingUsers: forgetting } : {}) }, live };
 }
 
 /** Show a plan of the configs at `paths` as the flags ask: JSON, Markdown (a comment that says when and for what) or text. */
