@@ -228,6 +228,10 @@ export interface NodePolicies {
   readonly allowedUsers?: readonly string[];
   /** The node pulls every algorithm's image anew, never running one from its local cache alone. */
   readonly requireAlgorithmPull?: boolean;
+  /** An algorithm runs when `allowedAlgorithms` or the stores allow it (the node's default: only when both do). */
+  readonly allowEitherWhitelistOrStore?: boolean;
+  /** vantage6's basics algorithm runs whatever the other policies say (4.x nodes only; their default: true). */
+  readonly allowBasicsAlgorithm?: boolean;
 }
 
 /** Characters by which a vantage6 node takes an allowed algorithm for a regular expression rather than an image name (its DockerManager's test). */

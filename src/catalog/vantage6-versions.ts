@@ -42,6 +42,9 @@ export function usesKeycloak(minor: Minor): boolean {
   return minor >= HQ_MINOR;
 }
 
+/** Node policies only 4.x nodes read: vantage6 5's nodes have no such key. */
+export const NODE_POLICIES_OF_4X_ONLY: readonly string[] = ['allow_basics_algorithm'];
+
 /**
  * The fields of a user that vantage6 5 keeps in the user's Keycloak account,
  * out of HQ's reach (HQ's API takes none of them): fedctl's Keycloak

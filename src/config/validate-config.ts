@@ -5,7 +5,7 @@ import {
 import { referenceCatalog } from '../catalog/reference-catalog.js';
 import { describeServer, releaseProfile, type ServerProfile } from '../catalog/server-profile.js';
 import {
-  DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
+  DOTTED_LOGIN_REFUSED, FEATURES, HQ_MINOR, NEWEST_MINOR, NODE_POLICIES_OF_4X_ONLY, NEWEST_OF_EACH_LINE, VERSION_SYNTAX, formatMinor, parseRelease, type Release,
 } from '../catalog/vantage6-versions.js';
 import {
   ENTITY_KINDS, FOREIGN_ROLE_REFUSAL, NO_PRUNING, REQUIRED_ACTIONS, apiUrlOf, isLoopback, defaultNodeName, isForeignRole, looksLikeRegex, roleRefKey, sortRoleRefs, sortedUnique,
@@ -268,7 +268,10 @@ class SemanticChecker {
     const organizations = this.checkOrganizations(entries.organizations);
     const orgNames = new Set(organizations.map((o) => o.name));
     const usernames = new Set(entries.users.flatMap((entry) => text(entry.value.username) ?? []));
-    const { collaborations, nodes, nodePolicies } = this.checkCollaborations(entries.collaborations, orgNames, usernames);
+    // Which collaborations a store serves, as the config says it (its stores are checked after the collaborations they name).
+    const servedByStores = (collaboration: string): boolean => entries.algorithm_stores.some(({ value }) =>
+      value.collaborations === 'all' || (Array.isArray(value.collaborations) && value.collaborations.includes(collaboration)));
+    const { collaborations, nodes, nodePolicies } = this.checkCollaborations(entries.collaborations, orgNames, usernames, servedByStores);
     const studies = this.checkStudies(entries.studies, collaborations, orgNames);
     const roles = this.checkRoles(entries.roles, orgNames);
     const users = this.checkUsers(entries.users, orgNames, roles, configuredApi(documents) !== null);
@@ -399,7 +402,7 @@ class SemanticChecker {
     }));
   }
 
-  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>, usernames: ReadonlySet<string>): { collaborations: Collaboration[]; nodes: Node[]; nodePolicies: Record<string, NodePolicies> } {
+  private checkCollaborations(entries: Entry[], orgNames: ReadonlySet<string>, usernames: ReadonlySet<string>, servedByStores: (collaboration: string) => boolean): { collaborations: Collaboration[]; nodes: Node[]; nodePolicies: Record<string, NodePolicies> } {
     const byName = this.unique('collaboration', (e) => text(e.value.name), String, entries, 'name', (n) => JSON.stringify(n));
     const collaborations: Collaboration[] = [];
     const nodes: Node[] = [];
@@ -446,7 +449,9 @@ class SemanticChecker {
     }
     const membersOf = new Map(collaborations.map((c) => [c.name, new Set(c.members)]));
     for (const { entry, index, node, value } of policiesOf) {
-      nodePolicies[node] = this.nodePolicies(entry, ['members', index, 'node', 'policies'], value, { orgNames, usernames, members: membersOf.get(entry.value.name as string) ?? new Set() });
+      const collaboration = entry.value.name as string;
+      nodePolicies[node] = this.nodePolicies(entry, ['members', index, 'node', 'policies'], value,
+        { orgNames, usernames, members: membersOf.get(collaboration) ?? new Set(), storesServe: servedByStores(collaboration) });
     }
     return { collaborations, nodes, nodePolicies };
   }
@@ -459,7 +464,7 @@ class SemanticChecker {
    * checked to be such.
    */
   private nodePolicies(entry: Entry, sub: DocumentPath, value: Record<string, unknown>,
-    known: { orgNames: ReadonlySet<string>; usernames: ReadonlySet<string>; members: ReadonlySet<string> }): NodePolicies {
+    known: { orgNames: ReadonlySet<string>; usernames: ReadonlySet<string>; members: ReadonlySet<string>; storesServe: boolean }): NodePolicies {
     const { orgNames, members } = known;
     // The node's file names users by the id the server gave them: only users of the config have one fedctl knows.
     const users = list(value.allowed_users).flatMap((item, i) =>
@@ -486,11 +491,31 @@ class SemanticChecker {
       }
       return [item];
     });
+    // The node reads an empty list as no limit at all, not as "none".
+    for (const key of ['allowed_algorithms', 'allowed_organizations', 'allowed_users']) {
+      if (Array.isArray(value[key]) && value[key].length === 0) {
+        this.warning(entry, [...sub, key], `the node reads an empty ${key} as no limit: ${key === 'allowed_algorithms' ? 'every algorithm runs' : 'every user of the collaboration may send it tasks'}`,
+          'list what it allows, or remove the key');
+      }
+    }
+    if (value.allow_either_whitelist_or_store === true) {
+      const lifted = !(Array.isArray(value.allowed_algorithms) && value.allowed_algorithms.length > 0)
+        ? 'without allowed_algorithms, this lets the node run every algorithm, from any store'
+        : known.storesServe ? null : 'no algorithm store serves this collaboration: this lets the node run every algorithm, not only allowed_algorithms';
+      if (lifted !== null) this.warning(entry, [...sub, 'allow_either_whitelist_or_store'], lifted, 'remove allow_either_whitelist_or_store, or give the node both limits');
+    }
+    for (const key of NODE_POLICIES_OF_4X_ONLY) {
+      if (this.server.keycloak && key in value) {
+        this.error(entry, [...sub, key], `${describeServer(this.server)} nodes have no policy ${key} (it is a policy of 4.x's nodes)`, 'remove it');
+      }
+    }
     return {
       ...(value.allowed_algorithms === undefined ? {} : { allowedAlgorithms: algorithms }),
       ...(value.allowed_organizations === undefined ? {} : { allowedOrganizations: sortedUnique(organizations) }),
       ...(value.allowed_users === undefined ? {} : { allowedUsers: sortedUnique(users) }),
       ...(typeof value.require_algorithm_pull === 'boolean' ? { requireAlgorithmPull: value.require_algorithm_pull } : {}),
+      ...(typeof value.allow_either_whitelist_or_store === 'boolean' ? { allowEitherWhitelistOrStore: value.allow_either_whitelist_or_store } : {}),
+      ...(typeof value.allow_basics_algorithm === 'boolean' && !this.server.keycloak ? { allowBasicsAlgorithm: value.allow_basics_algorithm } : {}),
     };
   }
 

@@ -45,6 +45,11 @@ function nodePolicies(urls: readonly string[], policies: NodePolicies, users: No
         : [`${indent}  allowed_users:`, ...users.map(({ id, username }) => `${indent}    - ${q(String(id))}   # ${q(username)}`)]),
     ]),
     ...(policies.requireAlgorithmPull === undefined ? [] : [`${indent}  require_algorithm_pull: ${policies.requireAlgorithmPull}`]),
+    ...(policies.allowEitherWhitelistOrStore === undefined ? [] : [
+      `${indent}  # ${policies.allowEitherWhitelistOrStore ? 'Either' : 'Both'} allowed_algorithms ${policies.allowEitherWhitelistOrStore ? 'or' : 'and'} allowed_algorithm_stores must allow an algorithm.`,
+      `${indent}  allow_either_whitelist_or_store: ${policies.allowEitherWhitelistOrStore}`,
+    ]),
+    ...(policies.allowBasicsAlgorithm === undefined ? [] : [`${indent}  allow_basics_algorithm: ${policies.allowBasicsAlgorithm}`]),
   ];
   return lines.length === 0 ? [] : [`${indent}policies:`, ...lines];
 }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfig } from '../../src/config/validate-config.js';
-import { formatDiagnostic } from '../../src/diagnostic.js';
+import { formatDiagnostic, type Diagnostic } from '../../src/diagnostic.js';
 import { renderNodeConfig, type NodeConfigInput } from '../../src/secrets/node-config.js';
 import { EXAMPLE_CONFIG } from '../helpers/fixtures.js';
 
@@ -37,9 +37,9 @@ describe('node files and the algorithm stores of their collaboration', () => {
 
 describe('node files and the node\'s own policies', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-node-policies-'));
-  const configOf = (policies: string): string => {
+  const configOf = (policies: string, release = '4.15', more = ''): string => {
     const file = path.join(dir, `federation-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, `vantage6: "4.15"
+    writeFileSync(file, `vantage6: "${release}"
 organizations:
   - name: "Zorg & Co!"
   - name: 東京病院
@@ -57,9 +57,10 @@ ${policies}
 users:
   - { username: li.wei, organization: 東京病院 }
   - { username: anna, organization: "Zorg & Co!" }
-`);
+${more}`);
     return file;
   };
+  const located = (diagnostics: readonly Diagnostic[]): string[] => diagnostics.map(formatDiagnostic).map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 '));
 
   it('writes what the config says, with the stores of its collaboration, in the keys 4.x and vantage6 5 nodes read', async () => {
     const file = configOf(`            allowed_algorithms:
@@ -88,6 +89,53 @@ users:
     assert.deepEqual(hq.node.policies.allowed_users, ['7', '12']);
     assert.deepEqual(hq.node.policies.allowed_algorithm_stores, ['https://store.example.org']);
     assert.deepEqual(hq.node.policies.allowed_organizations, ['Zorg & Co!', '東京病院']);
+  });
+
+  it('writes whether allowed_algorithms or the stores suffice, and (4.x) the basics algorithm; refuses the latter for vantage6 5 at its line', async () => {
+    const STORE = 'algorithm_stores:\n  - { url: https://store.example.org/api, collaborations: all }\n';
+    const either = `            allowed_algorithms: [harbor2.vantage6.ai/demo/average]
+            allow_either_whitelist_or_store: true
+            allow_basics_algorithm: false`;
+    const { desired, diagnostics } = validateConfig(await loadConfig([configOf(either, '4.15', STORE)]), {});
+    assert.deepEqual(located(diagnostics).filter((d) => !d.includes('is on this machine')), []);
+    const policies = desired?.secrets.nodePolicies?.['zorg-node'];
+    assert.deepEqual(policies, { allowedAlgorithms: ['harbor2.vantage6.ai/demo/average'], allowEitherWhitelistOrStore: true, allowBasicsAlgorithm: false });
+    const input = { ...NODE, algorithmStores: ['https://store.example.org/api'], ...(policies ? { policies } : {}) };
+    assert.deepEqual((parse(renderNodeConfig(input, 'v4')) as { policies: unknown }).policies, {
+      allowed_algorithms: ['harbor2.vantage6.ai/demo/average'], allowed_algorithm_stores: ['https://store.example.org/api'],
+      allow_either_whitelist_or_store: true, allow_basics_algorithm: false,
+    });
+    assert.match(renderNodeConfig(input, 'v4'), /# Either allowed_algorithms or allowed_algorithm_stores must allow an algorithm\.\n  allow_either_whitelist_or_store: true/);
+    // vantage6 5: its nodes read allow_either_whitelist_or_store (their Helm values' node.policies), and have no basics algorithm policy.
+    const hq = await loadConfig([configOf(either, '5.0', STORE)]);
+    const refused = validateConfig(hq, {});
+    assert.equal(refused.desired, null);
+    assert.deepEqual(located(refused.diagnostics), [
+      '15:37 collaborations[0].members[0].node.policies.allow_basics_algorithm: vantage6 5.0 nodes have no policy allow_basics_algorithm (it is a policy of 4.x\'s nodes) (remove it)',
+      '17:45 collaborations[0].members[1].node.policies.allow_basics_algorithm: vantage6 5.0 nodes have no policy allow_basics_algorithm (it is a policy of 4.x\'s nodes) (remove it)',
+    ]);
+    const kept = validateConfig(await loadConfig([configOf(either.split('\n').slice(0, 2).join('\n'), '5.0', STORE)]), {});
+    const hqPolicies = kept.desired?.secrets.nodePolicies?.['zorg-node'];
+    const values = parse(renderNodeConfig({ ...input, ...(hqPolicies ? { policies: hqPolicies } : {}) }, 'hq')) as { node: { policies: Record<string, unknown> } };
+    assert.equal(values.node.policies.allow_either_whitelist_or_store, true);
+    assert.equal('allow_basics_algorithm' in values.node.policies, false);
+  });
+
+  it('warns where the node would read a policy as no limit: an empty list, or allowing either of two limits when one is missing', async () => {
+    const lists = validateConfig(await loadConfig([configOf(`            allowed_algorithms: []
+            allowed_users: []`)]), {});
+    assert.deepEqual(located(lists.diagnostics).filter((d) => d.includes('members[0]')), [
+      '13:33 warning: collaborations[0].members[0].node.policies.allowed_algorithms: the node reads an empty allowed_algorithms as no limit: every algorithm runs (list what it allows, or remove the key)',
+      '14:28 warning: collaborations[0].members[0].node.policies.allowed_users: the node reads an empty allowed_users as no limit: every user of the collaboration may send it tasks (list what it allows, or remove the key)',
+    ]);
+    const noAlgorithms = validateConfig(await loadConfig([configOf('            allow_either_whitelist_or_store: true', '4.15', 'algorithm_stores:\n  - { url: https://store.example.org/api, collaborations: all }\n')]), {});
+    assert.ok(located(noAlgorithms.diagnostics).includes(
+      '13:46 warning: collaborations[0].members[0].node.policies.allow_either_whitelist_or_store: without allowed_algorithms, this lets the node run every algorithm, from any store (remove allow_either_whitelist_or_store, or give the node both limits)'));
+    const noStores = validateConfig(await loadConfig([configOf(`            allowed_algorithms: [harbor2.vantage6.ai/demo/average]
+            allow_either_whitelist_or_store: true`)]), {});
+    assert.ok(located(noStores.diagnostics).includes(
+      '14:46 warning: collaborations[0].members[0].node.policies.allow_either_whitelist_or_store: no algorithm store serves this collaboration: this lets the node run every algorithm, not only allowed_algorithms (remove allow_either_whitelist_or_store, or give the node both limits)'));
+    assert.notEqual(noStores.desired, null, 'warnings only');
   });
 
   it('refuses an unknown organization and a pattern the node reads as a regular expression that is not one; warns of an organization outside the collaboration', async () => {
