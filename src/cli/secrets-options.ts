@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { DEFAULT_SECRETS_FILE_NAME, listConfigFiles } from '../config/load-config.js';
 import { FedctlError } from '../errors.js';
-import type { SecretsSettings } from '../federation.js';
+import type { DesiredState, SecretsSettings } from '../federation.js';
+import { staleNodeFiles } from '../plan/stale-node-files.js';
 import type { Plan } from '../plan/plan.js';
 import { DEFAULT_SECRETS_DIR_NAME, openSecretsStore } from '../secrets/open-secrets-store.js';
 import type { SecretsStore } from '../secrets/secrets-store.js';
@@ -36,6 +37,12 @@ export async function secretsStoreFor(paths: readonly string[], settings: Secret
     file: flags.secretsFile ? path.resolve(io.cwd, flags.secretsFile) : path.join(path.dirname(first), DEFAULT_SECRETS_FILE_NAME),
     dir: flags.secretsDir ? path.resolve(io.cwd, flags.secretsDir) : path.join(path.dirname(first), DEFAULT_SECRETS_DIR_NAME),
   });
+}
+
+/** The plan, naming the nodes whose files carry other policies than the config now gives them. */
+export async function withStaleNodeFiles(plan: Plan, desired: DesiredState, live: LiveState, store: SecretsStore): Promise<Plan> {
+  const stale = staleNodeFiles(plan, desired, live, await store.writtenPolicies());
+  return stale.length === 0 ? plan : { ...plan, staleNodeFiles: stale };
 }
 
 /** The plan, naming the nodes whose keys a server made while no apply recorded them (a kill between the two). */

@@ -236,7 +236,7 @@ export interface Plan {
    * new, recorded key.
    */
   readonly unrecordedKeys?: readonly string[];
-  /** Nodes whose files name their collaboration's stores as they were before this plan: `--rotate-node-key` writes them anew. Absent when none. */
+  /** Nodes whose files carry other policies (their own, their collaboration's stores) than the config gives them now: `--rotate-node-key` writes them anew. Absent when none. */
   readonly staleNodeFiles?: readonly string[];
   /** Stores this plan unlinks that then delete their users of the server with their store roles (4.x stores). Absent when none. */
   readonly storesDeletingUsers?: readonly string[];

@@ -210,7 +210,7 @@ export function unrecordedKeysNote(plan: Plan): string | null {
 export function staleNodeFilesNote(plan: Plan): string | null {
   const nodes = plan.staleNodeFiles ?? [];
   if (nodes.length === 0) return null;
-  return `The files of ${nodes.map((n) => JSON.stringify(n)).join(', ')} name their collaboration's algorithm stores as they were: the nodes refuse algorithms of a store linked now. `
+  return `The files of ${nodes.map((n) => JSON.stringify(n)).join(', ')} carry other policies than the config gives the nodes now (their collaboration's algorithm stores, or their own): the nodes go by the files. `
     + `After applying, write ${nodes.length === 1 ? 'it' : 'them'} anew with: fedctl apply CONFIG ${nodes.map((n) => `--rotate-node-key ${JSON.stringify(n)}`).join(' ')} (or edit the deployed files)`;
 }
 

@@ -8,9 +8,10 @@ import { ownValue } from '../own-property.js';
 import type { SecretsSettings } from '../federation.js';
 import { encryptArmored, recipientProblem } from './age-crypto.js';
 import { readIfExists, removeAbandonedTemporaries, replaceAtomically, restoreFile } from './atomic-file.js';
-import { renderNodeConfig } from './node-config.js';
+import { nodePoliciesDigest, renderNodeConfig } from './node-config.js';
 import { PendingKeys } from './pending-keys.js';
 import type { MadeSecrets, SecretsStore } from './secrets-store.js';
+import { WrittenPolicies } from './written-policies.js';
 
 /** Version of a record's content; `fedctl secrets show` reads this one. */
 export const RECORD_FORMAT = 1;
@@ -55,10 +56,16 @@ function userId(made: MadeSecrets, node: string, username: string): number {
  */
 export class EncryptedSecretsStore implements SecretsStore {
   readonly pending: PendingKeys;
+  private readonly written: WrittenPolicies;
 
   constructor(readonly location: string, private readonly settings: SecretsSettings) {
     // Beside the records, so that CI keeps it with them.
     this.pending = new PendingKeys(path.join(location, 'pending-keys.yaml'));
+    this.written = new WrittenPolicies(path.join(location, 'node-policies.yaml'));
+  }
+
+  writtenPolicies(): Promise<ReadonlyMap<string, string> | null> {
+    return this.settings.server === null ? Promise.resolve(null) : this.written.read();
   }
 
   async check(): Promise<void> {
@@ -101,22 +108,29 @@ export class EncryptedSecretsStore implements SecretsStore {
       const server = this.settings.server;
       if (server !== null) {
         const nodes = Object.entries(made.content.nodes);
+        const format = made.keycloak ? 'hq' : 'v4';
+        const digests = new Map<string, string>();
         for (let i = 0; i < nodes.length; i += PARALLEL_WRITES) {
           await Promise.all(nodes.slice(i, i + PARALLEL_WRITES).map(async ([name, entry]) => {
             const file = nodeFilePath(this.location, entry.organization, name);
             const previous = await readIfExists(file);
             const policies = ownValue(this.settings.nodePolicies, name);
-            const config = renderNodeConfig({
-              name, organization: entry.organization, collaboration: entry.collaboration, apiKey: entry.api_key,
-              encrypted: made.collaborationEncrypted[entry.collaboration] ?? true, server, createdAt: entry.created_at,
+            const ofPolicies = {
               algorithmStores: ownValue(this.settings.nodeStores, entry.collaboration) ?? [], policies,
               ...(policies?.allowedUsers === undefined ? {} : { allowedUsers: policies.allowedUsers.map((username) => ({ username, id: userId(made, name, username) })) }),
-            }, made.keycloak ? 'hq' : 'v4');
+            };
+            const config = renderNodeConfig({
+              name, organization: entry.organization, collaboration: entry.collaboration, apiKey: entry.api_key,
+              encrypted: made.collaborationEncrypted[entry.collaboration] ?? true, server, createdAt: entry.created_at, ...ofPolicies,
+            }, format);
+            digests.set(name, nodePoliciesDigest(ofPolicies, format));
             const recipients = [...(this.settings.organizations[entry.organization] ?? []), ...this.settings.recipients];
             await replaceAtomically(file, await encryptArmored(recipients, config));
             undo.push(() => restoreFile(file, previous));
           }));
         }
+        // After the files: a digest noted for a file not written would hide that it is stale.
+        undo.push(await this.written.note(digests));
       }
     } catch (error) {
       await undoAll();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NodePolicies, ServerAddress } from '../federation.js';
 
 /** What a node's configuration file is made from. */
@@ -28,7 +29,11 @@ const q = (value: string): string => JSON.stringify(value);
  * Nothing the config leaves out: then the node's defaults hold (any
  * algorithm, from any store, for any user of its collaboration).
  */
-function nodePolicies(urls: readonly string[], policies: NodePolicies, users: NodeConfigInput['allowedUsers'], indent: string): string[] {
+function nodePolicies(node: NodePolicyInput, format: NodeConfigFormat, indent: string): string[] {
+  // HQ lists (and its node compares) a store's URL without its API's path.
+  const urls = format === 'hq' ? node.algorithmStores.map((url) => new URL(url).origin) : node.algorithmStores;
+  const policies = node.policies ?? {};
+  const users = node.allowedUsers;
   const list = (key: string, values: readonly string[] | undefined, why: string): string[] => (values === undefined ? [] : [
     `${indent}  # ${why}`,
     ...(values.length === 0 ? [`${indent}  ${key}: []`] : [`${indent}  ${key}:`, ...values.map((value) => `${indent}    - ${q(value)}`)]),
@@ -56,6 +61,18 @@ function nodePolicies(urls: readonly string[], policies: NodePolicies, users: No
 
 /** Which node reads the file: a 4.x node's configuration, or a vantage6 5 node's Helm values. */
 export type NodeConfigFormat = 'v4' | 'hq';
+
+/** What a node's policies are made of. */
+export type NodePolicyInput = Pick<NodeConfigInput, 'algorithmStores' | 'policies' | 'allowedUsers'>;
+
+/**
+ * A digest of the policies a node's file carries, as the file writes them:
+ * kept beside the files (not secret: the config says as much) so that a plan
+ * can name the files whose policies the config has changed since.
+ */
+export function nodePoliciesDigest(node: NodePolicyInput, format: NodeConfigFormat): string {
+  return createHash('sha256').update(`${format}\n${nodePolicies(node, format, '').join('\n')}`).digest('hex').slice(0, 32);
+}
 
 /**
  * A ready vantage6 node configuration file, with placeholders for what only
@@ -87,7 +104,7 @@ function renderV4Config(node: NodeConfigInput): string {
     ...(node.encrypted
       ? ['  # The organization\'s RSA private key; the node uploads its public key at its first start.', '  private_key: "/CHANGE-ME/path/to/private_key.pem"']
       : ['  private_key: null']),
-    ...nodePolicies(node.algorithmStores, node.policies ?? {}, node.allowedUsers, ''),
+    ...nodePolicies(node, 'v4', ''),
     'logging:',
     '  level: DEBUG',
     '  use_console: true',
@@ -128,8 +145,7 @@ function renderHqValues(node: NodeConfigInput): string {
     `    # The collaboration is ${node.encrypted ? '' : 'not '}encrypted; the node refuses to start when this differs.`,
     `    enabled: ${node.encrypted}`,
     ...(node.encrypted ? ['    # The organization\'s RSA private key.', '    private_key: "/CHANGE-ME/path/to/private_key.pem"'] : []),
-    // HQ lists (and its node compares) a store's URL without its API's path.
-    ...nodePolicies(node.algorithmStores.map((url) => new URL(url).origin), node.policies ?? {}, node.allowedUsers, '  '),
+    ...nodePolicies(node, 'hq', '  '),
     '  # The data sources of this node.',
     '  databases:',
     '    fileBased:',

@@ -96,6 +96,11 @@ export class PlaintextSecretsStore implements SecretsStore {
     await removeAbandonedTemporaries(path.dirname(path.resolve(this.location)), path.basename(this.location));
   }
 
+  /** A secrets file writes no node files. */
+  writtenPolicies(): Promise<null> {
+    return Promise.resolve(null);
+  }
+
   async save(made: MadeSecrets): Promise<() => Promise<void>> {
     // Re-read under the lock: another run may have added keys since the check.
     const previous = await snapshotSecretsFile(this.location);

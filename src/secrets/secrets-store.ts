@@ -47,6 +47,8 @@ export interface SecretsStore {
    * between the two is named by the next plan.
    */
   readonly pending: PendingKeys;
+  /** Per node, the digest of the policies its file was last written with (`nodePoliciesDigest`); null where no node files are written. */
+  writtenPolicies(): Promise<ReadonlyMap<string, string> | null>;
   /** Before any work: fail when the store cannot be read back or written, or a recipient is invalid. */
   check(): Promise<void>;
   save(made: MadeSecrets): Promise<() => Promise<void>>;

@@ -9,6 +9,7 @@ import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { openRecords } from '../../src/secrets/show-secrets.js';
 import { copyExamples, pidThatIsGone, snapshot } from '../helpers/fixtures.js';
+import type { Plan } from '../../src/plan/plan.js';
 import { FEDCTL_BIN, killFedctlWhen, runCli } from '../helpers/run-cli.js';
 import { ENGINES, withInitializedDatabase, type TestDatabase } from '../helpers/test-databases.js';
 
@@ -100,6 +101,11 @@ for (const { engine, skip } of ENGINES) {
           secrets.push(config.api_key);
         }
 
+        // Beside the records, what each node file's policies were written as: digests, which plans compare with the config's.
+        const noted = parse(readFileSync(path.join(example.secrets, 'node-policies.yaml'), 'utf8')) as { node_policies: Record<string, string> };
+        assert.deepEqual(Object.keys(noted.node_policies).sort(), nodes.map((n) => String(n.name)).sort());
+        assert.ok(Object.values(noted.node_policies).every((digest) => /^[0-9a-f]{32}$/.test(digest)));
+
         // `secrets show` lists every key and the generated password.
         const shown = await runCli(['secrets', 'show', example.secrets, '--identity', example.identity('admin-bram')], { cwd: db.dir });
         assert.equal(shown.code, 0, shown.stderr);
@@ -139,10 +145,15 @@ for (const { engine, skip } of ENGINES) {
           () => '      - organization: IKNL\n        node:\n          policies:\n            allowed_algorithms: [\'^harbor2\\.vantage6\\.ai/demo/.*$\']\n'
           + '            allowed_organizations: [IKNL, Maastricht UMC+]\n            allowed_users: [bram.jansen]\n',
         ));
+        // Its file was written without them: the plan names it (no store changed), as it does after an apply that leaves the key.
+        const staleFiles = async (): Promise<readonly string[] | undefined> =>
+          (JSON.parse((await runCli(['plan', ...example.configs, '--database', db.url, '--json'], { cwd: db.dir })).stdout) as Plan).staleNodeFiles;
+        assert.deepEqual(await staleFiles(), ['IKNL - Colorectal Cancer Survival Node']);
         const rotated = await apply(db, [...example.configs, '--rotate-node-key', 'IKNL/Colorectal Cancer Survival']);
         assert.equal(rotated.code, 0, rotated.stderr);
         assert.equal(filesUnder(path.join(example.secrets, 'records')).length, 2);
         assert.notEqual(readFileSync(nodeFile, 'utf8'), before);
+        assert.equal(await staleFiles(), undefined, 'written anew with them');
         const written = parse(ageDecrypt(example.identity('iknl-operator'), nodeFile) ?? '') as { api_key: string; policies?: unknown };
         // Users by the id the database gave them, as text: the node compares the task's user's id so.
         const [bram] = await db.sql("select id from \"user\" where username = 'bram.jansen'");
@@ -261,7 +272,12 @@ for (const { engine, skip } of ENGINES) {
           const example = copyExample(db);
           assert.equal((await apply(db, example.configs)).code, 0);
           const nodeFile = path.join(example.secrets, 'nodes', 'IKNL', 'IKNL - Colorectal Cancer Survival Node.yaml.age');
-          const before = { node: readFileSync(nodeFile, 'utf8'), records: filesUnder(path.join(example.secrets, 'records')).sort() };
+          const noted = path.join(example.secrets, 'node-policies.yaml');
+          const before = { node: readFileSync(nodeFile, 'utf8'), records: filesUnder(path.join(example.secrets, 'records')).sort(), noted: readFileSync(noted, 'utf8') };
+          // New policies, which the refused apply's file would have carried: their digest is not kept either.
+          const [federation = ''] = example.configs;
+          writeFileSync(federation, readFileSync(federation, 'utf8').replace('      - organization: IKNL              # node "IKNL - Colorectal Cancer Survival Node"\n',
+            '      - organization: IKNL\n        node: { policies: { allowed_algorithms: [harbor2.vantage6.ai/demo/average] } }\n'));
           await db.sql(`create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`);
           await db.sql('create constraint trigger fail_at_commit after update on node deferrable initially deferred for each row execute function fail_at_commit()');
           const failed = await apply(db, [...example.configs, '--rotate-node-key', 'IKNL/Colorectal Cancer Survival']);
@@ -269,6 +285,7 @@ for (const { engine, skip } of ENGINES) {
           assert.match(failed.stderr, /refused at commit/);
           assert.equal(readFileSync(nodeFile, 'utf8'), before.node);
           assert.deepEqual(filesUnder(path.join(example.secrets, 'records')).sort(), before.records);
+          assert.equal(readFileSync(noted, 'utf8'), before.noted);
         });
       });
     }

@@ -204,6 +204,10 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       assert.ok(isSession(await server.login.node(iknl[0], key)), 'the node file\'s key logs in');
       const opened = openNodeFile(identity('iknl-operator'), file) as { policies?: unknown; node?: { policies?: unknown } };
       assert.deepEqual(hq ? opened.node?.policies : opened.policies, { allowed_organizations: ['IKNL'], allowed_users: [String(view.userId('bram.jansen'))] });
+      // Plans compare what each file was written with (digests beside the records, the user by the server's id) with the config: none is stale; the config without the policies leaves IKNL's so.
+      const staleWith = async (file: string): Promise<readonly string[] | undefined> => (JSON.parse((await fedctl(['plan', file, encrypted, '--json'])).stdout) as Plan).staleNodeFiles;
+      assert.equal(await staleWith(withPolicies), undefined);
+      assert.deepEqual(await staleWith(config()), [iknl[0]]);
     });
 
     it('plans drift made through the API as exactly those changes; export then plan shows none; apply reverts it', async () => {

@@ -19,7 +19,7 @@ import type { CliIo } from '../io.js';
 import type { SecretsStore } from '../../secrets/secrets-store.js';
 import { withComponents } from '../../components/with-components.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
-import { secretsStoreFor, withRecipients, withUnrecordedKeys } from '../secrets-options.js';
+import { secretsStoreFor, withRecipients, withStaleNodeFiles, withUnrecordedKeys } from '../secrets-options.js';
 import { loadAndRead, planFrom, showPlan } from './plan-command.js';
 
 export interface ApplyFlags extends PlanFlags {
@@ -101,7 +101,7 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
   const options = planOptionsFrom(flags, desired);
   const store = await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io);
   const planned = planFrom(backend, desired, options, state, desired.history && flags.history).plan;
-  const plan = backend.capabilities.nodeKeys === 'server' ? await withUnrecordedKeys(planned, state.live, store) : planned;
+  const plan = await withStaleNodeFiles(backend.capabilities.nodeKeys === 'server' ? await withUnrecordedKeys(planned, state.live, store) : planned, desired, state.live, store);
   return {
     backend,
     store,

@@ -8,7 +8,6 @@ import type { DesiredState } from '../../federation.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { assessPlan } from '../../policy/assess-plan.js';
 import { requiresTwoFactor } from '../../policy/guardrails.js';
-import { staleNodeFiles } from '../../plan/stale-node-files.js';
 import { storesDeletingUsers } from '../../plan/unlinked-store-users.js';
 import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { ciProvenance } from '../../history/provenance.js';
@@ -25,7 +24,7 @@ import { checkConfig } from '../load-desired.js';
 import { loadConfig } from '../../config/load-config.js';
 import { configuredApi, configuresPruning } from '../../config/validate-config.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
-import { secretsStoreFor, withRecipients, withUnrecordedKeys } from '../secrets-options.js';
+import { secretsStoreFor, withRecipients, withStaleNodeFiles, withUnrecordedKeys } from '../secrets-options.js';
 
 export interface PlanCommandFlags extends PlanFlags {
   /** `-o FILE`: save the plan for a later `fedctl apply FILE`. */
@@ -79,9 +78,8 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
 export function planFrom(backend: Backend, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
   const plan = assessPlan(computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options), live, desired.policy);
   const history = backend.capabilities.history ? planHistory(lastApply, () => fingerprintAdministration(live), recording) : NO_HISTORY_KEPT;
-  const stale = staleNodeFiles(plan, desired, live);
   const forgetting = storesDeletingUsers(plan, live);
-  return { plan: { ...plan, history, ...(stale.length > 0 ? { staleNodeFiles: stale } : {}), ...(forgetting.length > 0 ? { storesDeletingUsers: forgetting } : {}) }, live };
+  return { plan: { ...plan, history, ...(forgetting.length > 0 ? { storesDeletingUsers: forgetting } : {}) }, live };
 }
 
 /** Show a plan of the configs at `paths` as the flags ask: JSON, Markdown (a comment that says when and for what) or text. */
@@ -96,10 +94,12 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
   const { desired, state, backend } = await loadAndRead(paths, flags, io);
   const planned = planFrom(backend, desired, planOptionsFrom(flags, desired), state, desired.history);
   const { live } = planned;
-  // Keys a server makes can be lost to a kill before they are recorded: the secrets stage noted which.
-  const plan = backend.capabilities.nodeKeys === 'server'
-    ? await withUnrecordedKeys(planned.plan, live, await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io))
-    : planned.plan;
+  // Keys a server makes can be lost to a kill before they are recorded, and node files go stale: the secrets stage noted what it wrote.
+  const serverKeys = backend.capabilities.nodeKeys === 'server';
+  const settings = withRecipients(desired.secrets, flags, io.env);
+  const writesNodeFiles = settings.server !== null && settings.recipients.length > 0;
+  const store = serverKeys || writesNodeFiles ? await secretsStoreFor(paths, settings, flags, io) : null;
+  const plan = store === null ? planned.plan : await withStaleNodeFiles(serverKeys ? await withUnrecordedKeys(planned.plan, live, store) : planned.plan, desired, live, store);
   showPlan(plan, paths, flags, io);
   if (flags.out) {
     const saved: SavedPlan = {
