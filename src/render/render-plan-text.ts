@@ -14,9 +14,22 @@ export interface TextRenderOptions {
   readonly showAccess?: boolean;
 }
 
-const SET_FIELDS: Readonly<Record<string, (value: string) => string>> = {
-  rules: describeRule,
+const quoted = (value: string): string => JSON.stringify(value);
+
+/**
+ * How the members of each kind's sets read: a server's rules with their
+ * scope (`task: create (collaboration)`), a store's as the store spells them
+ * (`review:edit`, they have none), every other member quoted. Per kind, so
+ * that a kind's field is never read as another kind's.
+ */
+const SET_MEMBERS: Readonly<Record<EntityKind, Readonly<Record<string, (value: string) => string>>>> = {
+  organization: {}, collaboration: {}, node: {}, study: {}, algorithm_store: {}, store_user: {},
+  role: { rules: describeRule },
+  user: { rules: describeRule },
+  store_role: { rules: (value) => value },
 };
+
+const memberLabel = (kind: EntityKind, field: string): ((value: string) => string) => SET_MEMBERS[kind][field] ?? quoted;
 
 function passwordText(source: PasswordSource): string {
   if (source === null) return 'none';
@@ -57,7 +70,7 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
     case 'role':
       push('organization', change.after.organization);
       push('description', change.after.description);
-      rows.push(['rules', change.after.rules.map(describeRule)]);
+      rows.push(['rules', change.after.rules.map(memberLabel('role', 'rules'))]);
       break;
     case 'algorithm_store':
       push('name', change.after.name);
@@ -65,7 +78,7 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       break;
     case 'store_role':
       push('description', change.after.description);
-      rows.push(['rules', [...change.after.rules]]);
+      rows.push(['rules', change.after.rules.map(memberLabel('store_role', 'rules'))]);
       break;
     case 'store_user':
       rows.push(['roles', change.after.roles.map((r) => JSON.stringify(r))]);
@@ -76,7 +89,7 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       if (!u.enabled) rows.push(['enabled', 'false']);
       if (u.requiredActions !== undefined) rows.push(['required_actions', [...u.requiredActions]]);
       rows.push(['roles', u.roles.map((r: RoleRef) => roleLabel(r))]);
-      if (u.rules.length > 0) rows.push(['rules', u.rules.map(describeRule)]);
+      if (u.rules.length > 0) rows.push(['rules', u.rules.map(memberLabel('user', 'rules'))]);
       rows.push(['password', passwordText(u.password)]);
       break;
     }
@@ -96,11 +109,11 @@ const FIELD_LABELS: Readonly<Record<string, string>> = { everyCollaboration: 'ev
 
 const fieldLabel = (field: string): string => FIELD_LABELS[field] ?? field;
 
-function fieldLines(field: FieldChange, width: number, c: ChalkInstance): string[] {
+function fieldLines(kind: EntityKind, field: FieldChange, width: number, c: ChalkInstance): string[] {
   const name = `${fieldLabel(field.field)}:`.padEnd(width + 1);
   if ('secret' in field) return [`      ${name} ${c.yellow(SECRET_TEXT[field.secret])}`];
   if ('added' in field) {
-    const label = SET_FIELDS[field.field] ?? ((v: string) => JSON.stringify(v));
+    const label = memberLabel(kind, field.field);
     return [
       `      ${field.field}:`,
       ...field.added.map((item) => `        ${c.green('+')} ${label(item)}`),
@@ -137,7 +150,7 @@ export function changeLines(change: Change, c: ChalkInstance): string[] {
         : title;
       const fields = change.fields.filter((f) => f !== rename);
       const width = Math.max(0, ...fields.map((f) => fieldLabel(f.field).length));
-      return [`  ${c.yellow('~')} ${heading}`, ...fields.flatMap((field) => fieldLines(field, width, c))];
+      return [`  ${c.yellow('~')} ${heading}`, ...fields.flatMap((field) => fieldLines(change.kind, field, width, c))];
     }
     case 'delete':
       return [`  ${c.red('-')} ${title}`];
