@@ -37,6 +37,15 @@ export function unlinkDeletesStoreUsers(keycloak: boolean): boolean {
 }
 
 /**
+ * Whether a server of the line whitelists itself at a store it links: a
+ * 4.x server does (with `force` for a store on its own machine, which a
+ * store otherwise refuses); HQ shares its Keycloak with the store instead.
+ */
+export function whitelistsAtStore(keycloak: boolean): boolean {
+  return !keycloak;
+}
+
+/**
  * How fedctl's access reports and guardrails spell a store's resources
  * (`store.review`): apart from the server's, whose `role` and `user` would
  * otherwise read the same.

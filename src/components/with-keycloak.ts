@@ -4,6 +4,8 @@ import { FedctlError } from '../errors.js';
 import { KeycloakAdmin, READ_ROLE, WRITE_ROLE, type KeycloakUser } from './keycloak/keycloak-admin.js';
 import type { KeptUser } from '../federation.js';
 import { keepsKeycloakFields, keycloakKey, keycloakWrites, mayAwaitInvitation, withKeycloakFields } from './keycloak/keycloak-users.js';
+import { profileLimits } from './keycloak/user-profile.js';
+import type { LiveState } from '../state/live-state.js';
 import type { Component } from './component.js';
 
 /** The one step an admin takes, as errors and the README say it. */
@@ -21,6 +23,21 @@ export interface KeycloakOptions {
   readonly warn?: (line: string) => void;
   /** Read Keycloak for users' two-factor authentication even when the config keeps nothing there. */
   readonly readsTwoFactor?: boolean;
+}
+
+/**
+ * What Keycloak keeps of HQ's users and what its user profile refuses, read
+ * once: added to a live state of HQ (the one a plan is made from, and the
+ * one an apply checks the plan against).
+ */
+async function readKeycloak(admin: KeycloakAdmin, kept: readonly KeptUser[] | null): Promise<(live: LiveState) => LiveState> {
+  const [users, profile, realm] = await Promise.all([admin.users(), admin.userProfile(), admin.realmSettings()]);
+  const awaiting = await awaitingInvitation(admin, users, kept ?? []);
+  const limits = profileLimits(profile, realm);
+  return (live) => {
+    const read = withKeycloakFields(live, users, kept, awaiting);
+    return { ...read, server: { ...read.server, limits: [...read.server.limits, ...limits] } };
+  };
 }
 
 /** The Keycloak keys of invited users whose invitation was never sent: they still have the password HQ set, which the invitation removes. */
@@ -59,8 +76,7 @@ export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null,
       return loaded;
     }
     await requireRole(admin(), READ_ROLE, 'reading users\' names, e-mail and state needs');
-    const users = await admin().users();
-    return { ...loaded, live: withKeycloakFields(loaded.live, users, kept, await awaitingInvitation(admin(), users, kept ?? [])) };
+    return { ...loaded, live: (await readKeycloak(admin(), kept))(loaded.live) };
   };
   return {
     addTo,
@@ -74,9 +90,8 @@ export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null,
         if (keycloakWrites(plan.changes).size > 0) await requireRole(admin(), WRITE_ROLE, 'changing users\' names, e-mail and state needs');
         await requireRole(admin(), READ_ROLE, 'reading users\' names, e-mail and state needs');
         // The plan is checked against the server's state as it was planned: with what Keycloak keeps.
-        const before = await admin().users();
-        const awaiting = await awaitingInvitation(admin(), before, kept ?? []);
-        const result = await backend.apply(plan, (live) => resolve(withKeycloakFields(live, before, kept, awaiting)), options);
+        const withKeycloakState = await readKeycloak(admin(), kept);
+        const result = await backend.apply(plan, (live) => resolve(withKeycloakState(live)), options);
         const writes = keycloakWrites(result.plan.changes);
         if (writes.size === 0) return result;
         // Read now: HQ has just made the Keycloak users of the users it created.
@@ -87,7 +102,7 @@ export function withKeycloak(backend: Backend, kept: readonly KeptUser[] | null,
             throw new FedctlError('APPLY_STOPPED', `Keycloak has no user ${JSON.stringify(username)} after HQ's changes; its names, e-mail and state were not written`,
               'run fedctl apply again: the plan shows what is left');
           }
-          if (Object.keys(fields).length > 0) await admin().update(id, fields);
+          if (Object.keys(fields).length > 0) await admin().update(id, username, fields);
           if (invite) await admin().invite(id);
         }
         return result;

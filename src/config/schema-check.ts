@@ -5,8 +5,8 @@ import type { Diagnostic, DocumentPath } from '../diagnostic.js';
 import { didYouMean } from '../suggest.js';
 import type { ConfigDocument } from './load-config.js';
 
-/** An e-mail address: its local part in ASCII, its domain's labels in any script (an internationalized domain, as Keycloak takes it). */
-const EMAIL_PATTERN = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?\\.)+[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?$";
+/** An e-mail address: its local part in ASCII, its domain's labels in any script, with the marks Devanagari or Thai need (an internationalized domain, as Keycloak takes it). */
+const EMAIL_PATTERN = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]{0,61}[\\p{L}\\p{M}\\p{N}])?\\.)+[\\p{L}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]{0,61}[\\p{L}\\p{M}\\p{N}])?$";
 
 /** Friendlier words for the schema's patterns than the regular expressions themselves. */
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {

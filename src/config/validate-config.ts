@@ -20,7 +20,8 @@ import { checkSchema } from './schema-check.js';
 import { guardrailDiagnostics, type LocateUser } from './check-guardrails.js';
 import { readPolicy } from './read-policy.js';
 import { didYouMean } from '../suggest.js';
-import { STORE_POLICIES, storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from '../catalog/store-catalog.js';
+import { idna2003Ascii, idna2008Ascii, idnaFormsDiffer } from '../email-domain.js';
+import { STORE_POLICIES, storeCatalog, storeReleaseFor, storeRuleKey, whitelistsAtStore, type StoreRuleKey } from '../catalog/store-catalog.js';
 import { ownValue } from '../own-property.js';
 import { messageOf } from '../errors.js';
 
@@ -578,7 +579,7 @@ class SemanticChecker {
     };
     for (const entry of byUrl.values()) {
       const url = entry.value.url as string;
-      if (isLoopback(url)) {
+      if (isLoopback(url) && whitelistsAtStore(this.server.keycloak)) {
         this.warning(entry, ['url'], `store ${url} is on this machine: fedctl links it with the server's force flag`,
           'fit for a development server only; give the address the server reaches the store at');
       }
@@ -733,6 +734,7 @@ class SemanticChecker {
       const rules = this.expandRules(entry, ['rules'], entry.value.rules);
       const password = this.passwordSource(entry);
       this.checkDottedLogin(entry);
+      this.checkMailDomain(entry);
       this.checkDisabling(entry);
       const requiredActions = this.requiredActions(entry);
       if (organization === null || !identified) continue;
@@ -776,6 +778,19 @@ class SemanticChecker {
     }
     this.error(entry, sub, `unknown role ${JSON.stringify(name)}`, didYouMean(name, roleNames) ?? 'declare it under roles, or use a built-in role');
     return null;
+  }
+
+  /**
+   * Keycloak (vantage6 5) mails a user at the IDNA 2003 form of their
+   * domain, in which ß, final ς and joiners are other letters than in the
+   * IDNA 2008 form browsers and mail servers use: another domain.
+   */
+  private checkMailDomain(entry: Entry): void {
+    const email = text(entry.value.email);
+    const domain = email?.slice(email.lastIndexOf('@') + 1) ?? '';
+    if (!this.server.keycloak || !idnaFormsDiffer(domain)) return;
+    this.warning(entry, ['email'], `Keycloak sends mail for ${JSON.stringify(email)} to ${idna2003Ascii(domain) ?? ''} (IDNA 2003, where ß is ss and ς is σ), not to ${idna2008Ascii(domain) ?? ''}, the domain as written`,
+      'check that the user receives mail there, or give an address without ß, final ς or joiners in its domain');
   }
 
   /** Disabling keeps a user and their history but takes every power: only vantage6 5's Keycloak can; a 4.x server has no such state. */

@@ -13,6 +13,7 @@ import type {
 import { PLAN_FORMAT_VERSION } from './plan.js';
 import { selectTargets } from './select-targets.js';
 import { ownValue } from '../own-property.js';
+import { refusesValue } from '../state/value-test.js';
 
 function scalarChanges<F extends string>(
   before: Readonly<Record<F, ScalarValue>>,
@@ -313,10 +314,9 @@ function limitApplies(limit: ChangeLimit, change: Change): boolean {
   if (!covered) return false;
   if (limit.foreignRoles && foreignRolesGiven(change).length === 0) return false;
   const entity = (change.action === 'delete' ? change.before : change.after) as unknown as Readonly<Record<string, unknown>>;
-  if (limit.refusedName !== undefined) {
-    const name = entity[limit.refusedName.field];
-    // Python's len counts code points, and isnumeric any digits, not only ASCII ones.
-    return typeof name === 'string' && ([...name].length > limit.refusedName.max || /^\p{N}+$/u.test(name));
+  if (limit.refusedValue !== undefined) {
+    const value = entity[limit.refusedValue.field];
+    return typeof value === 'string' && limit.refusedValue.tests.some((test) => refusesValue(test, value));
   }
   if (limit.lacking === undefined) return true;
   return entity[limit.lacking] === null || entity[limit.lacking] === undefined;
@@ -330,8 +330,12 @@ function foreignRolesGiven(change: Change): RoleRef[] {
   return roles.filter((ref) => isForeignRole(ref, change.after.organization));
 }
 
-/** A limit's reason, with the roles it is about when it is about roles of another organization. */
+/** A limit's reason, with the value it refuses, or the roles it is about when it is about roles of another organization. */
 function limitReason(limit: ChangeLimit, change: Change): string {
+  if (limit.refusedValue !== undefined && change.action !== 'delete') {
+    const { field } = limit.refusedValue;
+    return `${field} ${JSON.stringify((change.after as unknown as Readonly<Record<string, unknown>>)[field])}: ${limit.reason}`;
+  }
   if (!limit.foreignRoles || change.kind !== 'user' || change.action === 'delete') return limit.reason;
   const roles = foreignRolesGiven(change).map((ref) => `${JSON.stringify(ref.name)} of ${JSON.stringify(ref.organization)}`);
   return `${limit.reason}: role ${roles.join(', role ')} is not of the user's organization ${JSON.stringify(change.after.organization)}`;

@@ -1,6 +1,7 @@
 import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
 import { mayRefuseDottedLogins, usesKeycloak, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
+import type { ValueTest } from './value-test.js';
 import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, StorePolicies, StoreRole, StoreUser, Study, User } from '../federation.js';
 
 /**
@@ -86,8 +87,8 @@ export interface ChangeLimit {
   readonly lacking?: string;
   /** Only changes that give a user a role of another organization than the user's. */
   readonly foreignRoles?: true;
-  /** Only entities whose `field` the server's API refuses as a name: more than `max` characters (as Python counts them), or digits only. */
-  readonly refusedName?: { readonly field: string; readonly max: number };
+  /** Only entities whose `field` fails one of `tests`, as the component checks it (a name too long, a character Keycloak refuses); its value is named in the reason. */
+  readonly refusedValue?: { readonly field: string; readonly tests: readonly ValueTest[] };
   readonly reason: string;
 }
 

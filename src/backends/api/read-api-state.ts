@@ -5,6 +5,7 @@ import { readForm } from '../../db/vantage6-tables.js';
 import { FedctlError } from '../../errors.js';
 import { FOREIGN_ROLE_REFUSAL, compareStrings, sortRoleRefs, sortedUnique, type EntityKind, type RoleRef } from '../../federation.js';
 import { ROOT_OWNED, type ChangeLimit, type LiveRole, type LiveState, type ServerOwned } from '../../state/live-state.js';
+import type { ValueTest } from '../../state/value-test.js';
 import { readApiStores } from './read-api-stores.js';
 import type { Vantage6Api } from './vantage6-api.js';
 
@@ -73,7 +74,7 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
         + 'apply this through the server\'s database (--database), which takes out the collaboration\'s link alone, or unlink and link the store anew on purpose',
     }]),
     ...NAMED_KINDS.flatMap(([kind, field]) => (['create', { field }] as const).map((change) => ({
-      kind, change, refusedName: { field, max: API_NAME_LENGTH },
+      kind, change, refusedValue: { field, tests: API_NAME_TESTS },
       reason: `the API refuses a ${field} of more than ${API_NAME_LENGTH} characters, or of digits only: give a shorter one${kind === 'node' ? ' (for a node named by default, set node.name)' : ''}`,
     }))),
   ];
@@ -81,6 +82,12 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
 
 /** The longest name the API takes (every release's input schemas: MAX_LEN_NAME). */
 const API_NAME_LENGTH = 128;
+
+/** What the API refuses as a name: more characters than that (Python counts code points), or digits only (Python's isnumeric: any digits, not only ASCII's). */
+const API_NAME_TESTS: readonly ValueTest[] = [
+  { test: 'length', max: API_NAME_LENGTH, unit: 'code point', trim: false },
+  { test: 'pattern', pattern: '^\\p{N}+$', refuse: 'match' },
+];
 
 /** The kinds whose name the API checks on create and rename, and the field that holds it (a role's check is overridden by its own). */
 const NAMED_KINDS: readonly (readonly [EntityKind, 'name' | 'username'])[] = [

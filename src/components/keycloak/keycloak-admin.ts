@@ -1,6 +1,7 @@
 import got, { HTTPError, RequestError, type Got } from 'got';
 import { refusal } from '../../backends/api/paged-json.js';
 import { FedctlError } from '../../errors.js';
+import type { KeycloakUserProfile, RealmSettings } from './user-profile.js';
 
 /** A Keycloak user as its admin REST API gives one; the full representation (attributes too) when read by id. */
 export interface KeycloakUser {
@@ -22,6 +23,20 @@ export type KeycloakUserFields = Partial<Pick<KeycloakUser, 'firstName' | 'lastN
 /** The realm-management roles fedctl's account needs: to read users, and to change them. Nothing more. */
 export const READ_ROLE = 'view-users';
 export const WRITE_ROLE = 'manage-users';
+
+/** What Keycloak says of a refusal: its user profile's field and message key, one or several; an OAuth error; else the status. */
+function keycloakReason(error: HTTPError): string {
+  const body = error.response.body as { field?: unknown; errorMessage?: unknown; errors?: unknown; error?: unknown; error_description?: unknown } | string | undefined;
+  if (typeof body !== 'object' || body === null) return refusal(error);
+  const fieldError = (entry: unknown): string | null => {
+    const { field, errorMessage } = (entry ?? {}) as { field?: unknown; errorMessage?: unknown };
+    if (typeof errorMessage !== 'string') return null;
+    return typeof field === 'string' ? `${field}: ${errorMessage}` : errorMessage;
+  };
+  const said = [fieldError(body), ...(Array.isArray(body.errors) ? body.errors.map(fieldError) : [])].filter((s): s is string => s !== null);
+  if (typeof body.error === 'string') said.push(typeof body.error_description === 'string' ? `${body.error}: ${body.error_description}` : body.error);
+  return said.length > 0 ? `HTTP ${error.response.statusCode} ${said.join('; ')}` : refusal(error);
+}
 
 /** Users per page: Keycloak's listing has no total, so pages are read until one comes back short. */
 const PAGE = 500;
@@ -66,16 +81,33 @@ export class KeycloakAdmin {
   }
 
   /**
-   * Set some fields of a user. Keycloak's update replaces the user's
-   * attributes with those it is given: the whole representation is read
-   * first and sent back with the fields changed (HQ's `organization_id`
+   * Set some fields of user `username`. Keycloak's update replaces the
+   * user's attributes with those it is given: the whole representation is
+   * read first and sent back with the fields changed (HQ's `organization_id`
    * among the attributes kept).
    */
-  async update(id: string, fields: KeycloakUserFields): Promise<void> {
+  async update(id: string, username: string, fields: KeycloakUserFields): Promise<void> {
     const path = `users/${encodeURIComponent(id)}`;
     const current = await this.call(`GET ${path}`, () => this.http.get(path).json<KeycloakUser>());
     const requiredActions = [...new Set([...(current.requiredActions ?? []), ...(fields.requiredActions ?? [])])];
-    await this.call(`PUT ${path}`, () => this.http.put(path, { json: { ...current, ...fields, requiredActions }, retry: { limit: 0 } }));
+    await this.call(`the ${Object.keys(fields).join(', ')} of user ${JSON.stringify(username)} (PUT ${path})`,
+      () => this.http.put(path, { json: { ...current, ...fields, requiredActions }, retry: { limit: 0 } }));
+  }
+
+  /** The realm's user profile: the validators Keycloak runs on every write of a user. */
+  async userProfile(): Promise<KeycloakUserProfile> {
+    return this.call('GET users/profile', () => this.http.get('users/profile').json<KeycloakUserProfile>());
+  }
+
+  /** What the realm's checks depend on, as far as the account may read the realm (view-users gives a few fields; view-realm its mail server). */
+  async realmSettings(): Promise<RealmSettings> {
+    const realm = await this.call('GET the realm', () => this.http.get('').json<{ registrationEmailAsUsername?: boolean; smtpServer?: Readonly<Record<string, string>> }>());
+    const smtp = realm.smtpServer;
+    return {
+      realm: this.realm,
+      registrationEmailAsUsername: realm.registrationEmailAsUsername === true,
+      utf8LocalParts: smtp === undefined ? null : Object.keys(smtp).length === 0 || smtp.allowutf8 === 'true',
+    };
   }
 
   /** The ids of a user's passwords (the representation has no sign of them). */
@@ -110,7 +142,7 @@ export class KeycloakAdmin {
     } catch (error) {
       if (error instanceof HTTPError) {
         const status = error.response.statusCode;
-        throw new FedctlError('KEYCLOAK_REFUSED', `Keycloak at ${this.url} (realm ${this.realm}) refused ${what}: ${refusal(error)}`,
+        throw new FedctlError('KEYCLOAK_REFUSED', `Keycloak at ${this.url} (realm ${this.realm}) refused ${what}: ${keycloakReason(error)}`,
           status === 401 || status === 403
             ? `fedctl's account needs the realm-management roles ${READ_ROLE} and ${WRITE_ROLE} (see the README's "Users in Keycloak")`
             : otherwise, { cause: error });

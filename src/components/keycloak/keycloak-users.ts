@@ -13,6 +13,17 @@ export const keycloakKey = (username: string): string => username.toLowerCase();
 /** Names and e-mail are fedctl's to keep where the config says them; left out, they are the user's own. */
 const OPTIONAL: readonly Exclude<KeycloakUserField, 'enabled'>[] = ['firstname', 'lastname', 'email'];
 
+/**
+ * The form Keycloak keeps a value in: e-mail addresses in lower case. A live
+ * value that is the config's in that form is the config's, so that a plan
+ * after an apply is empty (and a create shows what the config says).
+ */
+const KEPT_FORM: Readonly<Record<(typeof OPTIONAL)[number], (value: string) => string>> = {
+  email: (value) => value.toLowerCase(),
+  firstname: (value) => value,
+  lastname: (value) => value,
+};
+
 /** What a saved plan keeps of the config's users: only those that keep something in Keycloak. */
 export function keptUsersOf(users: readonly KeptUser[]): KeptUser[] {
   return users.filter((user) => keepsKeycloakFields([user]))
@@ -56,8 +67,11 @@ export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakU
       const account = found.get(keycloakKey(user.username));
       if (account === undefined) return user;
       const want = wanted?.get(user.username);
-      const kept = (field: (typeof OPTIONAL)[number], value: string | undefined): string | null =>
-        (wanted === null || (want !== undefined && want[field] !== null) ? value || null : null);
+      const kept = (field: (typeof OPTIONAL)[number], value: string | undefined): string | null => {
+        if (wanted !== null && (want === undefined || want[field] === null)) return null;
+        const desired = want?.[field] ?? null;
+        return desired !== null && value !== undefined && KEPT_FORM[field](desired) === value ? desired : value || null;
+      };
       return {
         ...user,
         firstname: kept('firstname', account.firstName), lastname: kept('lastname', account.lastName), email: kept('email', account.email),
