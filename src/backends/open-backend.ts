@@ -48,6 +48,11 @@ export function requireDatabase(choice: BackendChoice, what: string): DatabaseBa
     'give --database (or FEDCTL_DATABASE_URL) instead');
 }
 
+/** Who hashes the keys and passwords stored through a way in, known before connecting: fedctl into a database, the server through its API. */
+export function hashingOf(choice: BackendChoice): 'fedctl' | 'server' {
+  return choice.kind === 'database' ? choice.backend.capabilities.hashing : 'server';
+}
+
 /** Open the chosen backend; the API's modules load only when it is used. */
 export async function openBackend(choice: BackendChoice, env: NodeJS.ProcessEnv): Promise<Backend> {
   if (choice.kind === 'database') return choice.backend;

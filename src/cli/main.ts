@@ -94,7 +94,6 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('show the plan, ask for confirmation, and make the database match in one transaction')
     .argument('<config...>', 'YAML files or directories, or one plan saved with fedctl plan -o FILE.json')
     .option('--auto-approve', 'apply without asking (required without a terminal)')
-    .addOption(new Option('--recipient <age1...>', 'an admin\'s age public key to encrypt secrets to (also FEDCTL_AGE_RECIPIENTS); repeatable').default([]).argParser(collect))
     .option('--no-history', 'do not record this apply in the database\'s history table')
     .addOption(new Option('--bcrypt-cost <n>', `bcrypt cost of the keys and passwords fedctl hashes into a database (default: ${DEFAULT_BCRYPT_COST}; through the API the server hashes them)`).argParser(cost))))
     .action(async (paths: string[], flags) => {

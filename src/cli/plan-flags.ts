@@ -43,7 +43,9 @@ export function addPlanOptions(command: Command): Command {
     .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated (an invited user: a new invitation); repeatable').default([]).argParser(collect))
     .addOption(new Option('--target <kind/name>', 'limit the plan to this entity and what it needs, e.g. user/anna; repeatable').default([]).argParser(collect))
     .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
-    .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)');
+    .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)')
+    // Plan takes them too: which node files are stale depends on whether apply writes them.
+    .addOption(new Option('--recipient <age1...>', 'an admin\'s age public key to encrypt secrets to (also FEDCTL_AGE_RECIPIENTS); repeatable').default([]).argParser(collect));
 }
 
 /** Merge the flags with the config's own `prune:` into plan options. */

@@ -13,7 +13,7 @@ import type { CliIo } from './io.js';
 export interface SecretsFlags {
   readonly secretsFile?: string;
   readonly secretsDir?: string;
-  /** `--recipient` (apply): admins' age public keys on top of the config's. */
+  /** `--recipient`: admins' age public keys on top of the config's. */
   readonly recipient?: readonly string[];
 }
 

@@ -104,6 +104,19 @@ describe('the fedctl command', () => {
     }
   });
 
+  it('refuses --bcrypt-cost through a server\'s API before connecting: by --server, or the config\'s server: block', async () => {
+    const cwd = workdir();
+    // Nothing listens there: the refusal must come before any connection is tried.
+    writeFileSync(path.join(cwd, 'api.yaml'), 'server:\n  url: http://127.0.0.1\n  port: 9\n  manage: api\norganizations: [{name: A}]\n');
+    writeFileSync(path.join(cwd, 'plain.yaml'), 'organizations: [{name: A}]\n');
+    for (const args of [['plain.yaml', '--server', 'http://127.0.0.1:9/api'], ['api.yaml']]) {
+      const result = await fedctl(['apply', ...args, '--auto-approve', '--bcrypt-cost', '10'], cwd);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, /^Error: --bcrypt-cost does nothing here: through http:\/\/127\.0\.0\.1:9(\/api)? the server hashes keys and passwords at its own cost\n/);
+      assert.doesNotMatch(result.stderr, /cannot reach|log in/i);
+    }
+  });
+
   it('apply without a terminal and without --auto-approve refuses and touches nothing', async () => {
     const cwd = workdir();
     copyFileSync(EXAMPLE_CONFIG, path.join(cwd, 'federation.yaml'));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Backend, ResolvePlan } from '../../backends/backend.js';
-import { chooseBackend, openBackend } from '../../backends/open-backend.js';
+import { chooseBackend, hashingOf, openBackend, type BackendChoice } from '../../backends/open-backend.js';
 import { isExposedToGit } from '../../apply/git-exposure.js';
 import { DEFAULT_BCRYPT_COST } from '../../apply/bcrypt-cost.js';
 import { hashWorkerCount } from '../../apply/hash-pool.js';
@@ -63,6 +63,16 @@ interface PreparedPlan {
   readonly configFingerprint: string;
 }
 
+/** `--bcrypt-cost` sets the cost of hashes fedctl writes into a database: through an API it is an error before anything connects. */
+function refuseBcryptCost(flags: ApplyFlags): (choice: BackendChoice) => void {
+  return (choice) => {
+    if (flags.bcryptCost === undefined || hashingOf(choice) === 'fedctl') return;
+    const where = choice.kind === 'api' ? choice.url : 'its API';
+    throw new FedctlError('BACKEND_UNSUPPORTED', `--bcrypt-cost does nothing here: through ${where} the server hashes keys and passwords at its own cost`,
+      'leave --bcrypt-cost out (it sets the cost of hashes fedctl writes into a database)');
+  };
+}
+
 async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<PreparedPlan> {
   if (paths.length === 1 && isSavedPlanFile(paths[0] as string)) {
     const saved = await readSavedPlan(paths[0] as string);
@@ -70,6 +80,7 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
     // A saved plan knows where it was made for: a server's API, when no flag or variable names another way in.
     const choice = chosen.kind === 'database' && chosen.byDefault && saved.plan.database.engine === 'api'
       ? { kind: 'api' as const, url: saved.plan.database.display, source: 'the saved plan' as const } : chosen;
+    refuseBcryptCost(flags)(choice);
     const server = await openBackend(choice, io.env);
     if (saved.plan.database.display !== server.display) {
       throw new FedctlError('PLAN_CHANGED', `the plan was made for ${saved.plan.database.display}, not ${server.display}`,
@@ -97,7 +108,7 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
       },
     };
   }
-  const { desired, state, backend } = await loadAndRead(paths, flags, io);
+  const { desired, state, backend } = await loadAndRead(paths, flags, io, refuseBcryptCost(flags));
   const options = planOptionsFrom(flags, desired);
   const store = await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io);
   const planned = planFrom(backend, desired, options, state, desired.history && flags.history).plan;
@@ -124,10 +135,6 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
 export async function applyCommand(paths: readonly string[], flags: ApplyFlags, io: CliIo): Promise<number> {
   const prepared = await preparePlan(paths, flags, io);
   const { plan, resolve, backend, store } = prepared;
-  if (flags.bcryptCost !== undefined && backend.capabilities.hashing === 'server') {
-    throw new FedctlError('BACKEND_UNSUPPORTED', `--bcrypt-cost does nothing here: through ${backend.display} the server hashes keys and passwords at its own cost`,
-      'leave --bcrypt-cost out (it sets the cost of hashes fedctl writes into a database)');
-  }
   const bcryptCost = flags.bcryptCost ?? DEFAULT_BCRYPT_COST;
   const transactional = backend.capabilities.transactional;
   const recording = plan.history?.recording ?? flags.history;

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Backend, LoadedLiveState } from '../../backends/backend.js';
-import { chooseBackend, openBackend, withConfigChoice } from '../../backends/open-backend.js';
+import { chooseBackend, openBackend, withConfigChoice, type BackendChoice } from '../../backends/open-backend.js';
 import { withComponents } from '../../components/with-components.js';
 import { keptUsersOf } from '../../components/keycloak/keycloak-users.js';
 import { FedctlError, messageOf } from '../../errors.js';
@@ -44,9 +44,9 @@ export interface LoadedAndRead {
  * may name it (and what it reads may depend on whether anything is pruned).
  * The config is then checked against the server's own rule catalogue and
  * features. Config errors are reported first, also when the server cannot
- * be read.
+ * be read; `beforeConnecting` refuses a way in that the flags do not fit.
  */
-export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io: CliIo): Promise<LoadedAndRead> {
+export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io: CliIo, beforeConnecting: (choice: BackendChoice) => void = () => undefined): Promise<LoadedAndRead> {
   const chosen = chooseBackend(flags, io.env, io.cwd);
   const lockTimeoutMs = flags.lockTimeout * 1000;
   const early = chosen.kind === 'database' ? chosen.backend.read({ lockTimeoutMs, forDeletes: true }) : null;
@@ -54,6 +54,7 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
   const loaded = await loadConfig(paths);
   const quiet = flags.json ?? false;
   const choice = withConfigChoice(chosen, configuredApi(loaded.documents));
+  beforeConnecting(choice);
   let backend: Backend;
   let state: LoadedLiveState;
   try {
