@@ -21,6 +21,8 @@ export interface PermissionLine extends AccessItem {
 export interface UserAccess {
   readonly username: string;
   readonly organization: string | null;
+  /** False: the user cannot log in (vantage6 5), and so may do nothing and is listed nothing. */
+  readonly enabled: boolean;
   readonly roles: readonly string[];
   readonly permissions: readonly PermissionLine[];
 }
@@ -65,6 +67,7 @@ export function userAccess(access: FederationAccess, username: string): UserAcce
   return {
     username,
     organization: user?.organization ?? null,
+    enabled: user?.enabled !== false,
     roles: [
       ...(user?.roles ?? []).map(roleLabel).sort(compareStrings),
       ...access.stores.membershipsOf(username).flatMap((m) => m.roles.map((role) => `${role} at ${access.stores.target(m.store)}`)).sort(compareStrings),

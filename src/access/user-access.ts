@@ -244,6 +244,8 @@ export class FederationAccess {
   listable(username: string, kind: ListKind): string[] | null {
     const user = this.usersByName.get(username);
     if (user === undefined) return null;
+    // A disabled user cannot log in: the server lists them nothing.
+    if (user.enabled === false) return [];
     const scope = this.widestScope(username, kind, 'VIEW', LIST_SCOPES[kind]);
     const own = user.organization;
     const { collaborations, organizations } = this.shared(own);

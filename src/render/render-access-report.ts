@@ -16,6 +16,10 @@ export function renderUserReport(report: UserAccessReport, color: boolean): stri
   const c = new Chalk({ level: color ? 1 : 0 });
   const of = report.organization === null ? '' : ` of organization ${JSON.stringify(report.organization)}`;
   const lines = [c.bold(`User ${JSON.stringify(report.username)}${of}`), `Roles: ${report.roles.length === 0 ? 'none' : report.roles.join(', ')}`, ''];
+  if (!report.enabled) {
+    lines.push('  Disabled: they cannot log in, so they may do nothing and the server lists them nothing (their roles are kept).');
+    return `${lines.join('\n')}\n`;
+  }
   if (report.permissions.length === 0) lines.push('  No permissions.');
   else {
     lines.push(...textTable(['RESOURCE', 'OPERATION', 'SCOPE', 'THROUGH', 'ON'],

@@ -61,6 +61,20 @@ describe('fedctl access', () => {
     assert.deepEqual(fromDatabase.users.map(({ username, organization, roles, permissions }) => ({ username, organization, roles, permissions })), report.users.map(({ username, organization, roles, permissions }) => ({ username, organization, roles, permissions })));
   });
 
+  it('says a disabled user is disabled: they may do nothing and the server lists them nothing', async () => {
+    const { cwd } = workdir();
+    const config = path.join(cwd, 'hq.yaml');
+    writeFileSync(config, 'vantage6: "5.0"\norganizations: [{name: O}]\nusers:\n  - {username: leaver, organization: O, roles: [Root], enabled: false}\n');
+    const text = await runCli(['access', config, '--user', 'leaver', '--no-color'], { cwd });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Roles: Root\n\n {2}Disabled: they cannot log in, so they may do nothing and the server lists them nothing/);
+    assert.doesNotMatch(text.stdout, /lists to them/);
+    const json = JSON.parse((await runCli(['access', config, '--user', 'leaver', '--json'], { cwd })).stdout) as { users: { enabled: boolean; permissions: unknown[]; lists: Record<string, unknown[]> }[] };
+    assert.equal(json.users[0]?.enabled, false);
+    assert.deepEqual(json.users[0]?.permissions, []);
+    assert.ok(Object.values(json.users[0]?.lists ?? {}).every((names) => Array.isArray(names) && names.length === 0), JSON.stringify(json.users[0]?.lists));
+  });
+
   it('says who can do something, on one collaboration', async () => {
     const { cwd, config } = workdir();
     const result = await runCli(['access', config, '--who-can', 'task:create', '--on', 'Colorectal Cancer Survival', '--json'], { cwd });
