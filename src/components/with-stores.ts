@@ -9,7 +9,7 @@ import type { Backend, LoadedLiveState } from '../backends/backend.js';
 import { isServerChange, type StoreChange } from '../plan/plan.js';
 import type { LiveState } from '../state/live-state.js';
 import { applyToStore } from './algorithm-store/apply-to-store.js';
-import { readStoreState, type StoreState } from './algorithm-store/read-store-state.js';
+import { readStoreState, readUnlinkedStoreState, type StoreState } from './algorithm-store/read-store-state.js';
 import { StoreApi } from './algorithm-store/store-api.js';
 import type { Component } from './component.js';
 
@@ -51,7 +51,7 @@ async function connectStores(backend: Backend, desired: StoresOfConfig, env: Nod
 function merged(live: LiveState, states: readonly StoreState[]): LiveState {
   return {
     ...live, storeRoles: states.flatMap((s) => s.roles), storeUsers: states.flatMap((s) => s.users),
-    storePolicies: states.map((s) => ({ store: s.url, policies: s.policies })),
+    storePolicies: states.map((s) => ({ store: s.url, policies: s.policies, ...(s.onlyPublicPolicies ? { onlyPublic: true as const } : {}) })),
   };
 }
 
@@ -64,14 +64,10 @@ function merged(live: LiveState, states: readonly StoreState[]): LiveState {
 export async function withStores(backend: Backend, desired: StoresOfConfig, env: NodeJS.ProcessEnv): Promise<Component> {
   if (desired.managedStores.length === 0) return { backend, addTo: (loaded) => Promise.resolve(loaded) };
   const stores = await connectStores(backend, desired, env);
-  /**
-   * The stores' states; a 4.x store the server is not linked to does not
-   * know the server (it refuses its tokens): it is read once linked, and
-   * until then has no users of the server and no roles fedctl can see.
-   */
+  /** The stores' states; a 4.x store the server is not linked to does not know the server: only what it shows anyone. */
   const readAll = (linked: (url: string) => boolean): Promise<StoreState[]> => Promise.all(stores.apis.map((api) => (stores.serverUrl === null || linked(api.url)
     ? readStoreState(api, stores.serverUrl, stores.account)
-    : Promise.resolve({ url: api.url, policies: {}, rules: new Map(), roles: [], users: [] }))));
+    : readUnlinkedStoreState(api, stores.serverUrl))));
   const addStores = async (loaded: LoadedLiveState): Promise<LoadedLiveState> => {
     const linked = new Set(loaded.live.algorithmStores.map((store) => store.url));
     return { ...loaded, live: merged(loaded.live, await readAll((url) => linked.has(url))) };

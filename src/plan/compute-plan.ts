@@ -280,9 +280,12 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
 function policyDrift(desired: DesiredState, live: LiveState): PolicyDrift[] {
   const same = (a: StorePolicyValue | null, b: StorePolicyValue): boolean => JSON.stringify(a) === JSON.stringify(b);
   return desired.storePolicies.flatMap(({ store, policies }) => {
-    const have = live.storePolicies.find((p) => p.store === store)?.policies ?? {};
+    const read = live.storePolicies.find((p) => p.store === store);
+    const have = read?.policies ?? {};
     return Object.entries(policies).flatMap(([policy, config]) => {
       const value = ownValue(have, policy) ?? null;
+      // A policy the store did not show (not yet linked, it shows only its public ones) is not known to differ.
+      if (value === null && read?.onlyPublic === true) return [];
       return same(value, config) ? [] : [{ store, policy, live: value, config }];
     });
   });

@@ -44,7 +44,7 @@ export interface LiveState {
   readonly storeRoles: readonly LiveStoreRole[];
   readonly storeUsers: readonly LiveStoreUser[];
   /** The policies of the stores whose policies the config names, as the stores say them. */
-  readonly storePolicies: readonly StorePolicies[];
+  readonly storePolicies: readonly LiveStorePolicies[];
   /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
   readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
 }
@@ -90,6 +90,15 @@ export interface ChangeLimit {
   /** Only entities whose `field` fails one of `tests`, as the component checks it (a name too long, a character Keycloak refuses); its value is named in the reason. */
   readonly refusedValue?: { readonly field: string; readonly tests: readonly ValueTest[] };
   readonly reason: string;
+}
+
+/**
+ * A store's policies as fedctl could read them: all of them, or only those
+ * it shows anyone (`onlyPublic`: a 4.x store the server is not linked to
+ * yet refuses fedctl's account the rest).
+ */
+export interface LiveStorePolicies extends StorePolicies {
+  readonly onlyPublic?: true;
 }
 
 /** A node row; its organization or collaboration can be missing in a hand-edited database. */

@@ -313,3 +313,24 @@ describe('the plan\'s JSON of stores', () => {
     assert.ok(validate(JSON.parse(JSON.stringify(plan))), JSON.stringify(validate.errors));
   });
 });
+
+describe('store policies', () => {
+  const STORE = 'https://store.example.org/api';
+  const desired: DesiredState = {
+    ...EMPTY, managedStores: [{ url: STORE, users: false, roles: false, policies: true }],
+    storePolicies: [{ store: STORE, policies: { algorithm_view: 'private', min_reviewers: 1, allowed_servers: ['https://v6.example.org/api'] } }],
+  };
+
+  it('differ where the store says otherwise, or does not say them', () => {
+    const plan = computePlan(desired, live({ storePolicies: [{ store: STORE, policies: { algorithm_view: 'public', allowed_servers: ['https://v6.example.org/api'] } }] }), DATABASE);
+    assert.deepEqual(plan.policyDrift, [
+      { store: STORE, policy: 'algorithm_view', live: 'public', config: 'private' },
+      { store: STORE, policy: 'min_reviewers', live: null, config: 1 },
+    ]);
+  });
+
+  it('of a store that showed only its public ones (a 4.x store not linked yet) differ only where it showed them', () => {
+    const plan = computePlan(desired, live({ storePolicies: [{ store: STORE, policies: { algorithm_view: 'public', allowed_servers: ['https://v6.example.org/api'] }, onlyPublic: true }] }), DATABASE);
+    assert.deepEqual(plan.policyDrift, [{ store: STORE, policy: 'algorithm_view', live: 'public', config: 'private' }]);
+  });
+});

@@ -11,6 +11,8 @@ interface ApiStoreUser { readonly id: number; readonly username: string | null; 
 export interface StoreState {
   readonly url: string;
   readonly policies: Readonly<Record<string, StorePolicyValue>>;
+  /** Only the policies the store shows anyone were read (a 4.x store that does not know the server yet). */
+  readonly onlyPublicPolicies?: true;
   readonly rules: ReadonlyMap<StoreRuleKey, number>;
   readonly roles: readonly LiveStoreRole[];
   readonly users: readonly LiveStoreUser[];
@@ -53,6 +55,16 @@ export async function readStoreState(api: StoreApi, serverUrl: string | null, ac
       ...(user.username === account ? { account: true as const } : {}),
     }])),
   };
+}
+
+/**
+ * What fedctl can read of a 4.x store that does not know the server yet (it
+ * refuses the server's tokens until linked): the policies it shows anyone.
+ * No users of the server and no roles fedctl can see.
+ */
+export async function readUnlinkedStoreState(api: StoreApi, serverUrl: string | null): Promise<StoreState> {
+  const policies = await api.get<Record<string, unknown>>('policy/public');
+  return { url: api.url, policies: policyValues(policies, serverUrl), onlyPublicPolicies: true, rules: new Map(), roles: [], users: [] };
 }
 
 /**
