@@ -371,6 +371,27 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.equal(refused.code, 1);
         assert.match(refused.stderr, /changed since this plan was made/);
 
+        // A store admin widens what Approver may do at the store (user: view, as in its UI): planned in every form, and
+        // reverted with the README's commands (plan and apply as text, as CI recipes run them).
+        const ruleIds = new Map((await atStore<{ id: number; name: string; operation: string }[]>('/rule?no_pagination=1')).map((r) => [`${r.name}:${r.operation}`, r.id]));
+        const widened = ['algorithm:view', 'review:edit', 'review:view', 'user:view'].map((key) => ruleIds.get(key));
+        const patched = await storeCall(target, 'PATCH', `/role/${approver?.id}`, { token, server: server.api }, { rules: widened });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        const widenedPlan = await planJson();
+        assert.deepEqual(widenedPlan.changes.map((c) => [c.action, c.kind, c.action === 'update' ? c.fields : null]),
+          [['update', 'store_role', [{ field: 'rules', added: [], removed: ['user:view'] }]]]);
+        const shownText = await fedctl(['plan', config(), '--no-color']);
+        assert.equal(shownText.code, 0, shownText.stderr);
+        assert.match(shownText.stdout, /~ store_role "Approver ✓ & co \(http:\/\/127\.0\.0\.1:\d+\/api\)"\n {6}rules:\n {8}- user:view\n/);
+        const shownMarkdown = await fedctl(['plan', config(), '--markdown']);
+        assert.equal(shownMarkdown.code, 0, shownMarkdown.stderr);
+        assert.match(shownMarkdown.stdout, /- user:view/);
+        const reverted = await fedctl(['apply', config(), '--auto-approve', '--no-color']);
+        assert.equal(reverted.code, 0, reverted.stderr);
+        assert.deepEqual((await atStore<{ name: string; operation: string }[]>(`/rule?role_id=${approver?.id}`)).map((r) => `${r.name}:${r.operation}`).sort(),
+          ['algorithm:view', 'review:edit', 'review:view']);
+        await noChanges();
+
         // omar left out: unmanaged until pruned; fedctl's own account (the store's root) never.
         write([TRIAL], [own(both.slice(0, 1))]);
         const left = await planJson();
