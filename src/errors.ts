@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'STORE_ACCOUNT'
   | 'STORE_NOT_LINKED'
   | 'KEYCLOAK_REFUSED'
-  | 'KEYCLOAK_ACCOUNT';
+  | 'KEYCLOAK_ACCOUNT'
+  | 'ADAPT_INVALID';
 
 /**
  * A failure the user can act on: `message` says what went wrong in one line,

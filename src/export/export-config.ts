@@ -53,7 +53,7 @@ function exportStoreState(live: LiveState, url: string, skipped: ExportSkip[]): 
 }
 
 /** Strings are interpolated on load: a literal `${` is written `$${`. */
-function literal(value: string): string {
+export function literal(value: string): string {
   return value.replaceAll('${', () => '$${');
 }
 

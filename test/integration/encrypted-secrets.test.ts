@@ -149,6 +149,19 @@ for (const { engine, skip } of ENGINES) {
         const staleFiles = async (): Promise<readonly string[] | undefined> =>
           (JSON.parse((await runCli(['plan', ...example.configs, '--database', db.url, '--json'], { cwd: db.dir })).stdout) as Plan).staleNodeFiles;
         assert.deepEqual(await staleFiles(), ['IKNL - Colorectal Cancer Survival Node']);
+        // The admins given on the command line instead of in the config: a plan given them as its apply is names the file too.
+        const [, encrypted = ''] = example.configs;
+        const onCommandLine = path.join(path.dirname(encrypted), 'admins-elsewhere.yaml');
+        writeFileSync(onCommandLine, readFileSync(encrypted, 'utf8').replace(/^ {2}recipients:\n(?: {4}- .*\n)+/m, ''));
+        const admins = (readFileSync(encrypted, 'utf8').match(/age1[0-9a-z]+/g) ?? []).slice(0, 2);
+        const planWith = async (extra: string[]): Promise<Plan> => {
+          const planned = await runCli(['plan', federation, onCommandLine, '--database', db.url, '--json', ...extra], { cwd: db.dir });
+          assert.equal(planned.code, 0, planned.stderr);
+          return JSON.parse(planned.stdout) as Plan;
+        };
+        assert.equal((await planWith([])).staleNodeFiles, undefined, 'no recipients: no node files are written, none stale');
+        assert.deepEqual((await planWith(admins.flatMap((admin) => ['--recipient', admin]))).staleNodeFiles, ['IKNL - Colorectal Cancer Survival Node']);
+        rmSync(onCommandLine);
         const rotated = await apply(db, [...example.configs, '--rotate-node-key', 'IKNL/Colorectal Cancer Survival']);
         assert.equal(rotated.code, 0, rotated.stderr);
         assert.equal(filesUnder(path.join(example.secrets, 'records')).length, 2);

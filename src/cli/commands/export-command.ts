@@ -5,6 +5,10 @@ import { stringify } from 'yaml';
 import { chooseBackend, openBackend } from '../../backends/open-backend.js';
 import { FedctlError, messageOf } from '../../errors.js';
 import { exportConfig } from '../../export/export-config.js';
+import { exportForFive } from '../../export/export-for-five.js';
+import { commentedYaml } from '../../export/commented-yaml.js';
+import type { AdaptedEntity } from '../../adapt/adapt-to-five.js';
+import { formatPath } from '../../diagnostic.js';
 import { withComponents } from '../../components/with-components.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
@@ -16,6 +20,42 @@ export interface ExportFlags extends DatabaseFlags, OutputFlags {
   readonly out?: string;
   /** `--store URL`, repeatable: also the roles, users and policies of these linked stores, read as fedctl's account. */
   readonly store: string[];
+  /** `--for 5.0`: a config for vantage6 5 from a 4.x server, every adaptation said at its line. */
+  readonly for?: '5.0';
+  /** `--store-url OLD=NEW`, repeatable: the 5.x store that takes a 4.x store's place. */
+  readonly storeUrl: string[];
+}
+
+/** How an adaptation names what it was made to. */
+function describeEntity(at: AdaptedEntity): string {
+  switch (at.kind) {
+    case 'role': return `role ${JSON.stringify(at.name)} of ${JSON.stringify(at.organization)}`;
+    case 'user': return `user ${JSON.stringify(at.username)}`;
+    case 'node': return `the node of ${JSON.stringify(at.organization)} in ${JSON.stringify(at.collaboration)}`;
+    case 'algorithm_store': return `algorithm store ${at.url}`;
+  }
+}
+
+/** `--store-url OLD=NEW` as a map, each URL as a config names a store (its API's URL, without a trailing slash). */
+export function storeUrlMap(pairs: readonly string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const pair of pairs) {
+    const [old, now, ...rest] = pair.split('=');
+    const url = (value: string | undefined): string | null => {
+      try {
+        return value !== undefined && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, '') : null;
+      } catch {
+        return null;
+      }
+    };
+    const from = url(old);
+    const to = url(now);
+    if (from === null || to === null || rest.length > 0) {
+      throw new FedctlError('CONFIG_INVALID', `--store-url ${pair}: expected OLD=NEW, two store API URLs`, 'e.g. --store-url https://store4.example.org/api=https://store5.example.org/store');
+    }
+    map.set(from, to);
+  }
+  return map;
 }
 
 /** `fedctl export`: the live federation as a config, to adopt an existing server. */
@@ -28,21 +68,30 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   const components = await withComponents(backend, { ...storesToRead(flags.store, read.live), keptUsers: null }, io.env,
     (line) => io.stderr.write(`warning: ${line}\n`));
   const { live, lastApply } = await components.addTo(read);
-  const result = exportConfig(live);
+  const storeUrls = storeUrlMap(flags.storeUrl);
+  if (flags.for === undefined && storeUrls.size > 0) throw new FedctlError('CONFIG_INVALID', '--store-url maps stores for --for 5.0 only', 'add --for 5.0, or leave --store-url out');
+  const result = flags.for === undefined ? { ...exportConfig(live), adaptations: [] } : exportForFive(live, { storeUrls });
   const version = live.server.versions;
   const exportedAt = new Date().toISOString();
+  const adapted = flags.for === undefined ? '' : `, adapted for vantage6 ${flags.for}: ${result.adaptations.length} adaptation(s), each said at its line ("fedctl:")`;
   const header = [
-    `# Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${exportedAt}.`,
-    '# Built-in roles and the server\'s administrator are the server\'s own and left out, as is fedctl\'s account; no secrets are exported.',
-    ...(lastApply ? [`# Last apply by fedctl: ${describeApply(lastApply)}.`] : []),
-    ...result.skipped.map((skip) => `# Left out: ${skip.what}: ${skip.reason}.`),
+    `Exported by fedctl from ${target.display} (vantage6 ${describeRange(version)}) on ${exportedAt}${adapted}.`,
+    'Built-in roles and the server\'s administrator are the server\'s own and left out, as is fedctl\'s account; no secrets are exported.',
+    ...(lastApply ? [`Last apply by fedctl: ${describeApply(lastApply)}.`] : []),
+    ...result.skipped.map((skip) => `Left out: ${skip.what}: ${skip.reason}.`),
+    ...result.adaptations.filter((a) => a.path === null).map((a) => `fedctl: ${describeEntity(a.at)}: ${a.note}`),
   ];
+  const comments = result.adaptations.flatMap((a) => (a.path === null ? [] : [{ path: a.path, text: `fedctl: ${a.note}` }]));
   const text = flags.json
     ? `${JSON.stringify({
       formatVersion: 1, database: target.display, vantage6: describeRange(version), exportedAt,
-      lastApply: lastApply === null ? null : describeApply(lastApply), leftOut: result.skipped, config: result.config,
+      lastApply: lastApply === null ? null : describeApply(lastApply), leftOut: result.skipped,
+      ...(flags.for === undefined ? {} : { adaptedFor: flags.for, adaptations: result.adaptations.map((a) => ({ entity: a.at, path: a.path === null ? null : formatPath(a.path), note: a.note })) }),
+      config: result.config,
     }, null, 2)}\n`
-    : `${header.join('\n')}\n${stringify(result.config, { lineWidth: 0 })}`;
+    : flags.for === undefined
+      ? `${header.map((line) => `# ${line}`).join('\n')}\n${stringify(result.config, { lineWidth: 0 })}`
+      : commentedYaml(result.config, header, comments);
   if (flags.out) {
     try {
       await writeFile(flags.out, text);
@@ -54,5 +103,8 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
     io.stdout.write(text);
   }
   for (const skip of result.skipped) io.stderr.write(`warning: left out ${skip.what}: ${skip.reason}\n`);
+  if (flags.for !== undefined && !flags.json) {
+    io.stderr.write(`Adapted for vantage6 ${flags.for} (${result.adaptations.length}):\n${result.adaptations.map((a) => `  ${describeEntity(a.at)}: ${a.note}\n`).join('')}`);
+  }
   return EXIT_OK;
 }

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { adaptToFive } from '../../src/adapt/adapt-to-five.js';
+import { changesToFive } from '../../src/catalog/line-changes.js';
+import { freshState } from '../../src/state/fresh-state.js';
+import { FOUR_X_FEDERATION } from '../helpers/four-x-federation.js';
+import { runCli } from '../helpers/run-cli.js';
+
+interface ExportedRole { name: string; organization?: string; rules: { resource: string; scope: string; operation: string | string[] }[] }
+interface ExportedUser { username: string; roles: (string | { name: string })[]; rules?: { resource: string }[]; password?: string }
+interface Exported { vantage6: string; roles: ExportedRole[]; users: ExportedUser[]; collaborations: { members: { organization: string; node?: { name: string } | false }[] }[] }
+
+const ops = (rule: ExportedRole['rules'][number]): string[] => (Array.isArray(rule.operation) ? rule.operation : [rule.operation]).map((op) => `${rule.resource}:${rule.scope}:${op}`);
+
+/** A 4.x database of `release` holding the test federation, made and filled by fedctl as an admin would; the export for 5.0 of it. */
+async function exportedFrom(release: string): Promise<{ dir: string; file: string; config: Exported; text: string; stderr: string; json: { adaptations: { path: string | null; note: string }[] } }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-four-to-five-'));
+  const database = `sqlite:///${path.join(dir, 'old.sqlite')}`;
+  writeFileSync(path.join(dir, 'four.yaml'), FOUR_X_FEDERATION);
+  assert.equal((await runCli(['init', '--vantage6-version', release, '--database', database], { cwd: dir })).code, 0);
+  const applied = await runCli(['apply', path.join(dir, 'four.yaml'), '--database', database, '--auto-approve'], { cwd: dir });
+  assert.equal(applied.code, 0, applied.stderr);
+  const file = path.join(dir, 'five.yaml');
+  const exported = await runCli(['export', '--database', database, '--for', '5.0', '-o', file], { cwd: dir });
+  assert.equal(exported.code, 0, exported.stderr);
+  const json = await runCli(['export', '--database', database, '--for', '5.0', '--json'], { cwd: dir });
+  assert.equal(json.code, 0, json.stderr);
+  const text = readFileSync(file, 'utf8');
+  return { dir, file, text, config: parse(text) as Exported, stderr: exported.stderr, json: JSON.parse(json.stdout) as { adaptations: { path: string | null; note: string }[] } };
+}
+
+describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
+  it('from 4.13: validates for vantage6 5, every adaptation said at its line and listed at the end, JSON too', async () => {
+    const { dir, file, config, text, stderr, json } = await exportedFrom('4.13');
+    const validated = await runCli(['validate', file, '--no-color'], { cwd: dir });
+    assert.equal(validated.code, 0, validated.stderr);
+    assert.match(validated.stdout, /valid for vantage6 5\.0/);
+    assert.equal(validated.stderr, '', 'no warning either');
+    assert.equal(config.vantage6, '5.0');
+
+    // Every role has an organization; the one without is in each organization whose users hold it, with the session rules its tasks need.
+    assert.ok(config.roles.every((role) => role.organization !== undefined));
+    const analysts = config.roles.filter((role) => role.name === 'Analyst 📊');
+    assert.deepEqual(analysts.map((role) => role.organization).sort(), ['مستشفى 4x', '東京病院 4x']);
+    const analystRules = analysts[0]?.rules.flatMap(ops) ?? [];
+    assert.ok(changesToFive().sessionRulesFor(['task:COLLABORATION:CREATE']).every((key) => analystRules.includes(key.replace(/:([A-Z]+):([A-Z]+)$/, (_, s: string, o: string) => `:${s.toLowerCase()}:${o.toLowerCase()}`))));
+    // Rules 5.0 does not have are left out, of roles and of users.
+    assert.ok(config.roles.every((role) => role.rules.every((rule) => rule.resource !== 'port')));
+    const zoe = config.users.find((u) => u.username === 'zoe.4x');
+    assert.deepEqual(zoe?.rules?.map((r) => r.resource), ['event']);
+    // Another organization's role: a copy in the user's own; 4.13's Organization Admin's task rules carried by a role of their own.
+    assert.deepEqual([...(zoe?.roles ?? [])].sort(), ['Organization Admin', 'Organization Admin as on 4.x', 'Port Watcher']);
+    assert.ok(config.roles.some((role) => role.name === 'Port Watcher' && role.organization === 'Zorg & Co! (4.x)'));
+    const carried = config.roles.find((role) => role.name === 'Organization Admin as on 4.x');
+    assert.ok(carried?.rules.flatMap(ops).includes('task:collaboration:create'));
+    // Passwords: an invitation where there is an e-mail address, else generated; node names Keycloak can hold.
+    assert.deepEqual(config.users.map((u) => [u.username, u.password]).sort(), [['kenji.4x', 'invite'], ['noor.4x', 'invite'], ['zoe.4x', 'generate']]);
+    assert.deepEqual(Object.fromEntries(config.collaborations[0]?.members.map((m) => [m.organization, m.node]) ?? []),
+      { 'Zorg & Co! (4.x)': { name: 'Zorg-Move-Node' }, '東京病院 4x': undefined, 'مستشفى 4x': false });
+
+    // Said at each line, and listed at the end of the output and in the JSON alike.
+    assert.match(text, /# fedctl: the 4\.x role without organization, one for each organization whose users hold it .*\n(?: {2}# fedctl: .*\n)* {2}- name: Analyst 📊\n/);
+    assert.match(text, /# fedctl: left out port: view \(global\): vantage6 5 has no such rule\n(?: {2}# fedctl: .*\n)* {2}- username: zoe\.4x\n/);
+    assert.match(text, /# fedctl: named "Zorg-Move-Node", not "Zorg Move Node": .*\n(?: {6}# fedctl: .*\n)* {6}- organization: Zorg & Co! \(4\.x\)\n/);
+    const listed = stderr.split('\n').filter((line) => line.startsWith('  '));
+    assert.equal(listed.length, json.adaptations.length);
+    assert.equal((text.match(/# fedctl: /g) ?? []).length, json.adaptations.filter((a) => a.path !== null).length);
+    assert.match(stderr, /^Adapted for vantage6 5\.0 \(\d+\):$/m);
+  });
+
+  it('from 4.15: the built-in roles already match vantage6 5\'s, so none is carried', async () => {
+    const { config } = await exportedFrom('4.15');
+    assert.ok(!config.roles.some((role) => role.name.endsWith('as on 4.x')));
+  });
+
+  it('refuses a vantage6 5 model, and --store-url without --for', async () => {
+    const five = { ...freshState(), server: { ...freshState().server, versions: { from: 16, to: 16 } } };
+    assert.throws(() => adaptToFive(five, { storeUrls: new Map() }), /vantage6 5 already/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-four-to-five-'));
+    const refused = await runCli(['export', '--database', `sqlite:///${path.join(dir, 'none.sqlite')}`, '--store-url', 'https://a.example.org/api=https://b.example.org/store'], { cwd: dir });
+    assert.equal(refused.code, 1);
+  });
+
+  it('moves a store to the 5.x store given, its policies as 5.x has them, and leaves one without a 5.x store out, saying so', () => {
+    const OLD = 'https://store4.example.org/api';
+    const NEW = 'https://store5.example.org/store';
+    const live = {
+      ...freshState(),
+      collaborations: [{ id: 1, name: 'C', encrypted: false, members: [] }],
+      algorithmStores: [
+        { id: 1, url: OLD, name: 'store4.example.org', everyCollaboration: true, collaborations: [], rows: [{ id: 1, collaboration: null }] },
+        { id: 2, url: 'https://other.example.org/api', name: 'Other', everyCollaboration: true, collaborations: [], rows: [{ id: 2, collaboration: null }] },
+      ],
+      storePolicies: [{ store: OLD, policies: { algorithm_view: 'whitelisted', allowed_servers: ['https://v6.example.org/api'], min_reviewers: 1 } }],
+    };
+    const adapted = adaptToFive(live, { storeUrls: new Map([[OLD, NEW]]) });
+    assert.deepEqual(adapted.live.algorithmStores.map((s) => [s.url, s.name]), [[NEW, 'store5.example.org']]);
+    assert.deepEqual(adapted.live.storePolicies, [{ store: NEW, policies: { algorithm_view: 'authenticated', min_reviewers: 1 } }]);
+    const notes = adapted.adaptations.map((a) => `${a.at.kind === 'algorithm_store' ? a.at.url : ''}: ${a.note}`);
+    assert.ok(notes.some((n) => n.startsWith('https://other.example.org/api: left out') && n.includes('--store-url https://other.example.org/api=URL')));
+    assert.ok(notes.some((n) => n.startsWith(`${NEW}: policy allowed_servers: left out`)));
+    assert.ok(notes.some((n) => n.startsWith(`${NEW}: policy algorithm_view: "authenticated"`)));
+  });
+});
