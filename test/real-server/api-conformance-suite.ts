@@ -24,6 +24,7 @@ import { keycloakToken } from './keycloak.js';
 import { keycloakInvitations } from './keycloak-invitations.js';
 import { keycloakUsersWhole } from './keycloak-users.js';
 import { keycloakRoundTrip } from './keycloak-round-trip.js';
+import { fourToFive } from './four-to-five.js';
 import { startRealHq } from './real-hq.js';
 import { startRealServer, type RealServer } from './real-server.js';
 import { isSession } from './server-api.js';
@@ -338,6 +339,10 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
 
     if (hq) it('vantage6 5\'s invitations: a user made with password: invite is e-mailed a link (a real mail server receives it), sets their own password through it and logs in to HQ; a stop before the invitation converges; --reset-password sends a new one; a guardrail requiring two-factor authentication, read in Keycloak', async () => {
       await keycloakInvitations(server, path.join(db.dir, 'keycloak-invitations'));
+    });
+
+    if (hq) it('a 4.13 federation moved to HQ: exported --for 5.0, planned with nothing refused, applied, then no changes; invited users set a password and log in, and start sessions as their 4.x roles let them create tasks', async () => {
+      await fourToFive(server, path.join(db.dir, 'four-to-five'));
     });
 
     // Through HQ only: a 4.x server checks a node's key against the bcrypt hash of every node before it, at the cost

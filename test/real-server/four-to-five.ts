@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Plan } from '../../src/plan/plan.js';
+import { FOUR_X_FEDERATION } from '../helpers/four-x-federation.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { plaintextSecrets } from './conformance.js';
+import { acceptInvitation, invitationLink } from './keycloak.js';
+import { grantKeycloakRole } from './keycloak-users.js';
+import { isSession, type ServerSession } from './server-api.js';
+import type { RealServer } from './real-server.js';
+
+/**
+ * A 4.13 federation moved to HQ by the README's steps: the 4.x database
+ * exported `--for 5.0`, that config planned against HQ (nothing refused)
+ * and applied, then planned as no changes. The invited users receive their
+ * invitation, set a password and log in; users may start a session in their
+ * collaboration (every task needs one in vantage6 5), those of a custom role
+ * as its 4.x holders could create tasks, and the Organization Admin through
+ * the role that carries what 4.13's built-in role gave.
+ */
+export async function fourToFive(server: RealServer, dir: string): Promise<void> {
+  const keycloak = server.keycloak;
+  assert.ok(keycloak, 'HQ runs with its Keycloak');
+  await grantKeycloakRole(server, 'view-users');
+  await grantKeycloakRole(server, 'manage-users');
+  mkdirSync(dir, { recursive: true });
+  const old = `sqlite:///${path.join(dir, 'four.sqlite')}`;
+  writeFileSync(path.join(dir, 'four.yaml'), FOUR_X_FEDERATION);
+  assert.equal((await runCli(['init', '--vantage6-version', '4.13', '--database', old], { cwd: dir })).code, 0);
+  assert.equal((await runCli(['apply', path.join(dir, 'four.yaml'), '--database', old, '--auto-approve'], { cwd: dir })).code, 0);
+
+  const five = path.join(dir, 'five.yaml');
+  const exported = await runCli(['export', '--database', old, '--for', '5.0', '-o', five], { cwd: dir });
+  assert.equal(exported.code, 0, exported.stderr);
+  const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: dir, env: server.account });
+  const planned = await fedctl(['plan', five, '--json']);
+  assert.equal(planned.code, 0, planned.stderr);
+  const plan = JSON.parse(planned.stdout) as Plan;
+  assert.deepEqual(plan.blocked, [], 'HQ takes the exported config as it is');
+  assert.ok(plan.changes.every((change) => change.action === 'create'));
+  const applied = await fedctl(['apply', five, '--auto-approve', '--no-color']);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.equal((await fedctl(['plan', five, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
+
+  // The invited users follow their invitation and log in; the user without an e-mail address logs in with the generated password.
+  const { mailbox } = keycloak;
+  const invited = await mailbox.waitFor('noor+move@example.org');
+  await acceptInvitation(invitationLink(invited.text), 'Moved-to-five-1!');
+  const noor = await server.login.user('noor.4x', 'Moved-to-five-1!');
+  assert.ok(isSession(noor), `the invited user logs in to HQ: ${isSession(noor) ? '' : noor.refusal}`);
+  await mailbox.waitFor('kenji@例え.テスト');
+  const generated = plaintextSecrets(path.join(dir, 'fedctl-secrets.yaml')).users['zoe.4x']?.password ?? '';
+  const zoe = await server.login.user('zoe.4x', generated);
+  assert.ok(isSession(zoe), `the user with a generated password logs in: ${isSession(zoe) ? '' : zoe.refusal}`);
+
+  // What they did on 4.x they can start on vantage6 5: a session of their own in their collaboration.
+  const startSession = async (session: ServerSession, name: string): Promise<void> => {
+    const collaborations = (await session.list<{ id: number; name: string }>('/collaboration')) ?? [];
+    const collaboration = collaborations.find((c) => c.name === 'Move & Measure 4x');
+    assert.ok(collaboration, `${name} sees the collaboration`);
+    const made = await session.request<{ id: number }>('POST', '/session', { collaboration_id: collaboration.id, scope: 'own', name: `${name}'s first session` });
+    assert.ok(made.id > 0, `${name} starts a session`);
+  };
+  await startSession(noor, 'noor.4x');
+  await startSession(zoe, 'zoe.4x');
+}
