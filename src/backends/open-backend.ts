@@ -11,7 +11,7 @@ export interface BackendOptions extends DatabaseOptions {
 /** Where fedctl reaches the server; `byDefault` when nothing said (the embedded SQLite file), so that the config may. */
 export type BackendChoice =
   | { readonly kind: 'database'; readonly backend: DatabaseBackend; readonly byDefault: boolean }
-  | { readonly kind: 'api'; readonly url: string; readonly source: '--server' | 'FEDCTL_SERVER_URL' | 'the config\'s server: block' | 'the saved plan' };
+  | { readonly kind: 'api'; readonly url: string; readonly source: '--server' | 'FEDCTL_SERVER_URL' | 'the config\'s server: block' | 'the saved plan' | '--compare-with' };
 
 /**
  * The way in the flags and environment name: `--database` or `--server`,
@@ -32,6 +32,12 @@ export function chooseBackend(options: BackendOptions, env: NodeJS.ProcessEnv, c
   }
   const resolved = resolveDatabase(options, env, cwd);
   return { kind: 'database', backend: new DatabaseBackend(resolved.target), byDefault: resolved.isDefault };
+}
+
+/** Another server named by one URL (`--compare-with`): its API (http, https), else its database. */
+export function chooseOther(url: string, cwd: string): BackendChoice {
+  if (/^https?:\/\//i.test(url)) return { kind: 'api', url, source: '--compare-with' };
+  return chooseBackend({ database: url }, {}, cwd);
 }
 
 /** The config's `server: { manage: api }` wins over the embedded default only: a flag or variable names the way in first. */

@@ -84,7 +84,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   addPlanOptions(addDatabaseOptions(program.command('plan')
     .description('show what apply would change; read-only, never creates or writes anything but the -o file')
     .argument('<config...>', 'YAML files, or directories of *.yaml files merged')
-    .option('-o, --out <file>', 'save the plan, with a fingerprint of the database, for fedctl apply FILE')))
+    .option('-o, --out <file>', 'save the plan, with a fingerprint of the database, for fedctl apply FILE')
+    .option('--compare-with <url>', 'the server the federation moves from (database or API URL): each user\'s access there against here after the plan')))
     .action(async (paths: string[], flags) => {
       const { planCommand } = await import('./commands/plan-command.js');
       setExit(await planCommand(paths, flags, io));

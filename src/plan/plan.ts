@@ -124,6 +124,18 @@ export interface AccessChanges {
   readonly unlistedGroups?: number;
 }
 
+/**
+ * Who can do what on another server (the one a federation moves from, read
+ * by `--compare-with`) against this one once the plan is applied, each
+ * difference with its causes; `users` 0 and no groups when nobody's differs.
+ */
+export interface AccessAcross extends AccessChanges {
+  /** The other server, as fedctl reached it (a database URL with the password masked, or an API URL). */
+  readonly server: string;
+  /** Its vantage6 release(s). */
+  readonly vantage6: string;
+}
+
 /** How many groups of access changes a plan's JSON and saved plans list without --show-access. */
 const LISTED_GROUPS = 100;
 
@@ -134,9 +146,12 @@ const LISTED_GROUPS = 100;
  * `all`; `users` still counts everyone.
  */
 export function planForOutput(plan: Plan, all: boolean): Plan {
-  const access = plan.access;
-  if (all || access === undefined || access.groups.length <= LISTED_GROUPS) return plan;
-  return { ...plan, access: { ...access, groups: access.groups.slice(0, LISTED_GROUPS), unlistedGroups: access.groups.length - LISTED_GROUPS } };
+  const cut = <T extends AccessChanges>(access: T | undefined): T | undefined =>
+    (all || access === undefined || access.groups.length <= LISTED_GROUPS ? access
+      : { ...access, groups: access.groups.slice(0, LISTED_GROUPS), unlistedGroups: access.groups.length - LISTED_GROUPS });
+  const access = cut(plan.access);
+  const across = cut(plan.accessAcross);
+  return { ...plan, ...(access === undefined ? {} : { access }), ...(across === undefined ? {} : { accessAcross: across }) };
 }
 
 /** A store policy whose live value is not the config's: fedctl cannot set it, the store's operator deploys it (`fedctl store-policies`). */
@@ -242,6 +257,8 @@ export interface Plan {
   readonly storesDeletingUsers?: readonly string[];
   /** Who gains and loses which power where, and which changes cause it; absent when the plan changes nobody's access. */
   readonly access?: AccessChanges;
+  /** Each user's access on the server a federation moves from against this one after the plan (`--compare-with`); absent when not asked. */
+  readonly accessAcross?: AccessAcross;
   /** The config's guardrails the plan would break; a plan with any is refused. Absent when it breaks none. */
   readonly violations?: readonly GuardrailViolation[];
 }

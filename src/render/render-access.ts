@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { AccessChangeGroup, AccessChanges, AccessItem, GuardrailViolation } from '../plan/plan.js';
+import type { AccessAcross, AccessChangeGroup, AccessChanges, AccessItem, GuardrailViolation } from '../plan/plan.js';
 
 /** How much of the access changes a plan shows when not asked for all of it (`--show-access`). */
 const SHOWN = { groups: 10, users: 5, targets: 6 } as const;
@@ -52,4 +52,16 @@ export function violationLines(violations: readonly GuardrailViolation[], all: b
     if (violation.users.length > 1) lines.push(c.dim(`      users: ${list(violation.users, SHOWN.users, all)}`));
   }
   return lines;
+}
+
+/**
+ * The lines of the comparison with the server a federation moves from: per
+ * group of users, what they could do there and cannot here (`-`), what they
+ * can do here and could not there (`+`), and why. Bounded unless `all`.
+ */
+export function acrossLines(across: AccessAcross, all: boolean, c: ChalkInstance): string[] {
+  const where = `${across.server} (vantage6 ${across.vantage6})`;
+  if (across.users === 0) return [c.bold(`Access compared with ${where}: every user can do here what they could there, and no more.`)];
+  const [, ...rest] = accessLines(across, all, c);
+  return [c.bold(`Access compared with ${where}: ${across.users} user(s) can do otherwise here (- there only, + here only).`), ...rest];
 }

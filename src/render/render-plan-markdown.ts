@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
-import { accessLines, violationLines } from './render-access.js';
+import { accessLines, acrossLines, violationLines } from './render-access.js';
 import { changeLines, historyOff, outsideChangeNote, policyDriftLines, staleNodeFilesNote, storesDeletingUsersNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
@@ -67,6 +67,11 @@ export function renderPlanMarkdown(plan: Plan, context?: CommentContext): string
     const notable = plan.access.groups.filter((g) => g.notable).length;
     out.push('', `<details${notable > 0 ? ' open' : ''}><summary><b>${heading}</b>${notable > 0 ? ` ${notable} notable (global scope or management)` : ''}</summary>`, '',
       // A diff block colours only lines that start with + or -: gains and losses move their sign to the front.
+      '```diff', ...lines.filter((line) => line !== '').map((line) => line.replace(/^ {2}/, '').replace(/^ {4}([+-]) /, '$1     ')), '```', '', '</details>');
+  }
+  if (plan.accessAcross !== undefined) {
+    const [heading, ...lines] = acrossLines(plan.accessAcross, false, plain);
+    out.push('', `<details open><summary><b>${heading}</b></summary>`, '',
       '```diff', ...lines.filter((line) => line !== '').map((line) => line.replace(/^ {2}/, '').replace(/^ {4}([+-]) /, '$1     ')), '```', '', '</details>');
   }
   if (plan.violations !== undefined) {

@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { describeRule } from '../catalog/rule-catalog.js';
-import { accessLines, violationLines } from './render-access.js';
+import { accessLines, acrossLines, violationLines } from './render-access.js';
 import { NEWEST_MINOR, NEWEST_RELEASE, formatMinor } from '../catalog/vantage6-versions.js';
 import { roleLabel, type EntityKind, type PasswordSource, type RoleRef, type StorePolicyValue } from '../federation.js';
 import type { Change, FieldChange, Plan, PolicyDrift, ScalarValue } from '../plan/plan.js';
@@ -177,6 +177,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
   }
   if (plan.access !== undefined) lines.push('', ...accessLines(plan.access, options.showAccess ?? false, c));
+  if (plan.accessAcross !== undefined) lines.push('', ...acrossLines(plan.accessAcross, options.showAccess ?? false, c));
   if (plan.violations !== undefined) lines.push('', ...violationLines(plan.violations, options.showAccess ?? false, c));
   if (plan.policyDrift !== undefined) lines.push('', ...policyDriftLines(plan.policyDrift, c));
   if (plan.blocked.length > 0) {
@@ -198,7 +199,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const historyNote = historyOff(plan);
   if (historyNote !== null) notes.push(c.dim(historyNote));
   // The notes follow the summary line directly; after a section, a blank line.
-  const afterSection = plan.access !== undefined || plan.violations !== undefined || plan.blocked.length > 0 || plan.policyDrift !== undefined;
+  const afterSection = plan.access !== undefined || plan.accessAcross !== undefined || plan.violations !== undefined || plan.blocked.length > 0 || plan.policyDrift !== undefined;
   if (notes.length > 0) lines.push(...(afterSection ? [''] : []), ...notes);
   return `${lines.join('\n')}\n`;
 }

@@ -77,6 +77,22 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
     assert.ok(!config.roles.some((role) => role.name.endsWith('as on 4.x')));
   });
 
+  it('plan --compare-with another server: each user\'s access there against here, with the causes (4.13\'s Organization Admin against 4.15\'s)', async () => {
+    const { dir } = await exportedFrom('4.13');
+    const newer = `sqlite:///${path.join(dir, 'newer.sqlite')}`;
+    assert.equal((await runCli(['init', '--vantage6-version', '4.15', '--database', newer], { cwd: dir })).code, 0);
+    assert.equal((await runCli(['apply', path.join(dir, 'four.yaml'), '--database', newer, '--auto-approve'], { cwd: dir })).code, 0);
+    const compared = await runCli(['plan', path.join(dir, 'four.yaml'), '--database', newer, '--compare-with', `sqlite:///${path.join(dir, 'old.sqlite')}`, '--json'], { cwd: dir });
+    assert.equal(compared.code, 0, compared.stderr);
+    const across = (JSON.parse(compared.stdout) as { accessAcross: { users: number; groups: { users: string[]; losses: { resource: string; operation: string }[]; gains: unknown[]; causes: string[] }[] } }).accessAcross;
+    assert.equal(across.users, 1);
+    assert.deepEqual(across.groups.map((g) => [g.users, g.losses.map((l) => `${l.resource}:${l.operation}`), g.gains, g.causes]), [[
+      ['zoe.4x'], ['task:create', 'task:delete'], [], ['built-in role "Organization Admin" differs here: - task: create (collaboration), task: delete (organization)'],
+    ]]);
+    const same = await runCli(['plan', path.join(dir, 'four.yaml'), '--database', newer, '--compare-with', newer, '--no-color'], { cwd: dir });
+    assert.match(same.stdout, /Access compared with sqlite:\S+ \(vantage6 [^)]+\): every user can do here what they could there, and no more\./);
+  });
+
   it('refuses a vantage6 5 model, and --store-url without --for', async () => {
     const five = { ...freshState(), server: { ...freshState().server, versions: { from: 16, to: 16 } } };
     assert.throws(() => adaptToFive(five, { storeUrls: new Map() }), /vantage6 5 already/);

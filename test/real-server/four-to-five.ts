@@ -39,6 +39,22 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   const plan = JSON.parse(planned.stdout) as Plan;
   assert.deepEqual(plan.blocked, [], 'HQ takes the exported config as it is');
   assert.ok(plan.changes.every((change) => change.action === 'create'));
+
+  // Each user's access on the 4.x server against HQ's after the plan, side by side with the causes: nobody loses a task
+  // they could create, and what cannot be kept is listed (4.x's port rule, which vantage6 5 does not have).
+  const compared = await fedctl(['plan', five, '--json', '--compare-with', old]);
+  assert.equal(compared.code, 0, compared.stderr);
+  const across = (JSON.parse(compared.stdout) as Plan).accessAcross;
+  assert.ok(across && across.server.startsWith('sqlite:'), JSON.stringify(across));
+  const losses = across.groups.flatMap((g) => g.losses.map((l) => ({ users: g.users, what: `${l.resource}:${l.operation}:${l.scope}`, causes: g.causes })));
+  assert.deepEqual(losses.filter((l) => l.what.startsWith('task:create')), [], 'nobody loses task creation');
+  const portLoss = losses.find((l) => l.what === 'port:view:global');
+  assert.deepEqual(portLoss?.users, ['zoe.4x']);
+  assert.ok(portLoss?.causes.some((c) => c.startsWith('this server has no rule port: view (global)')), JSON.stringify(portLoss?.causes));
+  const gains = across.groups.flatMap((g) => g.gains.map((i) => `${i.resource}:${i.operation}`));
+  assert.ok(gains.includes('session:create'), 'task creators gain the sessions their tasks need');
+  const shown = await fedctl(['plan', five, '--no-color', '--compare-with', old]);
+  assert.match(shown.stdout, /Access compared with sqlite:\S+ \(vantage6 [^)]+\): \d+ user\(s\) can do otherwise here/);
   const applied = await fedctl(['apply', five, '--auto-approve', '--no-color']);
   assert.equal(applied.code, 0, applied.stderr);
   assert.equal((await fedctl(['plan', five, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');

@@ -114,6 +114,7 @@ const plans: fc.Arbitrary<Plan> = record({
   changedOutsideFedctl: fc.boolean(), recording: fc.boolean(), kept: fc.boolean(),
   unrecordedKeys: fc.array(text, { minLength: 1, maxLength: 2 }), staleNodeFiles: fc.array(text, { minLength: 1, maxLength: 2 }), storesDeletingUsers: fc.array(url, { minLength: 1, maxLength: 2 }),
   groups: fc.array(record({ users: fc.array(text, { minLength: 1, maxLength: 3 }), organizations: fc.nat(3), gains: fc.array(accessItem, { maxLength: 2 }), losses: fc.array(accessItem, { maxLength: 2 }), causes: fc.array(text, { maxLength: 2 }), notable: fc.boolean() }), { minLength: 1, maxLength: 3 }),
+  across: fc.option(record({ server: text, vantage6: fc.constantFrom('4.13 to 4.15', '4.10.2') }), { nil: undefined }),
   violations: fc.array(record({ guardrail: text, users: fc.array(text, { minLength: 1, maxLength: 3 }), breach: text, causes: fc.array(text, { maxLength: 2 }) }), { minLength: 1, maxLength: 2 }),
 }).map((p): Plan => ({
   formatVersion: PLAN_FORMAT_VERSION,
@@ -126,6 +127,7 @@ const plans: fc.Arbitrary<Plan> = record({
   history: p.kept ? { recording: p.recording, lastApply: p.lastApply, changedOutsideFedctl: p.changedOutsideFedctl } : { kept: false, recording: false, lastApply: null, changedOutsideFedctl: false },
   unrecordedKeys: p.unrecordedKeys, staleNodeFiles: p.staleNodeFiles, storesDeletingUsers: p.storesDeletingUsers,
   access: { users: p.groups.reduce((n, g) => n + g.users.length, 0), groups: p.groups },
+  ...(p.across === undefined ? {} : { accessAcross: { ...p.across, users: p.groups.reduce((n, g) => n + g.users.length, 0), groups: p.groups } }),
   violations: p.violations,
 }));
 
@@ -163,6 +165,7 @@ function expectedTexts(plan: Plan): [where: string, text: string | readonly stri
     out.push(...group.causes);
     for (const item of [...group.gains, ...group.losses]) out.push(`${item.resource}: ${item.operation} (${item.scope})`);
   }
+  if (plan.accessAcross !== undefined) out.push(plan.accessAcross.server, `vantage6 ${plan.accessAcross.vantage6}`);
   for (const violation of plan.violations ?? []) out.push(JSON.stringify(violation.guardrail), violation.breach, ...violation.causes);
   return found;
 }

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Backend, LoadedLiveState } from '../../backends/backend.js';
-import { chooseBackend, openBackend, withConfigChoice, type BackendChoice } from '../../backends/open-backend.js';
+import { chooseBackend, chooseOther, openBackend, withConfigChoice, type BackendChoice } from '../../backends/open-backend.js';
+import { accessAcrossServers } from '../../access/line-access.js';
+import { describeRange } from '../../catalog/vantage6-versions.js';
 import { withComponents } from '../../components/with-components.js';
 import { keptUsersOf } from '../../components/keycloak/keycloak-users.js';
 import { FedctlError, messageOf } from '../../errors.js';
@@ -29,6 +31,18 @@ import { secretsStoreFor, withRecipients, withStaleNodeFiles, withUnrecordedKeys
 export interface PlanCommandFlags extends PlanFlags {
   /** `-o FILE`: save the plan for a later `fedctl apply FILE`. */
   readonly out?: string;
+  /** `--compare-with URL`: the server a federation moves from, whose users' access the plan compares with this one's after it. */
+  readonly compareWith?: string;
+}
+
+/** The plan with each user's access on the other server against this one's after it. */
+async function withAccessAcross(plan: Plan, live: LiveState, url: string, flags: PlanFlags, io: CliIo): Promise<Plan> {
+  const other = await openBackend(chooseOther(url, io.cwd), io.env);
+  const read = await other.read({ lockTimeoutMs: flags.lockTimeout * 1000, forDeletes: false });
+  if (read.initialize) throw new FedctlError('DATABASE_MISSING', `--compare-with ${other.display} has no vantage6 database`, 'give the database or API URL of the server the federation moves from');
+  const server = read.live.server;
+  const changes = accessAcrossServers(read.live, live, plan) ?? { users: 0, groups: [] };
+  return { ...plan, accessAcross: { server: other.display, vantage6: server.release ?? describeRange(server.versions), ...changes } };
 }
 
 /** The config, the live state, and the backend it was read through. */
@@ -100,7 +114,8 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
   const settings = withRecipients(desired.secrets, flags, io.env);
   const writesNodeFiles = settings.server !== null && settings.recipients.length > 0;
   const store = serverKeys || writesNodeFiles ? await secretsStoreFor(paths, settings, flags, io) : null;
-  const plan = store === null ? planned.plan : await withStaleNodeFiles(serverKeys ? await withUnrecordedKeys(planned.plan, live, store) : planned.plan, desired, live, store);
+  const withFiles = store === null ? planned.plan : await withStaleNodeFiles(serverKeys ? await withUnrecordedKeys(planned.plan, live, store) : planned.plan, desired, live, store);
+  const plan = flags.compareWith === undefined ? withFiles : await withAccessAcross(withFiles, live, flags.compareWith, flags, io);
   showPlan(plan, paths, flags, io);
   if (flags.out) {
     const saved: SavedPlan = {
