@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dump } from 'js-yaml';
 import path from 'node:path';
 import type { Plan } from '../../src/plan/plan.js';
 import { FOUR_X_FEDERATION } from '../helpers/four-x-federation.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
-import { plaintextSecrets } from './conformance.js';
+import { hqNodeValuesKey, openNodeFile } from './conformance.js';
+import { copyExamples } from '../helpers/fixtures.js';
 import { acceptInvitation, invitationLink } from './keycloak.js';
 import { grantKeycloakRole } from './keycloak-users.js';
 import { isSession, type ServerSession } from './server-api.js';
 import type { RealServer } from './real-server.js';
+
+/** Where the moved nodes reach Keycloak, as their Helm values say. */
+const NODES_KEYCLOAK = 'https://auth.v6.example.org';
 
 /**
  * A 4.13 federation moved to HQ by the README's steps: the 4.x database
@@ -33,8 +38,16 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   const five = path.join(dir, 'five.yaml');
   const exported = await runCli(['export', '--database', old, '--for', '5.0', '-o', five], { cwd: dir });
   assert.equal(exported.code, 0, exported.stderr);
+  // What the export never carries, the admin adds beside it: where HQ and its Keycloak are for the nodes, and who opens the secrets.
+  const { identity } = copyExamples(dir);
+  const publicKey = (name: string): string => /public key: (age1\S+)/.exec(readFileSync(identity(name), 'utf8'))?.[1] ?? '';
+  const secrets = path.join(dir, 'move-secrets.yaml');
+  writeFileSync(secrets, dump({
+    secrets: { recipients: [publicKey('admin-anna')], organizations: { 'Zorg & Co! (4.x)': [publicKey('iknl-operator')], '東京病院 4x': [publicKey('iknl-operator')] } },
+    server: { url: 'https://v6.example.org', keycloak: { url: NODES_KEYCLOAK } },
+  }));
   const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: dir, env: server.account });
-  const planned = await fedctl(['plan', five, '--json']);
+  const planned = await fedctl(['plan', five, secrets, '--json']);
   assert.equal(planned.code, 0, planned.stderr);
   const plan = JSON.parse(planned.stdout) as Plan;
   assert.deepEqual(plan.blocked, [], 'HQ takes the exported config as it is');
@@ -42,7 +55,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
 
   // Each user's access on the 4.x server against HQ's after the plan, side by side with the causes: nobody loses a task
   // they could create, and what cannot be kept is listed (4.x's port rule, which vantage6 5 does not have).
-  const compared = await fedctl(['plan', five, '--json', '--compare-with', old]);
+  const compared = await fedctl(['plan', five, secrets, '--json', '--compare-with', old]);
   assert.equal(compared.code, 0, compared.stderr);
   const across = (JSON.parse(compared.stdout) as Plan).accessAcross;
   assert.ok(across && across.server.startsWith('sqlite:'), JSON.stringify(across));
@@ -53,11 +66,21 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   assert.ok(portLoss?.causes.some((c) => c.startsWith('this server has no rule port: view (global)')), JSON.stringify(portLoss?.causes));
   const gains = across.groups.flatMap((g) => g.gains.map((i) => `${i.resource}:${i.operation}`));
   assert.ok(gains.includes('session:create'), 'task creators gain the sessions their tasks need');
-  const shown = await fedctl(['plan', five, '--no-color', '--compare-with', old]);
+  const shown = await fedctl(['plan', five, secrets, '--no-color', '--compare-with', old]);
   assert.match(shown.stdout, /Access compared with sqlite:\S+ \(vantage6 [^)]+\): \d+ user\(s\) can do otherwise here/);
-  const applied = await fedctl(['apply', five, '--auto-approve', '--no-color']);
+  const applied = await fedctl(['apply', five, secrets, '--auto-approve', '--no-color']);
   assert.equal(applied.code, 0, applied.stderr);
-  assert.equal((await fedctl(['plan', five, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
+  assert.equal((await fedctl(['plan', five, secrets, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
+
+  // Every node has its Keycloak client, and its Helm values, encrypted to its organization, log in as that node.
+  const nodeFiles = readdirSync(path.join(dir, 'fedctl-secrets', 'nodes'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.yaml.age'));
+  assert.equal(nodeFiles.length, 2, nodeFiles.join(', '));
+  for (const file of nodeFiles) {
+    const values = openNodeFile(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file)) as { node: { name: string } };
+    const key = hqNodeValuesKey(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file), values.node.name, NODES_KEYCLOAK);
+    const node = await server.login.node(values.node.name, key);
+    assert.ok(isSession(node), `node ${values.node.name} logs in with its Helm values: ${isSession(node) ? '' : node.refusal}`);
+  }
 
   // The invited users follow their invitation and log in; the user without an e-mail address logs in with the generated password.
   const { mailbox } = keycloak;
@@ -66,7 +89,9 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   const noor = await server.login.user('noor.4x', 'Moved-to-five-1!');
   assert.ok(isSession(noor), `the invited user logs in to HQ: ${isSession(noor) ? '' : noor.refusal}`);
   await mailbox.waitFor('kenji@例え.テスト');
-  const generated = plaintextSecrets(path.join(dir, 'fedctl-secrets.yaml')).users['zoe.4x']?.password ?? '';
+  const opened = await runCli(['secrets', 'show', path.join(dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: dir });
+  assert.equal(opened.code, 0, opened.stderr);
+  const generated = (JSON.parse(opened.stdout) as { users: Record<string, { password: string }> }).users['zoe.4x']?.password ?? '';
   const zoe = await server.login.user('zoe.4x', generated);
   assert.ok(isSession(zoe), `the user with a generated password logs in: ${isSession(zoe) ? '' : zoe.refusal}`);
 
