@@ -158,8 +158,22 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
     say({ kind: 'algorithm_store', url }, `the 5.x store in the place of ${store.url}`);
     return [{ ...store, url, name }];
   });
-  const storeRoles = live.storeRoles.flatMap((role) => (moved(role.store) === null ? [] : [{ ...role, store: moved(role.store) as string }]));
-  const storeUsers = live.storeUsers.flatMap((user) => (moved(user.store) === null ? [] : [{ ...user, store: moved(user.store) as string }]));
+  // A store's own roles and users move with it: rules and built-in roles the 5.x store lacks are left out, each said.
+  const storeRoles = live.storeRoles.flatMap((role) => {
+    const url = moved(role.store);
+    if (url === null || (role.isDefault && !five.storeBuiltInRoles.has(role.name))) return [];
+    const gone = role.rules.filter((key) => !five.storeRules.has(key));
+    if (gone.length > 0 && !role.isDefault) say({ kind: 'algorithm_store', url }, `store role ${JSON.stringify(role.name)}: left out ${gone.join(', ')}: a 5.x store has no such rule`);
+    return [{ ...role, store: url, rules: role.rules.filter((key) => five.storeRules.has(key)) }];
+  });
+  const storeRoleNames = new Set(storeRoles.map((role) => `${role.store}\u0000${role.name}`));
+  const storeUsers = live.storeUsers.flatMap((user) => {
+    const url = moved(user.store);
+    if (url === null) return [];
+    const gone = user.roles.filter((role) => !storeRoleNames.has(`${url}\u0000${role}`));
+    if (gone.length > 0 && user.account !== true) say({ kind: 'algorithm_store', url }, `store user ${JSON.stringify(user.username)}: left out store role ${gone.map((r) => JSON.stringify(r)).join(', ')}: a 5.x store has no such role`);
+    return [{ ...user, store: url, roles: user.roles.filter((role) => !gone.includes(role)) }];
+  });
   const storePolicies = live.storePolicies.flatMap((policies): LiveStorePolicies[] => {
     const url = moved(policies.store);
     if (url === null) return [];

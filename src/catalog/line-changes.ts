@@ -1,4 +1,4 @@
-import { STORE_POLICIES } from './store-catalog.js';
+import { STORE_POLICIES, storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from './store-catalog.js';
 import type { StorePolicyValue } from '../federation.js';
 import { referenceCatalog } from './reference-catalog.js';
 import { parseRuleKey, ruleKey, type RuleKey } from './rule-catalog.js';
@@ -15,6 +15,10 @@ export interface LineChanges {
   readonly builtInRoles: ReadonlyMap<string, ReadonlySet<RuleKey>>;
   /** The rules the target needs beside `held` to do what `held` did on 4.x: every task belongs to a session there. */
   sessionRulesFor(held: readonly RuleKey[]): RuleKey[];
+  /** The rules of the stores the target links to (a 5.x store's). */
+  readonly storeRules: ReadonlySet<StoreRuleKey>;
+  /** The built-in roles of those stores, by name. */
+  readonly storeBuiltInRoles: ReadonlySet<string>;
 }
 
 const SESSION = 'session';
@@ -34,9 +38,12 @@ export function changesToFive(): LineChanges {
   const rules = new Set(five.rules.map(ruleKey));
   const builtInRoles = new Map(five.defaultRoles.map((role) => [role.name, new Set(role.rules)]));
   const researcherSessions = [...(builtInRoles.get('Researcher') ?? [])].filter((key) => parseRuleKey(key).resource === SESSION);
+  const store = storeCatalog(storeReleaseFor(true));
   toFive = {
     rules,
     builtInRoles,
+    storeRules: new Set(store.rules.map((rule) => storeRuleKey(rule.resource, rule.operation))),
+    storeBuiltInRoles: new Set(store.defaultRoles.map((role) => role.name)),
     sessionRulesFor(held) {
       const tasks = held.map(parseRuleKey).filter((rule) => rule.resource === TASK);
       const needed = new Set<RuleKey>();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { adaptToFive } from '../../src/adapt/adapt-to-five.js';
+import { exportForFive } from '../../src/export/export-for-five.js';
 import { changesToFive } from '../../src/catalog/line-changes.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import { FOUR_X_FEDERATION } from '../helpers/four-x-federation.js';
@@ -112,6 +113,12 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
         { id: 2, url: 'https://other.example.org/api', name: 'Other', everyCollaboration: true, collaborations: [], rows: [{ id: 2, collaboration: null }] },
       ],
       storePolicies: [{ store: OLD, policies: { algorithm_view: 'whitelisted', allowed_servers: ['https://v6.example.org/api'], min_reviewers: 1 } }],
+      storeRoles: [
+        { id: 1, store: OLD, name: 'Reviewer', description: 'built in', rules: ['algorithm:view', 'review:edit'], isDefault: true },
+        { id: 2, store: OLD, name: 'Server Manager', description: 'built in', rules: ['vantage6_server:delete'], isDefault: true },
+        { id: 9, store: OLD, name: 'Approver ✓ & co', description: null, rules: ['review:edit', 'vantage6_server:delete'], isDefault: false },
+      ],
+      storeUsers: [{ id: 3, store: OLD, username: 'anna', roles: ['Approver ✓ & co', 'Reviewer', 'Server Manager'] }],
     };
     const adapted = adaptToFive(live, { storeUrls: new Map([[OLD, NEW]]) });
     assert.deepEqual(adapted.live.algorithmStores.map((s) => [s.url, s.name]), [[NEW, 'store5.example.org']]);
@@ -120,5 +127,11 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
     assert.ok(notes.some((n) => n.startsWith('https://other.example.org/api: left out') && n.includes('--store-url https://other.example.org/api=URL')));
     assert.ok(notes.some((n) => n.startsWith(`${NEW}: policy allowed_servers: left out`)));
     assert.ok(notes.some((n) => n.startsWith(`${NEW}: policy algorithm_view: "authenticated"`)));
+    // The store's own roles and users move with it; what a 5.x store lacks is left out, and said.
+    const exported = exportForFive(live, { storeUrls: new Map([[OLD, NEW]]) }).config.algorithm_stores as Record<string, unknown>[];
+    assert.deepEqual(exported[0]?.roles, [{ name: 'Approver ✓ & co', rules: [{ resource: 'review', operation: 'edit' }] }]);
+    assert.deepEqual(exported[0]?.users, [{ username: 'anna', roles: ['Approver ✓ & co', 'Reviewer'] }]);
+    assert.ok(notes.some((n) => n.startsWith(`${NEW}: store role "Approver ✓ & co": left out vantage6_server:delete`)));
+    assert.ok(notes.some((n) => n.startsWith(`${NEW}: store user "anna": left out store role "Server Manager"`)));
   });
 });
