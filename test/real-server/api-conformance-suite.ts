@@ -253,6 +253,21 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
       await logInsAndVisibility();
     });
 
+    if (!hq) it('moving to vantage6 5 through the API: export --for 5.0 writes a config that validates for vantage6 5; plan --compare-with reads the server\'s API as the server moved from', async () => {
+      const five = path.join(db.dir, 'five.yaml');
+      const exported = await fedctl(['export', '--for', '5.0', '-o', five]);
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.match(exported.stderr, /^Adapted for vantage6 5\.0 \(\d+\):$/m);
+      const validated = await runCli(['validate', five, '--no-color'], { cwd: db.dir });
+      assert.equal(validated.code, 0, validated.stderr);
+      assert.match(validated.stdout, /valid for vantage6 5\.0/);
+      // The server compared with itself through its API: everyone can do what they could.
+      const compared = await fedctl(['plan', config(), '--json', '--compare-with', server.api]);
+      assert.equal(compared.code, 0, compared.stderr);
+      const across = (JSON.parse(compared.stdout) as Plan).accessAcross;
+      assert.deepEqual([across?.server, across?.users, across?.groups], [server.api, 0, []]);
+    });
+
     it('prunes what the config leaves out behind --allow-destroy; the server\'s own organization and administrator, and fedctl\'s account, stay', async () => {
       const prune = ['--prune', 'organizations', '--prune', 'users'];
       const guarded = await fedctl(['plan', config(), ...prune, '--no-color']);
