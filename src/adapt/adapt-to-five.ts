@@ -1,9 +1,15 @@
 import { changesToFive, storePolicyToFive } from '../catalog/line-changes.js';
 import { referenceCatalog } from '../catalog/reference-catalog.js';
 import { describeRule, ruleKey, type RuleKey } from '../catalog/rule-catalog.js';
-import { HQ_MINOR, featuresOfRelease, usesKeycloak } from '../catalog/vantage6-versions.js';
+import { HQ_MINOR, NODE_POLICIES_OF_4X_ONLY, featuresOfRelease, usesKeycloak } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
-import { compareStrings, defaultNodeName, roleLabel, roleRefKey, sortRoleRefs, sortedUnique, type RoleRef, type StorePolicyValue } from '../federation.js';
+import {
+  compareStrings, defaultNodeName, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique, type NodePolicies, type RoleRef, type StorePolicyValue,
+} from '../federation.js';
+
+/** The fields of `NodePolicies` that only 4.x's nodes read (the catalogue names them as the config spells them). */
+const NODE_POLICY_FIELDS_OF_4X_ONLY: readonly (keyof NodePolicies)[] = NODE_POLICIES_OF_4X_ONLY
+  .map((key) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof NodePolicies);
 import type { LiveRole, LiveState, LiveStorePolicies, LiveUser } from '../state/live-state.js';
 
 /** Where in the adapted federation an adaptation was made: the entity, as the config names it. */
@@ -22,6 +28,8 @@ export interface Adaptation {
 export interface AdaptOptions {
   /** The 5.x store that takes each 4.x store's place, by the 4.x store's URL. */
   readonly storeUrls: ReadonlyMap<string, string>;
+  /** The nodes' own policies, by `nodeKey` (they live in the nodes' files, not on the server: the 4.x config gives them). */
+  readonly nodePolicies?: ReadonlyMap<string, NodePolicies>;
 }
 
 /** A 4.x federation as vantage6 5 can hold it. */
@@ -30,6 +38,8 @@ export interface AdaptedFederation {
   readonly live: LiveState;
   /** How each user gets a password in Keycloak, by username: 4.x's bcrypt hashes do not carry. */
   readonly passwords: ReadonlyMap<string, 'invite' | 'generate'>;
+  /** The nodes' own policies as vantage6 5's nodes read them, by `nodeKey`. */
+  readonly nodePolicies: ReadonlyMap<string, NodePolicies>;
   readonly adaptations: readonly Adaptation[];
 }
 
@@ -147,6 +157,19 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
     return { ...node, name };
   });
 
+  // A node's policies cross with it, but those only 4.x's nodes read.
+  const nodePolicies = new Map([...(options.nodePolicies ?? new Map<string, NodePolicies>())].map(([key, policies]) => {
+    const node = nodes.find((n) => n.organization !== null && n.collaboration !== null && nodeKey({ organization: n.organization, collaboration: n.collaboration }) === key);
+    const dropped = NODE_POLICY_FIELDS_OF_4X_ONLY.filter((field) => policies[field] !== undefined);
+    if (node?.organization && node.collaboration && dropped.length > 0) {
+      say({ kind: 'node', organization: node.organization, collaboration: node.collaboration },
+        `policies: left out ${NODE_POLICIES_OF_4X_ONLY.join(', ')}: vantage6 5's nodes have no such policy`);
+    }
+    const kept: Partial<Record<keyof NodePolicies, unknown>> = { ...policies };
+    for (const field of dropped) delete kept[field];
+    return [key, kept as NodePolicies] as const;
+  }));
+
   const moved = (url: string): string | null => options.storeUrls.get(url) ?? null;
   const algorithmStores = live.algorithmStores.flatMap((store) => {
     const url = moved(store.url);
@@ -196,6 +219,7 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
       users, nodes, algorithmStores, storeRoles, storeUsers, storePolicies,
     },
     passwords,
+    nodePolicies,
     adaptations,
   };
 }

@@ -107,7 +107,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .addOption(new Option('--store <url>', STORE_OPTION_HELP).default([]).argParser(collect))
     .addOption(new Option('--for <release>', 'a config for another line: 5.0, from a 4.x server (each adaptation said at its line)').choices(['5.0']))
-    .addOption(new Option('--store-url <old=new>', 'with --for 5.0: the 5.x store that takes a 4.x store\'s place; repeatable').default([]).argParser(collect))), 'the config as JSON, with where it came from, what was left out and what was adapted')
+    .addOption(new Option('--store-url <old=new>', 'with --for 5.0: the 5.x store that takes a 4.x store\'s place; repeatable').default([]).argParser(collect))
+    .addOption(new Option('--node-policies-from <config>', 'with --for 5.0: the 4.x config whose nodes\' own policies cross with them (they live in the nodes\' files, not on the server); repeatable').default([]).argParser(collect))), 'the config as JSON, with where it came from, what was left out and what was adapted')
     .action(async (flags) => {
       const { exportCommand } = await import('./commands/export-command.js');
       setExit(await exportCommand(flags, io));

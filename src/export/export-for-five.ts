@@ -1,6 +1,7 @@
 import { adaptToFive, type AdaptedEntity, type Adaptation, type AdaptOptions } from '../adapt/adapt-to-five.js';
 import type { DocumentPath } from '../diagnostic.js';
 import type { LiveState } from '../state/live-state.js';
+import { nodeKey, type NodePolicies } from '../federation.js';
 import { exportConfig, literal, type ExportResult } from './export-config.js';
 
 /** An adaptation, with where the exported config has the entity it was made to (null: left out of it). */
@@ -44,6 +45,18 @@ function pathOf(config: Readonly<Record<string, unknown>>, at: AdaptedEntity): D
   }
 }
 
+/** A name as the config writes it, back as the model has it (`$${` is a literal `${`). */
+const unliteral = (value: unknown): string => String(value).replaceAll('$${', '${');
+
+/** A node's policies as the config spells them. */
+function policiesAsConfig(policies: NodePolicies): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(policies)) {
+    if (value !== undefined) config[field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = Array.isArray(value) ? value.map((v: string) => literal(v)) : value;
+  }
+  return config;
+}
+
 /**
  * A 4.x federation as a config for vantage6 5: adapted (each adaptation with
  * the line it was made at), exported, and every user given the password way
@@ -57,6 +70,14 @@ export function exportForFive(live: LiveState, options: AdaptOptions): FiveExpor
     const password = typeof user.username === 'string' ? passwords.get(user.username) : undefined;
     return password === undefined ? user : { ...user, password };
   });
-  const config = { ...result.config, users };
+  const collaborations = entries(result.config.collaborations).map((collaboration) => ({
+    ...collaboration,
+    members: entries(collaboration.members).map((member) => {
+      const policies = adapted.nodePolicies.get(nodeKey({ organization: unliteral(member.organization), collaboration: unliteral(collaboration.name) }));
+      if (policies === undefined || member.node === false) return member;
+      return { ...member, node: { ...(typeof member.node === 'object' && member.node !== null ? member.node : {}), policies: policiesAsConfig(policies) } };
+    }),
+  }));
+  const config = { ...result.config, users, collaborations };
   return { config, skipped: result.skipped, adaptations: adapted.adaptations.map((a) => ({ ...a, path: pathOf(config, a.at) })) };
 }

@@ -13,7 +13,7 @@ import { runCli } from '../helpers/run-cli.js';
 
 interface ExportedRole { name: string; organization?: string; rules: { resource: string; scope: string; operation: string | string[] }[] }
 interface ExportedUser { username: string; roles: (string | { name: string })[]; rules?: { resource: string }[]; password?: string }
-interface Exported { vantage6: string; roles: ExportedRole[]; users: ExportedUser[]; collaborations: { members: { organization: string; node?: { name: string } | false }[] }[] }
+interface Exported { vantage6: string; roles: ExportedRole[]; users: ExportedUser[]; collaborations: { members: { organization: string; node?: { name: string; policies?: unknown } | false }[] }[] }
 
 const ops = (rule: ExportedRole['rules'][number]): string[] => (Array.isArray(rule.operation) ? rule.operation : [rule.operation]).map((op) => `${rule.resource}:${rule.scope}:${op}`);
 
@@ -26,9 +26,9 @@ async function exportedFrom(release: string): Promise<{ dir: string; file: strin
   const applied = await runCli(['apply', path.join(dir, 'four.yaml'), '--database', database, '--auto-approve'], { cwd: dir });
   assert.equal(applied.code, 0, applied.stderr);
   const file = path.join(dir, 'five.yaml');
-  const exported = await runCli(['export', '--database', database, '--for', '5.0', '-o', file], { cwd: dir });
+  const exported = await runCli(['export', '--database', database, '--for', '5.0', '--node-policies-from', path.join(dir, 'four.yaml'), '-o', file], { cwd: dir });
   assert.equal(exported.code, 0, exported.stderr);
-  const json = await runCli(['export', '--database', database, '--for', '5.0', '--json'], { cwd: dir });
+  const json = await runCli(['export', '--database', database, '--for', '5.0', '--node-policies-from', path.join(dir, 'four.yaml'), '--json'], { cwd: dir });
   assert.equal(json.code, 0, json.stderr);
   const text = readFileSync(file, 'utf8');
   return { dir, file, text, config: parse(text) as Exported, stderr: exported.stderr, json: JSON.parse(json.stdout) as { adaptations: { path: string | null; note: string }[] } };
@@ -60,8 +60,12 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
     assert.ok(carried?.rules.flatMap(ops).includes('task:collaboration:create'));
     // Passwords: an invitation where there is an e-mail address, else generated; node names Keycloak can hold.
     assert.deepEqual(config.users.map((u) => [u.username, u.password]).sort(), [['kenji.4x', 'invite'], ['noor.4x', 'invite'], ['zoe.4x', 'generate']]);
-    assert.deepEqual(Object.fromEntries(config.collaborations[0]?.members.map((m) => [m.organization, m.node]) ?? []),
-      { 'Zorg & Co! (4.x)': { name: 'Zorg-Move-Node' }, '東京病院 4x': undefined, 'مستشفى 4x': false });
+    // The node's own policies cross with it (from the 4.x config), but the one only 4.x's nodes read.
+    assert.deepEqual(Object.fromEntries(config.collaborations[0]?.members.map((m) => [m.organization, m.node]) ?? []), {
+      'Zorg & Co! (4.x)': { name: 'Zorg-Move-Node', policies: { allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$'], allowed_users: ['zoe.4x'] } },
+      '東京病院 4x': undefined, 'مستشفى 4x': false,
+    });
+    assert.match(text, /# fedctl: policies: left out allow_basics_algorithm: vantage6 5's nodes have no such policy\n/);
 
     // Said at each line, and listed at the end of the output and in the JSON alike.
     assert.match(text, /# fedctl: the 4\.x role without organization, one for each organization whose users hold it .*\n(?: {2}# fedctl: .*\n)* {2}- name: Analyst 📊\n/);

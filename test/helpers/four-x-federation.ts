@@ -3,7 +3,8 @@
  * several scripts and awkward characters, a custom role without organization
  * held by users of two organizations, a user holding another organization's
  * role, an Organization Admin (whose built-in role lost task rules in 4.14),
- * a user's own rule 5.0 does not have (`port`), a node named with spaces,
+ * a user's own rule 5.0 does not have (`port`), a node named with spaces
+ * and with policies of its own (one only 4.x's nodes read),
  * users with and without an e-mail address.
  */
 export const FOUR_X_FEDERATION = `# a federation kept since 4.13
@@ -41,7 +42,12 @@ collaborations:
   - name: Move & Measure 4x
     members:
       - organization: "Zorg & Co! (4.x)"
-        node: { name: Zorg Move Node }
+        node:
+          name: Zorg Move Node
+          policies:                      # in the node's own file, not on the server
+            allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$']
+            allowed_users: [zoe.4x]
+            allow_basics_algorithm: false
       - organization: 東京病院 4x
       - organization: مستشفى 4x
         node: false

@@ -36,7 +36,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   assert.equal((await runCli(['apply', path.join(dir, 'four.yaml'), '--database', old, '--auto-approve'], { cwd: dir })).code, 0);
 
   const five = path.join(dir, 'five.yaml');
-  const exported = await runCli(['export', '--database', old, '--for', '5.0', '-o', five], { cwd: dir });
+  const exported = await runCli(['export', '--database', old, '--for', '5.0', '--node-policies-from', path.join(dir, 'four.yaml'), '-o', five], { cwd: dir });
   assert.equal(exported.code, 0, exported.stderr);
   // What the export never carries, the admin adds beside it: where HQ and its Keycloak are for the nodes, and who opens the secrets.
   const { identity } = copyExamples(dir);
@@ -76,7 +76,14 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   const nodeFiles = readdirSync(path.join(dir, 'fedctl-secrets', 'nodes'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.yaml.age'));
   assert.equal(nodeFiles.length, 2, nodeFiles.join(', '));
   for (const file of nodeFiles) {
-    const values = openNodeFile(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file)) as { node: { name: string } };
+    const values = openNodeFile(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file)) as { node: { name: string; policies?: Record<string, unknown> } };
+    if (values.node.name === 'Zorg-Move-Node') {
+      // The policies it had on 4.x, its allowed user by HQ's id (vantage6 5's node compares a task's user so).
+      const zoeId = (await server.login.admin()).list<{ id: number; username: string }>('/user?username=zoe.4x');
+      assert.deepEqual(values.node.policies, {
+        allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$'], allowed_users: [String(((await zoeId) ?? [])[0]?.id)],
+      });
+    }
     const key = hqNodeValuesKey(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file), values.node.name, NODES_KEYCLOAK);
     const node = await server.login.node(values.node.name, key);
     assert.ok(isSession(node), `node ${values.node.name} logs in with its Helm values: ${isSession(node) ? '' : node.refusal}`);

@@ -9,6 +9,10 @@ import { exportForFive } from '../../export/export-for-five.js';
 import { commentedYaml } from '../../export/commented-yaml.js';
 import type { AdaptedEntity } from '../../adapt/adapt-to-five.js';
 import { formatPath } from '../../diagnostic.js';
+import { loadConfig } from '../../config/load-config.js';
+import { nodeKey, type NodePolicies } from '../../federation.js';
+import { liveProfile, type LiveState } from '../../state/live-state.js';
+import { checkConfig } from '../load-desired.js';
 import { withComponents } from '../../components/with-components.js';
 import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
@@ -24,6 +28,18 @@ export interface ExportFlags extends DatabaseFlags, OutputFlags {
   readonly for?: '5.0';
   /** `--store-url OLD=NEW`, repeatable: the 5.x store that takes a 4.x store's place. */
   readonly storeUrl: string[];
+  /** `--node-policies-from CONFIG`, repeatable: the 4.x config whose nodes' policies cross with them. */
+  readonly nodePoliciesFrom: string[];
+}
+
+/** The nodes' own policies of a 4.x config (checked against the server it was read from), by `nodeKey`. */
+async function nodePoliciesOf(paths: readonly string[], live: LiveState, io: CliIo): Promise<Map<string, NodePolicies>> {
+  const { desired } = checkConfig(await loadConfig(paths), io, { quiet: false, server: liveProfile(live) });
+  const byName = new Map(desired.nodes.map((node) => [node.name, nodeKey(node)]));
+  return new Map(Object.entries(desired.secrets.nodePolicies ?? {}).flatMap(([name, policies]) => {
+    const key = byName.get(name);
+    return key === undefined ? [] : [[key, policies] as const];
+  }));
 }
 
 /** How an adaptation names what it was made to. */
@@ -69,8 +85,11 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
     (line) => io.stderr.write(`warning: ${line}\n`));
   const { live, lastApply } = await components.addTo(read);
   const storeUrls = storeUrlMap(flags.storeUrl);
-  if (flags.for === undefined && storeUrls.size > 0) throw new FedctlError('CONFIG_INVALID', '--store-url maps stores for --for 5.0 only', 'add --for 5.0, or leave --store-url out');
-  const result = flags.for === undefined ? { ...exportConfig(live), adaptations: [] } : exportForFive(live, { storeUrls });
+  if (flags.for === undefined && (storeUrls.size > 0 || flags.nodePoliciesFrom.length > 0)) {
+    throw new FedctlError('CONFIG_INVALID', '--store-url and --node-policies-from are for --for 5.0 only', 'add --for 5.0, or leave them out');
+  }
+  const nodePolicies = flags.nodePoliciesFrom.length === 0 ? undefined : await nodePoliciesOf(flags.nodePoliciesFrom, live, io);
+  const result = flags.for === undefined ? { ...exportConfig(live), adaptations: [] } : exportForFive(live, { storeUrls, ...(nodePolicies === undefined ? {} : { nodePolicies }) });
   const version = live.server.versions;
   const exportedAt = new Date().toISOString();
   const adapted = flags.for === undefined ? '' : `, adapted for vantage6 ${flags.for}: ${result.adaptations.length} adaptation(s), each said at its line ("fedctl:")`;
