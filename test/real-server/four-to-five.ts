@@ -4,7 +4,8 @@ import { dump } from 'js-yaml';
 import path from 'node:path';
 import type { Plan } from '../../src/plan/plan.js';
 import { FOUR_X_FEDERATION } from '../helpers/four-x-federation.js';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { killFedctlWhen, runCli, type CliResult } from '../helpers/run-cli.js';
+import { envelopeAddress } from './mailbox.js';
 import { hqNodeValuesKey, openNodeFile } from './conformance.js';
 import { copyExamples } from '../helpers/fixtures.js';
 import { acceptInvitation, invitationLink } from './keycloak.js';
@@ -18,7 +19,8 @@ const NODES_KEYCLOAK = 'https://auth.v6.example.org';
 /**
  * A 4.13 federation moved to HQ by the README's steps: the 4.x database
  * exported `--for 5.0`, that config planned against HQ (nothing refused)
- * and applied, then planned as no changes. The invited users receive their
+ * and applied (killed half-way first, then run again), then planned as no
+ * changes, no one invited twice. The invited users receive their
  * invitation, set a password and log in; users may start a session in their
  * collaboration (every task needs one in vantage6 5), those of a custom role
  * as its 4.x holders could create tasks, and the Organization Admin through
@@ -68,6 +70,11 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   assert.ok(gains.includes('session:create'), 'task creators gain the sessions their tasks need');
   const shown = await fedctl(['plan', five, secrets, '--no-color', '--compare-with', old]);
   assert.match(shown.stdout, /Access compared with sqlite:\S+ \(vantage6 [^)]+\): \d+ user\(s\) can do otherwise here/);
+  // Killed as soon as HQ has the first user, then run again: it converges, and no one is invited twice.
+  const admin = await server.login.admin();
+  const killed = await killFedctlWhen(['apply', five, secrets, '--server', server.api, '--auto-approve'], { cwd: dir, env: server.account },
+    async () => ((await admin.list<{ username: string }>('/user?username=kenji.4x')) ?? []).length > 0);
+  assert.ok(killed, 'the apply was killed half-way');
   const applied = await fedctl(['apply', five, secrets, '--auto-approve', '--no-color']);
   assert.equal(applied.code, 0, applied.stderr);
   assert.equal((await fedctl(['plan', five, secrets, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
@@ -96,6 +103,8 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   const noor = await server.login.user('noor.4x', 'Moved-to-five-1!');
   assert.ok(isSession(noor), `the invited user logs in to HQ: ${isSession(noor) ? '' : noor.refusal}`);
   await mailbox.waitFor('kenji@例え.テスト');
+  const sent = (address: string): number => mailbox.messages().filter((mail) => mail.to.includes(envelopeAddress(address))).length;
+  assert.deepEqual([sent('noor+move@example.org'), sent('kenji@例え.テスト')], [1, 1], 'one invitation each, the kill notwithstanding');
   const opened = await runCli(['secrets', 'show', path.join(dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: dir });
   assert.equal(opened.code, 0, opened.stderr);
   const generated = (JSON.parse(opened.stdout) as { users: Record<string, { password: string }> }).users['zoe.4x']?.password ?? '';
