@@ -1,5 +1,4 @@
 import { STORE_POLICIES, storeCatalog, storeReleaseFor, storeRuleKey, type StoreRuleKey } from './store-catalog.js';
-import type { StorePolicyValue } from '../federation.js';
 import { referenceCatalog } from './reference-catalog.js';
 import { parseRuleKey, ruleKey, type RuleKey } from './rule-catalog.js';
 
@@ -60,7 +59,7 @@ export function changesToFive(): LineChanges {
 }
 
 /** A 4.x store's policy on a 5.x store: its value there (null: it has no such policy), and what was changed, or null when nothing. */
-export function storePolicyToFive(name: string, value: StorePolicyValue): { readonly value: StorePolicyValue | null; readonly note: string | null } {
+export function storePolicyToFive<V>(name: string, value: V): { readonly value: V | 'authenticated' | null; readonly note: string | null } {
   const five = STORE_POLICIES['5.0'];
   if (!Object.hasOwn(five, name)) return { value: null, note: 'left out: a 5.x store has no such policy (it trusts HQ\'s Keycloak instead of whitelisting servers)' };
   // 4.x's `whitelisted`: users of the servers it whitelists; 5.x's `authenticated`: users of the Keycloak it trusts, HQ's.
