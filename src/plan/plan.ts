@@ -151,6 +151,7 @@ export function planForOutput(plan: Plan, all: boolean): Plan {
       : { ...access, groups: access.groups.slice(0, LISTED_GROUPS), unlistedGroups: access.groups.length - LISTED_GROUPS });
   const access = cut(plan.access);
   const across = cut(plan.accessAcross);
+  if (access === plan.access && across === plan.accessAcross) return plan;
   return { ...plan, ...(access === undefined ? {} : { access }), ...(across === undefined ? {} : { accessAcross: across }) };
 }
 

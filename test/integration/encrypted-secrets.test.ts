@@ -152,7 +152,7 @@ for (const { engine, skip } of ENGINES) {
         // The admins given on the command line instead of in the config: a plan given them as its apply is names the file too.
         const [, encrypted = ''] = example.configs;
         const onCommandLine = path.join(path.dirname(encrypted), 'admins-elsewhere.yaml');
-        writeFileSync(onCommandLine, readFileSync(encrypted, 'utf8').replace(/^ {2}recipients:\n(?: {4}- .*\n)+/m, ''));
+        writeFileSync(onCommandLine, readFileSync(encrypted, 'utf8').replace(/^ {2}recipients:.*\n(?: {4}- .*\n)+/m, ''));
         const admins = (readFileSync(encrypted, 'utf8').match(/age1[0-9a-z]+/g) ?? []).slice(0, 2);
         const planWith = async (extra: string[]): Promise<Plan> => {
           const planned = await runCli(['plan', federation, onCommandLine, '--database', db.url, '--json', ...extra], { cwd: db.dir });
