@@ -420,6 +420,29 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.equal(unknown.code, 1);
         assert.match(unknown.stderr, /--store .*\/v2: the server links no algorithm store at that URL/);
 
+        if (!hq) {
+          // Moving to vantage6 5: export --for 5.0 moves the store to the 5.x store given, with its own roles and users as a 5.x
+          // store has them (no Server Manager, no allowed_servers), and the config validates for vantage6 5.
+          const five = 'https://store5.example.org/store';
+          const forFive = await fedctl(['export', '--store', target.api, '--for', '5.0', '--store-url', `${target.api}=${five}`, '--json']);
+          assert.equal(forFive.code, 0, `${forFive.stdout}${forFive.stderr}`);
+          const { config, adaptations } = JSON.parse(forFive.stdout) as {
+            config: { algorithm_stores?: { url: string; roles?: { name: string }[]; users?: { username: string; roles: string[] }[]; policies?: Record<string, unknown> }[] };
+            adaptations: { entity: { kind: string; url?: string }; note: string }[];
+          };
+          const moved = config.algorithm_stores?.find((st) => st.url === five);
+          assert.ok(moved, JSON.stringify(config.algorithm_stores));
+          assert.ok(moved.roles?.some((role) => role.name === 'Approver ✓ & co'), 'the store\'s own role moves');
+          assert.ok(moved.users?.some((user) => user.username === 'anna' && user.roles.includes('Approver ✓ & co')), 'its users with their roles');
+          assert.ok(!JSON.stringify(moved).includes('Server Manager') && !JSON.stringify(moved.policies ?? {}).includes('allowed_servers'), 'nothing a 5.x store lacks');
+          assert.ok(adaptations.some((a) => a.entity.kind === 'algorithm_store' && a.entity.url === five && a.note.startsWith('the 5.x store in the place of')));
+          const fiveFile = path.join(db.dir, 'five-stores.yaml');
+          writeFileSync(fiveFile, `${JSON.stringify({ ...config, vantage6: '5.0' })}\n`);
+          const validated = await runCli(['validate', fiveFile, '--no-color'], { cwd: db.dir });
+          assert.equal(validated.code, 0, `${validated.stdout}${validated.stderr}`);
+          assert.match(validated.stdout, /valid for vantage6 5\.0/);
+        }
+
         // Policies: read and compared with the config's (no API sets them); fedctl store-policies writes what the operator deploys.
         const viewedBy = hq ? 'authenticated' : 'whitelisted';
         const wanted = { algorithm_view: 'public', min_reviewers: 1, assign_review_own_algorithm: false, allowed_reviewers: ['anna'] };
