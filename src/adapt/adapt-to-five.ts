@@ -115,8 +115,10 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
   }
 
   const passwords = new Map<string, 'invite' | 'generate'>();
+  const { owned } = live.server;
   const users: LiveUser[] = live.users.map((user) => {
-    if (user.organization === null) return user;
+    // The server's own administrator and fedctl's account are not the federation's: never exported, nothing to adapt.
+    if (user.organization === null || user.username === owned.user || user.username === owned.account) return user;
     const organization = user.organization;
     const at = { kind: 'user' as const, username: user.username };
     const extra: RoleRef[] = [];

@@ -75,6 +75,7 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
     assert.equal(listed.length, json.adaptations.length);
     assert.equal((text.match(/# fedctl: /g) ?? []).length, json.adaptations.filter((a) => a.path !== null).length);
     assert.match(stderr, /^Adapted for vantage6 5\.0 \(\d+\):$/m);
+    assert.ok(!json.adaptations.some((a) => a.path === null), 'every adaptation is at a line of the config (none of the server\'s own users)');
   });
 
   it('from 4.15: the built-in roles already match vantage6 5\'s, so none is carried', async () => {
@@ -123,8 +124,12 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
         { id: 9, store: OLD, name: 'Approver ✓ & co', description: null, rules: ['review:edit', 'vantage6_server:delete'], isDefault: false },
       ],
       storeUsers: [{ id: 3, store: OLD, username: 'anna', roles: ['Approver ✓ & co', 'Reviewer', 'Server Manager'] }],
+      // The server's own administrator (4.x's root), which a federation moved leaves where it is.
+      users: [{ id: 1, username: 'root', organization: 'root', firstname: null, lastname: null, email: 'root@example.org', enabled: true, roles: [{ name: 'Root', organization: null }], rules: [] }],
     };
     const adapted = adaptToFive(live, { storeUrls: new Map([[OLD, NEW]]) });
+    assert.ok(live.users.some((u) => u.username === 'root'), 'the server\'s administrator is there');
+    assert.ok(!adapted.adaptations.some((a) => a.at.kind === 'user'), 'and nothing is adapted of them');
     assert.deepEqual(adapted.live.algorithmStores.map((s) => [s.url, s.name]), [[NEW, 'store5.example.org']]);
     assert.deepEqual(adapted.live.storePolicies, [{ store: NEW, policies: { algorithm_view: 'authenticated', min_reviewers: 1 } }]);
     const notes = adapted.adaptations.map((a) => `${a.at.kind === 'algorithm_store' ? a.at.url : ''}: ${a.note}`);
