@@ -17,36 +17,37 @@ type Entries = readonly Readonly<Record<string, unknown>>[];
 
 const entries = (value: unknown): Entries => (Array.isArray(value) ? value as Entries : []);
 
-/** Where the config has an entity: its item of roles, users, a collaboration's members, or algorithm_stores. */
-function pathOf(config: Readonly<Record<string, unknown>>, at: AdaptedEntity): DocumentPath | null {
-  const index = (list: Entries, matches: (entry: Readonly<Record<string, unknown>>) => boolean): number | null => {
-    const i = list.findIndex(matches);
-    return i < 0 ? null : i;
-  };
+/** A member's node, by the names the config writes (its organization's and its collaboration's). */
+const memberKey = (organization: unknown, collaboration: unknown): string => JSON.stringify(['node', organization, collaboration]);
+
+/** An entity's key as the config writes its names (a literal `${` as `$${`): what the config's items are found by. */
+function keyOf(at: AdaptedEntity): string {
   switch (at.kind) {
-    case 'role': {
-      const i = index(entries(config.roles), (r) => r.name === literal(at.name) && r.organization === literal(at.organization));
-      return i === null ? null : ['roles', i];
-    }
-    case 'user': {
-      const i = index(entries(config.users), (u) => u.username === literal(at.username));
-      return i === null ? null : ['users', i];
-    }
-    case 'node': {
-      const collaborations = entries(config.collaborations);
-      const c = index(collaborations, (entry) => entry.name === literal(at.collaboration));
-      const m = c === null ? null : index(entries(collaborations[c]?.members), (member) => member.organization === literal(at.organization));
-      return c === null || m === null ? null : ['collaborations', c, 'members', m];
-    }
-    case 'algorithm_store': {
-      const i = index(entries(config.algorithm_stores), (s) => s.url === literal(at.url));
-      return i === null ? null : ['algorithm_stores', i];
-    }
+    case 'role': return JSON.stringify([at.kind, literal(at.name), literal(at.organization)]);
+    case 'user': return JSON.stringify([at.kind, literal(at.username)]);
+    case 'node': return memberKey(literal(at.organization), literal(at.collaboration));
+    case 'algorithm_store': return JSON.stringify([at.kind, literal(at.url)]);
   }
 }
 
-/** A name as the config writes it, back as the model has it (`$${` is a literal `${`). */
-const unliteral = (value: unknown): string => String(value).replaceAll('$${', '${');
+/**
+ * Where the config has each entity an adaptation can be made to: its item of
+ * roles, users, a collaboration's members or algorithm_stores (the first,
+ * where two match). Indexed once: a federation has thousands of users, each
+ * adapted.
+ */
+function entityPaths(config: Readonly<Record<string, unknown>>): (at: AdaptedEntity) => DocumentPath | null {
+  const paths = new Map<string, DocumentPath>();
+  const add = (key: string, path: DocumentPath): void => {
+    if (!paths.has(key)) paths.set(key, path);
+  };
+  entries(config.roles).forEach((role, i) => add(JSON.stringify(['role', role.name, role.organization]), ['roles', i]));
+  entries(config.users).forEach((user, i) => add(JSON.stringify(['user', user.username]), ['users', i]));
+  entries(config.collaborations).forEach((collaboration, c) => entries(collaboration.members).forEach((member, m) =>
+    add(memberKey(member.organization, collaboration.name), ['collaborations', c, 'members', m])));
+  entries(config.algorithm_stores).forEach((store, i) => add(JSON.stringify(['algorithm_store', store.url]), ['algorithm_stores', i]));
+  return (at) => paths.get(keyOf(at)) ?? null;
+}
 
 /** A node's policies as the config spells them. */
 function policiesAsConfig(policies: NodePolicies): Record<string, unknown> {
@@ -70,14 +71,21 @@ export function exportForFive(live: LiveState, options: AdaptOptions): FiveExpor
     const password = typeof user.username === 'string' ? passwords.get(user.username) : undefined;
     return password === undefined ? user : { ...user, password };
   });
+  // The nodes' policies by their member's names as the config writes them.
+  const policiesOf = new Map(adapted.live.nodes.flatMap((node) => {
+    if (node.organization === null || node.collaboration === null) return [];
+    const policies = adapted.nodePolicies.get(nodeKey({ organization: node.organization, collaboration: node.collaboration }));
+    return policies === undefined ? [] : [[keyOf({ kind: 'node', organization: node.organization, collaboration: node.collaboration }), policies] as const];
+  }));
   const collaborations = entries(result.config.collaborations).map((collaboration) => ({
     ...collaboration,
     members: entries(collaboration.members).map((member) => {
-      const policies = adapted.nodePolicies.get(nodeKey({ organization: unliteral(member.organization), collaboration: unliteral(collaboration.name) }));
+      const policies = policiesOf.get(memberKey(member.organization, collaboration.name));
       if (policies === undefined || member.node === false) return member;
       return { ...member, node: { ...(typeof member.node === 'object' && member.node !== null ? member.node : {}), policies: policiesAsConfig(policies) } };
     }),
   }));
   const config = { ...result.config, users, collaborations };
-  return { config, skipped: result.skipped, adaptations: adapted.adaptations.map((a) => ({ ...a, path: pathOf(config, a.at) })) };
+  const pathOf = entityPaths(config);
+  return { config, skipped: result.skipped, adaptations: adapted.adaptations.map((a) => ({ ...a, path: pathOf(a.at) })) };
 }
