@@ -1,4 +1,4 @@
-import { changesToFive, storePolicyToFive } from '../catalog/line-changes.js';
+import { changesToFive, storePolicyToFive, type LineChanges } from '../catalog/line-changes.js';
 import { referenceCatalog } from '../catalog/reference-catalog.js';
 import { describeRule, ruleKey, type RuleKey } from '../catalog/rule-catalog.js';
 import { HQ_MINOR, NODE_POLICIES_OF_4X_ONLY, featuresOfRelease, usesKeycloak } from '../catalog/vantage6-versions.js';
@@ -63,14 +63,12 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
   const adaptations: Adaptation[] = [];
   const say = (at: AdaptedEntity, note: string): void => void adaptations.push({ at, note });
 
-  /** A role's or user's rules as vantage6 5 has them, and what its tasks need there. */
+  /** A role's or user's rules as vantage6 5 has them, and what its tasks need there, each said at `at`. */
   const adaptRules = (rules: readonly RuleKey[], at: AdaptedEntity): RuleKey[] => {
-    const gone = rules.filter((key) => !five.rules.has(key));
-    const kept = rules.filter((key) => five.rules.has(key));
-    const sessions = five.sessionRulesFor(kept);
+    const { gone, sessions, adapted } = rulesOnFive(rules, five);
     if (gone.length > 0) say(at, `left out ${described(gone)}: vantage6 5 has no such rule`);
     if (sessions.length > 0) say(at, `added ${described(sessions)}: in vantage6 5 every task belongs to a session`);
-    return sortedUnique([...kept, ...sessions]);
+    return adapted;
   };
 
   const builtIn = new Map(live.roles.filter((role) => role.isDefault).map((role) => [role.name, role]));
@@ -83,7 +81,7 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
       const at = { kind: 'role' as const, name, organization };
       const found = placed.get(roleRefKey(at));
       if (found !== undefined) {
-        if (found.rules.join() === adaptRulesQuietly(role.rules, five).join() && found.description === role.description) return { name, organization };
+        if (found.rules.join() === rulesOnFive(role.rules, five).adapted.join() && found.description === role.description) return { name, organization };
         continue;
       }
       if (why !== null) say(at, why);
@@ -226,10 +224,11 @@ export function adaptToFive(live: LiveState, options: AdaptOptions): AdaptedFede
   };
 }
 
-/** A role's rules as adapting makes them, without saying so: to tell whether a copy made already is the same role. */
-function adaptRulesQuietly(rules: readonly RuleKey[], five: ReturnType<typeof changesToFive>): RuleKey[] {
+/** Rules as vantage6 5 has them: those it lacks (`gone`), the session rules the rest need (`sessions`), and the rules adapted. */
+function rulesOnFive(rules: readonly RuleKey[], five: LineChanges): { gone: RuleKey[]; sessions: RuleKey[]; adapted: RuleKey[] } {
   const kept = rules.filter((key) => five.rules.has(key));
-  return sortedUnique([...kept, ...five.sessionRulesFor(kept)]);
+  const sessions = five.sessionRulesFor(kept);
+  return { gone: rules.filter((key) => !five.rules.has(key)), sessions, adapted: sortedUnique([...kept, ...sessions]) };
 }
 
 function dedupe(refs: readonly RoleRef[]): RoleRef[] {

@@ -31,9 +31,12 @@ export interface KeycloakOptions {
  * one an apply checks the plan against).
  */
 async function readKeycloak(admin: KeycloakAdmin, kept: readonly KeptUser[] | null): Promise<(live: LiveState) => LiveState> {
-  const [users, profile, realm] = await Promise.all([admin.users(), admin.userProfile(), admin.realmSettings()]);
+  // Export (no config kept: `kept` null) writes nothing, so what Keycloak would refuse is not asked.
+  const [users, limits] = await Promise.all([
+    admin.users(),
+    kept === null ? [] : Promise.all([admin.userProfile(), admin.realmSettings()]).then(([profile, realm]) => profileLimits(profile, realm)),
+  ]);
   const awaiting = await awaitingInvitation(admin, users, kept ?? []);
-  const limits = profileLimits(profile, realm);
   return (live) => {
     const read = withKeycloakFields(live, users, kept, awaiting);
     return { ...read, server: { ...read.server, limits: [...read.server.limits, ...limits] } };

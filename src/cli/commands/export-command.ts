@@ -53,7 +53,7 @@ function describeEntity(at: AdaptedEntity): string {
 }
 
 /** `--store-url OLD=NEW` as a map, each URL as a config names a store (its API's URL, without a trailing slash). */
-export function storeUrlMap(pairs: readonly string[]): Map<string, string> {
+function storeUrlMap(pairs: readonly string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const pair of pairs) {
     const [old, now, ...rest] = pair.split('=');

@@ -1,6 +1,7 @@
 import type { KeycloakUserField } from '../../catalog/vantage6-versions.js';
 import type { ChangeLimit } from '../../state/live-state.js';
 import type { ValueTest } from '../../state/value-test.js';
+import { ownValue } from '../../own-property.js';
 
 /** A realm's user profile as its admin API gives it: per attribute, the validators Keycloak runs on every write. */
 export interface KeycloakUserProfile {
@@ -84,8 +85,8 @@ function translate(id: string, config: Readonly<Record<string, unknown>>, realm:
  */
 export function profileLimits(profile: KeycloakUserProfile, realm: RealmSettings): ChangeLimit[] {
   return (profile.attributes ?? []).flatMap((attribute) => {
-    const field = FIELDS[attribute.name];
-    if (field === undefined || !Object.hasOwn(FIELDS, attribute.name)) return [];
+    const field = ownValue(FIELDS, attribute.name);
+    if (field === undefined) return [];
     return Object.entries(attribute.validations ?? {}).flatMap(([id, config]) => {
       const known = translate(id, config, realm);
       if (known === null) return [];
