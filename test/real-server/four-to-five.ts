@@ -9,7 +9,7 @@ import { envelopeAddress } from './mailbox.js';
 import { hqNodeValuesKey, openNodeFile } from './conformance.js';
 import { copyExamples } from '../helpers/fixtures.js';
 import { acceptInvitation, invitationLink } from './keycloak.js';
-import { grantKeycloakRole } from './keycloak-users.js';
+import { grantUserRoles } from './keycloak-users.js';
 import { isSession, type ServerSession } from './server-api.js';
 import type { RealServer } from './real-server.js';
 
@@ -29,8 +29,7 @@ const NODES_KEYCLOAK = 'https://auth.v6.example.org';
 export async function fourToFive(server: RealServer, dir: string): Promise<void> {
   const keycloak = server.keycloak;
   assert.ok(keycloak, 'HQ runs with its Keycloak');
-  await grantKeycloakRole(server, 'view-users');
-  await grantKeycloakRole(server, 'manage-users');
+  await grantUserRoles(server);
   mkdirSync(dir, { recursive: true });
   const old = `sqlite:///${path.join(dir, 'four.sqlite')}`;
   writeFileSync(path.join(dir, 'four.yaml'), FOUR_X_FEDERATION);

@@ -6,7 +6,7 @@ import type { Plan } from '../../src/plan/plan.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { plaintextSecrets } from './conformance.js';
 import { acceptInvitation, invitationLink } from './keycloak.js';
-import { grantKeycloakRole } from './keycloak-users.js';
+import { grantUserRoles } from './keycloak-users.js';
 import { envelopeAddress } from './mailbox.js';
 import { isSession } from './server-api.js';
 import type { RealServer } from './real-server.js';
@@ -32,8 +32,7 @@ export async function keycloakInvitations(server: RealServer, dir: string): Prom
   const keycloak = server.keycloak;
   assert.ok(keycloak, 'HQ runs with its Keycloak');
   const { mailbox } = keycloak;
-  await grantKeycloakRole(server, 'view-users');
-  await grantKeycloakRole(server, 'manage-users');
+  await grantUserRoles(server);
   mkdirSync(dir, { recursive: true });
   const config = path.join(dir, 'federation.yaml');
   const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: dir, env: server.account });

@@ -6,7 +6,7 @@ import { dump } from 'js-yaml';
 import type { Plan } from '../../src/plan/plan.js';
 import { FIXED_SEED } from '../helpers/property-runs.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
-import { grantKeycloakRole } from './keycloak-users.js';
+import { grantUserRoles } from './keycloak-users.js';
 import type { RealServer } from './real-server.js';
 
 /** Pieces of names as people of every script write them, and the characters Keycloak's person-name check forbids. */
@@ -38,8 +38,7 @@ interface Refusal { readonly field: string; readonly value: string }
 export async function keycloakRoundTrip(server: RealServer, dir: string): Promise<void> {
   const keycloak = server.keycloak;
   assert.ok(keycloak, 'HQ runs with its Keycloak');
-  await grantKeycloakRole(server, 'view-users');
-  await grantKeycloakRole(server, 'manage-users');
+  await grantUserRoles(server);
   mkdirSync(dir, { recursive: true });
   const config = path.join(dir, 'round-trip.yaml');
   const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: dir, env: server.account });

@@ -30,6 +30,12 @@ export async function grantKeycloakRole(server: RealServer, role: string): Promi
   await keycloak.admin('POST', `/${realm}/users/${serviceAccount.id}/role-mappings/clients/${management?.id}`, [granted]);
 }
 
+/** The roles fedctl's account needs to keep users in Keycloak, as the README's one step grants them. */
+export async function grantUserRoles(server: RealServer): Promise<void> {
+  await grantKeycloakRole(server, 'view-users');
+  await grantKeycloakRole(server, 'manage-users');
+}
+
 /**
  * vantage6 5's users whole, on a running HQ and its Keycloak: names, e-mail
  * and enabled kept in Keycloak through fedctl's account once an admin grants
