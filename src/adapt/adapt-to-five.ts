@@ -32,6 +32,16 @@ export interface AdaptOptions {
   readonly nodePolicies?: ReadonlyMap<string, NodePolicies>;
 }
 
+/** How an adaptation names what it was made to. */
+export function describeAdaptedEntity(at: AdaptedEntity): string {
+  switch (at.kind) {
+    case 'role': return `role ${JSON.stringify(at.name)} of ${JSON.stringify(at.organization)}`;
+    case 'user': return `user ${JSON.stringify(at.username)}`;
+    case 'node': return `the node of ${JSON.stringify(at.organization)} in ${JSON.stringify(at.collaboration)}`;
+    case 'algorithm_store': return `algorithm store ${at.url}`;
+  }
+}
+
 /** A 4.x federation as vantage6 5 can hold it. */
 export interface AdaptedFederation {
   /** The same model, as if read from HQ: its catalogue and built-in roles, the roles, users, nodes and stores adapted. */

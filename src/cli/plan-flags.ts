@@ -17,6 +17,10 @@ export interface PlanFlags extends DatabaseFlags, OutputFlags, SecretsFlags {
   readonly rotateNodeKey: string[];
   readonly resetPassword: string[];
   readonly target: string[];
+  /** `--for 5.0`: the config is a 4.x federation's, planned for vantage6 5 as the move adapts it. */
+  readonly for?: '5.0';
+  /** `--store-url OLD=NEW`, repeatable: with `--for 5.0`, the 5.x store that takes a 4.x store's place. */
+  readonly storeUrl: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -42,6 +46,8 @@ export function addPlanOptions(command: Command): Command {
     .addOption(new Option('--rotate-node-key <node>', 'give a node a new API key: its name, or organization/collaboration; repeatable').default([]).argParser(collect))
     .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated (an invited user: a new invitation); repeatable').default([]).argParser(collect))
     .addOption(new Option('--target <kind/name>', 'limit the plan to this entity and what it needs, e.g. user/anna; repeatable').default([]).argParser(collect))
+    .addOption(new Option('--for <release>', 'plan a 4.x config for vantage6 5 (5.0), adapted as export --for 5.0 adapts a server; files that declare vantage6 5 say what differs on HQ (server:, secrets:)').choices(['5.0']))
+    .addOption(new Option('--store-url <old=new>', 'with --for 5.0: the 5.x store that takes a 4.x store\'s place; repeatable').default([]).argParser(collect))
     .option('--secrets-file <file>', 'where new node API keys and generated passwords go, in plaintext, without recipients (default: fedctl-secrets.yaml beside the config)')
     .option('--secrets-dir <dir>', 'where they go encrypted, with recipients (default: fedctl-secrets/ beside the config)')
     // Plan takes them too: which node files are stale depends on whether apply writes them.

@@ -81,3 +81,8 @@ export function interpolateValue(
   }
   return copy ?? value;
 }
+
+/** Strings are interpolated on load: a literal `${` is written `$${`. */
+export function literal(value: string): string {
+  return value.replaceAll('${', () => '$${');
+}

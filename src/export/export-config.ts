@@ -3,6 +3,7 @@ import { formatMinor, usesKeycloak } from '../catalog/vantage6-versions.js';
 import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
 import { STORE_POLICIES, storeReleaseFor } from '../catalog/store-catalog.js';
 import type { LiveState } from '../state/live-state.js';
+import { literal } from '../config/interpolate.js';
 
 /** Objects export leaves out, each with the reason. */
 export interface ExportSkip {
@@ -50,11 +51,6 @@ function exportStoreState(live: LiveState, url: string, skipped: ExportSkip[]): 
       .map((user) => ({ username: literal(user.username), roles: user.roles.map(literal) })),
     ...(policies.length > 0 ? { policies: Object.fromEntries(policies) } : {}),
   };
-}
-
-/** Strings are interpolated on load: a literal `${` is written `$${`. */
-export function literal(value: string): string {
-  return value.replaceAll('${', () => '$${');
 }
 
 /** Set only the fields that have a value: an omitted field is NULL on load. */

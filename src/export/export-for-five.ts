@@ -1,8 +1,10 @@
-import { adaptToFive, type AdaptedEntity, type Adaptation, type AdaptOptions } from '../adapt/adapt-to-five.js';
+import { adaptToFive, type Adaptation, type AdaptOptions } from '../adapt/adapt-to-five.js';
 import type { DocumentPath } from '../diagnostic.js';
 import type { LiveState } from '../state/live-state.js';
 import { nodeKey, type NodePolicies } from '../federation.js';
-import { exportConfig, literal, type ExportResult } from './export-config.js';
+import { exportConfig, type ExportResult } from './export-config.js';
+import { literal } from '../config/interpolate.js';
+import { adaptedEntityPaths, entries, memberKey } from '../adapt/adapted-entity-paths.js';
 
 /** An adaptation, with where the exported config has the entity it was made to (null: left out of it). */
 export interface PlacedAdaptation extends Adaptation {
@@ -11,42 +13,6 @@ export interface PlacedAdaptation extends Adaptation {
 
 export interface FiveExport extends ExportResult {
   readonly adaptations: readonly PlacedAdaptation[];
-}
-
-type Entries = readonly Readonly<Record<string, unknown>>[];
-
-const entries = (value: unknown): Entries => (Array.isArray(value) ? value as Entries : []);
-
-/** A member's node, by the names the config writes (its organization's and its collaboration's). */
-const memberKey = (organization: unknown, collaboration: unknown): string => JSON.stringify(['node', organization, collaboration]);
-
-/** An entity's key as the config writes its names (a literal `${` as `$${`): what the config's items are found by. */
-function keyOf(at: AdaptedEntity): string {
-  switch (at.kind) {
-    case 'role': return JSON.stringify([at.kind, literal(at.name), literal(at.organization)]);
-    case 'user': return JSON.stringify([at.kind, literal(at.username)]);
-    case 'node': return memberKey(literal(at.organization), literal(at.collaboration));
-    case 'algorithm_store': return JSON.stringify([at.kind, literal(at.url)]);
-  }
-}
-
-/**
- * Where the config has each entity an adaptation can be made to: its item of
- * roles, users, a collaboration's members or algorithm_stores (the first,
- * where two match). Indexed once: a federation has thousands of users, each
- * adapted.
- */
-function entityPaths(config: Readonly<Record<string, unknown>>): (at: AdaptedEntity) => DocumentPath | null {
-  const paths = new Map<string, DocumentPath>();
-  const add = (key: string, path: DocumentPath): void => {
-    if (!paths.has(key)) paths.set(key, path);
-  };
-  entries(config.roles).forEach((role, i) => add(JSON.stringify(['role', role.name, role.organization]), ['roles', i]));
-  entries(config.users).forEach((user, i) => add(JSON.stringify(['user', user.username]), ['users', i]));
-  entries(config.collaborations).forEach((collaboration, c) => entries(collaboration.members).forEach((member, m) =>
-    add(memberKey(member.organization, collaboration.name), ['collaborations', c, 'members', m])));
-  entries(config.algorithm_stores).forEach((store, i) => add(JSON.stringify(['algorithm_store', store.url]), ['algorithm_stores', i]));
-  return (at) => paths.get(keyOf(at)) ?? null;
 }
 
 /** A node's policies as the config spells them. */
@@ -75,7 +41,7 @@ export function exportForFive(live: LiveState, options: AdaptOptions): FiveExpor
   const policiesOf = new Map(adapted.live.nodes.flatMap((node) => {
     if (node.organization === null || node.collaboration === null) return [];
     const policies = adapted.nodePolicies.get(nodeKey({ organization: node.organization, collaboration: node.collaboration }));
-    return policies === undefined ? [] : [[keyOf({ kind: 'node', organization: node.organization, collaboration: node.collaboration }), policies] as const];
+    return policies === undefined ? [] : [[memberKey(literal(node.organization), literal(node.collaboration)), policies] as const];
   }));
   const collaborations = entries(result.config.collaborations).map((collaboration) => ({
     ...collaboration,
@@ -86,6 +52,6 @@ export function exportForFive(live: LiveState, options: AdaptOptions): FiveExpor
     }),
   }));
   const config = { ...result.config, users, collaborations };
-  const pathOf = entityPaths(config);
+  const pathOf = adaptedEntityPaths(config);
   return { config, skipped: result.skipped, adaptations: adapted.adaptations.map((a) => ({ ...a, path: pathOf(a.at) })) };
 }

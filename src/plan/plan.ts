@@ -214,6 +214,19 @@ export interface PlanHistory {
   readonly changedOutsideFedctl: boolean;
 }
 
+/** What a 4.x config was adapted in, to be planned for vantage6 5: each adaptation at the config's line. */
+export interface AdaptedFrom {
+  /** The 4.x release the config is for. */
+  readonly vantage6: string;
+  readonly adaptations: readonly {
+    /** What it was made to, as the plan names entities (`user "anna"`). */
+    readonly entity: string;
+    /** `file:line` of the config's item, or null where the config has none (a role made by the adaptation). */
+    readonly at: string | null;
+    readonly note: string;
+  }[];
+}
+
 /**
  * What apply would do. Plain, readonly, JSON-serializable data: computing it
  * is pure, renderers only read it, and `JSON.parse(JSON.stringify(plan))`
@@ -260,6 +273,8 @@ export interface Plan {
   readonly access?: AccessChanges;
   /** Each user's access on the server a federation moves from against this one after the plan (`--compare-with`); absent when not asked. */
   readonly accessAcross?: AccessAcross;
+  /** A 4.x config planned for vantage6 5 (`--for 5.0`): what was adapted so that vantage6 5 holds it; absent otherwise. */
+  readonly adaptedFrom?: AdaptedFrom;
   /** The config's guardrails the plan would break; a plan with any is refused. Absent when it breaks none. */
   readonly violations?: readonly GuardrailViolation[];
 }

@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import { ENTITY_KINDS, type EntityKind } from '../federation.js';
 import type { Change, Plan } from '../plan/plan.js';
 import { accessLines, acrossLines, violationLines } from './render-access.js';
-import { changeLines, historyOff, outsideChangeNote, policyDriftLines, staleNodeFilesNote, storesDeletingUsersNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
+import { adaptedLines, changeLines, historyOff, outsideChangeNote, policyDriftLines, staleNodeFilesNote, storesDeletingUsersNote, unknownNote, unmanagedNote, unrecordedKeysNote } from './render-plan-text.js';
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
@@ -61,6 +61,10 @@ export function renderPlanMarkdown(plan: Plan, context?: CommentContext): string
       .join(' ');
     out.push('', `<details><summary><b>${PLURAL[kind]}</b> (${counts}): ${changes.map((c) => code(`${SYMBOL[c.action]} ${c.address}`)).slice(0, 5).join(', ')}${changes.length > 5 ? ', …' : ''}</summary>`, '');
     out.push('```diff', ...changes.flatMap((c) => changeLines(c, plain).map((line) => line.replace(/^ {2}/, ''))), '```', '', '</details>');
+  }
+  if (plan.adaptedFrom !== undefined) {
+    const [heading, ...lines] = adaptedLines(plan.adaptedFrom, plain);
+    out.push('', `<details><summary><b>${heading}</b></summary>`, '', '```text', ...lines.map((line) => line.replace(/^ {2}> /, '')), '```', '', '</details>');
   }
   if (plan.access !== undefined) {
     const [heading, ...lines] = accessLines(plan.access, false, plain);

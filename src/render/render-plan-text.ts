@@ -3,7 +3,7 @@ import { describeRule } from '../catalog/rule-catalog.js';
 import { accessLines, acrossLines, violationLines } from './render-access.js';
 import { NEWEST_MINOR, NEWEST_RELEASE, formatMinor } from '../catalog/vantage6-versions.js';
 import { roleLabel, type EntityKind, type PasswordSource, type RoleRef, type StorePolicyValue } from '../federation.js';
-import type { Change, FieldChange, Plan, PolicyDrift, ScalarValue } from '../plan/plan.js';
+import type { AdaptedFrom, Change, FieldChange, Plan, PolicyDrift, ScalarValue } from '../plan/plan.js';
 import { describeApply } from '../history/apply-history.js';
 
 export interface TextRenderOptions {
@@ -176,6 +176,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     const { add, change, destroy } = plan.summary;
     lines.push(`${c.bold('Plan:')} ${add} to add, ${change} to change, ${destroy} to destroy.`);
   }
+  if (plan.adaptedFrom !== undefined) lines.push('', ...adaptedLines(plan.adaptedFrom, c));
   if (plan.access !== undefined) lines.push('', ...accessLines(plan.access, options.showAccess ?? false, c));
   if (plan.accessAcross !== undefined) lines.push('', ...acrossLines(plan.accessAcross, options.showAccess ?? false, c));
   if (plan.violations !== undefined) lines.push('', ...violationLines(plan.violations, options.showAccess ?? false, c));
@@ -199,9 +200,29 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   const historyNote = historyOff(plan);
   if (historyNote !== null) notes.push(c.dim(historyNote));
   // The notes follow the summary line directly; after a section, a blank line.
-  const afterSection = plan.access !== undefined || plan.accessAcross !== undefined || plan.violations !== undefined || plan.blocked.length > 0 || plan.policyDrift !== undefined;
+  const afterSection = plan.adaptedFrom !== undefined || plan.access !== undefined || plan.accessAcross !== undefined || plan.violations !== undefined || plan.blocked.length > 0 || plan.policyDrift !== undefined;
   if (notes.length > 0) lines.push(...(afterSection ? [''] : []), ...notes);
   return `${lines.join('\n')}\n`;
+}
+
+/** How many entities each adaptation line names before `and N more`: one note is often made to every user. */
+const ADAPTED_SHOWN = 3;
+
+/**
+ * What a 4.x config was adapted in for vantage6 5, one line per note with
+ * the entities it was made to, each at its line in the config (the JSON
+ * lists every one).
+ */
+export function adaptedLines(adapted: AdaptedFrom, c: ChalkInstance): string[] {
+  const byNote = new Map<string, string[]>();
+  for (const a of adapted.adaptations) byNote.set(a.note, [...(byNote.get(a.note) ?? []), a.at === null ? a.entity : `${a.entity} (${a.at})`]);
+  return [
+    c.bold(`Adapted from the vantage6 ${adapted.vantage6} config for vantage6 5 (${adapted.adaptations.length}), as export --for 5.0 adapts a server:`),
+    ...[...byNote].map(([note, entities]) => {
+      const more = entities.length - ADAPTED_SHOWN;
+      return `  ${c.cyan('>')} ${entities.slice(0, ADAPTED_SHOWN).join(', ')}${more > 0 ? ` and ${more} more` : ''}: ${note}`;
+    }),
+  ];
 }
 
 /** The store policies a plan found otherwise than the config says: apply cannot set them, the store's operator deploys them. */

@@ -10,6 +10,12 @@ import { changesToFive } from '../../src/catalog/line-changes.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import { FOUR_X_FEDERATION } from '../helpers/four-x-federation.js';
 import { runCli } from '../helpers/run-cli.js';
+import { adaptDesiredToFive } from '../../src/adapt/adapt-desired.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { documentsForMove } from '../../src/config/move-documents.js';
+import { validateConfig } from '../../src/config/validate-config.js';
+import { ROOT_OWNED } from '../../src/state/live-state.js';
+import type { DesiredState } from '../../src/federation.js';
 
 interface ExportedRole { name: string; organization?: string; rules: { resource: string; scope: string; operation: string | string[] }[] }
 interface ExportedUser { username: string; roles: (string | { name: string })[]; rules?: { resource: string }[]; password?: string }
@@ -142,5 +148,53 @@ describe('export --for 5.0: a config for vantage6 5 from a 4.x server', () => {
     assert.deepEqual(exported[0]?.users, [{ username: 'anna', roles: ['Approver ✓ & co', 'Reviewer'] }]);
     assert.ok(notes.some((n) => n.startsWith(`${NEW}: store role "Approver ✓ & co": left out vantage6_server:delete`)));
     assert.ok(notes.some((n) => n.startsWith(`${NEW}: store user "anna": left out store role "Server Manager"`)));
+  });
+});
+
+describe('plan --for 5.0: the 4.x config planned for vantage6 5 while both servers run', () => {
+  /** What HQ gets of a desired state, in an order that does not depend on how it was read. */
+  const held = (desired: DesiredState): unknown => ({
+    roles: [...desired.roles].sort((a, b) => JSON.stringify([a.organization, a.name]).localeCompare(JSON.stringify([b.organization, b.name]))),
+    users: [...desired.users].sort((a, b) => a.username.localeCompare(b.username)),
+    nodes: [...desired.nodes].sort((a, b) => a.name.localeCompare(b.name)),
+    nodePolicies: desired.secrets.nodePolicies,
+    organizations: [...desired.organizations].sort((a, b) => a.name.localeCompare(b.name)),
+  });
+
+  it('adapts the config exactly as export --for 5.0 adapts the server the config made, each adaptation at the 4.x config\'s line', async () => {
+    const { dir, file } = await exportedFrom('4.13');
+    const exported = validateConfig(await loadConfig([file]), {});
+    assert.ok(exported.desired, JSON.stringify(exported.diagnostics));
+    const hq = path.join(dir, 'hq.yaml');
+    writeFileSync(hq, 'vantage6: "5.0"\nserver: { url: https://hq.example.org, keycloak: { url: https://auth.example.org } }\n');
+    const undeclared = validateConfig(documentsForMove(await loadConfig([path.join(dir, 'four.yaml'), hq])).loaded, {});
+    assert.match(undeclared.diagnostics.map((d) => d.message).join('\n'), /the 4\.x config says which release its server runs/);
+    writeFileSync(path.join(dir, 'four.yaml'), `vantage6: "4.13"\n${FOUR_X_FEDERATION}`);
+    const move = documentsForMove(await loadConfig([path.join(dir, 'four.yaml'), hq]));
+    const four = validateConfig(move.loaded, {});
+    assert.ok(four.desired, JSON.stringify(four.diagnostics));
+    assert.equal(four.server.versions.to, 13, 'checked as the 4.x config it is');
+    const adapted = adaptDesiredToFive(four.desired, four.server, { storeUrls: new Map(), owned: ROOT_OWNED });
+    assert.deepEqual(held(adapted.desired), held(exported.desired));
+    assert.deepEqual(adapted.desired.secrets.server, { url: 'https://hq.example.org', port: 443, apiPath: null, keycloak: { url: 'https://auth.example.org', realm: 'vantage6' } }, 'HQ\'s nodes reach HQ');
+    assert.ok(adapted.adaptations.some((a) => a.at.kind === 'user' && a.at.username === 'noor.4x' && a.note.startsWith('password: invite')));
+  });
+
+  it('refuses what it cannot plan, located: a vantage6 5 file holding the federation, a 4.x server as the target, --store-url without --for', async () => {
+    const { dir } = await exportedFrom('4.13');
+    const four = path.join(dir, 'four.yaml');
+    writeFileSync(four, `vantage6: "4.13"\n${FOUR_X_FEDERATION}`);
+    const hq = path.join(dir, 'hq.yaml');
+    writeFileSync(hq, 'vantage6: "5.0"\n# HQ only\nusers:\n  - username: only.hq\n    organization: مستشفى 4x\n');
+    const database = `sqlite:///${path.join(dir, 'old.sqlite')}`;
+    const located = await runCli(['plan', four, hq, '--for', '5.0', '--database', database, '--no-color'], { cwd: dir });
+    assert.equal(located.code, 1);
+    assert.match(located.stderr, /hq\.yaml:3:1 users: under --for 5\.0, a file for vantage6 5 holds only what differs on HQ: server: and secrets: \(put it in the 4\.x config/);
+    const fourOnly = await runCli(['plan', four, '--for', '5.0', '--database', database, '--no-color'], { cwd: dir });
+    assert.equal(fourOnly.code, 1);
+    assert.match(fourOnly.stderr, /--for 5\.0 plans for vantage6 5, but sqlite:\S+ is vantage6 4\.13/);
+    const loose = await runCli(['plan', four, '--store-url', 'https://a.example.org/api=https://b.example.org/store', '--database', database], { cwd: dir });
+    assert.equal(loose.code, 1);
+    assert.match(loose.stderr, /--store-url is for --for 5\.0 only/);
   });
 });

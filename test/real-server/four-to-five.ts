@@ -8,6 +8,7 @@ import { killFedctlWhen, runCli, type CliResult } from '../helpers/run-cli.js';
 import { envelopeAddress } from './mailbox.js';
 import { hqNodeValuesKey, openNodeFile } from './conformance.js';
 import { copyExamples } from '../helpers/fixtures.js';
+import { fedctlOnPath, readmeRecipes, runGithubJob } from '../helpers/readme-recipes.js';
 import { acceptInvitation, invitationLink } from './keycloak.js';
 import { grantUserRoles } from './keycloak-users.js';
 import { isSession, type ServerSession } from './server-api.js';
@@ -24,31 +25,40 @@ const NODES_KEYCLOAK = 'https://auth.v6.example.org';
  * invitation, set a password and log in; users may start a session in their
  * collaboration (every task needs one in vantage6 5), those of a custom role
  * as its 4.x holders could create tasks, and the Organization Admin through
- * the role that carries what 4.13's built-in role gave.
+ * the role that carries what 4.13's built-in role gave. Then both servers
+ * run, kept in step by the README's CI recipe: a user added to the 4.x
+ * config reaches the 4.x server and HQ, and logs in to HQ.
  */
 export async function fourToFive(server: RealServer, dir: string): Promise<void> {
   const keycloak = server.keycloak;
   assert.ok(keycloak, 'HQ runs with its Keycloak');
   await grantUserRoles(server);
-  mkdirSync(dir, { recursive: true });
+  // The team's repository, laid out as the README's steps and CI recipe have it: federation/ the 4.x config, five/ HQ's.
+  const federation = path.join(dir, 'federation');
+  const fiveDir = path.join(dir, 'five');
+  mkdirSync(federation, { recursive: true });
+  mkdirSync(fiveDir, { recursive: true });
   const old = `sqlite:///${path.join(dir, 'four.sqlite')}`;
-  writeFileSync(path.join(dir, 'four.yaml'), FOUR_X_FEDERATION);
+  const fourConfig = path.join(federation, 'federation.yaml');
+  const declared = `vantage6: "4.13"   # the release the 4.x server runs: its built-in roles are what users hold\n${FOUR_X_FEDERATION}`;
+  writeFileSync(fourConfig, declared);
   assert.equal((await runCli(['init', '--vantage6-version', '4.13', '--database', old], { cwd: dir })).code, 0);
-  assert.equal((await runCli(['apply', path.join(dir, 'four.yaml'), '--database', old, '--auto-approve'], { cwd: dir })).code, 0);
+  assert.equal((await runCli(['apply', federation, '--database', old, '--auto-approve'], { cwd: dir })).code, 0);
 
-  const five = path.join(dir, 'five.yaml');
-  const exported = await runCli(['export', '--database', old, '--for', '5.0', '--node-policies-from', path.join(dir, 'four.yaml'), '-o', five], { cwd: dir });
+  const exported = await runCli(['export', '--database', old, '--for', '5.0', '--node-policies-from', federation, '-o', path.join(fiveDir, 'federation.yaml')], { cwd: dir });
   assert.equal(exported.code, 0, exported.stderr);
-  // What the export never carries, the admin adds beside it: where HQ and its Keycloak are for the nodes, and who opens the secrets.
+  // What the export never carries, the admin adds beside it: where HQ and its Keycloak are for the nodes, and who opens the
+  // secrets. Declaring vantage6 5, the same file serves the 4.x config planned --for 5.0 while both servers run.
   const { identity } = copyExamples(dir);
   const publicKey = (name: string): string => /public key: (age1\S+)/.exec(readFileSync(identity(name), 'utf8'))?.[1] ?? '';
-  const secrets = path.join(dir, 'move-secrets.yaml');
-  writeFileSync(secrets, dump({
+  const hqFile = path.join(fiveDir, 'hq.yaml');
+  writeFileSync(hqFile, dump({
+    vantage6: '5.0',
     secrets: { recipients: [publicKey('admin-anna')], organizations: { 'Zorg & Co! (4.x)': [publicKey('iknl-operator')], '東京病院 4x': [publicKey('iknl-operator')] } },
     server: { url: 'https://v6.example.org', keycloak: { url: NODES_KEYCLOAK } },
   }));
   const fedctl = (args: string[]): Promise<CliResult> => runCli([...args, '--server', server.api], { cwd: dir, env: server.account });
-  const planned = await fedctl(['plan', five, secrets, '--json']);
+  const planned = await fedctl(['plan', fiveDir, '--json']);
   assert.equal(planned.code, 0, planned.stderr);
   const plan = JSON.parse(planned.stdout) as Plan;
   assert.deepEqual(plan.blocked, [], 'HQ takes the exported config as it is');
@@ -56,7 +66,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
 
   // Each user's access on the 4.x server against HQ's after the plan, side by side with the causes: nobody loses a task
   // they could create, and what cannot be kept is listed (4.x's port rule, which vantage6 5 does not have).
-  const compared = await fedctl(['plan', five, secrets, '--json', '--compare-with', old]);
+  const compared = await fedctl(['plan', fiveDir, '--json', '--compare-with', old]);
   assert.equal(compared.code, 0, compared.stderr);
   const across = (JSON.parse(compared.stdout) as Plan).accessAcross;
   assert.ok(across && across.server.startsWith('sqlite:'), JSON.stringify(across));
@@ -67,22 +77,46 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   assert.ok(portLoss?.causes.some((c) => c.startsWith('this server has no rule port: view (global)')), JSON.stringify(portLoss?.causes));
   const gains = across.groups.flatMap((g) => g.gains.map((i) => `${i.resource}:${i.operation}`));
   assert.ok(gains.includes('session:create'), 'task creators gain the sessions their tasks need');
-  const shown = await fedctl(['plan', five, secrets, '--no-color', '--compare-with', old]);
+  const shown = await fedctl(['plan', fiveDir, '--no-color', '--compare-with', old]);
   assert.match(shown.stdout, /Access compared with sqlite:\S+ \(vantage6 [^)]+\): \d+ user\(s\) can do otherwise here/);
   // Killed as soon as HQ has the first user, then run again: it converges, and no one is invited twice.
   const admin = await server.login.admin();
-  const killed = await killFedctlWhen(['apply', five, secrets, '--server', server.api, '--auto-approve'], { cwd: dir, env: server.account },
+  const killed = await killFedctlWhen(['apply', fiveDir, '--server', server.api, '--auto-approve'], { cwd: dir, env: server.account },
     async () => ((await admin.list<{ username: string }>('/user?username=kenji.4x')) ?? []).length > 0);
   assert.ok(killed, 'the apply was killed half-way');
-  const applied = await fedctl(['apply', five, secrets, '--auto-approve', '--no-color']);
+  const applied = await fedctl(['apply', fiveDir, '--auto-approve', '--no-color']);
   assert.equal(applied.code, 0, applied.stderr);
-  assert.equal((await fedctl(['plan', five, secrets, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
+  assert.equal((await fedctl(['plan', fiveDir, '--detailed-exitcode'])).code, 0, 'apply then plan: no changes');
+
+  // Both servers in step while the nodes move: the 4.x config planned --for 5.0 beside HQ's own file agrees with what
+  // the move made, each adaptation at the config's line; a user added to the 4.x config reaches both through the
+  // README's CI recipe (the workflow's apply job for the 4.x server, apply-hq for HQ), read from the README and run as
+  // Actions runs it. (Before anyone logs in: the test's first login fills in each user's Keycloak profile, which a plan would revert.)
+  const inStep = await fedctl(['plan', federation, hqFile, '--for', '5.0', '--detailed-exitcode', '--no-color']);
+  assert.equal(inStep.code, 0, `the 4.x config planned for vantage6 5 agrees with the move: ${inStep.stdout}${inStep.stderr}`);
+  assert.match(inStep.stdout, /Adapted from the vantage6 4\.13 config for vantage6 5 \(\d+\)/);
+  assert.match(inStep.stdout, /user "kenji\.4x" \(\S*federation\.yaml:\d+\).*: password: invite/);
+  assert.match(inStep.stdout, /the node of "Zorg & Co! \(4\.x\)" in "Move & Measure 4x" \(\S*federation\.yaml:\d+\).*: named "Zorg-Move-Node"/);
+  writeFileSync(fourConfig, declared.replace('collaborations:', `  - username: lina.joins
+    organization: مستشفى 4x
+    email: lina+joins@example.org
+    roles: [Analyst 📊, Researcher]
+collaborations:`));
+  const recipes = readmeRecipes();
+  const ci = { PATH: `${fedctlOnPath(dir)}:${process.env.PATH ?? ''}`, HOME: dir, NO_COLOR: '1', GITHUB_ACTIONS: 'true', GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567' };
+  const fourJob = runGithubJob(recipes.github.apply, 'apply', { cwd: dir, env: { ...ci, FEDCTL_DATABASE_URL: old } });
+  assert.equal(fourJob.code, 0, fourJob.output);
+  const hqJob = runGithubJob(recipes.extraJobs['apply-hq'], 'apply-hq', { cwd: dir, env: { ...ci, ...server.account, FEDCTL_SERVER_URL: server.api } });
+  assert.equal(hqJob.code, 0, hqJob.output);
+  assert.ok(((await admin.list<{ username: string }>('/user?username=lina.joins')) ?? []).length === 1, 'HQ has the new user');
+  assert.equal((await runCli(['plan', federation, '--database', old, '--detailed-exitcode'], { cwd: dir })).code, 0, '4.x: no changes');
+  assert.equal((await fedctl(['plan', federation, hqFile, '--for', '5.0', '--detailed-exitcode'])).code, 0, 'HQ: no changes');
 
   // Every node has its Keycloak client, and its Helm values, encrypted to its organization, log in as that node.
-  const nodeFiles = readdirSync(path.join(dir, 'fedctl-secrets', 'nodes'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.yaml.age'));
+  const nodeFiles = readdirSync(path.join(fiveDir, 'fedctl-secrets', 'nodes'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.yaml.age'));
   assert.equal(nodeFiles.length, 2, nodeFiles.join(', '));
   for (const file of nodeFiles) {
-    const values = openNodeFile(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file)) as { node: { name: string; policies?: Record<string, unknown> } };
+    const values = openNodeFile(identity('iknl-operator'), path.join(fiveDir, 'fedctl-secrets', 'nodes', file)) as { node: { name: string; policies?: Record<string, unknown> } };
     if (values.node.name === 'Zorg-Move-Node') {
       // The policies it had on 4.x, its allowed user by HQ's id (vantage6 5's node compares a task's user so).
       const zoeId = (await server.login.admin()).list<{ id: number; username: string }>('/user?username=zoe.4x');
@@ -90,7 +124,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
         allowed_algorithms: ['^harbor2\\.vantage6\\.ai/demo/.*$'], allowed_users: [String(((await zoeId) ?? [])[0]?.id)],
       });
     }
-    const key = hqNodeValuesKey(identity('iknl-operator'), path.join(dir, 'fedctl-secrets', 'nodes', file), values.node.name, NODES_KEYCLOAK);
+    const key = hqNodeValuesKey(identity('iknl-operator'), path.join(fiveDir, 'fedctl-secrets', 'nodes', file), values.node.name, NODES_KEYCLOAK);
     const node = await server.login.node(values.node.name, key);
     assert.ok(isSession(node), `node ${values.node.name} logs in with its Helm values: ${isSession(node) ? '' : node.refusal}`);
   }
@@ -104,7 +138,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   await mailbox.waitFor('kenji@例え.テスト');
   const sent = (address: string): number => mailbox.messages().filter((mail) => mail.to.includes(envelopeAddress(address))).length;
   assert.deepEqual([sent('noor+move@example.org'), sent('kenji@例え.テスト')], [1, 1], 'one invitation each, the kill notwithstanding');
-  const opened = await runCli(['secrets', 'show', path.join(dir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: dir });
+  const opened = await runCli(['secrets', 'show', path.join(fiveDir, 'fedctl-secrets'), '-i', identity('admin-anna'), '--json'], { cwd: dir });
   assert.equal(opened.code, 0, opened.stderr);
   const generated = (JSON.parse(opened.stdout) as { users: Record<string, { password: string }> }).users['zoe.4x']?.password ?? '';
   const zoe = await server.login.user('zoe.4x', generated);
@@ -120,4 +154,9 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
   };
   await startSession(noor, 'noor.4x');
   await startSession(zoe, 'zoe.4x');
+
+  await acceptInvitation(invitationLink((await mailbox.waitFor('lina+joins@example.org')).text), 'Joined-both-1!');
+  const lina = await server.login.user('lina.joins', 'Joined-both-1!');
+  assert.ok(isSession(lina), `the user added during the move logs in to HQ: ${isSession(lina) ? '' : lina.refusal}`);
+  await startSession(lina, 'lina.joins');
 }

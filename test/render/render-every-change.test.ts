@@ -115,6 +115,11 @@ const plans: fc.Arbitrary<Plan> = record({
   unrecordedKeys: fc.array(text, { minLength: 1, maxLength: 2 }), staleNodeFiles: fc.array(text, { minLength: 1, maxLength: 2 }), storesDeletingUsers: fc.array(url, { minLength: 1, maxLength: 2 }),
   groups: fc.array(record({ users: fc.array(text, { minLength: 1, maxLength: 3 }), organizations: fc.nat(3), gains: fc.array(accessItem, { maxLength: 2 }), losses: fc.array(accessItem, { maxLength: 2 }), causes: fc.array(text, { maxLength: 2 }), notable: fc.boolean() }), { minLength: 1, maxLength: 3 }),
   across: fc.option(record({ server: text, vantage6: fc.constantFrom('4.13 to 4.15', '4.10.2') }), { nil: undefined }),
+  adapted: fc.option(record({
+    vantage6: fc.constantFrom('4.13', '4.0 to 4.2'),
+    // Notes repeat (one note is often made to every user): drawn from a few.
+    adaptations: fc.array(record({ entity: text, at: nullable(text), note: fc.constantFrom('password: invite', 'left out port: view (global)', 'named "a-b"') }), { minLength: 1, maxLength: 8 }),
+  }), { nil: undefined }),
   violations: fc.array(record({ guardrail: text, users: fc.array(text, { minLength: 1, maxLength: 3 }), breach: text, causes: fc.array(text, { maxLength: 2 }) }), { minLength: 1, maxLength: 2 }),
 }).map((p): Plan => ({
   formatVersion: PLAN_FORMAT_VERSION,
@@ -127,6 +132,7 @@ const plans: fc.Arbitrary<Plan> = record({
   history: p.kept ? { recording: p.recording, lastApply: p.lastApply, changedOutsideFedctl: p.changedOutsideFedctl } : { kept: false, recording: false, lastApply: null, changedOutsideFedctl: false },
   unrecordedKeys: p.unrecordedKeys, staleNodeFiles: p.staleNodeFiles, storesDeletingUsers: p.storesDeletingUsers,
   access: { users: p.groups.reduce((n, g) => n + g.users.length, 0), groups: p.groups },
+  ...(p.adapted === undefined ? {} : { adaptedFrom: p.adapted }),
   ...(p.across === undefined ? {} : { accessAcross: { ...p.across, users: p.groups.reduce((n, g) => n + g.users.length, 0), groups: p.groups } }),
   violations: p.violations,
 }));
@@ -166,6 +172,16 @@ function expectedTexts(plan: Plan): [where: string, text: string | readonly stri
     for (const item of [...group.gains, ...group.losses]) out.push(`${item.resource}: ${item.operation} (${item.scope})`);
   }
   if (plan.accessAcross !== undefined) out.push(plan.accessAcross.server, `vantage6 ${plan.accessAcross.vantage6}`);
+  if (plan.adaptedFrom !== undefined) {
+    out.push(`vantage6 ${plan.adaptedFrom.vantage6}`);
+    // Each note once, with the first entities it was made to (the rest counted; the JSON has them all).
+    const notes = new Map<string, typeof plan.adaptedFrom.adaptations[number][]>();
+    for (const a of plan.adaptedFrom.adaptations) notes.set(a.note, [...(notes.get(a.note) ?? []), a]);
+    for (const [note, made] of notes) {
+      out.push(note, ...made.slice(0, 3).flatMap((a) => [a.entity, ...(a.at === null ? [] : [a.at])]));
+      if (made.length > 3) out.push(`and ${made.length - 3} more`);
+    }
+  }
   for (const violation of plan.violations ?? []) out.push(JSON.stringify(violation.guardrail), violation.breach, ...violation.causes);
   return found;
 }

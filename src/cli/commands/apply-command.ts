@@ -108,10 +108,10 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
       },
     };
   }
-  const { desired, state, backend } = await loadAndRead(paths, flags, io, refuseBcryptCost(flags));
+  const { desired, state, backend, adaptedFrom, secretsBeside } = await loadAndRead(paths, flags, io, refuseBcryptCost(flags));
   const options = planOptionsFrom(flags, desired);
-  const store = await secretsStoreFor(paths, withRecipients(desired.secrets, flags, io.env), flags, io);
-  const planned = planFrom(backend, desired, options, state, desired.history && flags.history).plan;
+  const store = await secretsStoreFor(secretsBeside, withRecipients(desired.secrets, flags, io.env), flags, io);
+  const planned = planFrom(backend, desired, options, state, desired.history && flags.history, adaptedFrom).plan;
   const plan = await withStaleNodeFiles(backend.capabilities.nodeKeys === 'server' ? await withUnrecordedKeys(planned, state.live, store) : planned, desired, state.live, store);
   return {
     backend,

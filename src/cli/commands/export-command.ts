@@ -7,7 +7,7 @@ import { FedctlError, messageOf } from '../../errors.js';
 import { exportConfig } from '../../export/export-config.js';
 import { exportForFive } from '../../export/export-for-five.js';
 import { commentedYaml } from '../../export/commented-yaml.js';
-import type { AdaptedEntity } from '../../adapt/adapt-to-five.js';
+import { describeAdaptedEntity } from '../../adapt/adapt-to-five.js';
 import { formatPath } from '../../diagnostic.js';
 import { loadConfig } from '../../config/load-config.js';
 import { nodeKey, type NodePolicies } from '../../federation.js';
@@ -18,7 +18,7 @@ import type { DatabaseFlags } from '../database-options.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { OutputFlags } from '../output-options.js';
-import { storesToRead } from '../store-options.js';
+import { storesToRead, storeUrlMap } from '../store-options.js';
 
 export interface ExportFlags extends DatabaseFlags, OutputFlags {
   readonly out?: string;
@@ -40,38 +40,6 @@ async function nodePoliciesOf(paths: readonly string[], live: LiveState, io: Cli
     const key = byName.get(name);
     return key === undefined ? [] : [[key, policies] as const];
   }));
-}
-
-/** How an adaptation names what it was made to. */
-function describeEntity(at: AdaptedEntity): string {
-  switch (at.kind) {
-    case 'role': return `role ${JSON.stringify(at.name)} of ${JSON.stringify(at.organization)}`;
-    case 'user': return `user ${JSON.stringify(at.username)}`;
-    case 'node': return `the node of ${JSON.stringify(at.organization)} in ${JSON.stringify(at.collaboration)}`;
-    case 'algorithm_store': return `algorithm store ${at.url}`;
-  }
-}
-
-/** `--store-url OLD=NEW` as a map, each URL as a config names a store (its API's URL, without a trailing slash). */
-function storeUrlMap(pairs: readonly string[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const pair of pairs) {
-    const [old, now, ...rest] = pair.split('=');
-    const url = (value: string | undefined): string | null => {
-      try {
-        return value !== undefined && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, '') : null;
-      } catch {
-        return null;
-      }
-    };
-    const from = url(old);
-    const to = url(now);
-    if (from === null || to === null || rest.length > 0) {
-      throw new FedctlError('CONFIG_INVALID', `--store-url ${pair}: expected OLD=NEW, two store API URLs`, 'e.g. --store-url https://store4.example.org/api=https://store5.example.org/store');
-    }
-    map.set(from, to);
-  }
-  return map;
 }
 
 /** `fedctl export`: the live federation as a config, to adopt an existing server. */
@@ -98,7 +66,7 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
     'Built-in roles and the server\'s administrator are the server\'s own and left out, as is fedctl\'s account; no secrets are exported.',
     ...(lastApply ? [`Last apply by fedctl: ${describeApply(lastApply)}.`] : []),
     ...result.skipped.map((skip) => `Left out: ${skip.what}: ${skip.reason}.`),
-    ...result.adaptations.filter((a) => a.path === null).map((a) => `fedctl: ${describeEntity(a.at)}: ${a.note}`),
+    ...result.adaptations.filter((a) => a.path === null).map((a) => `fedctl: ${describeAdaptedEntity(a.at)}: ${a.note}`),
   ];
   const comments = result.adaptations.flatMap((a) => (a.path === null ? [] : [{ path: a.path, text: `fedctl: ${a.note}` }]));
   const text = flags.json
@@ -123,7 +91,7 @@ export async function exportCommand(flags: ExportFlags, io: CliIo): Promise<numb
   }
   for (const skip of result.skipped) io.stderr.write(`warning: left out ${skip.what}: ${skip.reason}\n`);
   if (flags.for !== undefined && !flags.json) {
-    io.stderr.write(`Adapted for vantage6 ${flags.for} (${result.adaptations.length}):\n${result.adaptations.map((a) => `  ${describeEntity(a.at)}: ${a.note}\n`).join('')}`);
+    io.stderr.write(`Adapted for vantage6 ${flags.for} (${result.adaptations.length}):\n${result.adaptations.map((a) => `  ${describeAdaptedEntity(a.at)}: ${a.note}\n`).join('')}`);
   }
   return EXIT_OK;
 }

@@ -15,7 +15,7 @@ import { NO_HISTORY_KEPT, planHistory } from '../../history/apply-history.js';
 import { ciProvenance } from '../../history/provenance.js';
 import { fingerprintAdministration, fingerprintConfig } from '../../plan/fingerprint.js';
 import type { PlanOptions } from '../../plan/plan-options.js';
-import { planForOutput, planHasChanges, planRefusals, type Plan } from '../../plan/plan.js';
+import { planForOutput, planHasChanges, planRefusals, type AdaptedFrom, type Plan } from '../../plan/plan.js';
 import type { SavedPlan } from '../../plan/saved-plan.js';
 import { renderPlanMarkdown } from '../../render/render-plan-markdown.js';
 import { renderPlanText } from '../../render/render-plan-text.js';
@@ -23,7 +23,13 @@ import { liveProfile, type LiveState } from '../../state/live-state.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
 import { checkConfig } from '../load-desired.js';
-import { loadConfig } from '../../config/load-config.js';
+import { loadConfig, type ConfigDocument } from '../../config/load-config.js';
+import { documentsForMove } from '../../config/move-documents.js';
+import { adaptDesiredToFive } from '../../adapt/adapt-desired.js';
+import { adaptedEntityPaths } from '../../adapt/adapted-entity-paths.js';
+import { describeAdaptedEntity, type Adaptation } from '../../adapt/adapt-to-five.js';
+import { describeServer } from '../../catalog/server-profile.js';
+import { storeUrlMap } from '../store-options.js';
 import { configuredApi, configuresPruning } from '../../config/validate-config.js';
 import { planOptionsFrom, type PlanFlags } from '../plan-flags.js';
 import { secretsStoreFor, withRecipients, withStaleNodeFiles, withUnrecordedKeys } from '../secrets-options.js';
@@ -45,11 +51,14 @@ async function withAccessAcross(plan: Plan, live: LiveState, url: string, flags:
   return { ...plan, accessAcross: { server: other.display, vantage6: server.release ?? describeRange(server.versions), ...changes } };
 }
 
-/** The config, the live state, and the backend it was read through. */
+/** The config, the live state, and the backend it was read through; with `--for 5.0`, what the config was adapted in. */
 export interface LoadedAndRead {
   readonly desired: DesiredState;
   readonly state: LoadedLiveState;
   readonly backend: Backend;
+  readonly adaptedFrom?: AdaptedFrom;
+  /** The config files the secrets store is beside by default: under `--for 5.0`, HQ's own (HQ's secrets are not the 4.x server's). */
+  readonly secretsBeside: readonly string[];
 }
 
 /**
@@ -57,17 +66,23 @@ export interface LoadedAndRead {
  * config is parsed; a server's API once the config is parsed, as the config
  * may name it (and what it reads may depend on whether anything is pruned).
  * The config is then checked against the server's own rule catalogue and
- * features. Config errors are reported first, also when the server cannot
- * be read; `beforeConnecting` refuses a way in that the flags do not fit.
+ * features, or, a 4.x config planned for vantage6 5 (`--for 5.0`), against
+ * its own release and then adapted. Config errors are reported first, also
+ * when the server cannot be read; `beforeConnecting` refuses a way in that
+ * the flags do not fit.
  */
 export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io: CliIo, beforeConnecting: (choice: BackendChoice) => void = () => undefined): Promise<LoadedAndRead> {
+  const storeUrls = storeUrlMap(flags.storeUrl);
+  if (flags.for === undefined && storeUrls.size > 0) throw new FedctlError('CONFIG_INVALID', '--store-url is for --for 5.0 only', 'add --for 5.0, or leave it out');
   const chosen = chooseBackend(flags, io.env, io.cwd);
   const lockTimeoutMs = flags.lockTimeout * 1000;
   const early = chosen.kind === 'database' ? chosen.backend.read({ lockTimeoutMs, forDeletes: true }) : null;
   early?.catch(() => undefined);
-  const loaded = await loadConfig(paths);
+  const given = await loadConfig(paths);
+  const move = flags.for === undefined ? null : documentsForMove(given);
+  const loaded = move?.loaded ?? given;
   const quiet = flags.json ?? false;
-  const choice = withConfigChoice(chosen, configuredApi(loaded.documents));
+  const choice = withConfigChoice(chosen, configuredApi(move?.hq ?? loaded.documents));
   beforeConnecting(choice);
   let backend: Backend;
   let state: LoadedLiveState;
@@ -83,18 +98,54 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
     checkConfig(loaded, io, { quiet });
     throw error;
   }
-  const { desired } = checkConfig(loaded, io, { quiet, server: liveProfile(state.live) });
+  const server = liveProfile(state.live);
+  let desired: DesiredState;
+  let adaptedFrom: AdaptedFrom | undefined;
+  if (move === null) {
+    desired = checkConfig(loaded, io, { quiet, server }).desired;
+  } else {
+    const four = checkConfig(loaded, io, { quiet });
+    if (four.server.keycloak || !server.keycloak) {
+      throw new FedctlError('CONFIG_INVALID', four.server.keycloak
+        ? `--for 5.0 plans a 4.x config for vantage6 5, but the config is for ${describeServer(four.server)}`
+        : `--for 5.0 plans for vantage6 5, but ${backend.display} is ${describeServer(server)}`,
+      four.server.keycloak ? 'leave --for out: the config is planned as it is' : 'point --server (or --database) at vantage6 5\'s HQ');
+    }
+    const adapted = adaptDesiredToFive(four.desired, four.server, { storeUrls, owned: state.live.server.owned });
+    desired = adapted.desired;
+    adaptedFrom = { vantage6: describeRange(four.server.versions), adaptations: placeAdaptations(adapted.adaptations, loaded.documents, storeUrls) };
+  }
   // What Keycloak keeps of the users, and the stores' own users, roles and policies, join the server's state; a backend that reaches them all applies the plan.
   const components = await withComponents(backend, { ...desired, keptUsers: desired.users, readsTwoFactor: requiresTwoFactor(desired.policy) }, io.env);
-  return { desired, state: await components.addTo(state), backend: components.backend };
+  const hqFiles = move?.hq.map((document) => document.file) ?? [];
+  return {
+    desired, state: await components.addTo(state), backend: components.backend, ...(adaptedFrom === undefined ? {} : { adaptedFrom }),
+    secretsBeside: hqFiles.length > 0 ? hqFiles : paths,
+  };
+}
+
+/** Each adaptation with the `file:line` of the config's item it was made to (a store by its 4.x URL). */
+function placeAdaptations(adaptations: readonly Adaptation[], documents: readonly ConfigDocument[], storeUrls: ReadonlyMap<string, string>): AdaptedFrom['adaptations'] {
+  const oldUrl = new Map([...storeUrls].map(([from, to]) => [to, from]));
+  const finders = documents.map((document) => ({ document, pathOf: adaptedEntityPaths(document.value) }));
+  return adaptations.map(({ at, note }) => {
+    const sought = at.kind === 'algorithm_store' ? { ...at, url: oldUrl.get(at.url) ?? at.url } : at;
+    for (const { document, pathOf } of finders) {
+      const path = pathOf(sought);
+      if (path === null) continue;
+      const location = document.locate(path);
+      return { entity: describeAdaptedEntity(at), at: `${location.file}:${location.line}`, note };
+    }
+    return { entity: describeAdaptedEntity(at), at: null, note };
+  });
 }
 
 /** The plan for a live state already read through a backend, with what its history says. */
-export function planFrom(backend: Backend, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean): { plan: Plan; live: LiveState } {
+export function planFrom(backend: Backend, desired: DesiredState, options: PlanOptions, { live, initialize, lastApply }: LoadedLiveState, recording: boolean, adaptedFrom?: AdaptedFrom): { plan: Plan; live: LiveState } {
   const plan = assessPlan(computePlan(desired, live, { engine: backend.kind, display: backend.display, initialize }, options), live, desired.policy);
   const history = backend.capabilities.history ? planHistory(lastApply, () => fingerprintAdministration(live), recording) : NO_HISTORY_KEPT;
   const forgetting = storesDeletingUsers(plan, live);
-  return { plan: { ...plan, history, ...(forgetting.length > 0 ? { storesDeletingUsers: forgetting } : {}) }, live };
+  return { plan: { ...plan, history, ...(forgetting.length > 0 ? { storesDeletingUsers: forgetting } : {}), ...(adaptedFrom === undefined ? {} : { adaptedFrom }) }, live };
 }
 
 /** Show a plan of the configs at `paths` as the flags ask: JSON, Markdown (a comment that says when and for what) or text. */
@@ -106,14 +157,14 @@ export function showPlan(plan: Plan, paths: readonly string[], flags: PlanFlags,
 
 /** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */
 export async function planCommand(paths: readonly string[], flags: PlanCommandFlags, io: CliIo): Promise<number> {
-  const { desired, state, backend } = await loadAndRead(paths, flags, io);
-  const planned = planFrom(backend, desired, planOptionsFrom(flags, desired), state, desired.history);
+  const { desired, state, backend, adaptedFrom, secretsBeside } = await loadAndRead(paths, flags, io);
+  const planned = planFrom(backend, desired, planOptionsFrom(flags, desired), state, desired.history, adaptedFrom);
   const { live } = planned;
   // Keys a server makes can be lost to a kill before they are recorded, and node files go stale: the secrets stage noted what it wrote.
   const serverKeys = backend.capabilities.nodeKeys === 'server';
   const settings = withRecipients(desired.secrets, flags, io.env);
   const writesNodeFiles = settings.server !== null && settings.recipients.length > 0;
-  const store = serverKeys || writesNodeFiles ? await secretsStoreFor(paths, settings, flags, io) : null;
+  const store = serverKeys || writesNodeFiles ? await secretsStoreFor(secretsBeside, settings, flags, io) : null;
   const withFiles = store === null ? planned.plan : await withStaleNodeFiles(serverKeys ? await withUnrecordedKeys(planned.plan, live, store) : planned.plan, desired, live, store);
   const plan = flags.compareWith === undefined ? withFiles : await withAccessAcross(withFiles, live, flags.compareWith, flags, io);
   showPlan(plan, paths, flags, io);
