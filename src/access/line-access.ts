@@ -25,12 +25,15 @@ const delta = (before: readonly string[], after: readonly string[]): { added: st
  * collaborations by name), each difference with its causes: roles held
  * otherwise, a built-in role that differs between the two servers, a role
  * whose rules differ, rules the other server has that this one lacks, a user
- * only on one side. Pure; undefined when nobody's access differs.
+ * only on one side. The servers' own administrators and fedctl's accounts
+ * are not compared. Pure; undefined when nobody's access differs.
  */
 export function accessAcrossServers(other: LiveState, live: LiveState, plan: Plan): AccessChanges | undefined {
   const before = new FederationAccess(other);
   const after = new FederationAccess(modelAfter(live, plan));
-  const usernames = sortedUnique([...before.model.users, ...after.model.users].map((user) => user.username));
+  // The servers' own administrators and fedctl's accounts are not the federation's: a move leaves them where they are.
+  const own = new Set([other, live].flatMap(({ server: { owned } }) => [owned.user, owned.account].filter((name): name is string => name !== null)));
+  const usernames = sortedUnique([...before.model.users, ...after.model.users].map((user) => user.username)).filter((username) => !own.has(username));
   const rulesHere = new Set(live.rules.map((rule) => rule.key));
   const rolesOf = (access: FederationAccess): Map<string, readonly RuleKey[]> => new Map(access.model.roles.map((role) => [roleLabel(role), role.rules]));
   const rolesBefore = rolesOf(before);

@@ -15,6 +15,7 @@ import { startRealHqStore, startRealStore, storeCall, type RealStore } from './r
 import { isSession, type ServerSession } from './server-api.js';
 import { keycloakToken } from './keycloak.js';
 import { isHq } from './server-environment.js';
+import { FOUR_RELEASE, fourApiToFive } from './four-api-to-five.js';
 import { listStoreReference, readStoreReference } from './store-reference.js';
 
 const ZORG = 'Zorg & Co ✨';
@@ -42,6 +43,8 @@ interface StoreReader {
 export async function storeLinksSuite(release: string): Promise<void> {
   const hq = isHq(release);
   const unavailable = (await availableServers([release])).get(release) || await availableStore(release);
+  // HQ's suite moves a federation from a 4.15 server and store, which run beside it for that test.
+  const fourUnavailable = hq && ((await availableServers([FOUR_RELEASE])).get(FOUR_RELEASE) || await availableStore(FOUR_RELEASE));
   describe(`algorithm store links through the API of the real ${hq ? `HQ ${release}` : `vantage6 ${release} server`}, with store ${release}`, { skip: unavailable }, () => {
     let db: TestDatabase;
     let server: RealServer;
@@ -570,6 +573,12 @@ export async function storeLinksSuite(release: string): Promise<void> {
       assert.deepEqual(await links(), []);
       if (!hq) assert.equal((await asUser('anna')).store, 403);
       await noChanges();
+    });
+
+    // Last: it links the managed store to its own collaboration, which the tests above need unlinked.
+    if (hq) it(`a federation on a real ${FOUR_RELEASE} server (filled through its API, by fedctl and by hand) with a linked store of its release, moved to HQ and this 5.x store by the README's steps: nothing refused, then no changes; every user invited, logs in and sees what they saw; the 5.x store gives each the store roles they had`, { skip: fourUnavailable }, async () => {
+      const reader = await readerAt(managed as RealStore);
+      await fourApiToFive(server, managed as RealStore, reader.rolesOf, path.join(db.dir, 'four-api-to-five'));
     });
   });
 }
