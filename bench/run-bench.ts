@@ -25,6 +25,7 @@ import { computePlan } from '../src/plan/compute-plan.js';
 import { assessPlan } from '../src/policy/assess-plan.js';
 import { DEFAULT_PLAN_OPTIONS } from '../src/plan/plan-options.js';
 import { loadLiveState } from '../src/backends/database/read-database-state.js';
+import type { SqliteDriverName } from '../src/db/sqlite/sqlite-driver.js';
 import { createScratchPostgres } from '../test/helpers/scratch-postgres.js';
 import { SIZES, changeOnePercent, configText, generateFederation, type SizeName } from './generate-federation.js';
 
@@ -435,6 +436,41 @@ async function benchApi(size: SizeName): Promise<ApiFigures> {
   }
 }
 
+/** The SQLite drivers fedctl can run on here: Node.js's own (22.13+), and better-sqlite3 where it loads in this Node.js. */
+function loadableDrivers(): SqliteDriverName[] {
+  return (['node:sqlite', 'better-sqlite3'] as const).filter((driver) => {
+    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `const { checkSqliteDriver } = await import(${JSON.stringify(path.join(ROOT, 'src/db/sqlite/sqlite-driver.ts'))}); checkSqliteDriver();`],
+      { env: { ...process.env, FEDCTL_SQLITE_DRIVER: driver, NODE_OPTIONS: '--import tsx' }, encoding: 'utf8' });
+    return probe.status === 0;
+  });
+}
+
+interface DriverFigures { size: SizeName; driver: SqliteDriverName; applyMs: number; planNoChangeMs: number; planNoChangePeakMB: number }
+
+/**
+ * node:sqlite against better-sqlite3, side by side: the realistic federation
+ * applied to an empty file (cost-4 hashes, so that the database's share
+ * shows) and then planned as no changes, as users run fedctl.
+ */
+function benchDrivers(size: SizeName, drivers: readonly SqliteDriverName[]): DriverFigures[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `fedctl-bench-drivers-${size}-`));
+  try {
+    const file = path.join(dir, 'federation.yaml');
+    writeFileSync(file, texts(size, Number(args.seed)).realistic);
+    return drivers.map((driver) => {
+      const url = `sqlite:///${path.join(dir, `${driver.replace(':', '-')}.sqlite`)}`;
+      const env = { FEDCTL_SQLITE_DRIVER: driver };
+      const apply = runOnce(['apply', file, '--database', url, '--auto-approve', '--bcrypt-cost', '4', '--secrets-file', path.join(dir, `${driver.replace(':', '-')}-secrets.yaml`)], dir, env);
+      if (apply.code !== 0) throw new Error(`apply on ${driver} exited ${apply.code}: ${apply.stdout.slice(0, 500)}`);
+      const plan = runFedctl(['plan', file, '--database', url, '--detailed-exitcode'], dir, env);
+      mustBeUnchanged(plan, `${size} on ${driver}`);
+      return { size, driver, applyMs: apply.ms, planNoChangeMs: plan.ms, planNoChangePeakMB: plan.peakMB };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const sizes = args.size === 'none' ? [] : (args.size as string).split(',').map((s) => s.trim().toUpperCase()) as SizeName[];
 const apiSizes = args.api === 'none' ? [] : (args.api as string).split(',').map((s) => s.trim().toUpperCase()) as SizeName[];
 let engines = (args.engine as string).split(',').map((e) => e.trim()) as Engine[];
@@ -456,6 +492,22 @@ for (const size of sizes) {
     if (!args.json) process.stdout.write(`${table(figures)}\n\n`);
   }
 }
+const drivers = sizes.length > 0 && engines.includes('sqlite') ? loadableDrivers() : [];
+const driverResults = drivers.length === 0 ? [] : sizes.flatMap((size) => benchDrivers(size, drivers));
+if (!args.json && drivers.length > 0) {
+  process.stdout.write(`SQLite drivers side by side (realistic federation, apply from empty at bcrypt cost 4, then a no-op plan; ratio to ${drivers[0]}):\n`);
+  for (const size of sizes) {
+    const rows = driverResults.filter((r) => r.size === size);
+    const base = rows[0];
+    for (const r of rows) {
+      process.stdout.write(`  ${size} ${r.driver.padEnd(15)} apply ${ms(r.applyMs).padStart(8)} (${(r.applyMs / (base?.applyMs ?? r.applyMs)).toFixed(2)}×)  `
+        + `plan ${ms(r.planNoChangeMs).padStart(8)} (${(r.planNoChangeMs / (base?.planNoChangeMs ?? r.planNoChangeMs)).toFixed(2)}×), peak ${r.planNoChangePeakMB.toFixed(0)} MB\n`);
+    }
+  }
+  const missing = (['node:sqlite', 'better-sqlite3'] as const).filter((d) => !drivers.includes(d));
+  if (missing.length > 0) process.stdout.write(`  not loadable in Node.js ${process.version}: ${missing.join(', ')} (node:sqlite needs 22.13+; better-sqlite3 must be built for this Node.js: npm rebuild better-sqlite3)\n`);
+  process.stdout.write('\n');
+}
 const apiResults: ApiFigures[] = [];
 for (const size of apiSizes) {
   const figures = await benchApi(size);
@@ -466,7 +518,7 @@ for (const size of apiSizes) {
   }
 }
 if (args.json) {
-  process.stdout.write(`${JSON.stringify({ machine, results, api: apiResults, bcrypt: { implementations, scaling, versusC } }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ machine, results, drivers: driverResults, api: apiResults, bcrypt: { implementations, scaling, versusC } }, null, 2)}\n`);
 } else {
   const native = implementations.find((i) => i.name.startsWith('bcrypt '))?.perHashMs ?? NaN;
   process.stdout.write('bcrypt, one cost-12 hash:\n');

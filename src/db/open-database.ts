@@ -25,9 +25,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
   return SqliteAdapter.open(target, { readonly: options.readonly, busyTimeoutMs: options.lockTimeoutMs, onQuery: options.onQuery });
 }
 
-/** Whether the target's driver can load in this Node.js; the SQLite driver is native (see `checkSqliteDriver`). */
+/** Whether the target's driver can load in this Node.js; better-sqlite3, where Node.js has no SQLite of its own, is native (see `checkSqliteDriver`). */
 export async function checkDriver(target: DatabaseTarget): Promise<void> {
   if (target.engine !== 'sqlite') return;
-  const { checkSqliteDriver } = await import('./sqlite/sqlite-adapter.js');
+  const { checkSqliteDriver } = await import('./sqlite/sqlite-driver.js');
   checkSqliteDriver();
 }

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../src/db/sqlite/sqlite-driver.js';
 import { EXAMPLE_CONFIG } from '../helpers/fixtures.js';
 import { fedctlOnPath, readmeRecipes, runGithubJob, runGitlabJob } from '../helpers/readme-recipes.js';
 
@@ -53,8 +53,8 @@ describe('the README\'s CI recipes, run as CI runs them (the posting steps aside
   });
 
   it('a change made by hand fails the scheduled job, whose plan says it was made outside fedctl; an apply ends it', () => {
-    const db = new Database(database);
-    db.prepare("update organization set country = 'Nederland' where name = 'IKNL'").run();
+    const db = openSqlite(database, { readonly: false, busyTimeoutMs: 5_000 });
+    db.prepare("update organization set country = 'Nederland' where name = 'IKNL'").run([]);
     db.close();
     writeFileSync(summary, '');
     assert.equal(githubJob('drift'), 2);

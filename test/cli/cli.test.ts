@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { FEDCTL_BIN, runCli } from '../helpers/run-cli.js';
 import { EXAMPLE_CONFIG, exampleText } from '../helpers/fixtures.js';
+import { openSqlite } from '../../src/db/sqlite/sqlite-driver.js';
 
 const exec = promisify(execFile);
 
@@ -95,10 +96,9 @@ describe('the fedctl command', () => {
     writeFileSync(path.join(cwd, 'one.yaml'), 'organizations: [{name: A}]\ncollaborations: [{name: C, members: [{organization: A}]}]\n');
     const result = await fedctl(['apply', 'one.yaml', '--auto-approve', '--database', 'sqlite:///one.sqlite'], cwd);
     assert.equal(result.code, 0, result.stderr);
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(path.join(cwd, 'one.sqlite'), { readonly: true });
+    const db = openSqlite(path.join(cwd, 'one.sqlite'), { readonly: true, busyTimeoutMs: 5_000 });
     try {
-      assert.match(String((db.prepare('select api_key from node').get() as { api_key: string }).api_key), /^\$2b\$12\$/);
+      assert.match(String((db.prepare('select api_key from node').get([]) as { api_key: string }).api_key), /^\$2b\$12\$/);
     } finally {
       db.close();
     }
@@ -139,8 +139,9 @@ describe('the fedctl command', () => {
     const cwd = workdir();
     const config = path.join(cwd, 'federation.yaml');
     copyFileSync(EXAMPLE_CONFIG, config);
-    const { default: Database } = await import('better-sqlite3');
-    new Database(path.join(cwd, 'other.sqlite')).exec('create table invoices (id integer primary key)');
+    const other = openSqlite(path.join(cwd, 'other.sqlite'), { readonly: false, busyTimeoutMs: 5_000 });
+    other.exec('create table invoices (id integer primary key)');
+    other.close();
     const foreign = await runCli(['plan', config, '--database', 'sqlite:///other.sqlite'], { cwd });
     assert.equal(foreign.code, 1);
     assert.equal(foreign.stderr, 'Error: no vantage6 tables in sqlite:///other.sqlite\n  `fedctl init` creates them in an empty database\n');

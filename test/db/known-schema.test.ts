@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../src/db/sqlite/sqlite-driver.js';
 import { knownRuleKeys, referenceCatalog } from '../../src/catalog/reference-catalog.js';
 import { ruleKey } from '../../src/catalog/rule-catalog.js';
 import { KNOWN_COLUMNS, DATABASE_RELEASES } from '../../src/catalog/vantage6-versions.js';
@@ -10,10 +10,10 @@ import { referenceDir } from '../helpers/test-databases.js';
 
 /** A release's tables and columns, as its SQLite DDL makes them. */
 function columnsOf(release: (typeof DATABASE_RELEASES)[number]): Map<string, Set<string>> {
-  const db = new Database(':memory:');
+  const db = openSqlite(':memory:', { readonly: false, busyTimeoutMs: 0 });
   try {
     db.exec(readFileSync(`${referenceDir(release)}/schema.sqlite.sql`, 'utf8'));
-    const rows = db.prepare(`select m.name as t, p.name as c from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table'`).all() as { t: string; c: string }[];
+    const rows = db.prepare(`select m.name as t, p.name as c from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table'`).all([]) as { t: string; c: string }[];
     const out = new Map<string, Set<string>>();
     for (const { t, c } of rows) out.set(t, (out.get(t) ?? new Set()).add(c));
     return out;

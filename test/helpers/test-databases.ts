@@ -8,6 +8,7 @@ import type { ReferenceRelease } from '../../src/catalog/vantage6-versions.js';
 import type { DatabaseAdapter } from '../../src/db/database-adapter.js';
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from '../../src/db/database-url.js';
 import { openDatabase } from '../../src/db/open-database.js';
+import { openSqlite } from '../../src/db/sqlite/sqlite-driver.js';
 import { createScratchPostgres } from './scratch-postgres.js';
 
 const run = promisify(execFile);
@@ -63,24 +64,23 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   if (engine === 'sqlite') {
     const file = path.join(dir, 'vantage6.sqlite');
     const url = `sqlite:///${file}`;
-    const { default: Database } = await import('better-sqlite3');
     return {
       engine, url, dir,
       target: parseDatabaseUrl(url, dir),
       open: () => openDatabase(parseDatabaseUrl(url, dir), { readonly: false }),
       async sql(statement) {
-        const db = new Database(file);
+        const db = openSqlite(file, { readonly: false, busyTimeoutMs: 5_000 });
         try {
           const prepared = db.prepare(statement);
-          if (prepared.reader) return prepared.all() as Record<string, unknown>[];
-          prepared.run();
+          if (prepared.reader) return prepared.all([]) as Record<string, unknown>[];
+          prepared.run([]);
           return [];
         } finally {
           db.close();
         }
       },
       async loadFile(reference) {
-        const db = new Database(file);
+        const db = openSqlite(file, { readonly: false, busyTimeoutMs: 5_000 });
         try {
           db.exec(reference);
         } finally {

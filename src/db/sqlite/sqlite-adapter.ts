@@ -1,44 +1,17 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { FedctlError, messageOf } from '../../errors.js';
-import { packageFile } from '../../package-files.js';
+import { openSqlite, type SqliteConnection } from './sqlite-driver.js';
 import { queryCounter, type CatalogColumn, type DatabaseAdapter, type TransactionOptions, type Vantage6Db } from '../database-adapter.js';
 import type { DatabaseTarget } from '../database-url.js';
 import type { IdTable, Vantage6Database } from '../vantage6-tables.js';
 
 type SqliteTarget = Extract<DatabaseTarget, { engine: 'sqlite' }>;
 
-/**
- * better-sqlite3 is compiled for one Node.js ABI when installed: under
- * another Node.js (fedctl installed with Node 20, run with 24) it cannot
- * load. Say so and how to fix it, instead of blaming the database file.
- */
-function driverFault(error: unknown): FedctlError | null {
-  const message = messageOf(error);
-  if ((error as NodeJS.ErrnoException).code !== 'ERR_DLOPEN_FAILED' && !message.includes('NODE_MODULE_VERSION')) return null;
-  const built = /using\s+NODE_MODULE_VERSION (\d+)/.exec(message)?.[1];
-  return new FedctlError('NODE_INCOMPATIBLE',
-    `the SQLite driver (better-sqlite3) was built for another Node.js${built ? ` (NODE_MODULE_VERSION ${built})` : ''} and cannot load in Node.js ${process.version} (NODE_MODULE_VERSION ${process.versions.modules})`,
-    `rebuild it with this Node.js: run "npm rebuild better-sqlite3" in ${path.dirname(fileURLToPath(packageFile('package.json')))} (or install fedctl again), or run fedctl with the Node.js it was installed with`,
-    { cause: error });
-}
-
-/** Load the SQLite driver now, so that a driver built for another Node.js is found before a plan is shown, not at apply. */
-export function checkSqliteDriver(): void {
-  try {
-    new Database(':memory:').close();
-  } catch (error) {
-    throw driverFault(error) ?? error;
-  }
-}
-
 export class SqliteAdapter implements DatabaseAdapter {
   readonly engine = 'sqlite' as const;
   readonly db: Vantage6Db;
 
-  private constructor(readonly target: SqliteTarget, private readonly connection: Database.Database, onQuery?: () => void) {
+  private constructor(readonly target: SqliteTarget, private readonly connection: SqliteConnection, onQuery?: () => void) {
     this.db = new Kysely<Vantage6Database>({ dialect: new SqliteDialect({ database: connection }), log: queryCounter(onQuery) });
   }
 
@@ -47,21 +20,17 @@ export class SqliteAdapter implements DatabaseAdapter {
    * busy timeout is how long a write waits for another fedctl run.
    */
   static open(target: SqliteTarget, options: { readonly: boolean; busyTimeoutMs?: number; onQuery?: () => void }): SqliteAdapter {
-    let connection: Database.Database;
+    let connection: SqliteConnection;
     try {
-      connection = new Database(target.file, {
-        readonly: options.readonly,
-        fileMustExist: options.readonly,
-        timeout: options.busyTimeoutMs ?? 5_000,
-      });
-      // vantage6 never turns foreign keys on for SQLite; neither do we, so both see the same database.
-      connection.pragma('foreign_keys = OFF');
+      connection = openSqlite(target.file, { readonly: options.readonly, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 });
     } catch (error) {
-      const fault = driverFault(error);
-      if (fault !== null) throw fault;
+      if (error instanceof FedctlError) throw error;
       throw new FedctlError('DATABASE_UNREACHABLE', `cannot open ${target.display}: ${messageOf(error)}`,
         'check that the file exists, is a SQLite database and can be read');
     }
+    // vantage6 never turns foreign keys on for SQLite; neither do we, so both see the same database.
+    connection.exec('pragma foreign_keys = OFF');
+    connection.exec(`pragma busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? 5_000))}`);
     return new SqliteAdapter(target, connection, options.onQuery);
   }
 
@@ -79,7 +48,7 @@ export class SqliteAdapter implements DatabaseAdapter {
   }
 
   async writeTransaction<T>(work: (trx: Vantage6Db) => Promise<T>, options: TransactionOptions): Promise<T> {
-    this.connection.pragma(`busy_timeout = ${Math.max(0, Math.round(options.lockTimeoutMs))}`);
+    this.connection.exec(`pragma busy_timeout = ${Math.max(0, Math.round(options.lockTimeoutMs))}`);
     return this.run('begin immediate', work);
   }
 
