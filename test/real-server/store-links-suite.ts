@@ -15,7 +15,7 @@ import { startRealHqStore, startRealStore, storeCall, type RealStore } from './r
 import { isSession, type ServerSession } from './server-api.js';
 import { keycloakToken } from './keycloak.js';
 import { isHq } from './server-environment.js';
-import { FOUR_RELEASE, fourApiToFive } from './four-api-to-five.js';
+import { FOUR_RELEASE, OLDER_RELEASE, fourApiToFive } from './four-api-to-five.js';
 import { listStoreReference, readStoreReference } from './store-reference.js';
 
 const ZORG = 'Zorg & Co ✨';
@@ -43,8 +43,9 @@ interface StoreReader {
 export async function storeLinksSuite(release: string): Promise<void> {
   const hq = isHq(release);
   const unavailable = (await availableServers([release])).get(release) || await availableStore(release);
-  // HQ's suite moves a federation from a 4.15 server and store, which run beside it for that test.
+  // HQ's suite moves federations from a 4.15 server and store, and from an older line's server, which run beside it for those tests.
   const fourUnavailable = hq && ((await availableServers([FOUR_RELEASE])).get(FOUR_RELEASE) || await availableStore(FOUR_RELEASE));
+  const olderUnavailable = hq && (await availableServers([OLDER_RELEASE])).get(OLDER_RELEASE);
   describe(`algorithm store links through the API of the real ${hq ? `HQ ${release}` : `vantage6 ${release} server`}, with store ${release}`, { skip: unavailable }, () => {
     let db: TestDatabase;
     let server: RealServer;
@@ -375,7 +376,7 @@ export async function storeLinksSuite(release: string): Promise<void> {
         assert.match(refused.stderr, /changed since this plan was made/);
 
         // A store admin widens what Approver may do at the store (user: view, as in its UI): planned in every form, and
-        // reverted with the README's commands (plan and apply as text, as CI recipes run them).
+        // reverted with the documented commands (plan and apply as text, as CI recipes run them).
         const ruleIds = new Map((await atStore<{ id: number; name: string; operation: string }[]>('/rule?no_pagination=1')).map((r) => [`${r.name}:${r.operation}`, r.id]));
         const widened = ['algorithm:view', 'review:edit', 'review:view', 'user:view'].map((key) => ruleIds.get(key));
         const patched = await storeCall(target, 'PATCH', `/role/${approver?.id}`, { token, server: server.api }, { rules: widened });
@@ -576,9 +577,13 @@ export async function storeLinksSuite(release: string): Promise<void> {
     });
 
     // Last: it links the managed store to its own collaboration, which the tests above need unlinked.
-    if (hq) it(`a federation on a real ${FOUR_RELEASE} server (filled through its API, by fedctl and by hand) with a linked store of its release, moved to HQ and this 5.x store by the README's steps: nothing refused, then no changes; every user invited, logs in and sees what they saw; the 5.x store gives each the store roles they had`, { skip: fourUnavailable }, async () => {
+    if (hq) it(`a federation on a real ${FOUR_RELEASE} server (filled through its API, by fedctl and by hand) with a linked store of its release, moved to HQ and this 5.x store by the steps of docs/moving-to-vantage6-5.md: nothing refused, then no changes; every user invited, logs in and sees what they saw; the 5.x store gives each the store roles they had`, { skip: fourUnavailable }, async () => {
       const reader = await readerAt(managed as RealStore);
-      await fourApiToFive(server, managed as RealStore, reader.rolesOf, path.join(db.dir, 'four-api-to-five'));
+      await fourApiToFive(server, FOUR_RELEASE, { five: managed as RealStore, rolesAt: reader.rolesOf }, path.join(db.dir, 'four-api-to-five'));
+    });
+
+    if (hq) it(`the same from an older line, a real ${OLDER_RELEASE} server (filled through its API, by fedctl and by hand), moved to HQ by the same steps: nothing refused, then no changes; every user invited, logs in and sees what they saw`, { skip: olderUnavailable }, async () => {
+      await fourApiToFive(server, OLDER_RELEASE, null, path.join(db.dir, 'older-api-to-five'));
     });
   });
 }
