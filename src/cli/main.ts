@@ -45,7 +45,8 @@ function databaseRelease(value: string): DatabaseRelease {
   return release;
 }
 
-function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+/** The command line: every command and option, with help; the docs test parses every documented command with it. */
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('fedctl')
     .description('Manage a vantage6 federation as code: validate, plan and apply a YAML description against the server database.')
     .version(FEDCTL_VERSION, '-V, --version')

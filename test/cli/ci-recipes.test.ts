@@ -5,12 +5,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openSqlite } from '../../src/db/sqlite/sqlite-driver.js';
 import { EXAMPLE_CONFIG } from '../helpers/fixtures.js';
-import { fedctlOnPath, readmeRecipes, runGithubJob, runGitlabJob } from '../helpers/readme-recipes.js';
+import { fedctlOnPath, ciRecipes, runGithubJob, runGitlabJob } from '../helpers/ci-recipes.js';
 
-describe('the README\'s CI recipes, run as CI runs them (the posting steps aside)', () => {
+describe('the CI recipes of docs/ci.md, run as CI runs them (the posting steps aside)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedctl-ci-recipes-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const { github, gitlab } = readmeRecipes();
+  const { github, gitlab } = ciRecipes();
   // The repository a team keeps: its config in federation/, fedctl on the PATH.
   const repo = path.join(dir, 'repo');
   mkdirSync(path.join(repo, 'federation'), { recursive: true });

@@ -8,7 +8,7 @@ import { killFedctlWhen, runCli, type CliResult } from '../helpers/run-cli.js';
 import { envelopeAddress } from './mailbox.js';
 import { hqNodeValuesKey, openNodeFile } from './conformance.js';
 import { copyExamples } from '../helpers/fixtures.js';
-import { fedctlOnPath, readmeRecipes, runGithubJob } from '../helpers/readme-recipes.js';
+import { fedctlOnPath, ciRecipes, runGithubJob } from '../helpers/ci-recipes.js';
 import { acceptInvitation, invitationLink } from './keycloak.js';
 import { grantUserRoles } from './keycloak-users.js';
 import { isSession, type ServerSession } from './server-api.js';
@@ -18,7 +18,7 @@ import type { RealServer } from './real-server.js';
 const NODES_KEYCLOAK = 'https://auth.v6.example.org';
 
 /**
- * A 4.13 federation moved to HQ by the README's steps: the 4.x database
+ * A 4.13 federation moved to HQ by the steps of docs/moving-to-vantage6-5.md: the 4.x database
  * exported `--for 5.0`, that config planned against HQ (nothing refused)
  * and applied (killed half-way first, then run again), then planned as no
  * changes, no one invited twice. The invited users receive their
@@ -26,14 +26,14 @@ const NODES_KEYCLOAK = 'https://auth.v6.example.org';
  * collaboration (every task needs one in vantage6 5), those of a custom role
  * as its 4.x holders could create tasks, and the Organization Admin through
  * the role that carries what 4.13's built-in role gave. Then both servers
- * run, kept in step by the README's CI recipe: a user added to the 4.x
+ * run, kept in step by the CI recipe of docs/ci.md: a user added to the 4.x
  * config reaches the 4.x server and HQ, and logs in to HQ.
  */
 export async function fourToFive(server: RealServer, dir: string): Promise<void> {
   const keycloak = server.keycloak;
   assert.ok(keycloak, 'HQ runs with its Keycloak');
   await grantUserRoles(server);
-  // The team's repository, laid out as the README's steps and CI recipe have it: federation/ the 4.x config, five/ HQ's.
+  // The team's repository, laid out as the docs' steps and CI recipe have it: federation/ the 4.x config, five/ HQ's.
   const federation = path.join(dir, 'federation');
   const fiveDir = path.join(dir, 'five');
   mkdirSync(federation, { recursive: true });
@@ -90,7 +90,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
 
   // Both servers in step while the nodes move: the 4.x config planned --for 5.0 beside HQ's own file agrees with what
   // the move made, each adaptation at the config's line; a user added to the 4.x config reaches both through the
-  // README's CI recipe (the workflow's apply job for the 4.x server, apply-hq for HQ), read from the README and run as
+  // CI recipe of docs/ci.md (the workflow's apply job for the 4.x server, apply-hq for HQ), read from that page and run as
   // Actions runs it. (Before anyone logs in: the test's first login fills in each user's Keycloak profile, which a plan would revert.)
   const inStep = await fedctl(['plan', federation, hqFile, '--for', '5.0', '--detailed-exitcode', '--no-color']);
   assert.equal(inStep.code, 0, `the 4.x config planned for vantage6 5 agrees with the move: ${inStep.stdout}${inStep.stderr}`);
@@ -102,7 +102,7 @@ export async function fourToFive(server: RealServer, dir: string): Promise<void>
     email: lina+joins@example.org
     roles: [Analyst 📊, Researcher]
 collaborations:`));
-  const recipes = readmeRecipes();
+  const recipes = ciRecipes();
   const ci = { PATH: `${fedctlOnPath(dir)}:${process.env.PATH ?? ''}`, HOME: dir, NO_COLOR: '1', GITHUB_ACTIONS: 'true', GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567' };
   const fourJob = runGithubJob(recipes.github.apply, 'apply', { cwd: dir, env: { ...ci, FEDCTL_DATABASE_URL: old } });
   assert.equal(fourJob.code, 0, fourJob.output);

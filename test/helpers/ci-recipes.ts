@@ -13,19 +13,17 @@ export interface GitlabJob { script?: string[] }
 const ASIDE = /npm install|gh |curl |apt-get|git /;
 
 /**
- * The YAML code blocks of the README's section on CI, in order: GitHub
+ * The YAML code blocks of the docs' page on CI (docs/ci.md), in order: GitHub
  * Actions' workflow, GitLab CI's file, and the jobs added beside them (a
  * block of jobs alone, indented as in the workflow).
  */
-export function readmeRecipes(): { github: Record<string, GithubJob>; gitlab: Record<string, GitlabJob>; extraJobs: Record<string, GithubJob> } {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('## Using fedctl in CI');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1] as string) as unknown);
+export function ciRecipes(): { github: Record<string, GithubJob>; gitlab: Record<string, GitlabJob>; extraJobs: Record<string, GithubJob> } {
+  const page = readFileSync(path.join(ROOT, 'docs', 'ci.md'), 'utf8');
+  const blocks = [...page.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1] as string) as unknown);
   const isRecord = (b: unknown): b is Record<string, unknown> => typeof b === 'object' && b !== null;
   const github = blocks.find((b): b is { jobs: Record<string, GithubJob> } => isRecord(b) && 'jobs' in b);
   const gitlab = blocks.find((b): b is Record<string, GitlabJob> => isRecord(b) && 'before_script' in b);
-  assert.ok(github && gitlab, 'the README has a GitHub Actions workflow and a GitLab CI file');
+  assert.ok(github && gitlab, 'docs/ci.md has a GitHub Actions workflow and a GitLab CI file');
   const extraJobs = Object.assign({}, ...blocks.filter((b): b is Record<string, GithubJob> =>
     isRecord(b) && Object.values(b).every((job) => isRecord(job) && Array.isArray(job.steps))));
   return { github: github.jobs, gitlab, extraJobs };
