@@ -1,6 +1,8 @@
 import { literal } from '../config/interpolate.js';
+import type { ConfigDocument } from '../config/load-config.js';
 import type { DocumentPath } from '../diagnostic.js';
-import type { AdaptedEntity } from './adapt-to-five.js';
+import type { AdaptedFrom } from '../plan/plan.js';
+import { describeAdaptedEntity, type Adaptation, type AdaptedEntity } from './adapt-to-five.js';
 
 type Entries = readonly Readonly<Record<string, unknown>>[];
 
@@ -45,4 +47,20 @@ export function adaptedEntityPaths(config: unknown): (at: AdaptedEntity) => Docu
     add(memberKey(member.organization, collaboration.name), ['collaborations', c, 'members', m])));
   entries(value.algorithm_stores).forEach((store, i) => add(JSON.stringify(['algorithm_store', store.url]), ['algorithm_stores', i]));
   return (at) => paths.get(keyOf(at)) ?? (at.kind === 'role' ? paths.get(roleNameKey(literal(at.name))) ?? null : null);
+}
+
+/** Each adaptation as a plan shows it, with the `file:line` of the 4.x config's item it was made to (a store found by its 4.x URL). */
+export function locateAdaptations(adaptations: readonly Adaptation[], documents: readonly ConfigDocument[], storeUrls: ReadonlyMap<string, string>): AdaptedFrom['adaptations'] {
+  const oldUrl = new Map([...storeUrls].map(([from, to]) => [to, from]));
+  const finders = documents.map((document) => ({ document, pathOf: adaptedEntityPaths(document.value) }));
+  return adaptations.map(({ at, note }) => {
+    const sought = at.kind === 'algorithm_store' ? { ...at, url: oldUrl.get(at.url) ?? at.url } : at;
+    for (const { document, pathOf } of finders) {
+      const path = pathOf(sought);
+      if (path === null) continue;
+      const location = document.locate(path);
+      return { entity: describeAdaptedEntity(at), at: `${location.file}:${location.line}`, note };
+    }
+    return { entity: describeAdaptedEntity(at), at: null, note };
+  });
 }

@@ -23,11 +23,10 @@ import { liveProfile, type LiveState } from '../../state/live-state.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { useColor, type CliIo } from '../io.js';
 import { checkConfig } from '../load-desired.js';
-import { loadConfig, type ConfigDocument } from '../../config/load-config.js';
+import { loadConfig } from '../../config/load-config.js';
 import { documentsForMove } from '../../config/move-documents.js';
 import { adaptDesiredToFive } from '../../adapt/adapt-desired.js';
-import { adaptedEntityPaths } from '../../adapt/adapted-entity-paths.js';
-import { describeAdaptedEntity, type Adaptation } from '../../adapt/adapt-to-five.js';
+import { locateAdaptations } from '../../adapt/adapted-entity-paths.js';
 import { describeServer } from '../../catalog/server-profile.js';
 import { storeUrlMap } from '../store-options.js';
 import { configuredApi, configuresPruning } from '../../config/validate-config.js';
@@ -104,16 +103,14 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
   if (move === null) {
     desired = checkConfig(loaded, io, { quiet, server }).desired;
   } else {
+    // The 4.x files are checked against the release they declare (the files declaring vantage6 5 were set apart).
     const four = checkConfig(loaded, io, { quiet });
-    if (four.server.keycloak || !server.keycloak) {
-      throw new FedctlError('CONFIG_INVALID', four.server.keycloak
-        ? `--for 5.0 plans a 4.x config for vantage6 5, but the config is for ${describeServer(four.server)}`
-        : `--for 5.0 plans for vantage6 5, but ${backend.display} is ${describeServer(server)}`,
-      four.server.keycloak ? 'leave --for out: the config is planned as it is' : 'point --server (or --database) at vantage6 5\'s HQ');
+    if (!server.keycloak) {
+      throw new FedctlError('CONFIG_INVALID', `--for 5.0 plans for vantage6 5, but ${backend.display} is ${describeServer(server)}`, 'point --server at vantage6 5\'s HQ, or leave --for out');
     }
     const adapted = adaptDesiredToFive(four.desired, four.server, { storeUrls, owned: state.live.server.owned });
     desired = adapted.desired;
-    adaptedFrom = { vantage6: describeRange(four.server.versions), adaptations: placeAdaptations(adapted.adaptations, loaded.documents, storeUrls) };
+    adaptedFrom = { vantage6: describeRange(four.server.versions), adaptations: locateAdaptations(adapted.adaptations, loaded.documents, storeUrls) };
   }
   // What Keycloak keeps of the users, and the stores' own users, roles and policies, join the server's state; a backend that reaches them all applies the plan.
   const components = await withComponents(backend, { ...desired, keptUsers: desired.users, readsTwoFactor: requiresTwoFactor(desired.policy) }, io.env);
@@ -122,22 +119,6 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
     desired, state: await components.addTo(state), backend: components.backend, ...(adaptedFrom === undefined ? {} : { adaptedFrom }),
     secretsBeside: hqFiles.length > 0 ? hqFiles : paths,
   };
-}
-
-/** Each adaptation with the `file:line` of the config's item it was made to (a store by its 4.x URL). */
-function placeAdaptations(adaptations: readonly Adaptation[], documents: readonly ConfigDocument[], storeUrls: ReadonlyMap<string, string>): AdaptedFrom['adaptations'] {
-  const oldUrl = new Map([...storeUrls].map(([from, to]) => [to, from]));
-  const finders = documents.map((document) => ({ document, pathOf: adaptedEntityPaths(document.value) }));
-  return adaptations.map(({ at, note }) => {
-    const sought = at.kind === 'algorithm_store' ? { ...at, url: oldUrl.get(at.url) ?? at.url } : at;
-    for (const { document, pathOf } of finders) {
-      const path = pathOf(sought);
-      if (path === null) continue;
-      const location = document.locate(path);
-      return { entity: describeAdaptedEntity(at), at: `${location.file}:${location.line}`, note };
-    }
-    return { entity: describeAdaptedEntity(at), at: null, note };
-  });
 }
 
 /** The plan for a live state already read through a backend, with what its history says. */
