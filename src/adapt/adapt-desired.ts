@@ -2,6 +2,7 @@ import { builtInRolesOf, type ServerProfile } from '../catalog/server-profile.js
 import { storeCatalog, storeReleaseFor } from '../catalog/store-catalog.js';
 import { featuresOfRelease } from '../catalog/vantage6-versions.js';
 import { nodeKey, type DesiredState, type DesiredUser, type NodePolicies } from '../federation.js';
+import { ownValue } from '../own-property.js';
 import { NOTHING_UNKNOWN, type LiveState, type ServerOwned } from '../state/live-state.js';
 import { adaptToFive, type Adaptation } from './adapt-to-five.js';
 
@@ -10,6 +11,14 @@ export interface DesiredAdaptOptions {
   readonly storeUrls: ReadonlyMap<string, string>;
   /** HQ's own organization and accounts: a role no one holds goes to its organization, and they are never adapted. */
   readonly owned: ServerOwned;
+}
+
+/** The nodes' own policies a config gives (by node name, in its secrets settings), by `nodeKey`: what crosses with each node. */
+export function nodePoliciesByKey(desired: Pick<DesiredState, 'nodes' | 'secrets'>): Map<string, NodePolicies> {
+  return new Map(desired.nodes.flatMap((node) => {
+    const policies = ownValue(desired.secrets.nodePolicies ?? {}, node.name);
+    return policies === undefined ? [] : [[nodeKey(node), policies] as const];
+  }));
 }
 
 /**
@@ -46,11 +55,7 @@ export function adaptDesiredToFive(desired: DesiredState, profile: ServerProfile
     storePolicies: desired.storePolicies,
     inUse: [],
   };
-  const policiesByNode = new Map(desired.nodes.flatMap((node) => {
-    const policies = desired.secrets.nodePolicies?.[node.name];
-    return policies === undefined ? [] : [[nodeKey(node), policies] as const];
-  }));
-  const adapted = adaptToFive(live, { storeUrls: options.storeUrls, nodePolicies: policiesByNode });
+  const adapted = adaptToFive(live, { storeUrls: options.storeUrls, nodePolicies: nodePoliciesByKey(desired) });
 
   const given = new Map(desired.users.map((user) => [user.username, user]));
   const users = adapted.live.users.flatMap((user): DesiredUser[] => {

@@ -30,8 +30,9 @@ function without(document: ConfigDocument, key: string): ConfigDocument {
  */
 export function documentsForMove(loaded: LoadedConfig): { loaded: LoadedConfig; hq: readonly ConfigDocument[] } {
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
-  const hq = loaded.documents.filter(declaresFive);
-  const four = loaded.documents.filter((document) => !declaresFive(document));
+  const hq: ConfigDocument[] = [];
+  const four: ConfigDocument[] = [];
+  for (const document of loaded.documents) (declaresFive(document) ? hq : four).push(document);
   for (const document of hq) {
     if (!isRecord(document.value)) continue;
     for (const key of Object.keys(document.value).filter((k) => !HQ_OWN_KEYS.includes(k))) {

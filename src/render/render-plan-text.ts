@@ -215,7 +215,11 @@ const ADAPTED_SHOWN = 3;
  */
 export function adaptedLines(adapted: AdaptedFrom, c: ChalkInstance): string[] {
   const byNote = new Map<string, string[]>();
-  for (const a of adapted.adaptations) byNote.set(a.note, [...(byNote.get(a.note) ?? []), a.at === null ? a.entity : `${a.entity} (${a.at})`]);
+  for (const a of adapted.adaptations) {
+    let entities = byNote.get(a.note);
+    if (entities === undefined) byNote.set(a.note, (entities = []));
+    entities.push(a.at === null ? a.entity : `${a.entity} (${a.at})`);
+  }
   return [
     c.bold(`Adapted from the vantage6 ${adapted.vantage6} config for vantage6 5 (${adapted.adaptations.length}), as export --for 5.0 adapts a server:`),
     ...[...byNote].map(([note, entities]) => {

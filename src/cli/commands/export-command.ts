@@ -8,9 +8,10 @@ import { exportConfig } from '../../export/export-config.js';
 import { exportForFive } from '../../export/export-for-five.js';
 import { commentedYaml } from '../../export/commented-yaml.js';
 import { describeAdaptedEntity } from '../../adapt/adapt-to-five.js';
+import { nodePoliciesByKey } from '../../adapt/adapt-desired.js';
 import { formatPath } from '../../diagnostic.js';
 import { loadConfig } from '../../config/load-config.js';
-import { nodeKey, type NodePolicies } from '../../federation.js';
+import type { NodePolicies } from '../../federation.js';
 import { liveProfile, type LiveState } from '../../state/live-state.js';
 import { checkConfig } from '../load-desired.js';
 import { withComponents } from '../../components/with-components.js';
@@ -34,12 +35,7 @@ export interface ExportFlags extends DatabaseFlags, OutputFlags {
 
 /** The nodes' own policies of a 4.x config (checked against the server it was read from), by `nodeKey`. */
 async function nodePoliciesOf(paths: readonly string[], live: LiveState, io: CliIo): Promise<Map<string, NodePolicies>> {
-  const { desired } = checkConfig(await loadConfig(paths), io, { quiet: false, server: liveProfile(live) });
-  const byName = new Map(desired.nodes.map((node) => [node.name, nodeKey(node)]));
-  return new Map(Object.entries(desired.secrets.nodePolicies ?? {}).flatMap(([name, policies]) => {
-    const key = byName.get(name);
-    return key === undefined ? [] : [[key, policies] as const];
-  }));
+  return nodePoliciesByKey(checkConfig(await loadConfig(paths), io, { quiet: false, server: liveProfile(live) }).desired);
 }
 
 /** `fedctl export`: the live federation as a config, to adopt an existing server. */

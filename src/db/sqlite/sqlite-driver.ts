@@ -10,7 +10,6 @@ export type SqliteDriverName = 'node:sqlite' | 'better-sqlite3';
 
 /** A SQLite connection as Kysely's dialect drives it, and as fedctl and its tests use it beside Kysely. */
 export interface SqliteConnection extends SqliteDatabase {
-  readonly driver: SqliteDriverName;
   prepare(sql: string): SqliteStatement & { get(parameters?: readonly unknown[]): unknown };
   exec(sql: string): void;
   /** Inside a transaction that has not ended. */
@@ -114,7 +113,6 @@ const plain = (row: unknown): unknown => ({ ...(row as object) });
 function wrapNodeSqlite(db: InstanceType<NodeSqlite['DatabaseSync']>): SqliteConnection {
   const values = (parameters: readonly unknown[] = []): SqliteValue[] => parameters as SqliteValue[];
   return {
-    driver: 'node:sqlite',
     get inTransaction() {
       return db.isTransaction;
     },
@@ -149,14 +147,13 @@ export function openSqlite(file: string, options: SqliteOpenOptions): SqliteConn
       return wrapNodeSqlite(db);
     }
     const db = new chosenDriver.module(file, { readonly: options.readonly, fileMustExist: options.readonly, timeout: options.busyTimeoutMs });
-    return Object.assign(db, { driver: 'better-sqlite3' as const }) as unknown as SqliteConnection;
+    return db as unknown as SqliteConnection;
   } catch (error) {
     throw driverFault(error) ?? error;
   }
 }
 
 /** Load the SQLite driver now, so that one that cannot load is found before a plan is shown, not at apply. */
-export function checkSqliteDriver(): SqliteDriverName {
+export function checkSqliteDriver(): void {
   openSqlite(':memory:', { readonly: false, busyTimeoutMs: 0 }).close();
-  return driver().name;
 }
