@@ -74,10 +74,67 @@ export interface User {
   readonly email: string | null;
   /** False: the user is kept with their history but cannot log in or do anything (vantage6 5: disabled in Keycloak). */
   readonly enabled: boolean;
+  /** vantage6 5: the identity at a provider the user signs in with (a link in Keycloak); absent: none, or not read. */
+  readonly signIn?: SignIn;
   /** Roles, sorted by `roleRefKey`. */
   readonly roles: readonly RoleRef[];
   /** Extra rules, sorted. */
   readonly rules: readonly RuleKey[];
+}
+
+/**
+ * A user's identity at an identity provider (vantage6 5): Keycloak links it
+ * to their account, so that signing in there lands in that account, and
+ * only there. Keycloak finds the link by the subject alone.
+ */
+export interface SignIn {
+  /** The provider's alias. */
+  readonly provider: string;
+  /** Who they are there: OpenID Connect's `sub` claim, SAML's NameID. */
+  readonly subject: string;
+}
+
+/** How a plan and the access review show a sign-in. */
+export function signInLabel(signIn: SignIn | undefined): string | null {
+  return signIn === undefined ? null : `${signIn.provider}: ${signIn.subject}`;
+}
+
+export type IdentityProviderType = 'oidc' | 'saml';
+
+/**
+ * Where people sign in for vantage6 5 (an institution's OpenID Connect or
+ * SAML provider), brokered by HQ's Keycloak. Nobody it knows gets in unless
+ * the config links them to a user: fedctl holds every provider it keeps to
+ * a first login that denies.
+ */
+export interface IdentityProvider {
+  /** Keycloak's alias: in its URLs and on the login page's button unless `displayName`. */
+  readonly alias: string;
+  readonly type: IdentityProviderType;
+  readonly displayName: string | null;
+  /** OpenID Connect: its discovery document's URL; SAML: its metadata's. Endpoints and keys are read from there. */
+  readonly metadata: string;
+  /** OpenID Connect: vantage6's client at the provider; null for SAML. */
+  readonly clientId: string | null;
+  /**
+   * OpenID Connect: the client's secret as the config names it (`${VAR}`),
+   * never the secret; live: that reference when Keycloak holds the secret it
+   * names, else `(another secret)`. Null: none (SAML).
+   */
+  readonly clientSecret: string | null;
+  /** Names of the organizations whose users may sign in through it, sorted. */
+  readonly organizations: readonly string[];
+  /** Users of its organizations sign in through a provider, never with a password of vantage6's. */
+  readonly required: boolean;
+  /** Shown as a button on vantage6's login page (else reached only by a link that names it). */
+  readonly onLoginPage: boolean;
+  readonly enabled: boolean;
+  /**
+   * What Keycloak keeps otherwise than the provider's metadata and fedctl's
+   * safeguards say, as `setting=value`, sorted; none in the config (an apply
+   * sets them all anew).
+   */
+  readonly drift: readonly string[];
 }
 
 /** What a new vantage6 5 user must do at their first login, as Keycloak's required actions (`verify_email` is VERIFY_EMAIL). */
@@ -95,7 +152,7 @@ export interface DesiredUser extends User {
  * (vantage6 5); a saved plan carries it. `password` only when it is an
  * invitation, whether it was sent being Keycloak's to tell.
  */
-export type KeptUser = Pick<DesiredUser, 'username' | 'firstname' | 'lastname' | 'email' | 'enabled' | 'requiredActions'> & Partial<Pick<DesiredUser, 'password'>>;
+export type KeptUser = Pick<DesiredUser, 'username' | 'firstname' | 'lastname' | 'email' | 'enabled' | 'requiredActions' | 'signIn'> & Partial<Pick<DesiredUser, 'password'>>;
 
 /**
  * The link of a server to an algorithm store: which collaborations may run
@@ -152,16 +209,23 @@ export interface StorePolicies {
  * collaborations; its users to its roles. The server's kinds come first: an
  * apply changes the server, then the stores.
  */
-export type EntityKind = ServerKind | StoreKind;
+export type EntityKind = ServerKind | KeycloakKind | StoreKind;
 export type ServerKind = 'organization' | 'collaboration' | 'node' | 'study' | 'role' | 'user' | 'algorithm_store';
+/** What fedctl keeps in HQ's Keycloak beside its users (vantage6 5). */
+export type KeycloakKind = 'identity_provider';
 export type StoreKind = 'store_role' | 'store_user';
 
 export const SERVER_KINDS: readonly ServerKind[] = ['organization', 'collaboration', 'node', 'study', 'role', 'user', 'algorithm_store'];
+export const KEYCLOAK_KINDS: readonly KeycloakKind[] = ['identity_provider'];
 export const STORE_KINDS: readonly StoreKind[] = ['store_role', 'store_user'];
-export const ENTITY_KINDS: readonly EntityKind[] = [...SERVER_KINDS, ...STORE_KINDS];
+export const ENTITY_KINDS: readonly EntityKind[] = [...SERVER_KINDS, ...KEYCLOAK_KINDS, ...STORE_KINDS];
 
 export function isStoreKind(kind: EntityKind): kind is StoreKind {
   return kind === 'store_role' || kind === 'store_user';
+}
+
+export function isServerKind(kind: EntityKind): kind is ServerKind {
+  return !isStoreKind(kind) && kind !== 'identity_provider';
 }
 
 /** How a store's role or user is shown, and a plan addresses it: its name, and its store. */
@@ -174,7 +238,7 @@ export type PruneSettings = Readonly<Record<EntityKind, boolean>>;
 
 export const NO_PRUNING: PruneSettings = {
   organization: false, collaboration: false, node: false, study: false, role: false, user: false, algorithm_store: false,
-  store_role: false, store_user: false,
+  identity_provider: false, store_role: false, store_user: false,
 };
 
 /** Kinds whose identity (a name) can change: a node is identified by its place, a store by its URL. */
@@ -290,6 +354,8 @@ export interface DesiredState {
   /** The stores whose users, roles or policies the config lists: only these are read, with fedctl's store account. */
   readonly managedStores: readonly ManagedStore[];
   readonly storePolicies: readonly StorePolicies[];
+  /** vantage6 5: the identity providers fedctl keeps in HQ's Keycloak. */
+  readonly identityProviders: readonly IdentityProvider[];
   readonly previousNames: PreviousNames;
   readonly prune: PruneSettings;
   readonly secrets: SecretsSettings;

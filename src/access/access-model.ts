@@ -19,9 +19,10 @@ export interface AccessModel extends StoreAccessModel {
   /**
    * A user whose `enabled` is false can do nothing (absent: enabled).
    * `twoFactor`: whether they have two-factor authentication or must
-   * configure it at their next login (absent: not known).
+   * configure it at their next login (absent: not known). `signIn`: the
+   * identity provider they sign in through (vantage6 5).
    */
-  readonly users: readonly (Pick<User, 'username' | 'organization' | 'roles' | 'rules'> & { readonly enabled?: boolean; readonly twoFactor?: boolean })[];
+  readonly users: readonly (Pick<User, 'username' | 'organization' | 'roles' | 'rules' | 'signIn'> & { readonly enabled?: boolean; readonly twoFactor?: boolean })[];
 }
 
 /**

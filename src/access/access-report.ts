@@ -4,7 +4,7 @@ import {
 import { STORE_RESOURCE_PREFIX, type StoreRuleKey } from '../catalog/store-catalog.js';
 import { didYouMean } from '../suggest.js';
 import { FedctlError } from '../errors.js';
-import { compareStrings, roleLabel, sortedUnique } from '../federation.js';
+import { compareStrings, roleLabel, sortedUnique, type SignIn } from '../federation.js';
 import { ownValue } from '../own-property.js';
 import type { AccessItem } from '../plan/plan.js';
 import type { StorePermission } from './store-access.js';
@@ -23,6 +23,8 @@ export interface UserAccess {
   readonly organization: string | null;
   /** False: the user cannot log in (vantage6 5), and so may do nothing and is listed nothing. */
   readonly enabled: boolean;
+  /** vantage6 5: the identity provider they sign in through, and who they are there; absent: with a password, or not known. */
+  readonly signIn?: SignIn;
   readonly roles: readonly string[];
   readonly permissions: readonly PermissionLine[];
 }
@@ -68,6 +70,7 @@ export function userAccess(access: FederationAccess, username: string): UserAcce
     username,
     organization: user?.organization ?? null,
     enabled: user?.enabled !== false,
+    ...(user?.signIn === undefined ? {} : { signIn: user.signIn }),
     roles: [
       ...(user?.roles ?? []).map(roleLabel).sort(compareStrings),
       ...access.stores.membershipsOf(username).flatMap((m) => m.roles.map((role) => `${role} at ${access.stores.target(m.store)}`)).sort(compareStrings),

@@ -27,7 +27,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 const PLURALS: Readonly<Record<string, EntityKind>> = {
   organizations: 'organization', collaborations: 'collaboration', nodes: 'node', studies: 'study', roles: 'role', users: 'user',
-  algorithm_stores: 'algorithm_store', store_roles: 'store_role', store_users: 'store_user',
+  algorithm_stores: 'algorithm_store', identity_providers: 'identity_provider', store_roles: 'store_role', store_users: 'store_user',
 };
 
 function kindOf(word: string): EntityKind | undefined {
@@ -41,7 +41,7 @@ export function addPlanOptions(command: Command): Command {
     .option('--show-unmanaged', 'list the objects in the database that the config does not mention')
     .option('--show-access', 'list every change of who can do what, not the first groups, users and targets')
     .option('--markdown', 'the plan as Markdown, for a pull-request comment')
-    .addOption(new Option('--prune <kind>', 'delete objects of this kind that are not in the config (organizations, collaborations, nodes, studies, roles, users, algorithm_stores, store_roles, store_users or all); repeatable').default([]).argParser(collect))
+    .addOption(new Option('--prune <kind>', 'delete objects of this kind that are not in the config (organizations, collaborations, nodes, studies, roles, users, algorithm_stores, identity_providers, store_roles, store_users or all); repeatable').default([]).argParser(collect))
     .option('--allow-destroy', 'allow a plan that deletes objects (without it such a plan fails)')
     .addOption(new Option('--rotate-node-key <node>', 'give a node a new API key: its name, or organization/collaboration; repeatable').default([]).argParser(collect))
     .addOption(new Option('--reset-password <username>', 'set a user\'s password anew, from the config or generated (an invited user: a new invitation); repeatable').default([]).argParser(collect))
@@ -64,7 +64,7 @@ export function planOptionsFrom(flags: PlanFlags, desired: DesiredState): PlanOp
     }
     const kind = kindOf(word);
     if (kind === undefined) {
-      throw new FedctlError('CONFIG_INVALID', `--prune ${word}: unknown kind`, 'use organizations, collaborations, nodes, studies, roles, users, algorithm_stores, store_roles, store_users or all');
+      throw new FedctlError('CONFIG_INVALID', `--prune ${word}: unknown kind`, 'use organizations, collaborations, nodes, studies, roles, users, algorithm_stores, identity_providers, store_roles, store_users or all');
     }
     prune[kind] = true;
   }

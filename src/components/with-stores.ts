@@ -6,7 +6,8 @@ import { FedctlError } from '../errors.js';
 import { usesKeycloak, serverMinor } from '../catalog/vantage6-versions.js';
 import { Vantage6Api } from '../backends/api/vantage6-api.js';
 import type { Backend, LoadedLiveState } from '../backends/backend.js';
-import { isServerChange, type StoreChange } from '../plan/plan.js';
+import type { StoreChange } from '../plan/plan.js';
+import { isStoreKind } from '../federation.js';
 import type { LiveState } from '../state/live-state.js';
 import { applyToStore } from './algorithm-store/apply-to-store.js';
 import { readStoreState, readUnlinkedStoreState, type StoreState } from './algorithm-store/read-store-state.js';
@@ -84,7 +85,7 @@ export async function withStores(backend: Backend, desired: StoresOfConfig, env:
         const linking = new Set(plan.changes.flatMap((c) => (c.kind === 'algorithm_store' && c.action === 'create' ? [c.address] : [])));
         const before = await readAll((url) => !linking.has(url));
         const result = await backend.apply(plan, (live) => resolve(merged(live, before)), options);
-        const changes = result.plan.changes.filter((c): c is StoreChange => !isServerChange(c));
+        const changes = result.plan.changes.filter((c): c is StoreChange => isStoreKind(c.kind));
         if (changes.length === 0) return result;
         // Read again for the ids: the server's part may have linked a store just now.
         const states = await readAll(() => true);

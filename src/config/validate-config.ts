@@ -13,6 +13,7 @@ import { readPolicy } from './read-policy.js';
 import { CheckContext, isRecord, text, type Entry } from './checks/check-context.js';
 import { checkAlgorithmStores } from './checks/check-algorithm-stores.js';
 import { checkCollaborations } from './checks/check-collaborations.js';
+import { checkIdentityProviders, checkSignIns } from './checks/check-identity-providers.js';
 import { checkOrganizations } from './checks/check-organizations.js';
 import { checkPreviousNames } from './checks/check-previous-names.js';
 import { checkRoles } from './checks/check-roles.js';
@@ -35,11 +36,12 @@ export interface ValidationOptions {
   readonly version?: Release;
 }
 
-const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies', 'algorithm_stores'] as const;
+const KINDS = ['organizations', 'roles', 'users', 'collaborations', 'studies', 'algorithm_stores', 'identity_providers'] as const;
 type ListKind = (typeof KINDS)[number];
 
-const isPasswordPath = (path: DocumentPath): boolean =>
-  path.length === 3 && path[0] === 'users' && typeof path[1] === 'number' && path[2] === 'password';
+/** Secrets stay `${VAR}` references: a user's password, read at apply time, and a provider's client secret, read by plan and apply. */
+const isSecretPath = (path: DocumentPath): boolean => path.length === 3 && typeof path[1] === 'number'
+  && ((path[0] === 'users' && path[2] === 'password') || (path[0] === 'identity_providers' && path[2] === 'client_secret'));
 
 /**
  * Turn loaded documents into the desired state: interpolate `${VAR}`, check
@@ -59,11 +61,11 @@ export function validateConfig(loaded: LoadedConfig, env: Environment, options: 
       hint: 'rules and studies are checked against the server\'s own catalogue; update vantage6: to the server\'s version',
     });
   }
-  const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [], algorithm_stores: [] };
+  const entries: Record<ListKind, Entry[]> = { organizations: [], roles: [], users: [], collaborations: [], studies: [], algorithm_stores: [], identity_providers: [] };
 
   for (const document of loaded.documents) {
     const problems: InterpolationProblem[] = [];
-    const value = document.mayHoldReferences ? interpolateValue(document.value, env, isPasswordPath, problems) : document.value;
+    const value = document.mayHoldReferences ? interpolateValue(document.value, env, isSecretPath, problems) : document.value;
     for (const problem of problems) {
       diagnostics.push({ severity: 'error', location: document.locate(problem.path), path: problem.path, message: problem.message, hint: problem.hint });
     }
@@ -133,7 +135,7 @@ function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 
 const PRUNE_KINDS: Readonly<Record<string, EntityKind>> = {
   organizations: 'organization', collaborations: 'collaboration', nodes: 'node', studies: 'study', roles: 'role', users: 'user',
-  algorithm_stores: 'algorithm_store', store_roles: 'store_role', store_users: 'store_user',
+  algorithm_stores: 'algorithm_store', identity_providers: 'identity_provider', store_roles: 'store_role', store_users: 'store_user',
 };
 
 /** `prune:` of every document: a kind is pruned when any document asks for it. */
@@ -179,7 +181,9 @@ function checkEntries(ctx: CheckContext, entries: Record<ListKind, Entry[]>, pru
   const { collaborations, nodes, nodePolicies } = checkCollaborations(ctx, entries.collaborations, orgNames, usernames, servedByStores);
   const studies = checkStudies(ctx, entries.studies, collaborations, orgNames);
   const roles = checkRoles(ctx, entries.roles, orgNames);
-  const users = checkUsers(ctx, entries.users, orgNames, roles, configuredApi(documents) !== null);
+  const identityProviders = checkIdentityProviders(ctx, entries.identity_providers, orgNames);
+  const users = checkUsers(ctx, entries.users, orgNames, roles, configuredApi(documents) !== null, new Map(identityProviders.map((p) => [p.alias, p])));
+  checkSignIns(ctx, entries.users, users, identityProviders);
   const { algorithmStores, storeRoles, storeUsers, managedStores, storePolicies } = checkAlgorithmStores(ctx, entries.algorithm_stores, new Set(collaborations.map((c) => c.name)));
   const byName = (field: string) => (entry: Entry): string | null => text(entry.value[field]);
   const roleKey = (entry: Entry, name: string): string =>
@@ -198,7 +202,7 @@ function checkEntries(ctx: CheckContext, entries: Record<ListKind, Entry[]>, pru
     return urls.length === 0 ? [] : [[name, urls] as const];
   }));
   return {
-    organizations, collaborations, nodes, studies, roles, users, algorithmStores, storeRoles, storeUsers, managedStores, storePolicies, previousNames, prune, history,
+    organizations, collaborations, nodes, studies, roles, users, algorithmStores, storeRoles, storeUsers, managedStores, storePolicies, identityProviders, previousNames, prune, history,
     secrets: {
       ...secretsSettings(ctx, documents, orgNames), ...(Object.keys(nodeStores).length > 0 ? { nodeStores } : {}),
       ...(Object.keys(nodePolicies).length > 0 ? { nodePolicies } : {}),

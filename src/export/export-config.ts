@@ -141,6 +141,8 @@ export function exportConfig(live: LiveState): ExportResult {
     if (ref.organization === null && !customKeys.has(roleRefKey({ name: ref.name, organization }))) return literal(ref.name);
     return ref.organization === null ? { name: literal(ref.name) } : { name: literal(ref.name), organization: literal(ref.organization) };
   };
+  const identityProviders = exportIdentityProviders(live, skipped);
+  const adopted = new Set(identityProviders.map((p) => p.alias));
   const users = live.users.flatMap((user) => {
     if (user.username === live.server.owned.user || user.username === live.server.owned.account) return [];
     if (user.organization === null) {
@@ -156,6 +158,7 @@ export function exportConfig(live: LiveState): ExportResult {
       roles: user.roles.filter((ref) => ref.organization !== null || customKeys.has(roleRefKey(ref)) || DEFAULT_ROLE_NAMES.has(ref.name))
         .map((ref) => roleReference(ref, organization)),
       ...(user.rules.length > 0 ? { rules: exportRules(user.rules) } : {}),
+      ...(user.signIn !== undefined && adopted.has(user.signIn.provider) ? { sign_in: { provider: literal(user.signIn.provider), subject: literal(user.signIn.subject) } } : {}),
     }];
   });
 
@@ -186,7 +189,37 @@ export function exportConfig(live: LiveState): ExportResult {
     config: {
       version: 1, vantage6: formatMinor(live.server.versions.from), organizations, roles, users, collaborations, studies,
       ...(algorithmStores.length > 0 ? { algorithm_stores: algorithmStores } : {}),
+      ...(identityProviders.length > 0 ? { identity_providers: identityProviders } : {}),
     },
     skipped,
   };
+}
+
+/** The environment variable an exported provider's client secret is read from: Keycloak shows the secret to nobody. */
+export function secretVariableFor(alias: string): string {
+  return `FEDCTL_IDP_${alias.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_SECRET`;
+}
+
+/**
+ * Keycloak's identity providers as the config keeps them, those fedctl can
+ * keep: read from a discovery document or metadata, serving organizations
+ * (what fedctl wrote). Their client secrets are references to set.
+ */
+function exportIdentityProviders(live: LiveState, skipped: ExportSkip[]): { alias: string; [field: string]: unknown }[] {
+  return (live.identityProviders ?? []).flatMap((p) => {
+    const reason = p.metadata === '' ? `it names no ${p.type === 'oidc' ? 'discovery document' : 'metadata'} URL (fedctl reads a provider's endpoints and keys from there)`
+      : p.organizations.length === 0 ? 'it serves no organization (add it to the config with organizations: to keep it)' : null;
+    if (reason !== null) {
+      skipped.push({ what: `identity provider "${p.alias}"`, reason });
+      return [];
+    }
+    return [{
+      alias: p.alias, type: p.type, ...present({ display_name: p.displayName }),
+      ...(p.type === 'oidc'
+        ? { discovery: literal(p.metadata), ...present({ client_id: p.clientId }), ...(p.clientSecret === null ? {} : { client_secret: `\${${secretVariableFor(p.alias)}}` }) }
+        : { metadata: literal(p.metadata) }),
+      organizations: p.organizations.map(literal),
+      ...(p.required ? { required: true } : {}), ...(p.onLoginPage ? {} : { on_login_page: false }), ...(p.enabled ? {} : { enabled: false }),
+    }];
+  });
 }

@@ -2,7 +2,7 @@ import { describeRule, type RuleKey } from '../catalog/rule-catalog.js';
 import { describeRange } from '../catalog/vantage6-versions.js';
 import { FedctlError } from '../errors.js';
 import {
-  ENTITY_KINDS, compareStrings, isForeignRole, storeLabel, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
+  ENTITY_KINDS, compareStrings, isForeignRole, signInLabel, storeLabel, nodeKey, roleLabel, roleRefKey, sortRoleRefs, sortedUnique,
   type AlgorithmStore, type DesiredState, type StorePolicyValue, type StoreRole, type StoreUser, type EntityKind, type RenamableKind, type RoleRef,
 } from '../federation.js';
 import type { ChangeLimit, LiveState } from '../state/live-state.js';
@@ -190,6 +190,9 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     if (reset) resets.add(want.username);
     update([
       ...scalarChanges(have, want, ['username', 'organization', 'firstname', 'lastname', 'email', 'enabled']),
+      ...scalarChanges({ sign_in: signInLabel(have.signIn) }, { sign_in: signInLabel(want.signIn) }, ['sign_in']),
+      // A user who signs in through a provider has no password of vantage6's: one they had is removed.
+      ...(want.signIn !== undefined && have.holdsPassword === true ? [{ field: 'password' as const, secret: 'remove' as const }] : []),
       ...setChange('roles', have.roles.map(roleLabel), want.roles.map(roleLabel)),
       ...setChange('rules', have.rules, want.rules),
       // An invited user's password is reset by a new invitation; one never sent is owed.
@@ -217,6 +220,19 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
       (fields) => ({ action: 'update', kind: 'algorithm_store', address: want.url, id: have.id, before: stripStore(have), after: want, fields }));
   }
   leftOver.push(...stores.unmatched.map((st) => ({ kind: 'algorithm_store' as const, address: st.url, id: st.id, before: stripStore(st) })));
+
+  // Identity providers are compared in the config's names of organizations; what Keycloak keeps otherwise than their metadata says is drift.
+  const liveProviders = (live.identityProviders ?? []).map((p) => ({ ...p, organizations: orgNames(p.organizations) }));
+  const providers = match(desired.identityProviders, liveProviders, (p) => p.alias, (p) => p.alias);
+  for (const [want, have] of providers.pairs) {
+    if (!have) changes.push({ action: 'create', kind: 'identity_provider', address: want.alias, after: want });
+    else update([
+      ...scalarChanges(have, want, ['type', 'displayName', 'metadata', 'clientId', 'clientSecret', 'required', 'onLoginPage', 'enabled']),
+      ...setChange('organizations', have.organizations, want.organizations),
+      ...setChange('drift', have.drift, want.drift),
+    ], (fields) => ({ action: 'update', kind: 'identity_provider', address: want.alias, id: have.id, before: strip(have), after: want, fields }));
+  }
+  leftOver.push(...providers.unmatched.map((p) => ({ kind: 'identity_provider' as const, address: p.alias, id: p.id, before: strip(p) })));
 
   // A store's own roles and users, of the stores the config manages them of (only those were read). Built-in store roles are only referenced.
   const storeKey = (store: string, name: string): string => JSON.stringify([store, name]);
@@ -313,10 +329,12 @@ function limitApplies(limit: ChangeLimit, change: Change): boolean {
   const covered = what === 'create' || what === 'delete' ? change.action === what
     : what === 'link' ? change.action === 'update' && change.fields.some((f) => 'added' in f && f.added.length > 0)
       : what === 'shrink' ? change.action === 'update' && change.fields.some((f) => 'added' in f && f.removed.length > f.added.length)
-      : change.action === 'update' && change.fields.some((f) => f.field === what.field);
+      // Removing the password of a user who signs in through a provider is Keycloak's (its component's), not the backend's.
+      : change.action === 'update' && change.fields.some((f) => f.field === what.field && !('secret' in f && f.secret === 'remove'));
   if (!covered) return false;
   if (limit.foreignRoles && foreignRolesGiven(change).length === 0) return false;
   const entity = (change.action === 'delete' ? change.before : change.after) as unknown as Readonly<Record<string, unknown>>;
+  if (limit.unlessWith !== undefined && entity[limit.unlessWith] !== undefined) return false;
   if (limit.refusedValue !== undefined) {
     const value = entity[limit.refusedValue.field];
     return typeof value === 'string' && limit.refusedValue.tests.some((test) => refusesValue(test, value));

@@ -1,7 +1,7 @@
 import { FedctlError } from '../errors.js';
-import { isStoreKind, type ServerKind, type StoreKind } from '../federation.js';
+import { isServerKind, type KeycloakKind, type ServerKind, type StoreKind } from '../federation.js';
 import type {
-  AlgorithmStore, Collaboration, DesiredUser, EntityKind, Node, Organization, Role, StorePolicyValue, StoreRole, StoreUser, Study, User,
+  AlgorithmStore, Collaboration, DesiredUser, EntityKind, IdentityProvider, Node, Organization, Role, StorePolicyValue, StoreRole, StoreUser, Study, User,
 } from '../federation.js';
 
 /** How fedctl reaches a server: its database (PostgreSQL or SQLite), or its REST API. */
@@ -19,6 +19,7 @@ export interface DesiredEntity {
   role: Role;
   user: DesiredUser;
   algorithm_store: AlgorithmStore;
+  identity_provider: IdentityProvider;
   store_role: StoreRole;
   store_user: StoreUser;
 }
@@ -32,6 +33,7 @@ export interface CurrentEntity {
   role: Role;
   user: User;
   algorithm_store: AlgorithmStore;
+  identity_provider: IdentityProvider;
   store_role: StoreRole;
   store_user: StoreUser;
 }
@@ -47,6 +49,8 @@ export type FieldChange =
   | { readonly field: string; readonly before: ScalarValue; readonly after: ScalarValue }
   | { readonly field: string; readonly added: readonly string[]; readonly removed: readonly string[] }
   | { readonly field: 'api_key' | 'password'; readonly secret: 'rotate' | 'reset' }
+  /** A user who signs in through an identity provider: the vantage6 password they had is removed. */
+  | { readonly field: 'password'; readonly secret: 'remove' }
   /** An invited user's invitation: owed since an apply stopped before sending it, or sent anew on request (their password removed). */
   | { readonly field: 'invitation'; readonly secret: 'send' | 'resend' };
 
@@ -84,12 +88,13 @@ export type DeleteChange = {
  */
 export type Change = CreateChange | UpdateChange | DeleteChange;
 
-/** A change a server backend makes; the others go to the stores (`StoreKind`), after the server's. */
+/** A change a server backend makes; the others go to Keycloak (`KeycloakKind`) and the stores (`StoreKind`), after the server's. */
 export type ServerChange = Extract<Change, { kind: ServerKind }>;
+export type KeycloakChange = Extract<Change, { kind: KeycloakKind }>;
 export type StoreChange = Extract<Change, { kind: StoreKind }>;
 
 export function isServerChange(change: Change): change is ServerChange {
-  return !isStoreKind(change.kind);
+  return isServerKind(change.kind);
 }
 
 /** One permission gained or lost: resource, operation and scope as the config spells them, and on what. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FedctlError, messageOf } from '../errors.js';
-import type { KeptUser, ManagedStore, SecretsSettings } from '../federation.js';
+import type { IdentityProvider, KeptUser, ManagedStore, SecretsSettings } from '../federation.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './plan.js';
 
 /**
@@ -22,6 +22,8 @@ export interface SavedPlan {
   readonly keptUsers?: readonly KeptUser[];
   /** The config's guardrails ask who has two-factor authentication: apply reads Keycloak for it as the plan did. */
   readonly readsTwoFactor?: true;
+  /** The config's identity providers (no secret: their `${VAR}` references), where the plan read Keycloak's: apply reads them as the plan did. */
+  readonly identityProviders?: readonly IdentityProvider[];
 }
 
 export function isSavedPlanFile(path: string): boolean {

@@ -44,6 +44,7 @@ export function selectTargets(plan: Plan, desired: DesiredState, targets: readon
       case 'user':
         for (const u of desired.users.filter((u) => u.username === target.name)) {
           add('organization', u.organization);
+          add('identity_provider', u.signIn?.provider ?? null);
           for (const ref of u.roles) {
             if (desired.roles.some((r) => r.name === ref.name && r.organization === ref.organization)) {
               add('role', ref.name);
@@ -56,6 +57,7 @@ export function selectTargets(plan: Plan, desired: DesiredState, targets: readon
         for (const st of desired.algorithmStores.filter((st) => st.url === target.name)) st.collaborations.forEach((c) => add('collaboration', c));
         break;
       case 'store_role':
+      case 'identity_provider':
         break;
       case 'store_user':
         for (const u of desired.storeUsers.filter((u) => storeLabel(u.username, u.store) === target.name)) {
@@ -72,7 +74,7 @@ export function selectTargets(plan: Plan, desired: DesiredState, targets: readon
   }
   if (unknown.length > 0) {
     throw new FedctlError('CONFIG_INVALID', `--target names nothing in the config or the database: ${unknown.join(', ')}`,
-      'use KIND/NAME with kind organization, collaboration, node, study, role, user or algorithm_store (its URL)');
+      'use KIND/NAME with kind organization, collaboration, node, study, role, user, algorithm_store (its URL) or identity_provider (its alias)');
   }
   const keep = (item: { kind: EntityKind; address: string }): boolean => wanted.has(entityKey(item.kind, nameOf(item)));
   return {
@@ -97,6 +99,7 @@ function declared(desired: DesiredState, target: EntitySelector): boolean {
     case 'role': return desired.roles.some((r) => r.name === target.name);
     case 'user': return desired.users.some((u) => u.username === target.name);
     case 'algorithm_store': return desired.algorithmStores.some((st) => st.url === target.name);
+    case 'identity_provider': return desired.identityProviders.some((p) => p.alias === target.name);
     case 'store_role': return desired.storeRoles.some((r) => storeLabel(r.name, r.store) === target.name);
     case 'store_user': return desired.storeUsers.some((u) => storeLabel(u.username, u.store) === target.name);
   }

@@ -15,7 +15,11 @@ const PLURAL = { organization: 'organizations', collaboration: 'collaborations',
 export function renderUserReport(report: UserAccessReport, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   const of = report.organization === null ? '' : ` of organization ${JSON.stringify(report.organization)}`;
-  const lines = [c.bold(`User ${JSON.stringify(report.username)}${of}`), `Roles: ${report.roles.length === 0 ? 'none' : report.roles.join(', ')}`, ''];
+  const lines = [c.bold(`User ${JSON.stringify(report.username)}${of}`), `Roles: ${report.roles.length === 0 ? 'none' : report.roles.join(', ')}`];
+  if (report.signIn !== undefined) {
+    lines.push(`Signs in: through identity provider ${JSON.stringify(report.signIn.provider)} as ${JSON.stringify(report.signIn.subject)}, with no vantage6 password`);
+  }
+  lines.push('');
   if (!report.enabled) {
     lines.push('  Disabled: they cannot log in, so they may do nothing and the server lists them nothing (their roles are kept).');
     return `${lines.join('\n')}\n`;

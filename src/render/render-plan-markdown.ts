@@ -6,7 +6,7 @@ import { adaptedLines, changeLines, historyOff, outsideChangeNote, policyDriftLi
 
 const PLURAL: Readonly<Record<EntityKind, string>> = {
   organization: 'Organizations', collaboration: 'Collaborations', node: 'Nodes', study: 'Studies', role: 'Roles', user: 'Users',
-  algorithm_store: 'Algorithm stores', store_role: 'Store roles', store_user: 'Store users',
+  algorithm_store: 'Algorithm stores', identity_provider: 'Identity providers', store_role: 'Store roles', store_user: 'Store users',
 };
 
 const SYMBOL: Readonly<Record<Change['action'], string>> = { create: '+', update: '~', delete: '-' };

@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { describeRule } from '../catalog/rule-catalog.js';
 import { accessLines, acrossLines, violationLines } from './render-access.js';
 import { NEWEST_MINOR, NEWEST_RELEASE, formatMinor } from '../catalog/vantage6-versions.js';
-import { roleLabel, type EntityKind, type PasswordSource, type RoleRef, type StorePolicyValue } from '../federation.js';
+import { roleLabel, signInLabel, type EntityKind, type PasswordSource, type RoleRef, type StorePolicyValue } from '../federation.js';
 import type { AdaptedFrom, Change, FieldChange, Plan, PolicyDrift, ScalarValue } from '../plan/plan.js';
 import { describeApply } from '../history/apply-history.js';
 
@@ -24,6 +24,7 @@ const quoted = (value: string): string => JSON.stringify(value);
  */
 const SET_MEMBERS: Readonly<Record<EntityKind, Readonly<Record<string, (value: string) => string>>>> = {
   organization: {}, collaboration: {}, node: {}, study: {}, algorithm_store: {}, store_user: {},
+  identity_provider: { drift: (value) => value },
   role: { rules: describeRule },
   user: { rules: describeRule },
   store_role: { rules: (value) => value },
@@ -90,22 +91,39 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       if (u.requiredActions !== undefined) rows.push(['required_actions', [...u.requiredActions]]);
       rows.push(['roles', u.roles.map((r: RoleRef) => roleLabel(r))]);
       if (u.rules.length > 0) rows.push(['rules', u.rules.map(memberLabel('user', 'rules'))]);
-      rows.push(['password', passwordText(u.password)]);
+      push('sign_in', signInLabel(u.signIn));
+      rows.push(['password', u.signIn === undefined ? passwordText(u.password) : 'none (signs in through the identity provider)']);
+      break;
+    }
+    case 'identity_provider': {
+      const p = change.after;
+      push('type', p.type); push('display_name', p.displayName); push(p.type === 'oidc' ? 'discovery' : 'metadata', p.metadata);
+      push('client_id', p.clientId);
+      if (p.clientSecret !== null) rows.push(['client_secret', `${JSON.stringify(p.clientSecret)} (sensitive, read from the environment)`]);
+      rows.push(['organizations', p.organizations.map((o) => JSON.stringify(o))]);
+      if (p.required) rows.push(['required', 'true']);
+      if (!p.onLoginPage) rows.push(['on_login_page', 'false']);
+      if (!p.enabled) rows.push(['enabled', 'false']);
+      rows.push(['drift', [...p.drift]]);
+      rows.push(['first_login', '(denied: only the users the config links sign in)']);
       break;
     }
   }
   return rows.filter(([, value]) => !Array.isArray(value) || value.length > 0);
 }
 
-const SECRET_TEXT: Readonly<Record<'rotate' | 'reset' | 'send' | 'resend', string>> = {
+const SECRET_TEXT: Readonly<Record<'rotate' | 'reset' | 'remove' | 'send' | 'resend', string>> = {
   rotate: '(sensitive) -> (new key, into the secrets file)',
+  remove: '(sensitive) -> none (removed: the user signs in through their identity provider)',
   reset: '(sensitive) -> (new password, from the config)',
   send: 'not sent (an apply stopped after making the user) -> e-mailed by Keycloak',
   resend: '(sensitive) -> (password removed; a new invitation e-mailed by Keycloak)',
 };
 
 /** Fields whose name in the model is not how a reviewer reads them. */
-const FIELD_LABELS: Readonly<Record<string, string>> = { everyCollaboration: 'every collaboration' };
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  everyCollaboration: 'every collaboration', displayName: 'display_name', clientId: 'client_id', clientSecret: 'client_secret', onLoginPage: 'on_login_page',
+};
 
 const fieldLabel = (field: string): string => FIELD_LABELS[field] ?? field;
 
@@ -126,7 +144,7 @@ function fieldLines(kind: EntityKind, field: FieldChange, width: number, c: Chal
 /** The field whose change renames an entity: shown in the heading, `"Old" -> "New"`. */
 const NAME_FIELD: Readonly<Record<EntityKind, string | null>> = {
   organization: 'name', collaboration: 'name', node: null, study: 'name', role: 'name', user: 'username', algorithm_store: null,
-  store_role: null, store_user: null,
+  identity_provider: null, store_role: null, store_user: null,
 };
 
 /** The lines of one change, as the text plan shows them. */

@@ -2,7 +2,7 @@ import type { RuleKey } from '../catalog/rule-catalog.js';
 import type { ServerProfile } from '../catalog/server-profile.js';
 import { mayRefuseDottedLogins, usesKeycloak, type SchemaFeatures, type VersionRange } from '../catalog/vantage6-versions.js';
 import type { ValueTest } from './value-test.js';
-import type { AlgorithmStore, Collaboration, EntityKind, Node, Organization, Role, StorePolicies, StoreRole, StoreUser, Study, User } from '../federation.js';
+import type { AlgorithmStore, Collaboration, EntityKind, IdentityProvider, Node, Organization, Role, StorePolicies, StoreRole, StoreUser, Study, User } from '../federation.js';
 
 /**
  * The database as the same model the config produces, plus row ids. Plain
@@ -37,14 +37,18 @@ export interface LiveState {
    * password nobody knows and have not set their own. `twoFactor` (read in
    * Keycloak, vantage6 5): the user has two-factor authentication, or must
    * configure it at their next login; absent where not read.
+   * `holdsPassword` (read in Keycloak for users who sign in through an
+   * identity provider): they still have a password of vantage6's.
    */
-  readonly users: readonly (User & { readonly id: number; readonly awaitingInvitation?: true; readonly twoFactor?: boolean })[];
+  readonly users: readonly (User & { readonly id: number; readonly awaitingInvitation?: true; readonly twoFactor?: boolean; readonly holdsPassword?: boolean })[];
   readonly algorithmStores: readonly LiveAlgorithmStore[];
   /** The roles and users of the stores whose users or roles the config manages (read with fedctl's store account); none otherwise. */
   readonly storeRoles: readonly LiveStoreRole[];
   readonly storeUsers: readonly LiveStoreUser[];
   /** The policies of the stores whose policies the config names, as the stores say them. */
   readonly storePolicies: readonly LiveStorePolicies[];
+  /** vantage6 5: the identity providers of HQ's Keycloak (`id` their place in Keycloak's list); absent where not read. */
+  readonly identityProviders?: readonly (IdentityProvider & { readonly id: number })[];
   /** Entities that tasks, runs or algorithm stores refer to: deleting them would orphan that data. */
   readonly inUse: readonly { readonly kind: EntityKind; readonly id: number }[];
 }
@@ -85,6 +89,8 @@ export interface ChangeLimit {
   readonly change: 'create' | 'delete' | 'link' | 'shrink' | { readonly field: string };
   readonly address?: string;
   readonly lacking?: string;
+  /** Not entities that have this field (a user who signs in through an identity provider needs no password from the config). */
+  readonly unlessWith?: string;
   /** Only changes that give a user a role of another organization than the user's. */
   readonly foreignRoles?: true;
   /** Only entities whose `field` fails one of `tests`, as the component checks it (a name too long, a character Keycloak refuses); its value is named in the reason. */

@@ -287,6 +287,60 @@ describe('validate', () => {
     assert.deepEqual(desired?.users.map((u) => [u.enabled, u.requiredActions]), [[false, ['configure_totp', 'verify_email']]]);
   });
 
+  it('takes identity providers and sign-ins for vantage6 5 only, each problem at its line: unknown providers and organizations, secrets written out or unset, passwords beside a sign-in, one identity twice, a required provider\'s user without one', async () => {
+    const providers = [
+      'identity_providers:',
+      '  - alias: umc-entra',
+      '    type: oidc',
+      '    display_name: "UMC & Co 🏥"',
+      '    discovery: https://login.example.org/t/v2.0/.well-known/openid-configuration',
+      '    client_id: vantage6',
+      '    client_secret: ${UMC_SECRET}',
+      '    organizations: [IKNL, Nowhere]',
+      '    required: true',
+      '  - alias: surf',
+      '    type: saml',
+      '    metadata: http://metadata.surfconext.example/idp',
+      '    organizations: [MUMC]',
+      '    client_secret: plain-text',
+      '',
+    ].join('\n');
+    const users = [
+      'users:',
+      '  - username: anna',
+      '    organization: IKNL',
+      '    sign_in: { provider: umc-entra, subject: "0b6c…-π" }',
+      '    password: generate',
+      '  - username: bram',
+      '    organization: IKNL',
+      '    sign_in: { provider: umc-entra, subject: "0b6c…-π" }',
+      '  - username: chris',
+      '    organization: IKNL',
+      '    password: generate',
+      '  - username: dirk',
+      '    organization: MUMC',
+      '    sign_in: { provider: umc-entr, subject: d }',
+      '  - username: eva',
+      '    organization: MUMC',
+      '    sign_in: { provider: umc-entra, subject: e }',
+      '',
+    ].join('\n');
+    const old = await check(`vantage6: "4.15"\n${BASE}${providers}${users}`, { UMC_SECRET: 's' });
+    assert.ok(old.lines.some((l) => /:\d+:\d+ identity_providers\[0\]: vantage6 4\.15 has no identity providers/.test(l)), old.lines.join('\n'));
+    const hq = await check(`vantage6: "5.0"\n${BASE}${providers}${users}`);
+    assert.deepEqual(hq.lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '17:20 identity_providers[0].client_secret: environment variable UMC_SECRET is not set (plan and apply read the client\'s secret from it (plan compares it with the one Keycloak holds); set it where fedctl runs)',
+      '18:27 identity_providers[0].organizations[1]: unknown organization "Nowhere" (declare it under organizations)',
+      '22:15 warning: identity_providers[1].metadata: Keycloak refuses a provider reached over plain HTTP at metadata.surfconext.example ("requires secure connections") unless the realm requires no SSL (use its https:// URL)',
+      '24:20 identity_providers[1].client_secret: a SAML provider takes no client_secret: (remove it (SAML reads what it needs from the metadata))',
+      '29:15 users[0].password: a user who signs in through an identity provider has no vantage6 password (remove password: (a password they had is removed when the link is made))',
+      '32:46 users[1].sign_in.subject: "0b6c…-π" at "umc-entra" already signs in as user "anna" (Keycloak links one identity to one user: give each user their own subject)',
+      '33:5 users[2]: users of organization "IKNL" sign in through identity provider "umc-entra" (required: true), user "chris" does not (add sign_in: { provider: …, subject: … } with who the user is there)',
+      '38:26 users[3].sign_in.provider: unknown identity provider "umc-entr" (did you mean "umc-entra"?)',
+      '41:26 users[4].sign_in.provider: identity provider "umc-entra" does not serve organization "MUMC", the user\'s (add "MUMC" to its organizations:, or link the user through a provider of their organization)',
+    ]);
+  });
+
   it('takes an invitation instead of a password for vantage6 5 only, and only with an e-mail address to send it to', async () => {
     const users = 'users:\n  - username: anna\n    organization: IKNL\n    email: anna+v6@例え.テスト\n    password: invite\n  - username: bram\n    organization: IKNL\n    password: invite\n';
     const old = await check(`vantage6: "4.15"\n${BASE}${users}`);

@@ -9,7 +9,7 @@ import type { LiveState } from '../../src/state/live-state.js';
 
 /** A config's federation with nothing in it, for tests to fill. */
 export const EMPTY_DESIRED: DesiredState = {
-  organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [],
+  organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [], identityProviders: [],
   previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [],
 };
 

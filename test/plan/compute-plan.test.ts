@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState } from '../../src/federation.js';
+import { NO_PRUNING, NO_SECRETS_SETTINGS, type DesiredState, type IdentityProvider } from '../../src/federation.js';
+import { HQ_MINOR } from '../../src/catalog/vantage6-versions.js';
+import { DEFAULT_PLAN_OPTIONS } from '../../src/plan/plan-options.js';
 import { computePlan, type PlanTarget } from '../../src/plan/compute-plan.js';
 import { freshState } from '../../src/state/fresh-state.js';
 import type { LiveState } from '../../src/state/live-state.js';
@@ -8,7 +10,7 @@ import { apiLimits } from '../../src/backends/api/read-api-state.js';
 
 const DATABASE: PlanTarget = { engine: 'sqlite', display: 'sqlite:///test.sqlite', initialize: false };
 
-const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [] };
+const EMPTY: DesiredState = { organizations: [], collaborations: [], nodes: [], studies: [], roles: [], users: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [], identityProviders: [], previousNames: {}, prune: NO_PRUNING, secrets: NO_SECRETS_SETTINGS, history: true, api: null, policy: [] };
 
 const org = (name: string) => ({ name, domain: null, address1: null, address2: null, zipcode: null, country: null });
 
@@ -332,5 +334,55 @@ describe('store policies', () => {
   it('of a store that showed only its public ones (a 4.x store not linked yet) differ only where it showed them', () => {
     const plan = computePlan(desired, live({ storePolicies: [{ store: STORE, policies: { algorithm_view: 'public', allowed_servers: ['https://v6.example.org/api'] }, onlyPublic: true }] }), DATABASE);
     assert.deepEqual(plan.policyDrift, [{ store: STORE, policy: 'algorithm_view', live: 'public', config: 'private' }]);
+  });
+});
+
+describe('identity providers and sign-ins (vantage6 5)', () => {
+  const provider = (fields: Partial<IdentityProvider> = {}): IdentityProvider => ({
+    alias: 'umc-entra', type: 'oidc', displayName: 'UMC & Co', metadata: 'https://login.example.org/.well-known/openid-configuration', clientId: 'v6',
+    clientSecret: '${UMC_SECRET}', organizations: ['UMC'], required: false, onLoginPage: true, enabled: true, drift: [], ...fields,
+  });
+  const user = { username: 'anna', organization: 'UMC', firstname: null, lastname: null, email: null, enabled: true, roles: [], rules: [] };
+  const hq = (extra: Partial<LiveState>): LiveState => ({ ...live(extra), server: { ...freshState().server, limits: apiLimits(HQ_MINOR, 'fedctl') } });
+
+  it('makes a provider and a user who signs in through it, whom HQ makes without a password from the config', () => {
+    const desired: DesiredState = { ...EMPTY, organizations: [org('UMC')], identityProviders: [provider()], users: [{ ...user, password: null, signIn: { provider: 'umc-entra', subject: 'Ω-1' } }] };
+    const plan = computePlan(desired, hq({ organizations: [{ ...org('UMC'), id: 1 }], identityProviders: [] }), DATABASE);
+    assert.deepEqual(plan.blocked, []);
+    assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} ${c.address}`), ['create user anna', 'create identity_provider umc-entra']);
+  });
+
+  it('plans a provider\'s fields, organizations (in the config\'s names after a rename) and drift; a relink and the password removed; prunes the rest', () => {
+    const desired: DesiredState = {
+      ...EMPTY, organizations: [org('UMC')], previousNames: { organization: { UMC: ['UMC old'] } },
+      identityProviders: [provider()], users: [{ ...user, password: null, signIn: { provider: 'umc-entra', subject: 'Ω-2' } }],
+      prune: { ...NO_PRUNING, identity_provider: true },
+    };
+    const state = hq({
+      organizations: [{ ...org('UMC old'), id: 1 }],
+      users: [{ ...user, organization: 'UMC old', id: 4, signIn: { provider: 'umc-entra', subject: 'Ω-1' }, holdsPassword: true }],
+      identityProviders: [
+        { ...provider({ onLoginPage: false, clientSecret: '(another secret)', organizations: ['UMC old'], drift: ['trustEmail="true" (should be "false")'] }), id: 1 },
+        { ...provider({ alias: 'google' }), id: 2 },
+      ],
+    });
+    const plan = computePlan(desired, state, DATABASE, { ...DEFAULT_PLAN_OPTIONS, prune: desired.prune });
+    assert.deepEqual(plan.blocked, [], 'the password is removed in Keycloak, which the API\'s limits do not cover');
+    const byAddress = new Map(plan.changes.map((c) => [`${c.action} ${c.address}`, c.action === 'update' ? c.fields : null]));
+    assert.deepEqual(byAddress.get('update umc-entra'), [
+      { field: 'clientSecret', before: '(another secret)', after: '${UMC_SECRET}' },
+      { field: 'onLoginPage', before: false, after: true },
+      { field: 'drift', added: [], removed: ['trustEmail="true" (should be "false")'] },
+    ]);
+    assert.deepEqual(byAddress.get('update anna'), [
+      { field: 'sign_in', before: 'umc-entra: Ω-1', after: 'umc-entra: Ω-2' },
+      { field: 'password', secret: 'remove' },
+    ]);
+    assert.ok(byAddress.has('delete google'));
+  });
+
+  it('leaves users and providers alone where Keycloak was not read', () => {
+    const desired: DesiredState = { ...EMPTY, organizations: [org('UMC')], users: [{ ...user, password: null }] };
+    assert.deepEqual(computePlan(desired, hq({ organizations: [{ ...org('UMC'), id: 1 }], users: [{ ...user, id: 4 }] }), DATABASE).changes, []);
   });
 });

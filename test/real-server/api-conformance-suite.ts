@@ -23,6 +23,7 @@ import { availableServers } from './conformance-env.js';
 import { keycloakToken } from './keycloak.js';
 import { keycloakInvitations } from './keycloak-invitations.js';
 import { keycloakUsersWhole } from './keycloak-users.js';
+import { keycloakIdentityProviders } from './keycloak-identity-providers.js';
 import { keycloakRoundTrip } from './keycloak-round-trip.js';
 import { fourToFive } from './four-to-five.js';
 import { startRealHq } from './real-hq.js';
@@ -350,6 +351,10 @@ export async function apiConformanceSuite(release: string, engine: TestDatabase[
 
     if (hq) it('vantage6 5: generated names of every script, Keycloak\'s forbidden characters and e-mail in capitals with internationalized domains: refused in the plan as Keycloak refuses them, or applied and then planned as no changes', async () => {
       await keycloakRoundTrip(server, path.join(db.dir, 'keycloak-round-trip'));
+    });
+
+    if (hq) it('vantage6 5\'s identity providers as code: an OpenID Connect and a SAML provider (two more realms of HQ\'s Keycloak) kept with the roles an admin grants and the first login that denies; people sign in as a browser does and HQ knows them as the config\'s users; nobody unlinked gets in, not even with another user\'s e-mail; disabling and relinking take effect; drift reverted; a rotated secret; export then no changes; a killed apply converges; pruning', async () => {
+      await keycloakIdentityProviders(server, path.join(db.dir, 'keycloak-identity-providers'));
     });
 
     if (hq) it('vantage6 5\'s invitations: a user made with password: invite is e-mailed a link (a real mail server receives it), sets their own password through it and logs in to HQ; a stop before the invitation converges; --reset-password sends a new one; a guardrail requiring two-factor authentication, read in Keycloak', async () => {

@@ -51,10 +51,16 @@ const ENTITIES: { readonly [K in EntityKind]: fc.Arbitrary<DesiredEntity[K]> } =
     password: fc.oneof(fc.constant(null), fc.constant({ from: 'generate' as const }), fc.constant({ from: 'invite' as const }),
       fc.stringMatching(/^[A-Z][A-Z0-9_]{0,10}$/).map((variable) => ({ from: 'env' as const, variable }))),
     requiredActions: fc.option(fc.subarray([...REQUIRED_ACTIONS], { minLength: 1 }), { nil: undefined }),
-  }).map(({ requiredActions, ...user }) => (requiredActions === undefined ? user : { ...user, requiredActions })),
+    signIn: fc.option(record({ provider: text, subject: text }), { nil: undefined }),
+  }).map(({ requiredActions, signIn, ...user }) => ({ ...user, ...(requiredActions === undefined ? {} : { requiredActions }), ...(signIn === undefined ? {} : { signIn }) })),
   // A store that serves every collaboration names none (the model's invariant).
   algorithm_store: record({ url, name: text, everyCollaboration: fc.boolean(), collaborations: fc.uniqueArray(text, { maxLength: 3 }).map(sorted) })
     .map((store) => (store.everyCollaboration ? { ...store, collaborations: [] } : store)),
+  identity_provider: record({
+    alias: text, type: fc.constantFrom('oidc' as const, 'saml' as const), displayName: nullable(text), metadata: url, clientId: nullable(text),
+    clientSecret: nullable(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,10}$/).map((variable) => `\${${variable}}`)), organizations: fc.uniqueArray(text, { maxLength: 3 }).map(sorted),
+    required: fc.boolean(), onLoginPage: fc.boolean(), enabled: fc.boolean(), drift: fc.uniqueArray(text, { maxLength: 3 }).map(sorted),
+  }),
   store_role: record({ store: url, name: text, description: nullable(text), rules: fc.subarray(STORE_RULES, { minLength: 1, maxLength: 4 }).map(sorted) }),
   store_user: record({ store: url, username: text, roles: fc.uniqueArray(text, { maxLength: 3 }).map(sorted) }),
 };
@@ -62,15 +68,15 @@ const ENTITIES: { readonly [K in EntityKind]: fc.Arbitrary<DesiredEntity[K]> } =
 /** The address a plan gives an entity of each kind. */
 const ADDRESS: { readonly [K in EntityKind]: (entity: DesiredEntity[K]) => string } = {
   organization: (e) => e.name, collaboration: (e) => e.name, node: (e) => e.name, study: (e) => e.name, role: roleLabel,
-  user: (e) => e.username, algorithm_store: (e) => e.url, store_role: (e) => storeLabel(e.name, e.store), store_user: (e) => storeLabel(e.username, e.store),
+  user: (e) => e.username, algorithm_store: (e) => e.url, identity_provider: (e) => e.alias, store_role: (e) => storeLabel(e.name, e.store), store_user: (e) => storeLabel(e.username, e.store),
 };
 
 /** The fields of each kind that are secrets replaced on request, or set changes not among the entity's attributes. */
 const EXTRA_FIELDS: { readonly [K in EntityKind]: readonly FieldChange[] } = {
-  organization: [], collaboration: [], study: [], role: [], algorithm_store: [], store_role: [], store_user: [],
+  organization: [], collaboration: [], study: [], role: [], algorithm_store: [], identity_provider: [], store_role: [], store_user: [],
   node: [{ field: 'api_key', secret: 'rotate' }],
-  user: [{ field: 'password', secret: 'reset' }, { field: 'invitation', secret: 'send' }, { field: 'invitation', secret: 'resend' },
-    { field: 'required_actions', added: ['configure_totp'], removed: [] }],
+  user: [{ field: 'password', secret: 'reset' }, { field: 'password', secret: 'remove' }, { field: 'invitation', secret: 'send' }, { field: 'invitation', secret: 'resend' },
+    { field: 'required_actions', added: ['configure_totp'], removed: [] }, { field: 'sign_in', before: 'umc-entra: 0b6c-π', after: 'surf: قاهرة@example.org' }],
 };
 
 /** A set's members as the plan names them (a user's roles by label). */

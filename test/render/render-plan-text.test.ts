@@ -18,7 +18,7 @@ const desired: DesiredState = {
   secrets: NO_SECRETS_SETTINGS,
   history: true,
   api: null,
-  policy: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [],
+  policy: [], algorithmStores: [], storeRoles: [], storeUsers: [], managedStores: [], storePolicies: [], identityProviders: [],
 };
 
 describe('renderPlanText', () => {

@@ -241,8 +241,10 @@ class ApiWriter {
 
   /**
    * A generated password is recorded before the call that sets it: if the
-   * call fails, the next apply makes another. An invited user's is given to
-   * HQ, which requires one, and to nobody else: the invitation removes it.
+   * call fails, the next apply makes another. An invited user's, and that of
+   * one who signs in through an identity provider, is given to HQ, which
+   * requires one, and to nobody else: the invitation (the Keycloak
+   * component, for the other) removes it.
    */
   private async createUser({ after }: CreateOf<'user'>): Promise<void> {
     let password: string;
@@ -250,7 +252,7 @@ class ApiWriter {
       password = this.options.env[after.password.variable] as string;
     } else {
       password = generatePassword();
-      if (after.password?.from !== 'invite') {
+      if (after.password?.from !== 'invite' && after.signIn === undefined) {
         const entry = { password, created_at: new Date().toISOString() };
         await this.options.secrets.save(this.secrets({ nodes: {}, users: { [after.username]: entry } }));
         this.users[after.username] = entry;
@@ -265,9 +267,9 @@ class ApiWriter {
     this.userIds.set(after.username, created.id);
   }
 
-  /** HQ keeps no names, e-mail or enabled (Keycloak does, and the Keycloak component writes them): a change of only those is no call here. */
+  /** HQ keeps no names, e-mail, enabled or sign-ins (Keycloak does, and the Keycloak component writes them): a change of only those is no call here. */
   private async updateUser(change: UpdateOf<'user'>): Promise<void> {
-    const elsewhere = new Set<string>(this.keycloak ? KEYCLOAK_USER_FIELDS : []);
+    const elsewhere = new Set<string>(this.keycloak ? [...KEYCLOAK_USER_FIELDS, 'sign_in'] : []);
     const scalars = Object.fromEntries([...changedScalars(change)].flatMap(([field, value]) => (elsewhere.has(field) ? [] : [[field, value ?? '']])));
     const body = {
       ...scalars,

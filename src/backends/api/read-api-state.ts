@@ -57,7 +57,7 @@ export function apiLimits(minor: Minor, account: string): ChangeLimit[] {
           reason: 'HQ cannot rename a node: its node logs in as the Keycloak client named after the name it was created with' },
       ]
       : [{ kind: 'user' as const, change: 'create' as const, lacking: 'email', reason: 'the API creates a user only with an e-mail address: add email:' }]),
-    { kind: 'user', change: 'create', lacking: 'password', reason: 'the API creates a user only with a password: add password: generate (or ${VAR})' },
+    { kind: 'user', change: 'create', lacking: 'password', unlessWith: 'signIn', reason: 'the API creates a user only with a password: add password: generate (or ${VAR})' },
     { kind: 'user', change: { field: 'password' }, reason: 'the API cannot set another user\'s password (only the user, or the e-mail recovery, can)' },
     { kind: 'user', change: { field: 'organization' }, reason: 'the API cannot move a user to another organization' },
     { kind: 'user', change: { field: 'roles' }, address: account, reason: 'an account cannot change its own roles through the API' },

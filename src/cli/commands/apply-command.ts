@@ -93,7 +93,10 @@ async function preparePlan(paths: readonly string[], flags: ApplyFlags, io: CliI
     const plan = withRecording(saved.plan, flags.history);
     const secrets = saved.secrets ?? NO_SECRETS_SETTINGS;
     // Keycloak's and the stores' state join the server's as they did when the plan was made: the fingerprint covers them all.
-    const { backend } = await withComponents(server, { managedStores: saved.stores ?? [], secrets, keptUsers: saved.keptUsers ?? [], readsTwoFactor: saved.readsTwoFactor === true }, io.env);
+    const { backend } = await withComponents(server, {
+      managedStores: saved.stores ?? [], secrets, keptUsers: saved.keptUsers ?? [], readsTwoFactor: saved.readsTwoFactor === true,
+      identityProviders: saved.identityProviders ?? [], prune: { identity_provider: saved.identityProviders !== undefined },
+    }, io.env);
     return {
       backend,
       store: await secretsStoreFor(paths, withRecipients(secrets, flags, io.env), flags, io),

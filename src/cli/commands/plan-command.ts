@@ -113,7 +113,9 @@ export async function loadAndRead(paths: readonly string[], flags: PlanFlags, io
     adaptedFrom = { vantage6: describeRange(four.server.versions), adaptations: locateAdaptations(adapted.adaptations, loaded.documents, storeUrls) };
   }
   // What Keycloak keeps of the users, and the stores' own users, roles and policies, join the server's state; a backend that reaches them all applies the plan.
-  const components = await withComponents(backend, { ...desired, keptUsers: desired.users, readsTwoFactor: requiresTwoFactor(desired.policy) }, io.env);
+  const components = await withComponents(backend, {
+    ...desired, keptUsers: desired.users, readsTwoFactor: requiresTwoFactor(desired.policy), prune: planOptionsFrom(flags, desired).prune,
+  }, io.env);
   const hqFiles = move?.hq.map((document) => document.file) ?? [];
   return {
     desired, state: await components.addTo(state), backend: components.backend, ...(adaptedFrom === undefined ? {} : { adaptedFrom }),
@@ -139,7 +141,8 @@ export function showPlan(plan: Plan, paths: readonly string[], flags: PlanFlags,
 /** `fedctl plan`: what apply would change; writes nothing but the `-o` file. */
 export async function planCommand(paths: readonly string[], flags: PlanCommandFlags, io: CliIo): Promise<number> {
   const { desired, state, backend, adaptedFrom, secretsBeside } = await loadAndRead(paths, flags, io);
-  const planned = planFrom(backend, desired, planOptionsFrom(flags, desired), state, desired.history, adaptedFrom);
+  const options = planOptionsFrom(flags, desired);
+  const planned = planFrom(backend, desired, options, state, desired.history, adaptedFrom);
   const { live } = planned;
   // Keys a server makes can be lost to a kill before they are recorded, and node files go stale: the secrets stage noted what it wrote.
   const serverKeys = backend.capabilities.nodeKeys === 'server';
@@ -160,6 +163,8 @@ export async function planCommand(paths: readonly string[], flags: PlanCommandFl
       stores: desired.managedStores,
       keptUsers: keptUsersOf(desired.users),
       ...(requiresTwoFactor(desired.policy) ? { readsTwoFactor: true } : {}),
+      // Where the plan read Keycloak's identity providers, apply reads them too (the fingerprint covers them).
+      ...(desired.identityProviders.length > 0 || options.prune.identity_provider ? { identityProviders: desired.identityProviders } : {}),
     };
     try {
       await writeFile(flags.out, `${JSON.stringify(saved, null, 2)}\n`);

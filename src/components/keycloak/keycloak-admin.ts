@@ -2,6 +2,7 @@ import got, { HTTPError, RequestError, type Got } from 'got';
 import { refusal } from '../../backends/api/paged-json.js';
 import { FedctlError } from '../../errors.js';
 import type { KeycloakUserProfile, RealmSettings } from './user-profile.js';
+import type { KeycloakProvider } from './provider-settings.js';
 
 /** A Keycloak user as its admin REST API gives one; the full representation (attributes too) when read by id. */
 export interface KeycloakUser {
@@ -23,6 +24,24 @@ export type KeycloakUserFields = Partial<Pick<KeycloakUser, 'firstName' | 'lastN
 /** The realm-management roles fedctl's account needs: to read users, and to change them. Nothing more. */
 export const READ_ROLE = 'view-users';
 export const WRITE_ROLE = 'manage-users';
+/** Where the config keeps identity providers: to read them, to read the first-login flow fedctl holds them to, and to change them. */
+export const PROVIDERS_READ_ROLE = 'view-identity-providers';
+export const FLOWS_READ_ROLE = 'view-realm';
+export const PROVIDERS_WRITE_ROLE = 'manage-identity-providers';
+
+/** A user's link to their identity at a provider, as Keycloak keeps it. */
+export interface FederatedIdentity {
+  readonly identityProvider: string;
+  readonly userId: string;
+  readonly userName?: string;
+}
+
+/** One step of an authentication flow. */
+export interface FlowExecution {
+  readonly providerId?: string;
+  readonly requirement?: string;
+  readonly level?: number;
+}
 
 /** What Keycloak says of a refusal: its user profile's field and message key, one or several; an OAuth error; else the status. */
 function keycloakReason(error: HTTPError): string {
@@ -37,6 +56,9 @@ function keycloakReason(error: HTTPError): string {
   if (typeof body.error === 'string') said.push(typeof body.error_description === 'string' ? `${body.error}: ${body.error_description}` : body.error);
   return said.length > 0 ? `HTTP ${error.response.statusCode} ${said.join('; ')}` : refusal(error);
 }
+
+/** Keycloak's required action of a new password, which HQ sets for every user it makes. */
+export const UPDATE_PASSWORD = 'UPDATE_PASSWORD';
 
 /** Users per page: Keycloak's listing has no total, so pages are read until one comes back short. */
 const PAGE = 500;
@@ -94,6 +116,103 @@ export class KeycloakAdmin {
       () => this.http.put(path, { json: { ...current, ...fields, requiredActions }, retry: { limit: 0 } }));
   }
 
+  /** Every identity provider of the realm, whole. */
+  async identityProviders(): Promise<KeycloakProvider[]> {
+    return this.call('GET identity-provider/instances', () => this.http.get('identity-provider/instances', { searchParams: { briefRepresentation: false, max: 10_000 } }).json<KeycloakProvider[]>());
+  }
+
+  async identityProvider(alias: string): Promise<KeycloakProvider | null> {
+    try {
+      return await this.http.get(`identity-provider/instances/${encodeURIComponent(alias)}`).json<KeycloakProvider>();
+    } catch (error) {
+      if (error instanceof HTTPError && error.response.statusCode === 404) return null;
+      return this.call(`GET identity-provider/instances/${alias}`, () => Promise.reject(error));
+    }
+  }
+
+  /** Make or replace a provider (the whole representation). */
+  async writeIdentityProvider(alias: string, representation: Record<string, unknown>, exists: boolean): Promise<void> {
+    const path = `identity-provider/instances${exists ? `/${encodeURIComponent(alias)}` : ''}`;
+    await this.call(`identity provider ${JSON.stringify(alias)} (${exists ? 'PUT' : 'POST'} ${path})`,
+      () => (exists ? this.http.put(path, { json: representation, retry: { limit: 0 } }) : this.http.post(path, { json: representation, retry: { limit: 0 } })));
+  }
+
+  /** Delete a provider; Keycloak deletes its users' links with it. One already gone is no error (a repeated apply). */
+  async deleteIdentityProvider(alias: string): Promise<void> {
+    const path = `identity-provider/instances/${encodeURIComponent(alias)}`;
+    try {
+      await this.http.delete(path);
+    } catch (error) {
+      if (error instanceof HTTPError && error.response.statusCode === 404) return;
+      await this.call(`DELETE ${path}`, () => Promise.reject(error));
+    }
+  }
+
+  /** The ids of the users linked to a provider, page by page. */
+  async linkedUsers(alias: string): Promise<KeycloakUser[]> {
+    const all: KeycloakUser[] = [];
+    for (let first = 0; ; first += PAGE) {
+      const page = await this.call(`GET users?idpAlias=${alias}`, () => this.http.get('users', { searchParams: { idpAlias: alias, first, max: PAGE, briefRepresentation: true } }).json<KeycloakUser[]>());
+      all.push(...page);
+      if (page.length < PAGE) return all;
+    }
+  }
+
+  async links(id: string): Promise<FederatedIdentity[]> {
+    const path = `users/${encodeURIComponent(id)}/federated-identity`;
+    return this.call(`GET ${path}`, () => this.http.get(path).json<FederatedIdentity[]>());
+  }
+
+  /** Link a user to their identity at a provider; Keycloak refuses an identity linked to another user already. */
+  async link(id: string, username: string, alias: string, subject: string): Promise<void> {
+    const path = `users/${encodeURIComponent(id)}/federated-identity/${encodeURIComponent(alias)}`;
+    await this.call(`the link of user ${JSON.stringify(username)} to ${JSON.stringify(alias)} (POST ${path})`,
+      () => this.http.post(path, { json: { identityProvider: alias, userId: subject, userName: subject }, retry: { limit: 0 } }));
+  }
+
+  /** Remove a user's link to a provider; one already gone is no error. */
+  async unlink(id: string, alias: string): Promise<void> {
+    const path = `users/${encodeURIComponent(id)}/federated-identity/${encodeURIComponent(alias)}`;
+    try {
+      await this.http.delete(path);
+    } catch (error) {
+      if (error instanceof HTTPError && error.response.statusCode === 404) return;
+      await this.call(`DELETE ${path}`, () => Promise.reject(error));
+    }
+  }
+
+  /** The steps of a top-level flow, or null when the realm has none of that alias. */
+  async flowExecutions(alias: string): Promise<FlowExecution[] | null> {
+    const path = `authentication/flows/${encodeURIComponent(alias)}/executions`;
+    try {
+      return await this.http.get(path).json<FlowExecution[]>();
+    } catch (error) {
+      if (error instanceof HTTPError && error.response.statusCode === 404) return null;
+      return this.call(`GET ${path}`, () => Promise.reject(error));
+    }
+  }
+
+  /** Remove every password of a user. */
+  async removePasswords(id: string): Promise<void> {
+    const path = `users/${encodeURIComponent(id)}`;
+    for (const credential of await this.passwords(id)) {
+      await this.call(`DELETE ${path}/credentials`, () => this.http.delete(`${path}/credentials/${encodeURIComponent(credential)}`));
+    }
+  }
+
+  /**
+   * A user who signs in through an identity provider: no password, and not
+   * asked for one (HQ asks every user it makes to set one) at their sign-in.
+   */
+  async withoutPassword(id: string, username: string): Promise<void> {
+    await this.removePasswords(id);
+    const path = `users/${encodeURIComponent(id)}`;
+    const current = await this.call(`GET ${path}`, () => this.http.get(path).json<KeycloakUser>());
+    if (!(current.requiredActions ?? []).includes(UPDATE_PASSWORD)) return;
+    const requiredActions = (current.requiredActions ?? []).filter((action) => action !== UPDATE_PASSWORD);
+    await this.call(`the required actions of user ${JSON.stringify(username)} (PUT ${path})`, () => this.http.put(path, { json: { ...current, requiredActions }, retry: { limit: 0 } }));
+  }
+
   /** The realm's user profile: the validators Keycloak runs on every write of a user. */
   async userProfile(): Promise<KeycloakUserProfile> {
     return this.call('GET users/profile', () => this.http.get('users/profile').json<KeycloakUserProfile>());
@@ -130,9 +249,7 @@ export class KeycloakAdmin {
     const actions = [...new Set(['UPDATE_PASSWORD', ...(current.requiredActions ?? [])])];
     await this.call(`PUT ${path}/execute-actions-email`, () => this.http.put(`${path}/execute-actions-email`, { json: actions, retry: { limit: 0 } }),
       'Keycloak sends invitations with the realm\'s e-mail server (Realm settings → Email; its log says why the mail failed); once it works, fedctl apply sends the invitation');
-    for (const credential of await this.passwords(id)) {
-      await this.call(`DELETE ${path}/credentials`, () => this.http.delete(`${path}/credentials/${encodeURIComponent(credential)}`));
-    }
+    await this.removePasswords(id);
   }
 
   /** A request, its refusal one error naming what was refused; `otherwise`: the hint when the account's roles are not the cause. */

@@ -1,8 +1,9 @@
 import type { KeycloakUserField } from '../../catalog/vantage6-versions.js';
-import type { KeptUser } from '../../federation.js';
+import type { KeptUser, SignIn } from '../../federation.js';
 import type { Change } from '../../plan/plan.js';
 import type { LiveState } from '../../state/live-state.js';
 import type { KeycloakUser, KeycloakUserFields } from './keycloak-admin.js';
+import type { SignIns } from './keycloak-providers.js';
 
 /** Keycloak's name of the required action `configure_totp`. */
 const CONFIGURE_TOTP = 'CONFIGURE_TOTP';
@@ -27,8 +28,9 @@ const KEPT_FORM: Readonly<Record<(typeof OPTIONAL)[number], (value: string) => s
 /** What a saved plan keeps of the config's users: only those that keep something in Keycloak. */
 export function keptUsersOf(users: readonly KeptUser[]): KeptUser[] {
   return users.filter((user) => keepsKeycloakFields([user]))
-    .map(({ username, firstname, lastname, email, enabled, requiredActions, password }) => ({
+    .map(({ username, firstname, lastname, email, enabled, requiredActions, password, signIn }) => ({
       username, firstname, lastname, email, enabled, ...(requiredActions ? { requiredActions } : {}), ...(invited({ password }) ? { password } : {}),
+      ...(signIn ? { signIn } : {}),
     }));
 }
 
@@ -37,7 +39,8 @@ export const invited = (user: Pick<KeptUser, 'password'>): boolean => user.passw
 
 /** Whether a config keeps anything of its users in Keycloak: names, e-mail, a disabled user, what a new user must do first, or an invitation. */
 export function keepsKeycloakFields(users: readonly KeptUser[]): boolean {
-  return users.some((user) => !user.enabled || (user.requiredActions?.length ?? 0) > 0 || invited(user) || OPTIONAL.some((field) => user[field] !== null));
+  return users.some((user) => !user.enabled || (user.requiredActions?.length ?? 0) > 0 || invited(user) || user.signIn !== undefined
+    || OPTIONAL.some((field) => user[field] !== null));
 }
 
 /**
@@ -58,7 +61,9 @@ export function mayAwaitInvitation(keycloak: readonly KeycloakUser[], desired: r
  * HQ gave it. `awaiting`: the Keycloak keys of invited users whose
  * invitation was never sent.
  */
-export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakUser[], desired: readonly KeptUser[] | null, awaiting: ReadonlySet<string> = new Set()): LiveState {
+export function withKeycloakFields(
+  live: LiveState, keycloak: readonly KeycloakUser[], desired: readonly KeptUser[] | null, awaiting: ReadonlySet<string> = new Set(), signIns: SignIns | null = null,
+): LiveState {
   const found = new Map(keycloak.map((user) => [keycloakKey(user.username), user]));
   const wanted = desired === null ? null : new Map(desired.map((user) => [user.username, user]));
   return {
@@ -78,15 +83,31 @@ export function withKeycloakFields(live: LiveState, keycloak: readonly KeycloakU
         enabled: account.enabled !== false,
         twoFactor: account.totp === true || (account.requiredActions ?? []).includes(CONFIGURE_TOTP),
         ...(awaiting.has(keycloakKey(user.username)) ? { awaitingInvitation: true as const } : {}),
+        ...signInFields(account.id, signIns),
       };
     }),
   };
 }
 
-/** What a plan changes of one user in Keycloak: fields, and whether the user is sent their invitation (after the fields: it goes to the e-mail address). */
+/** A user's link and whether they hold a password, where read. */
+function signInFields(id: string, signIns: SignIns | null): { signIn?: SignIn; holdsPassword?: boolean } {
+  if (signIns === null) return {};
+  const signIn = signIns.byUser.get(id);
+  return { ...(signIn === undefined ? {} : { signIn }), holdsPassword: signIns.holdingPassword.has(id) };
+}
+
+/**
+ * What a plan changes of one user in Keycloak: fields, whether the user is
+ * sent their invitation (after the fields: it goes to the e-mail address),
+ * their link to an identity provider (`unlink` the provider of the one they
+ * had), and whether their passwords are removed (they sign in through it).
+ */
 export interface KeycloakWrite {
   readonly fields: KeycloakUserFields;
   readonly invite: boolean;
+  readonly unlink?: string;
+  readonly link?: SignIn;
+  readonly removePasswords?: true;
 }
 
 /**
@@ -114,7 +135,13 @@ export function keycloakWrites(changes: readonly Change[]): Map<string, Keycloak
         ? { requiredActions: (after.requiredActions ?? []).map((action) => action.toUpperCase()) } : {}),
     };
     const invite = change.action === 'create' ? invited(after) : change.fields.some((f) => f.field === 'invitation');
-    if (Object.keys(fields).length > 0 || invite) writes.set(after.username, { fields, invite });
+    const relinked = change.action === 'create' ? after.signIn !== undefined : change.fields.some((f) => f.field === 'sign_in');
+    const unlink = change.action === 'update' && relinked ? change.before.signIn?.provider : undefined;
+    const link = relinked ? after.signIn : undefined;
+    // HQ gave a created user a password nobody knows; one who comes to sign in through a provider had one.
+    const removePasswords = after.signIn !== undefined && (change.action === 'create' || change.fields.some((f) => f.field === 'password' && 'secret' in f && f.secret === 'remove'));
+    const links = { ...(unlink === undefined ? {} : { unlink }), ...(link === undefined ? {} : { link }), ...(removePasswords ? { removePasswords: true as const } : {}) };
+    if (Object.keys(fields).length > 0 || invite || Object.keys(links).length > 0) writes.set(after.username, { fields, invite, ...links });
   }
   return writes;
 }

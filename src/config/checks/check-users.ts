@@ -1,16 +1,19 @@
 import { DEFAULT_ROLE_NAMES } from '../../catalog/rule-catalog.js';
 import { DOTTED_LOGIN_REFUSED, formatMinor } from '../../catalog/vantage6-versions.js';
 import {
-  FOREIGN_ROLE_REFUSAL, REQUIRED_ACTIONS, isForeignRole, roleRefKey, sortRoleRefs, type DesiredUser, type PasswordSource, type RequiredAction, type Role, type RoleRef,
+  FOREIGN_ROLE_REFUSAL, REQUIRED_ACTIONS, isForeignRole, roleRefKey, sortRoleRefs, type DesiredUser, type IdentityProvider, type PasswordSource, type RequiredAction, type Role, type RoleRef,
 } from '../../federation.js';
 import type { DocumentPath } from '../../diagnostic.js';
 import { referencedVariable } from '../interpolate.js';
 import { didYouMean } from '../../suggest.js';
 import { idna2003Ascii, idna2008Ascii, idnaFormsDiffer } from '../../email-domain.js';
 import { CheckContext, isRecord, list, optionalText, text, type Entry } from './check-context.js';
+import { signInOf } from './check-identity-providers.js';
 
 /** `throughApi`: the config names the server's API as its way in (`server: manage: api`). */
-export function checkUsers(ctx: CheckContext, entries: Entry[], orgNames: ReadonlySet<string>, roles: readonly Role[], throughApi: boolean): DesiredUser[] {
+export function checkUsers(
+  ctx: CheckContext, entries: Entry[], orgNames: ReadonlySet<string>, roles: readonly Role[], throughApi: boolean, providers: ReadonlyMap<string, IdentityProvider>,
+): DesiredUser[] {
   const byName = ctx.unique('username', (e) => text(e.value.username), String, entries, 'username', (n) => JSON.stringify(n));
   ctx.unique('email', (e) => text(e.value.email), String, entries, 'email', (n) => JSON.stringify(n));
   const roleKeys = new Set(roles.map(roleRefKey));
@@ -37,6 +40,7 @@ export function checkUsers(ctx: CheckContext, entries: Entry[], orgNames: Readon
     checkMailDomain(ctx, entry);
     checkDisabling(ctx, entry);
     const requiredActions = checkRequiredActions(ctx, entry);
+    const signIn = signInOf(ctx, entry, organization, providers);
     if (organization === null || !identified) continue;
     users.push({
       username: entry.value.username as string,
@@ -49,6 +53,7 @@ export function checkUsers(ctx: CheckContext, entries: Entry[], orgNames: Readon
       rules,
       password,
       ...(requiredActions.length > 0 ? { requiredActions } : {}),
+      ...(signIn === null ? {} : { signIn }),
     });
   }
   return users;
