@@ -101,6 +101,19 @@ export function signInLabel(signIn: SignIn | undefined): string | null {
 
 export type IdentityProviderType = 'oidc' | 'saml';
 
+/** The fields of a user a provider can fill in at every sign-in. */
+export const FILLABLE_FIELDS = ['firstname', 'lastname', 'email'] as const;
+export type FillableField = (typeof FILLABLE_FIELDS)[number];
+
+/** Where a provider's claims or attributes are read from, unless the config says: OpenID Connect's standard claims, SAML's standard attributes (eduPerson, SURFconext). */
+export const DEFAULT_CLAIMS: Readonly<Record<IdentityProviderType, Readonly<Record<FillableField, string>>>> = {
+  oidc: { firstname: 'given_name', lastname: 'family_name', email: 'email' },
+  saml: { firstname: 'urn:oid:2.5.4.42', lastname: 'urn:oid:2.5.4.4', email: 'urn:oid:0.9.2342.19200300.100.1.3' },
+};
+
+/** The field of a provider's `field=claim`. */
+export const filledField = (fill: string): string => fill.slice(0, fill.indexOf('='));
+
 /**
  * Where people sign in for vantage6 5 (an institution's OpenID Connect or
  * SAML provider), brokered by HQ's Keycloak. Nobody it knows gets in unless
@@ -128,6 +141,12 @@ export interface IdentityProvider {
   readonly required: boolean;
   /** Shown as a button on vantage6's login page (else reached only by a link that names it). */
   readonly onLoginPage: boolean;
+  /**
+   * What it fills in of its users at every sign-in, as `field=claim` (the
+   * OpenID Connect claim or SAML attribute it is read from), sorted: those
+   * fields are the provider's, not the config's.
+   */
+  readonly fills: readonly string[];
   readonly enabled: boolean;
   /**
    * What Keycloak keeps otherwise than the provider's metadata and fedctl's

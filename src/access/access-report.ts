@@ -86,10 +86,15 @@ export interface AccessCounts {
   readonly roles: readonly string[];
   readonly permissions: number;
   readonly global: number;
+  /** vantage6 5: the identity provider they sign in through; absent: with a password, or not known. */
+  readonly signsInThrough?: string;
 }
 
-export function accessCounts({ username, organization, roles, permissions }: UserAccess): AccessCounts {
-  return { username, organization, roles, permissions: permissions.length, global: permissions.filter((p) => p.scope === 'global').length };
+export function accessCounts({ username, organization, roles, permissions, signIn }: UserAccess): AccessCounts {
+  return {
+    username, organization, roles, permissions: permissions.length, global: permissions.filter((p) => p.scope === 'global').length,
+    ...(signIn === undefined ? {} : { signsInThrough: signIn.provider }),
+  };
 }
 
 /** What one user can do, and what the server lists to them. */

@@ -79,8 +79,9 @@ async function readKeycloak(admin: KeycloakAdmin, kept: readonly KeptUser[] | nu
 async function readProviders(admin: KeycloakAdmin, providers: ProvidersToRead, users: readonly KeycloakUser[], kept: readonly KeptUser[], env: NodeJS.ProcessEnv): Promise<{ providers: LiveIdentityProvider[]; signIns: SignIns }> {
   const [all, settings] = await Promise.all([admin.identityProviders(), keptSettingsOf(providers.config ?? [])]);
   const representations = [...all].sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
+  const mappers = await Promise.all(representations.map((p) => admin.providerMappers(p.alias)));
   const wanted = new Map((providers.config ?? []).map((p) => [p.alias, p]));
-  const live = representations.map((p, index) => liveProvider(p, index + 1, wanted.get(p.alias), settings.get(p.alias), env));
+  const live = representations.map((p, index) => liveProvider(p, mappers[index] ?? [], index + 1, wanted.get(p.alias), settings.get(p.alias), env));
   const aliases = representations.map((p) => p.alias).filter((alias) => providers.config === null || wanted.has(alias));
   const signingIn = new Set(kept.filter((user) => user.signIn !== undefined).map((user) => keycloakKey(user.username)));
   return { providers: live, signIns: await readSignIns(admin, aliases, users.filter((user) => signingIn.has(keycloakKey(user.username)))) };

@@ -1,6 +1,6 @@
 import { DEFAULT_ROLE_NAMES, parseRuleKey, readableSpelling, type RuleKey } from '../catalog/rule-catalog.js';
 import { formatMinor, usesKeycloak } from '../catalog/vantage6-versions.js';
-import { defaultNodeName, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
+import { defaultNodeName, filledField, nodeKey, roleRefKey, type RoleRef } from '../federation.js';
 import { STORE_POLICIES, storeReleaseFor } from '../catalog/store-catalog.js';
 import type { LiveState } from '../state/live-state.js';
 import { literal } from '../config/interpolate.js';
@@ -143,6 +143,8 @@ export function exportConfig(live: LiveState): ExportResult {
   };
   const identityProviders = exportIdentityProviders(live, skipped);
   const adopted = new Set(identityProviders.map((p) => p.alias));
+  const filled = new Map((live.identityProviders ?? []).map((p) => [p.alias, new Set(p.fills.map(filledField))]));
+  const filledBy = (alias: string | undefined): ReadonlySet<string> | undefined => (alias === undefined || !adopted.has(alias) ? undefined : filled.get(alias));
   const users = live.users.flatMap((user) => {
     if (user.username === live.server.owned.user || user.username === live.server.owned.account) return [];
     if (user.organization === null) {
@@ -153,7 +155,9 @@ export function exportConfig(live: LiveState): ExportResult {
     return [{
       username: literal(user.username),
       organization: literal(organization),
-      ...present({ firstname: user.firstname, lastname: user.lastname, email: user.email }),
+      // What the user's provider fills in at every sign-in is the provider's, not the config's.
+      ...present(Object.fromEntries(Object.entries({ firstname: user.firstname, lastname: user.lastname, email: user.email })
+        .map(([field, value]) => [field, filledBy(user.signIn?.provider)?.has(field) === true ? null : value]))),
       ...(user.enabled ? {} : { enabled: false }),
       roles: user.roles.filter((ref) => ref.organization !== null || customKeys.has(roleRefKey(ref)) || DEFAULT_ROLE_NAMES.has(ref.name))
         .map((ref) => roleReference(ref, organization)),
@@ -219,7 +223,9 @@ function exportIdentityProviders(live: LiveState, skipped: ExportSkip[]): { alia
         ? { discovery: literal(p.metadata), ...present({ client_id: p.clientId }), ...(p.clientSecret === null ? {} : { client_secret: `\${${secretVariableFor(p.alias)}}` }) }
         : { metadata: literal(p.metadata) }),
       organizations: p.organizations.map(literal),
-      ...(p.required ? { required: true } : {}), ...(p.onLoginPage ? {} : { on_login_page: false }), ...(p.enabled ? {} : { enabled: false }),
+      ...(p.required ? { required: true } : {}),
+      ...(p.fills.length > 0 ? { fills: Object.fromEntries(p.fills.map((fill) => [filledField(fill), literal(fill.slice(filledField(fill).length + 1))])) } : {}),
+      ...(p.onLoginPage ? {} : { on_login_page: false }), ...(p.enabled ? {} : { enabled: false }),
     }];
   });
 }

@@ -229,6 +229,7 @@ export function computePlan(desired: DesiredState, live: LiveState, target: Plan
     else update([
       ...scalarChanges(have, want, ['type', 'displayName', 'metadata', 'clientId', 'clientSecret', 'required', 'onLoginPage', 'enabled']),
       ...setChange('organizations', have.organizations, want.organizations),
+      ...setChange('fills', have.fills, want.fills),
       ...setChange('drift', have.drift, want.drift),
     ], (fields) => ({ action: 'update', kind: 'identity_provider', address: want.alias, id: have.id, before: strip(have), after: want, fields }));
   }

@@ -50,10 +50,12 @@ export function renderHolders(question: AccessQuestion, on: string | null, holde
 /** Every user at a glance: organization, how many permissions, how many of them of global scope, roles. */
 export function renderAccessSummary(reports: readonly AccessCounts[], source: string, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  const rows = reports.map((r) => [r.username, r.organization ?? '', String(r.permissions), String(r.global), r.roles.join(', ')]);
+  // How each signs in, where any signs in through an identity provider (vantage6 5); the others with a password.
+  const signIns = reports.some((r) => r.signsInThrough !== undefined);
+  const rows = reports.map((r) => [r.username, r.organization ?? '', String(r.permissions), String(r.global), ...(signIns ? [r.signsInThrough ?? '(password)'] : []), r.roles.join(', ')]);
   return `${[
     c.bold(`${reports.length} user(s) in ${source}.`), '',
-    ...textTable(['USER', 'ORGANIZATION', 'PERMISSIONS', 'GLOBAL', 'ROLES'], rows, '  '),
+    ...textTable(['USER', 'ORGANIZATION', 'PERMISSIONS', 'GLOBAL', ...(signIns ? ['SIGNS IN THROUGH'] : []), 'ROLES'], rows, '  '),
     '', c.dim('fedctl access --user NAME shows what one user can do; --who-can RESOURCE:OPERATION who can do something.'),
   ].join('\n')}\n`;
 }

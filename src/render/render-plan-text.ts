@@ -24,7 +24,7 @@ const quoted = (value: string): string => JSON.stringify(value);
  */
 const SET_MEMBERS: Readonly<Record<EntityKind, Readonly<Record<string, (value: string) => string>>>> = {
   organization: {}, collaboration: {}, node: {}, study: {}, algorithm_store: {}, store_user: {},
-  identity_provider: { drift: (value) => value },
+  identity_provider: { drift: (value) => value, fills: (value) => value },
   role: { rules: describeRule },
   user: { rules: describeRule },
   store_role: { rules: (value) => value },
@@ -102,6 +102,7 @@ function createAttributes(change: Extract<Change, { action: 'create' }>): [strin
       if (p.clientSecret !== null) rows.push(['client_secret', `${JSON.stringify(p.clientSecret)} (sensitive, read from the environment)`]);
       rows.push(['organizations', p.organizations.map((o) => JSON.stringify(o))]);
       if (p.required) rows.push(['required', 'true']);
+      rows.push(['fills', [...p.fills]]);
       if (!p.onLoginPage) rows.push(['on_login_page', 'false']);
       if (!p.enabled) rows.push(['enabled', 'false']);
       rows.push(['drift', [...p.drift]]);

@@ -4,7 +4,7 @@ import type { IdentityProvider } from '../../src/federation.js';
 import { isDigestOf, secretDigest } from '../../src/components/keycloak/client-secret.js';
 import { liveProvider } from '../../src/components/keycloak/keycloak-providers.js';
 import {
-  FIRST_LOGIN_FLOW, driftOf, keptSettings, oidcSettings, providerRepresentation, samlSettings, type KeycloakProvider,
+  FIRST_LOGIN_FLOW, driftOf, fillMapper, keptSettings, oidcSettings, providerRepresentation, samlSettings, type KeycloakMapper, type KeycloakProvider,
 } from '../../src/components/keycloak/provider-settings.js';
 
 const DISCOVERY = 'https://login.example.org/tenant/v2.0/.well-known/openid-configuration';
@@ -27,7 +27,7 @@ const METADATA = `<?xml version="1.0" encoding="UTF-8"?>
 
 const provider = (fields: Partial<IdentityProvider> = {}): IdentityProvider => ({
   alias: 'umc', type: 'oidc', displayName: 'UMC & Co 🏥', metadata: DISCOVERY, clientId: 'vantage6', clientSecret: '${UMC_SECRET}',
-  organizations: ['UMC'], required: false, onLoginPage: true, enabled: true, drift: [], ...fields,
+  organizations: ['UMC'], required: false, fills: ['email=email', 'firstname=given_name'], onLoginPage: true, enabled: true, drift: [], ...fields,
 });
 
 describe('identity providers in Keycloak', () => {
@@ -58,17 +58,19 @@ describe('identity providers in Keycloak', () => {
     const written = providerRepresentation(want, kept, null, { value: 'Geheim!', digest: secretDigest('Geheim!') }) as unknown as KeycloakProvider;
     assert.deepEqual(driftOf(written, kept), []);
     assert.equal(written.firstBrokerLoginFlowAlias, FIRST_LOGIN_FLOW);
-    assert.deepEqual(liveProvider(written, 1, want, kept, { UMC_SECRET: 'Geheim!' }), { ...want, id: 1 });
+    const mappers = want.fills.map((fill) => fillMapper(want.alias, want.type, fill));
+    assert.deepEqual(liveProvider(written, mappers, 1, want, kept, { UMC_SECRET: 'Geheim!' }), { ...want, id: 1 });
     // The console's edits: e-mail trusted, accounts made at a first login, the token URL elsewhere, the button hidden, the secret rotated.
     const edited: KeycloakProvider = {
       ...written, trustEmail: true, firstBrokerLoginFlowAlias: 'first broker login', hideOnLogin: true,
       config: { ...written.config, tokenUrl: 'https://evil.example/token' },
     };
-    const live = liveProvider(edited, 1, want, kept, { UMC_SECRET: 'rotated' });
+    const live = liveProvider(edited, [{ ...mappers[0] as KeycloakMapper, config: { ...mappers[0]?.config, syncMode: 'IMPORT' } }], 1, want, kept, { UMC_SECRET: 'rotated' });
     assert.deepEqual(live.drift, [
       'firstBrokerLoginFlowAlias="first broker login" (should be "fedctl-deny-unlinked")', 'tokenUrl="https://evil.example/token" (should be "t")', 'trustEmail="true" (should be "false")',
     ]);
     assert.equal(live.onLoginPage, false);
+    assert.deepEqual(live.fills, ['email: oidc-user-attribute-idp-mapper {"syncMode":"IMPORT","claim":"email","user.attribute":"email"}'], 'a mapper changed, one deleted');
     assert.equal(live.clientSecret, '(another secret)');
     // What an admin set that fedctl does not keep is carried over by a rewrite.
     const rewritten = providerRepresentation(want, kept, { ...edited, config: { ...edited.config, guiOrder: '3' } }, null) as { config: Record<string, string> };

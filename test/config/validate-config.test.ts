@@ -341,6 +341,31 @@ describe('validate', () => {
     ]);
   });
 
+  it('takes what a provider fills in of its users, with the standard claims of its type unless named; its users then leave those fields out', async () => {
+    const text = [
+      'vantage6: "5.0"', BASE.trimEnd(),
+      'identity_providers:',
+      '  - { alias: umc, type: oidc, discovery: "https://login.example.org/.well-known/openid-configuration", client_id: v6, client_secret: "${S}", organizations: [IKNL], fills: [email, firstname] }',
+      '  - { alias: surf, type: saml, metadata: "https://surf.example/metadata", organizations: [MUMC], fills: { lastname: "urn:mace:dir:attribute-def:sn", email: mail } }',
+      '  - { alias: plain, type: saml, metadata: "https://plain.example/metadata", organizations: [MUMC], fills: [lastname] }',
+      'users:',
+      '  - { username: anna, organization: IKNL, lastname: "de Vries", sign_in: { provider: umc, subject: a } }',
+      '  - { username: bram, organization: MUMC, email: bram@example.org, sign_in: { provider: surf, subject: b } }',
+      '',
+    ].join('\n');
+    const { lines, file } = await check(text, { S: 'secret' });
+    assert.deepEqual(lines.map((l) => l.replace(/^.*?:(\d+:\d+) /, '$1 ')), [
+      '17:50 users[1].email: identity provider "surf" fills in the email of its users at every sign-in (fills:) (remove email: here, or take it out of the provider\'s fills:)',
+    ]);
+    const fixed = validateConfig(await loadConfig([file]), { S: 'secret' }, {});
+    assert.equal(fixed.desired, null);
+    writeFileSync(file, text.replace(', email: bram@example.org', ''));
+    const desired = validateConfig(await loadConfig([file]), { S: 'secret' }).desired;
+    assert.deepEqual(desired?.identityProviders.map((p) => [p.alias, p.fills]), [
+      ['umc', ['email=email', 'firstname=given_name']], ['surf', ['email=mail', 'lastname=urn:mace:dir:attribute-def:sn']], ['plain', ['lastname=urn:oid:2.5.4.4']],
+    ]);
+  });
+
   it('takes an invitation instead of a password for vantage6 5 only, and only with an e-mail address to send it to', async () => {
     const users = 'users:\n  - username: anna\n    organization: IKNL\n    email: anna+v6@例え.テスト\n    password: invite\n  - username: bram\n    organization: IKNL\n    password: invite\n';
     const old = await check(`vantage6: "4.15"\n${BASE}${users}`);

@@ -340,7 +340,7 @@ describe('store policies', () => {
 describe('identity providers and sign-ins (vantage6 5)', () => {
   const provider = (fields: Partial<IdentityProvider> = {}): IdentityProvider => ({
     alias: 'umc-entra', type: 'oidc', displayName: 'UMC & Co', metadata: 'https://login.example.org/.well-known/openid-configuration', clientId: 'v6',
-    clientSecret: '${UMC_SECRET}', organizations: ['UMC'], required: false, onLoginPage: true, enabled: true, drift: [], ...fields,
+    clientSecret: '${UMC_SECRET}', organizations: ['UMC'], required: false, fills: [], onLoginPage: true, enabled: true, drift: [], ...fields,
   });
   const user = { username: 'anna', organization: 'UMC', firstname: null, lastname: null, email: null, enabled: true, roles: [], rules: [] };
   const hq = (extra: Partial<LiveState>): LiveState => ({ ...live(extra), server: { ...freshState().server, limits: apiLimits(HQ_MINOR, 'fedctl') } });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { dump, load } from 'js-yaml';
 import type { Plan } from '../../src/plan/plan.js';
 import { killFedctlWhen, runCli, type CliResult } from '../helpers/run-cli.js';
@@ -81,18 +82,23 @@ export async function keycloakIdentityProviders(server: RealServer, dir: string)
   const config = path.join(dir, 'federation.yaml');
   const hospital = {
     alias: 'hospital', type: 'oidc', display_name: 'Ziekenhuis & Co 🏥', discovery: `${keycloak.url}/realms/hospital/.well-known/openid-configuration`,
-    client_id: 'vantage6-hq', client_secret: '${HOSPITAL_SECRET}', organizations: ['Ziekenhuis & Co'], required: true,
+    client_id: 'vantage6-hq', client_secret: '${HOSPITAL_SECRET}', organizations: ['Ziekenhuis & Co'], required: true, fills: ['firstname', 'lastname', 'email'],
   };
   const university = { alias: 'university', type: 'saml', display_name: 'جامعة / Universiteit', metadata: `${keycloak.url}/realms/university/protocol/saml/descriptor`, organizations: ['Universiteit'] };
+  // The hospital's provider fills in its people's names and e-mail; the university's people have theirs in the config.
   const person = (username: string, organization: string, more: Record<string, unknown> = {}): Record<string, unknown> => ({
-    username, organization, firstname: username, lastname: 'Ñúñez-O\'Brien', email: `${username}@${organization === 'Universiteit' ? 'uni' : 'zh'}.example.org`, roles: ['Researcher'], ...more,
+    username, organization, ...(organization === 'Universiteit' ? { firstname: username, lastname: 'Ñúñez-O\'Brien', email: `${username}@uni.example.org` } : {}),
+    roles: ['Researcher'], ...more,
   });
   const write = (file: string, providers: readonly Record<string, unknown>[], users: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): void =>
     writeFileSync(file, `# who signs in where\nvantage6: "5.0"\n${dump({
       organizations: [{ name: 'Ziekenhuis & Co' }, { name: 'Universiteit' }], identity_providers: providers, users, ...extra,
     }, { lineWidth: -1 })}`);
+  const [eve] = await keycloak.admin<Account[]>('GET', '/hospital/users?exact=true&username=eve');
+  assert.ok(eve);
   const users = {
     alice: person('alice', 'Ziekenhuis & Co', { sign_in: { provider: 'hospital', subject: alice.id } }),
+    evan: person('evan', 'Ziekenhuis & Co', { sign_in: { provider: 'hospital', subject: eve.id } }),
     carol: person('carol', 'Ziekenhuis & Co', { sign_in: { provider: 'hospital', subject: carol.id } }),
     bob: person('bob', 'Universiteit', { email: 'bob@example.org', password: 'generate' }),
     dana: person('dana', 'Universiteit', { sign_in: { provider: 'university', subject: 'dana' } }),
@@ -126,7 +132,7 @@ export async function keycloakIdentityProviders(server: RealServer, dir: string)
   const first = await planJson(config);
   assert.deepEqual(summary(first), [
     'create organization Universiteit', 'create organization Ziekenhuis & Co',
-    'create user alice', 'create user bob', 'create user carol', 'create user dana',
+    'create user alice', 'create user bob', 'create user carol', 'create user dana', 'create user evan',
     'create identity_provider hospital', 'create identity_provider university',
   ]);
   const shown = await fedctl(['plan', config]);
@@ -151,23 +157,39 @@ export async function keycloakIdentityProviders(server: RealServer, dir: string)
   const signIn = (alias: string, username: string): Promise<string> => signInThrough(keycloak, alias, username, PASSWORD).then(me);
   assert.equal(await signIn('hospital', 'alice'), 'alice');
   assert.equal(await signIn('university', 'dana'), 'dana');
+  // The hospital filled in alice's names and e-mail at her sign-in: the provider's, not planned away.
+  const [filled] = await keycloak.admin<(Account & { firstName?: string; lastName?: string })[]>('GET', `/${realm}/users?exact=true&username=alice`);
+  assert.deepEqual([filled?.firstName, filled?.lastName, filled?.email], ['alice', 'of hospital', 'alice@hospital.example']);
+  assert.deepEqual((await planJson(config)).changes, []);
   // Nobody else: the hospital's mallory is unknown to the config; eve asserts bob's e-mail. Neither gets an account or reaches one.
   const known = async (): Promise<string[]> => (await keycloak.admin<Account[]>('GET', `/${realm}/users?max=1000`)).map((u) => u.username).sort();
   const before = await known();
   assert.match(await signIn('hospital', 'mallory'), /^refused: .*(Access denied|denied)/i);
-  assert.match(await signIn('hospital', 'eve'), /^refused: .*(Access denied|denied)/i);
   assert.deepEqual(await known(), before, 'no account made in vantage6\'s realm');
+  // eve, linked to evan, has bob's e-mail at the hospital, which fills it in: she is evan (or refused), never bob, and bob keeps his address.
+  assert.match(await signIn('hospital', 'eve'), /^(evan|refused: .*)$/);
   const [bob] = await keycloak.admin<Account[]>('GET', `/${realm}/users?exact=true&username=bob`);
+  assert.equal(bob?.email, 'bob@example.org');
   assert.deepEqual(await keycloak.admin<unknown[]>('GET', `/${realm}/users/${bob?.id}/federated-identity`), [], 'bob\'s account is nobody else\'s');
+  assert.deepEqual((await keycloak.admin<Account[]>('GET', `/${realm}/users?email=bob@example.org&exact=true`)).map((u) => u.username), ['bob']);
   // A user who signs in through a provider has no password of vantage6's.
   const [aliceHere] = await keycloak.admin<Account[]>('GET', `/${realm}/users?exact=true&username=alice`);
   assert.deepEqual((await keycloak.admin<{ type: string }[]>('GET', `/${realm}/users/${aliceHere?.id}/credentials`)).filter((c) => c.type === 'password'), []);
-  const access = await runCli(['access', config, '--user', 'alice', '--no-color', '--server', server.api], { cwd: dir, env: env() });
+  // As the server and Keycloak say it (no config): each user's sign-in read there.
+  const access = await runCli(['access', '--user', 'alice', '--no-color', '--server', server.api], { cwd: dir, env: env() });
   assert.match(access.stdout, /Signs in: through identity provider "hospital" as "[0-9a-f-]+", with no vantage6 password/);
+  const summaryOfAccess = await runCli(['access', '--no-color', '--server', server.api], { cwd: dir, env: env() });
+  assert.match(summaryOfAccess.stdout, /SIGNS IN THROUGH/);
+  assert.match(summaryOfAccess.stdout, /\n\s+alice\s+Ziekenhuis & Co\s+\d+\s+\d+\s+hospital\s/);
+  assert.match(summaryOfAccess.stdout, /\n\s+bob\s+Universiteit\s+\d+\s+\d+\s+\(password\)\s/);
 
   // Disabled in the config: carol cannot sign in through the provider either.
+  // Through a saved plan, as CI applies the reviewed one: apply reads Keycloak's providers as the plan did.
   write(config, [hospital, university], Object.values({ ...users, carol: { ...users.carol, enabled: false } }));
-  assert.equal((await fedctl(['apply', config, '--auto-approve'])).code, 0);
+  const saved = path.join(dir, 'disable-carol.json');
+  assert.equal((await fedctl(['plan', config, '-o', saved])).code, 0);
+  const appliedSaved = await fedctl(['apply', saved, '--auto-approve']);
+  assert.equal(appliedSaved.code, 0, appliedSaved.stderr);
   assert.match(await signIn('hospital', 'carol'), /^refused: .*disabled/i);
   // Relinked: alice's account is now mallory's identity (changed), dana signs in with a password (unlinked).
   const relinked = { ...users, carol: { ...users.carol, enabled: false }, alice: { ...users.alice, sign_in: { provider: 'hospital', subject: mallory.id } },
@@ -227,11 +249,24 @@ export async function keycloakIdentityProviders(server: RealServer, dir: string)
   assert.deepEqual((await planJson(config)).changes, []);
   assert.equal(await signIn('clinic', 'carol'), 'carla');
 
-  // Pruned: the university's provider taken out of the config goes, only with --allow-destroy.
-  write(config, [hospital, clinic], [...Object.values(relinked), person('carla', 'Ziekenhuis & Co', { sign_in: { provider: 'clinic', subject: carol.id } })], { prune: { identity_providers: true } });
+  // Generated aliases and display names of every script (fixed seed), filling in what they may: Keycloak keeps them as the plan compares them.
+  const everyone = [...Object.values(relinked), person('carla', 'Ziekenhuis & Co', { sign_in: { provider: 'clinic', subject: carol.id } })];
+  const seen = new Set(['hospital', 'clinic', 'university']);
+  const generated = fc.sample(fc.record({
+    alias: fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,24}$/),
+    display: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 }).map((t) => t.replace(/[\p{Cc}\u2028\u2029]/gu, '').trim()),
+    fills: fc.subarray(['firstname', 'lastname', 'email']),
+  }), { seed: 39, numRuns: 8 }).filter((g) => g.display !== '' && !seen.has(g.alias.toLowerCase()) && seen.add(g.alias.toLowerCase()))
+    .map((g) => ({ ...hospital, alias: g.alias, display_name: g.display, fills: g.fills, required: false, on_login_page: g.fills.length % 2 === 0 }));
+  write(config, [hospital, clinic, university, ...generated], everyone);
+  assert.equal((await fedctl(['apply', config, '--auto-approve'])).code, 0);
+  assert.deepEqual((await planJson(config)).changes, [], `generated providers round-trip: ${JSON.stringify(generated.map((g) => [g.alias, g.display_name]))}`);
+
+  // Pruned: the providers taken out of the config go, only with --allow-destroy.
+  write(config, [hospital, clinic], everyone, { prune: { identity_providers: true } });
   const pruning = await fedctl(['plan', config, '--json']);
   assert.equal(pruning.code, 1, 'a plan that deletes fails without --allow-destroy');
-  assert.deepEqual(summary(JSON.parse(pruning.stdout) as Plan), ['delete identity_provider university']);
+  assert.deepEqual(summary(JSON.parse(pruning.stdout) as Plan).sort(), [...generated.map((g) => g.alias), 'university'].map((a) => `delete identity_provider ${a}`).sort());
   assert.equal((await fedctl(['apply', config, '--auto-approve'])).code, 1, 'deletes need --allow-destroy');
   assert.equal((await fedctl(['apply', config, '--auto-approve', '--allow-destroy'])).code, 0);
   assert.equal(await provider('university'), false);

@@ -59,7 +59,7 @@ const ENTITIES: { readonly [K in EntityKind]: fc.Arbitrary<DesiredEntity[K]> } =
   identity_provider: record({
     alias: text, type: fc.constantFrom('oidc' as const, 'saml' as const), displayName: nullable(text), metadata: url, clientId: nullable(text),
     clientSecret: nullable(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,10}$/).map((variable) => `\${${variable}}`)), organizations: fc.uniqueArray(text, { maxLength: 3 }).map(sorted),
-    required: fc.boolean(), onLoginPage: fc.boolean(), enabled: fc.boolean(), drift: fc.uniqueArray(text, { maxLength: 3 }).map(sorted),
+    required: fc.boolean(), fills: fc.subarray(['email=email', 'firstname=urn:oid:2.5.4.42', 'lastname=family_name']), onLoginPage: fc.boolean(), enabled: fc.boolean(), drift: fc.uniqueArray(text, { maxLength: 3 }).map(sorted),
   }),
   store_role: record({ store: url, name: text, description: nullable(text), rules: fc.subarray(STORE_RULES, { minLength: 1, maxLength: 4 }).map(sorted) }),
   store_user: record({ store: url, username: text, roles: fc.uniqueArray(text, { maxLength: 3 }).map(sorted) }),

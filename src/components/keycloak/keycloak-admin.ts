@@ -2,7 +2,7 @@ import got, { HTTPError, RequestError, type Got } from 'got';
 import { refusal } from '../../backends/api/paged-json.js';
 import { FedctlError } from '../../errors.js';
 import type { KeycloakUserProfile, RealmSettings } from './user-profile.js';
-import type { KeycloakProvider } from './provider-settings.js';
+import type { KeycloakMapper, KeycloakProvider } from './provider-settings.js';
 
 /** A Keycloak user as its admin REST API gives one; the full representation (attributes too) when read by id. */
 export interface KeycloakUser {
@@ -140,6 +140,27 @@ export class KeycloakAdmin {
   /** Delete a provider; Keycloak deletes its users' links with it. One already gone is no error (a repeated apply). */
   async deleteIdentityProvider(alias: string): Promise<void> {
     const path = `identity-provider/instances/${encodeURIComponent(alias)}`;
+    try {
+      await this.http.delete(path);
+    } catch (error) {
+      if (error instanceof HTTPError && error.response.statusCode === 404) return;
+      await this.call(`DELETE ${path}`, () => Promise.reject(error));
+    }
+  }
+
+  /** A provider's mappers (what it fills in of its users). */
+  async providerMappers(alias: string): Promise<KeycloakMapper[]> {
+    const path = `identity-provider/instances/${encodeURIComponent(alias)}/mappers`;
+    return this.call(`GET ${path}`, () => this.http.get(path).json<KeycloakMapper[]>());
+  }
+
+  async addProviderMapper(alias: string, mapper: KeycloakMapper): Promise<void> {
+    const path = `identity-provider/instances/${encodeURIComponent(alias)}/mappers`;
+    await this.call(`mapper ${JSON.stringify(mapper.name)} of identity provider ${JSON.stringify(alias)} (POST ${path})`, () => this.http.post(path, { json: mapper, retry: { limit: 0 } }));
+  }
+
+  async deleteProviderMapper(alias: string, id: string): Promise<void> {
+    const path = `identity-provider/instances/${encodeURIComponent(alias)}/mappers/${encodeURIComponent(id)}`;
     try {
       await this.http.delete(path);
     } catch (error) {

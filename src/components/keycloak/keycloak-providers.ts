@@ -6,7 +6,8 @@ import { isDigestOf, secretDigest, variableOf } from './client-secret.js';
 import { UPDATE_PASSWORD, type KeycloakAdmin, type KeycloakUser } from './keycloak-admin.js';
 import {
   DENY_ACCESS_AUTHENTICATOR, FIRST_LOGIN_FLOW, ORGANIZATIONS_KEY, REQUIRED_KEY, SECRET_DIGEST_KEY,
-  driftOf, keptSettings, oidcSettings, providerRepresentation, samlSettings, type KeycloakProvider, type ProviderSettings,
+  driftOf, fillMapper, fillsOfMappers, isFillMapper, keptSettings, oidcSettings, providerRepresentation, samlSettings,
+  type KeycloakMapper, type KeycloakProvider, type ProviderSettings,
 } from './provider-settings.js';
 
 export type LiveIdentityProvider = IdentityProvider & { readonly id: number };
@@ -45,7 +46,9 @@ function parsedList(value: string | undefined): string[] {
  * reference names now (`env`); its drift against `kept` (the config's
  * providers only).
  */
-export function liveProvider(provider: KeycloakProvider, id: number, want: IdentityProvider | undefined, kept: ProviderSettings | undefined, env: NodeJS.ProcessEnv): LiveIdentityProvider {
+export function liveProvider(
+  provider: KeycloakProvider, mappers: readonly KeycloakMapper[], id: number, want: IdentityProvider | undefined, kept: ProviderSettings | undefined, env: NodeJS.ProcessEnv,
+): LiveIdentityProvider {
   const config = provider.config ?? {};
   const type = provider.providerId === 'saml' ? 'saml' : 'oidc';
   const reference = want?.clientSecret ?? null;
@@ -60,6 +63,7 @@ export function liveProvider(provider: KeycloakProvider, id: number, want: Ident
     clientSecret: type === 'oidc' ? clientSecret : null,
     organizations: parsedList(config[ORGANIZATIONS_KEY]),
     required: config[REQUIRED_KEY] === 'true',
+    fills: fillsOfMappers(type, mappers),
     onLoginPage: provider.hideOnLogin !== true,
     enabled: provider.enabled !== false,
     drift: kept === undefined ? [] : driftOf(provider, kept),
@@ -136,7 +140,20 @@ export async function writeProviders(admin: KeycloakAdmin, changes: readonly Key
     const current = await admin.identityProvider(provider.alias);
     const representation = providerRepresentation(provider, kept.get(provider.alias) as ProviderSettings, current, secretOf(provider, env));
     await admin.writeIdentityProvider(provider.alias, representation, current !== null);
+    await writeFillMappers(admin, provider);
   }
+}
+
+/** fedctl's mappers of a provider as its `fills:` says: those that differ deleted, those missing made (the admin's own left alone). */
+async function writeFillMappers(admin: KeycloakAdmin, provider: IdentityProvider): Promise<void> {
+  const wanted = new Map(provider.fills.map((fill) => [fill, fillMapper(provider.alias, provider.type, fill)]));
+  const present = new Set<string>();
+  for (const mapper of (await admin.providerMappers(provider.alias)).filter(isFillMapper)) {
+    const fill = fillsOfMappers(provider.type, [mapper])[0] ?? '';
+    if (wanted.has(fill) && !present.has(fill)) present.add(fill);
+    else if (mapper.id !== undefined) await admin.deleteProviderMapper(provider.alias, mapper.id);
+  }
+  for (const [fill, mapper] of wanted) if (!present.has(fill)) await admin.addProviderMapper(provider.alias, mapper);
 }
 
 export async function deleteProviders(admin: KeycloakAdmin, changes: readonly KeycloakChange[]): Promise<void> {

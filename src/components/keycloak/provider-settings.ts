@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import type { IdentityProvider } from '../../federation.js';
+import { filledField, type IdentityProvider, type IdentityProviderType } from '../../federation.js';
 
 /**
  * The first-login flow fedctl holds every provider it keeps to: one step,
@@ -149,4 +149,48 @@ export function providerRepresentation(provider: IdentityProvider, kept: Provide
     ...(current ?? {}), ...top, alias: provider.alias, providerId: provider.type, enabled: provider.enabled, hideOnLogin: !provider.onLoginPage,
     displayName: provider.displayName ?? '', config,
   };
+}
+
+/** A mapper of a provider, as Keycloak's admin API gives it. */
+export interface KeycloakMapper {
+  readonly id?: string;
+  readonly name: string;
+  readonly identityProviderAlias?: string;
+  readonly identityProviderMapper: string;
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+/** fedctl's mappers of a provider are named so: those are the ones it keeps; an admin's others are left alone. */
+const FILL_MAPPER = 'fedctl fills ';
+const USER_ATTRIBUTE: Readonly<Record<string, string>> = { firstname: 'firstName', lastname: 'lastName', email: 'email' };
+const MAPPER_TYPE: Readonly<Record<IdentityProviderType, { readonly id: string; readonly claimKey: string }>> = {
+  oidc: { id: 'oidc-user-attribute-idp-mapper', claimKey: 'claim' },
+  saml: { id: 'saml-user-attribute-idp-mapper', claimKey: 'attribute.name' },
+};
+
+/** The mapper that fills a user's field from a claim (`field=claim`) at every sign-in (sync mode FORCE). */
+export function fillMapper(alias: string, type: IdentityProviderType, fill: string): KeycloakMapper {
+  const field = filledField(fill);
+  return {
+    name: `${FILL_MAPPER}${field}`, identityProviderAlias: alias, identityProviderMapper: MAPPER_TYPE[type].id,
+    config: { syncMode: 'FORCE', [MAPPER_TYPE[type].claimKey]: fill.slice(field.length + 1), 'user.attribute': USER_ATTRIBUTE[field] ?? field },
+  };
+}
+
+/** Whether a mapper is fedctl's. */
+export const isFillMapper = (mapper: KeycloakMapper): boolean => mapper.name.startsWith(FILL_MAPPER);
+
+/**
+ * What a provider's mappers of fedctl fill in, as the config says it
+ * (`field=claim`); one that does otherwise than fedctl made it (another
+ * type, attribute or sync mode) is told by what it does.
+ */
+export function fillsOfMappers(type: IdentityProviderType, mappers: readonly KeycloakMapper[]): string[] {
+  return mappers.filter(isFillMapper).map((mapper) => {
+    const field = mapper.name.slice(FILL_MAPPER.length);
+    const made = fillMapper('', type, `${field}=${mapper.config?.[MAPPER_TYPE[type].claimKey] ?? ''}`);
+    const same = mapper.identityProviderMapper === made.identityProviderMapper
+      && Object.entries(made.config ?? {}).every(([key, value]) => mapper.config?.[key] === value);
+    return same ? `${field}=${mapper.config?.[MAPPER_TYPE[type].claimKey] ?? ''}` : `${field}: ${mapper.identityProviderMapper} ${JSON.stringify(mapper.config ?? {})}`;
+  }).sort();
 }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { DesiredUser, IdentityProvider, IdentityProviderType, SignIn } from '../../federation.js';
+import { DEFAULT_CLAIMS, FILLABLE_FIELDS, filledField, type DesiredUser, type IdentityProvider, type IdentityProviderType, type SignIn } from '../../federation.js';
 import { referencedVariable } from '../interpolate.js';
 import { CheckContext, isRecord, list, text, type Entry } from './check-context.js';
 
@@ -41,6 +41,17 @@ function checkFieldsOfType(ctx: CheckContext, entry: Entry, type: IdentityProvid
   for (const field of FIELDS[type].foreign) {
     if (entry.value[field] !== undefined) ctx.error(entry, [field], `${name} takes no ${field}:`, `remove it${type === 'saml' ? ' (SAML reads what it needs from the metadata)' : ' (OpenID Connect reads what it needs from the discovery document)'}`);
   }
+}
+
+/** `fills:` as `field=claim`, sorted: a list takes the standard claims of the provider's type. */
+function fillsOf(value: unknown, type: IdentityProviderType): string[] {
+  const named: [string, unknown][] = Array.isArray(value) ? value.map((field) => [String(field), undefined])
+    : isRecord(value) ? Object.entries(value) : [];
+  return named.flatMap(([field, claim]) => {
+    const known = FILLABLE_FIELDS.find((f) => f === field);
+    if (known === undefined) return [];
+    return [`${known}=${typeof claim === 'string' ? claim : DEFAULT_CLAIMS[type][known]}`];
+  }).sort();
 }
 
 /** A client secret: only a `${VAR}` reference, set in the environment (plans compare the secret Keycloak holds with it). */
@@ -91,6 +102,7 @@ export function checkIdentityProviders(ctx: CheckContext, entries: Entry[], orgN
       clientSecret: type === 'oidc' ? secret : null,
       organizations: [...new Set(organizations)].sort(),
       required: entry.value.required === true,
+      fills: fillsOf(entry.value.fills, type),
       onLoginPage: entry.value.on_login_page !== false,
       enabled: entry.value.enabled !== false,
       drift: [],
@@ -126,6 +138,13 @@ export function signInOf(ctx: CheckContext, entry: Entry, organization: string |
   if (known === undefined) {
     ctx.reference(entry, ['sign_in', 'provider'], 'identity provider', provider, new Set(providers.keys()));
     return null;
+  }
+  for (const fill of known.fills) {
+    const field = filledField(fill);
+    if (entry.value[field] !== undefined) {
+      ctx.error(entry, [field], `identity provider ${JSON.stringify(provider)} fills in the ${field} of its users at every sign-in (fills:)`,
+        `remove ${field}: here, or take it out of the provider's fills:`);
+    }
   }
   if (organization !== null && !known.organizations.includes(organization)) {
     ctx.error(entry, ['sign_in', 'provider'], `identity provider ${JSON.stringify(provider)} does not serve organization ${JSON.stringify(organization)}, the user's`,
