@@ -1,6 +1,7 @@
 import got, { HTTPError, RequestError, type Got } from 'got';
+import pLimit from 'p-limit';
 import { refusal } from '../../backends/api/paged-json.js';
-import { FedctlError } from '../../errors.js';
+import { FedctlError, isFedctlError } from '../../errors.js';
 import type { KeycloakUserProfile, RealmSettings } from './user-profile.js';
 import type { KeycloakMapper, KeycloakProvider } from './provider-settings.js';
 
@@ -60,6 +61,8 @@ function keycloakReason(error: HTTPError): string {
 /** Keycloak's required action of a new password, which HQ sets for every user it makes. */
 export const UPDATE_PASSWORD = 'UPDATE_PASSWORD';
 
+const PARALLEL_REQUESTS = 8;
+
 /** Users per page: Keycloak's listing has no total, so pages are read until one comes back short. */
 const PAGE = 500;
 
@@ -70,6 +73,8 @@ const PAGE = 500;
  */
 export class KeycloakAdmin {
   private readonly http: Got;
+  /** Reads per user (links, passwords) run side by side, a few at a time: enough to be quick, never a flood on Keycloak. */
+  private readonly limit = pLimit(PARALLEL_REQUESTS);
 
   constructor(readonly url: string, readonly realm: string, private readonly token: () => Promise<string>) {
     this.http = got.extend({
@@ -122,12 +127,8 @@ export class KeycloakAdmin {
   }
 
   async identityProvider(alias: string): Promise<KeycloakProvider | null> {
-    try {
-      return await this.http.get(`identity-provider/instances/${encodeURIComponent(alias)}`).json<KeycloakProvider>();
-    } catch (error) {
-      if (error instanceof HTTPError && error.response.statusCode === 404) return null;
-      return this.call(`GET identity-provider/instances/${alias}`, () => Promise.reject(error));
-    }
+    const path = `identity-provider/instances/${encodeURIComponent(alias)}`;
+    return this.unlessGone(`GET ${path}`, () => this.http.get(path).json<KeycloakProvider>());
   }
 
   /** Make or replace a provider (the whole representation). */
@@ -140,12 +141,7 @@ export class KeycloakAdmin {
   /** Delete a provider; Keycloak deletes its users' links with it. One already gone is no error (a repeated apply). */
   async deleteIdentityProvider(alias: string): Promise<void> {
     const path = `identity-provider/instances/${encodeURIComponent(alias)}`;
-    try {
-      await this.http.delete(path);
-    } catch (error) {
-      if (error instanceof HTTPError && error.response.statusCode === 404) return;
-      await this.call(`DELETE ${path}`, () => Promise.reject(error));
-    }
+    await this.unlessGone(`DELETE ${path}`, () => this.http.delete(path));
   }
 
   /** A provider's mappers (what it fills in of its users). */
@@ -161,12 +157,7 @@ export class KeycloakAdmin {
 
   async deleteProviderMapper(alias: string, id: string): Promise<void> {
     const path = `identity-provider/instances/${encodeURIComponent(alias)}/mappers/${encodeURIComponent(id)}`;
-    try {
-      await this.http.delete(path);
-    } catch (error) {
-      if (error instanceof HTTPError && error.response.statusCode === 404) return;
-      await this.call(`DELETE ${path}`, () => Promise.reject(error));
-    }
+    await this.unlessGone(`DELETE ${path}`, () => this.http.delete(path));
   }
 
   /** The ids of the users linked to a provider, page by page. */
@@ -194,23 +185,13 @@ export class KeycloakAdmin {
   /** Remove a user's link to a provider; one already gone is no error. */
   async unlink(id: string, alias: string): Promise<void> {
     const path = `users/${encodeURIComponent(id)}/federated-identity/${encodeURIComponent(alias)}`;
-    try {
-      await this.http.delete(path);
-    } catch (error) {
-      if (error instanceof HTTPError && error.response.statusCode === 404) return;
-      await this.call(`DELETE ${path}`, () => Promise.reject(error));
-    }
+    await this.unlessGone(`DELETE ${path}`, () => this.http.delete(path));
   }
 
   /** The steps of a top-level flow, or null when the realm has none of that alias. */
   async flowExecutions(alias: string): Promise<FlowExecution[] | null> {
     const path = `authentication/flows/${encodeURIComponent(alias)}/executions`;
-    try {
-      return await this.http.get(path).json<FlowExecution[]>();
-    } catch (error) {
-      if (error instanceof HTTPError && error.response.statusCode === 404) return null;
-      return this.call(`GET ${path}`, () => Promise.reject(error));
-    }
+    return this.unlessGone(`GET ${path}`, () => this.http.get(path).json<FlowExecution[]>());
   }
 
   /** Remove every password of a user. */
@@ -273,10 +254,20 @@ export class KeycloakAdmin {
     await this.removePasswords(id);
   }
 
+  /** A request of something that may be gone (deleted by an apply stopped after, not made yet): null where Keycloak says 404, else as `call`. */
+  private async unlessGone<T>(what: string, request: () => Promise<T>): Promise<T | null> {
+    try {
+      return await this.call(what, request);
+    } catch (error) {
+      if (isFedctlError(error) && error.cause instanceof HTTPError && error.cause.response.statusCode === 404) return null;
+      throw error;
+    }
+  }
+
   /** A request, its refusal one error naming what was refused; `otherwise`: the hint when the account's roles are not the cause. */
   private async call<T>(what: string, request: () => Promise<T>, otherwise = 'Keycloak\'s log says more'): Promise<T> {
     try {
-      return await request();
+      return await this.limit(request);
     } catch (error) {
       if (error instanceof HTTPError) {
         const status = error.response.statusCode;
